@@ -1,0 +1,50 @@
+# One task vocabulary for people, hooks and CI. `make train` and `make test`
+# set themselves up: they create .venv when missing and install what they need.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+CONSTRAINTS := constraints.txt
+# Pinned versions keep installs repeatable and stop pip backtracking on botocore.
+INSTALL := $(PIP) install --quiet --constraint $(CONSTRAINTS)
+
+export PYTHONDONTWRITEBYTECODE := 1
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+
+.PHONY: help install install-dev train test lint typecheck check clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.core: $(BIN)/python pyproject.toml $(CONSTRAINTS)
+	$(INSTALL) -e .
+	@touch $@
+
+$(VENV)/.dev: $(VENV)/.core
+	$(INSTALL) -e '.[dev,aws]'
+	@touch $@
+
+install: $(VENV)/.core ## install the platform into .venv
+install-dev: $(VENV)/.dev ## install the platform with test and lint tools
+
+train: $(VENV)/.core ## train, evaluate and register a model on the embedded defaults
+	$(BIN)/python -m flows.train $(ARGS)
+
+test: $(VENV)/.dev ## run the whole test suite
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev ## ruff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.dev ## mypy
+	$(BIN)/mypy
+
+check: lint typecheck test ## everything CI runs
+
+clean: ## remove local state and caches (keeps .venv)
+	rm -rf .mlops .pytest_cache .ruff_cache .mypy_cache build dist *.egg-info
+	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +

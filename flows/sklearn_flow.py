@@ -1,0 +1,96 @@
+"""The scikit-learn training flow: ingest, split, preprocess, train, evaluate, register."""
+
+from __future__ import annotations
+
+from prefect import flow
+
+from flows.config import TrainConfig
+from libs.settings import PlatformSettings
+from tasks import tracking
+from tasks.data import ingest, split_data
+from tasks.evaluate import evaluate_model
+from tasks.lifecycle import finish_tracking, log_metrics, log_model, start_tracking
+from tasks.preprocess import fit_features
+from tasks.register import register_model
+from tasks.report import RunSummary, build_report, publish_report, publish_summary
+from tasks.train import train_model
+
+
+@flow(name="train-sklearn", version="1")
+def train_sklearn(config: TrainConfig = TrainConfig()) -> RunSummary:  # noqa: B008
+    """Train, evaluate and register a scikit-learn model described by `config`."""
+    settings = PlatformSettings()
+    model_name = config.registered_model_name
+    seed = config.split.seed
+
+    # 1. Data: snapshot, checks, split
+    snapshot = ingest(config.data, seed, settings.storage_root)
+    split = split_data(snapshot, config.split)
+
+    # 2. Tracking: one MLflow run for this flow run
+    run = start_tracking(
+        settings,
+        experiment=config.tracking.experiment,
+        run_name=model_name,
+        params=config.flat_params(),
+        tags={"config_digest": config.digest(), "framework": "sklearn", "model_name": model_name},
+        gate=config.gate,
+        snapshot=snapshot,
+        split=split,
+    )
+    with tracking.failing_on_error(run):
+        # 3. Features and model, fitted on the training rows only
+        features = fit_features(config.features, split)
+        model = train_model(config.model, snapshot.task, seed, features, split)
+
+        # 4. Evaluation and report
+        evaluation = evaluate_model(model, features, split, snapshot.task)
+        log_metrics(run, evaluation.metrics)
+        meta = {"run id": run.run_id, "model": model_name, "data": snapshot.uri}
+        html = build_report(
+            f"{model_name}: evaluation",
+            model,
+            features,
+            split,
+            evaluation,
+            snapshot.task,
+            meta,
+            seed,
+        )
+        report_uri = publish_report(run, html, settings.storage_root)
+
+        # 5. Model logging and registration behind the gate
+        model_uri = log_model(run, model, features, split)
+        registration = (
+            register_model(
+                run,
+                name=model_name,
+                model_uri=model_uri,
+                gate=config.gate,
+                task_type=snapshot.task,
+                metrics=evaluation.metrics,
+                tags={"config_digest": config.digest(), "data_sha256": snapshot.digest},
+            )
+            if config.tracking.register
+            else None
+        )
+        finish_tracking(run)
+
+    # 6. Summary in the Prefect UI
+    summary = RunSummary(
+        run_id=run.run_id,
+        run_url=run.url,
+        experiment=config.tracking.experiment,
+        model_name=model_name,
+        version=registration.version if registration else None,
+        champion=bool(registration and registration.promoted),
+        gate_reason=registration.reason if registration else "registration disabled",
+        metrics=evaluation.metrics,
+        report_uri=report_uri,
+        ui_command=settings.ui_command(),
+    )
+    publish_summary(summary)
+    return summary
+
+
+__all__ = ["train_sklearn"]

@@ -1,0 +1,1 @@
+"""Pure libraries: no Prefect, no MLflow. Data and typed specs in, values out."""

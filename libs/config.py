@@ -1,0 +1,100 @@
+"""Load a pydantic config from YAML plus `--set dotted.key=value` overrides.
+
+All validation happens here, once, so a typo fails before any work starts and
+the user sees one line naming the field and the problem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from libs.errors import InputError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """Read a YAML mapping; a missing file or bad YAML is an InputError naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"config file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        raise InputError(f"{path}: invalid YAML{where}: {problem}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: top level must be a mapping, got {type(data).__name__}")
+    return data
+
+
+def apply_override(data: dict[str, Any], assignment: str) -> dict[str, Any]:
+    """Return a copy of `data` with `a.b.c=value` set; the value is parsed as YAML."""
+    key, sep, raw = assignment.partition("=")
+    key = key.strip()
+    if not sep or not key or any(not part for part in key.split(".")):
+        raise InputError(f"--set {assignment!r}: expected dotted.key=value")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    parts = key.split(".")
+    out = dict(data)
+    node = out
+    for i, part in enumerate(parts[:-1]):
+        child = node.get(part, {})
+        if child is None:
+            child = {}
+        if not isinstance(child, dict):
+            raise InputError(f"--set {key}: '{'.'.join(parts[: i + 1])}' is not a mapping")
+        node[part] = dict(child)
+        node = node[part]
+    node[parts[-1]] = value
+    return out
+
+
+def format_validation_error(exc: ValidationError, source: str) -> str:
+    """One line: where, which field, what is wrong (and how many more problems)."""
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    field = ".".join(str(p) for p in first["loc"]) or "(root)"
+    message = str(first["msg"]).removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown key"
+    elif first["type"] == "missing":
+        message = "required field is missing"
+    value = first.get("input")
+    if first["type"] not in ("extra_forbidden", "missing") and isinstance(
+        value, str | int | float | bool
+    ):
+        message += f" (got {value!r})"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{source}: {field}: {message}{more}"
+
+
+def validate(model: type[M], data: dict[str, Any], source: str) -> M:
+    """Validate `data` into `model`, turning pydantic's report into one InputError line."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(format_validation_error(exc, source)) from None
+
+
+def load_config(model: type[M], path: str | Path | None = None, overrides: Sequence[str] = ()) -> M:
+    """Defaults, then the YAML file, then each `--set` override, validated once."""
+    data = read_yaml(path) if path else {}
+    for assignment in overrides:
+        data = apply_override(data, assignment)
+    return validate(model, data, str(path) if path else "config")
+
+
+__all__ = ["apply_override", "format_validation_error", "load_config", "read_yaml", "validate"]

@@ -1,0 +1,25 @@
+"""Datasets: the data spec, bundled scikit-learn datasets, task inference, splitting."""
+
+from libs.datasets.core import (
+    Split,
+    check_target,
+    infer_task,
+    load_bundled,
+    split_frame,
+    subsample,
+)
+from libs.datasets.spec import BUNDLED, TABLE_SUFFIXES, DataSpec, SplitSpec, TaskType
+
+__all__ = [
+    "BUNDLED",
+    "TABLE_SUFFIXES",
+    "DataSpec",
+    "Split",
+    "SplitSpec",
+    "TaskType",
+    "check_target",
+    "infer_task",
+    "load_bundled",
+    "split_frame",
+    "subsample",
+]

@@ -1,0 +1,89 @@
+"""Which data to train on, and how to split it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+BUNDLED = ("iris", "wine", "breast_cancer", "diabetes", "digits")
+TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
+TaskType = Literal["classification", "regression"]
+
+
+class DataSpec(BaseModel):
+    """A bundled scikit-learn dataset by name, or a CSV/Parquet URI."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: str = Field(
+        "breast_cancer",
+        description=f"A bundled dataset ({', '.join(BUNDLED)}) or a .csv/.parquet path or URI.",
+    )
+    target: str | None = Field(
+        None, description="Target column; bundled datasets use 'target'. Required for files."
+    )
+    task: Literal["auto", "classification", "regression"] = Field(
+        "auto", description="'auto' infers it from the target column."
+    )
+    max_rows: int | None = Field(
+        None, ge=10, description="Seeded random subsample of rows (for quick runs and tests)."
+    )
+
+    @field_validator("source")
+    @classmethod
+    def _known_source(cls, value: str) -> str:
+        if value in BUNDLED:
+            return value
+        if not value.lower().endswith(TABLE_SUFFIXES):
+            raise ValueError(
+                f"unknown dataset '{value}': use one of {', '.join(BUNDLED)} "
+                f"or a path ending in {', '.join(TABLE_SUFFIXES)}"
+            )
+        local = _local_path(value)
+        if local is not None and not local.is_file():
+            raise ValueError(f"file not found: {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _target_for_files(self) -> DataSpec:
+        if self.source not in BUNDLED and not self.target:
+            raise ValueError("target: required when source is a file")
+        return self
+
+    @property
+    def is_bundled(self) -> bool:
+        return self.source in BUNDLED
+
+    @property
+    def target_column(self) -> str:
+        return self.target or "target"
+
+    @property
+    def name(self) -> str:
+        """A short, stable name for the dataset (used in model and dataset names)."""
+        if self.is_bundled:
+            return self.source
+        return Path(self.source.rstrip("/").split("/")[-1]).stem
+
+
+class SplitSpec(BaseModel):
+    """Hold-out split: seeded, stratified for classification where possible."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    test_size: float = Field(0.2, gt=0.0, lt=1.0, description="Fraction of rows held out.")
+    seed: int = Field(42, ge=0, description="Seeds the split and every random estimator.")
+    stratify: bool = Field(True, description="Stratify on the target for classification.")
+
+
+def _local_path(uri: str) -> Path | None:
+    if uri.startswith("file://"):
+        return Path(uri[len("file://") :])
+    if "://" in uri:
+        return None
+    return Path(uri)
+
+
+__all__ = ["BUNDLED", "TABLE_SUFFIXES", "DataSpec", "SplitSpec", "TaskType"]

@@ -1,0 +1,100 @@
+"""The registry's quality gate: pure rules deciding whether `champion` moves.
+
+A candidate is promoted only when its primary metric clears the threshold and
+beats the current champion by at least `min_improvement`. Keeping the rule pure
+lets it be tested without a registry and applied the same way by every flow.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class GateSpec(BaseModel):
+    """When a newly registered version becomes `champion`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    metric: str | None = Field(
+        None,
+        description="Primary metric; default accuracy for classification, r2 for regression.",
+    )
+    threshold: float | None = Field(
+        None,
+        description="Minimum (or, for lower-is-better metrics, maximum) value to pass.",
+    )
+    min_improvement: float = Field(
+        0.0, ge=0.0, description="How much the candidate must beat the champion by."
+    )
+    compare_to_champion: bool = Field(
+        True, description="Require beating the current champion, not only the threshold."
+    )
+
+    def metric_for(self, task: str) -> str:
+        return self.metric or ("accuracy" if task == "classification" else "r2")
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    metric: str
+    candidate: float
+    threshold: float | None
+    champion: float | None
+    champion_version: str | None
+    passed_threshold: bool
+    beats_champion: bool
+    promote: bool
+    reason: str
+
+    def as_tags(self) -> dict[str, str]:
+        """Flat string tags for the model version (MLflow tags are strings)."""
+        return {f"gate.{k}": "" if v is None else str(v) for k, v in asdict(self).items()}
+
+
+def decide(
+    spec: GateSpec,
+    *,
+    metric: str,
+    greater_is_better: bool,
+    candidate: float,
+    champion: float | None = None,
+    champion_version: str | None = None,
+) -> GateDecision:
+    """Apply the gate to one candidate value against an optional champion value."""
+    sign = 1.0 if greater_is_better else -1.0
+    word = ">=" if greater_is_better else "<="
+    if math.isnan(candidate):
+        passed, why = False, f"{metric} is NaN"
+    elif spec.threshold is None:
+        passed, why = True, "no threshold"
+    else:
+        passed = sign * (candidate - spec.threshold) >= 0
+        why = f"{metric} {candidate:.4f} {word if passed else 'fails ' + word} {spec.threshold}"
+
+    if not spec.compare_to_champion:
+        beats, vs = True, "champion comparison off"
+    elif champion is None or math.isnan(champion):
+        beats, vs = True, "no champion yet"
+    else:
+        improvement = sign * (candidate - champion)
+        beats = improvement > 0 and improvement >= spec.min_improvement
+        margin = f", by at least {spec.min_improvement}" if spec.min_improvement else ""
+        verb = "beats" if beats else "does not beat"
+        vs = f"{verb} champion v{champion_version} ({champion:.4f}{margin})"
+    return GateDecision(
+        metric=metric,
+        candidate=candidate,
+        threshold=spec.threshold,
+        champion=champion,
+        champion_version=champion_version,
+        passed_threshold=passed,
+        beats_champion=beats,
+        promote=passed and beats,
+        reason=f"{why}; {vs}",
+    )
+
+
+__all__ = ["GateDecision", "GateSpec", "decide"]

@@ -1,0 +1,122 @@
+"""scikit-learn adapter: estimator registry, parameter checks, fitting."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.ensemble import (
+    GradientBoostingClassifier,
+    GradientBoostingRegressor,
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+from sklearn.pipeline import Pipeline
+from sklearn.svm import SVC, SVR
+
+from libs.errors import InputError
+from libs.models.spec import SklearnModelSpec
+
+Task = str  # "classification" | "regression"
+
+# name -> {task: factory}. A missing task means the estimator does not apply.
+_ESTIMATORS: dict[str, dict[str, Callable[..., BaseEstimator]]] = {
+    "logistic_regression": {"classification": LogisticRegression},
+    "random_forest": {
+        "classification": RandomForestClassifier,
+        "regression": RandomForestRegressor,
+    },
+    "gradient_boosting": {
+        "classification": GradientBoostingClassifier,
+        "regression": GradientBoostingRegressor,
+    },
+    "hist_gradient_boosting": {
+        "classification": HistGradientBoostingClassifier,
+        "regression": HistGradientBoostingRegressor,
+    },
+    # probability=True so that ROC curves and log loss are available.
+    "svm": {"classification": lambda **kw: SVC(**{"probability": True, **kw}), "regression": SVR},
+    "knn": {"classification": KNeighborsClassifier, "regression": KNeighborsRegressor},
+    "ridge": {"regression": Ridge},
+    "linear_regression": {"regression": LinearRegression},
+}
+
+_DEFAULTS: dict[str, dict[str, Any]] = {
+    # lbfgs on unscaled data needs more than the default 100 iterations.
+    "logistic_regression": {"max_iter": 1000},
+}
+
+
+def sklearn_estimator_names(task: Task | None = None) -> list[str]:
+    """Names selectable in `model.name`, optionally only those fit for a task."""
+    return sorted(n for n, by_task in _ESTIMATORS.items() if task is None or task in by_task)
+
+
+def build_estimator(spec: SklearnModelSpec, task: Task, seed: int) -> BaseEstimator:
+    """Instantiate and validate the estimator; bad names or params are InputErrors."""
+    by_task = _ESTIMATORS[spec.name]
+    if task not in by_task:
+        raise InputError(
+            f"model.name: '{spec.name}' does not support {task}; "
+            f"choose one of {', '.join(sklearn_estimator_names(task))}"
+        )
+    estimator = by_task[task]()
+    known = estimator.get_params(deep=False)
+    unknown = sorted(set(spec.params) - set(known))
+    if unknown:
+        raise InputError(
+            f"model.params.{unknown[0]}: not a parameter of {type(estimator).__name__} "
+            f"(known: {', '.join(sorted(known))})"
+        )
+    params = {**_DEFAULTS.get(spec.name, {}), **spec.params}
+    # Seed every estimator that takes one, unless the config set it explicitly.
+    if "random_state" in known and "random_state" not in spec.params:
+        params["random_state"] = seed
+    estimator.set_params(**params)
+    try:
+        # The same check fit() runs, done now so a bad value fails before any work.
+        estimator._validate_params()
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"model.params: {exc}") from exc
+    return estimator
+
+
+class SklearnModel:
+    """Adapter around one scikit-learn estimator trained on preprocessed features."""
+
+    framework = "sklearn"
+
+    def __init__(self, spec: SklearnModelSpec, task: Task, seed: int = 0) -> None:
+        self.spec = spec
+        self.task = task
+        self.estimator = build_estimator(spec, task, seed)
+
+    def fit(self, features: Any, y: np.ndarray) -> SklearnModel:
+        self.estimator.fit(features, y)
+        return self
+
+    def predict(self, features: Any) -> np.ndarray:
+        return np.asarray(self.estimator.predict(features))
+
+    def predict_proba(self, features: Any) -> np.ndarray | None:
+        if self.task != "classification" or not hasattr(self.estimator, "predict_proba"):
+            return None
+        return np.asarray(self.estimator.predict_proba(features))
+
+    @property
+    def classes(self) -> list[Any] | None:
+        classes = getattr(self.estimator, "classes_", None)
+        return None if classes is None else list(classes)
+
+    def as_pipeline(self, preprocessor: Any) -> Pipeline:
+        """One pipeline that takes raw rows: the fitted features, then the estimator."""
+        return Pipeline([("features", preprocessor), ("model", self.estimator)])
+
+
+__all__ = ["SklearnModel", "build_estimator", "sklearn_estimator_names"]

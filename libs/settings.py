@@ -1,0 +1,71 @@
+"""Settings that are not per run: where state lives, where tracking goes.
+
+Read from environment variables prefixed `MLOPS_` (or a `.env` file). Per-run
+choices belong in the training config instead.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class PlatformSettings(BaseSettings):
+    """Local state folder, MLflow tracking store and data storage root."""
+
+    model_config = SettingsConfigDict(env_prefix="MLOPS_", env_file=".env", extra="ignore")
+
+    home: Path = Field(Path(".mlops"), description="Folder holding all local state (git-ignored).")
+    tracking_uri: str | None = Field(
+        None,
+        description="MLflow tracking URI; default MLFLOW_TRACKING_URI, else SQLite in home.",
+    )
+    artifact_root: str | None = Field(
+        None, description="Where new experiments store artifacts; default <home>/mlartifacts."
+    )
+    storage: str | None = Field(
+        None, description="Root URI for data snapshots and reports; default <home>/data."
+    )
+    mlflow_ui_url: str = Field(
+        "http://127.0.0.1:5000", description="Base URL of the MLflow UI, for links."
+    )
+
+    @property
+    def home_dir(self) -> Path:
+        return self.home.expanduser().resolve()
+
+    @property
+    def resolved_tracking_uri(self) -> str:
+        if self.tracking_uri:
+            return self.tracking_uri
+        if os.environ.get("MLFLOW_TRACKING_URI"):
+            return os.environ["MLFLOW_TRACKING_URI"]
+        return f"sqlite:///{self.home_dir / 'mlflow.db'}"
+
+    @property
+    def resolved_artifact_root(self) -> str:
+        return self.artifact_root or (self.home_dir / "mlartifacts").as_uri()
+
+    @property
+    def storage_root(self) -> str:
+        return self.storage or str(self.home_dir / "data")
+
+    @property
+    def prefect_home(self) -> Path:
+        return self.home_dir / "prefect"
+
+    def ui_command(self) -> str:
+        """The command that opens the MLflow UI on this tracking store."""
+        uri = self.resolved_tracking_uri
+        if uri.startswith(("http://", "https://")):
+            return f"open {uri}"
+        return (
+            f"mlflow ui --backend-store-uri {uri} "
+            f"--default-artifact-root {self.resolved_artifact_root} --port 5000"
+        )
+
+
+__all__ = ["PlatformSettings"]

@@ -1,0 +1,80 @@
+"""Ingest and split: the data stage of a run."""
+
+from __future__ import annotations
+
+import hashlib
+import io as _stdio
+from dataclasses import dataclass
+
+import pandas as pd
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from libs import io as storage
+from libs.datasets import (
+    DataSpec,
+    Split,
+    SplitSpec,
+    TaskType,
+    check_target,
+    infer_task,
+    load_bundled,
+    split_frame,
+    subsample,
+)
+from libs.io.schema import check_table
+from tasks._common import IO_RETRIES, IO_RETRY_DELAYS, retry_unless_input_error
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The raw table as ingested, where its snapshot lives and its content digest."""
+
+    frame: pd.DataFrame
+    name: str
+    target: str
+    task: TaskType
+    uri: str
+    digest: str
+
+    @property
+    def rows(self) -> int:
+        return len(self.frame)
+
+
+@task(
+    name="ingest",
+    retries=IO_RETRIES,
+    retry_delay_seconds=IO_RETRY_DELAYS,
+    retry_condition_fn=retry_unless_input_error,
+    cache_policy=NO_CACHE,
+)
+def ingest(spec: DataSpec, seed: int, storage_root: str) -> Snapshot:
+    """Load the data, check it, and store a content-addressed Parquet snapshot."""
+    source = spec.source
+    frame = load_bundled(source) if spec.is_bundled else storage.read_table(source)
+    frame = subsample(frame, spec.max_rows, seed)
+    target = spec.target_column
+    check_table(frame, target=target, source=source)
+    task_type = infer_task(spec, frame[target])
+    check_target(frame[target], task_type, source)
+
+    buffer = _stdio.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    data = buffer.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
+    uri = storage.join_key(storage_root, f"snapshots/{spec.name}/{digest[:16]}.parquet")
+    if not storage.exists(uri):
+        storage.write_bytes(data, uri)
+    return Snapshot(
+        frame=frame, name=spec.name, target=target, task=task_type, uri=uri, digest=digest
+    )
+
+
+@task(name="split", cache_policy=NO_CACHE)
+def split_data(snapshot: Snapshot, spec: SplitSpec) -> Split:
+    """Seeded hold-out split, stratified for classification."""
+    return split_frame(snapshot.frame, snapshot.target, snapshot.task, spec)
+
+
+__all__ = ["Snapshot", "ingest", "split_data"]

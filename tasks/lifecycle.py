@@ -1,0 +1,135 @@
+"""Start and finish the MLflow run of a flow run, and log the model into it."""
+
+from __future__ import annotations
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from libs.datasets import Split
+from libs.errors import InputError
+from libs.gate import GateSpec
+from libs.metrics import METRIC_NAMES
+from libs.models import ModelAdapter
+from libs.settings import PlatformSettings
+from tasks import tracking
+from tasks._common import IO_RETRIES, IO_RETRY_DELAYS, retry_unless_input_error
+from tasks.data import Snapshot
+from tasks.preprocess import Features
+
+
+def check_gate_metric(gate: GateSpec, task_type: str) -> str:
+    """The gate's metric must be one this task computes; checked before any run exists."""
+    metric = gate.metric_for(task_type)
+    known = METRIC_NAMES[task_type]  # type: ignore[index]
+    if metric not in known:
+        raise InputError(
+            f"gate.metric: '{metric}' is not computed for {task_type} "
+            f"(choose from {', '.join(known)})"
+        )
+    return metric
+
+
+@task(
+    name="start-tracking",
+    retries=IO_RETRIES,
+    retry_delay_seconds=IO_RETRY_DELAYS,
+    retry_condition_fn=retry_unless_input_error,
+    cache_policy=NO_CACHE,
+)
+def start_tracking(
+    settings: PlatformSettings,
+    *,
+    experiment: str,
+    run_name: str,
+    params: dict[str, str],
+    tags: dict[str, str],
+    gate: GateSpec,
+    snapshot: Snapshot,
+    split: Split,
+) -> tracking.RunHandle:
+    """One MLflow run per flow run, linked both ways, with the datasets as inputs."""
+    from prefect.runtime import flow_run
+    from prefect.settings import get_current_settings
+
+    check_gate_metric(gate, snapshot.task)
+    flow_run_id = str(flow_run.id) if flow_run.id else None
+    all_tags = dict(tags)
+    all_tags.update(
+        {
+            "data.snapshot_uri": snapshot.uri,
+            "data.snapshot_sha256": snapshot.digest,
+            "data.rows": str(snapshot.rows),
+            "task": snapshot.task,
+        }
+    )
+    if flow_run_id:
+        all_tags["prefect.flow_run_id"] = flow_run_id
+        all_tags["prefect.flow_run_name"] = str(flow_run.name)
+        if get_current_settings().api.url and flow_run.ui_url:
+            all_tags["prefect.flow_run_url"] = str(flow_run.ui_url)
+    commit = tracking.git_commit()
+    if commit:
+        all_tags["mlflow.source.git.commit"] = commit
+    run = tracking.start_run(
+        settings,
+        experiment=experiment,
+        run_name=run_name,
+        params=params,
+        tags=all_tags,
+        flow_run_id=flow_run_id,
+    )
+    tracking.log_dataset(
+        run,
+        split.x_train.assign(**{snapshot.target: split.y_train}),
+        name=f"{snapshot.name}-train",
+        source=snapshot.uri,
+        context="training",
+        target=snapshot.target,
+    )
+    tracking.log_dataset(
+        run,
+        split.x_test.assign(**{snapshot.target: split.y_test}),
+        name=f"{snapshot.name}-test",
+        source=snapshot.uri,
+        context="testing",
+        target=snapshot.target,
+    )
+    return run
+
+
+@task(
+    name="log-model",
+    retries=IO_RETRIES,
+    retry_delay_seconds=IO_RETRY_DELAYS,
+    cache_policy=NO_CACHE,
+)
+def log_model(
+    run: tracking.RunHandle, model: ModelAdapter, features: Features, split: Split
+) -> str:
+    """Log the raw-input pipeline (features + model) with signature and example."""
+    pipeline = model.as_pipeline(features.preprocessor)
+    example = split.x_train.head(5)
+    return tracking.log_sklearn_model(run, pipeline, example, pipeline.predict(example))
+
+
+@task(
+    name="log-metrics",
+    retries=IO_RETRIES,
+    retry_delay_seconds=IO_RETRY_DELAYS,
+    cache_policy=NO_CACHE,
+)
+def log_metrics(run: tracking.RunHandle, metrics: dict[str, float]) -> None:
+    tracking.log_metrics(run, metrics)
+
+
+@task(
+    name="finish-tracking",
+    retries=IO_RETRIES,
+    retry_delay_seconds=IO_RETRY_DELAYS,
+    cache_policy=NO_CACHE,
+)
+def finish_tracking(run: tracking.RunHandle) -> None:
+    tracking.end_run(run, "FINISHED")
+
+
+__all__ = ["check_gate_metric", "finish_tracking", "log_metrics", "log_model", "start_tracking"]

@@ -1,0 +1,332 @@
+"""The one owner of the MLflow lifecycle: runs, tags, inputs, models, registry.
+
+Every MLflow call of the platform lives here. Calls take an explicit run id
+rather than relying on MLflow's thread-local "active run", so Prefect may run
+tasks in any thread. Flows and tasks import this module; nothing else imports
+mlflow.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import re
+import subprocess
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from libs.settings import PlatformSettings
+
+with warnings.catch_warnings():
+    # SQLAlchemy 2.1 warns from inside MLflow at import; nothing for us to fix.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import mlflow
+    from mlflow import MlflowClient
+    from mlflow.entities import RunStatus
+    from mlflow.exceptions import MlflowException
+
+CHAMPION = "champion"
+# What the logged scikit-learn model needs at load time, pinned to what trained it.
+MODEL_REQUIREMENTS = ("mlflow", "scikit-learn", "numpy", "pandas", "scipy", "cloudpickle")
+_LIBS_DIR = Path(__file__).resolve().parent.parent / "libs"
+
+
+@dataclass(frozen=True)
+class RunHandle:
+    """Enough to address one MLflow run from any task, thread or process."""
+
+    run_id: str
+    experiment_id: str
+    tracking_uri: str
+    url: str
+
+
+def client_for(settings: PlatformSettings) -> MlflowClient:
+    """A client on the configured store, created and migrated once under a file lock.
+
+    Several processes touching a new store at once race through its migrations
+    and fail; the lock makes the first one create it while the others wait.
+    """
+    uri = settings.resolved_tracking_uri
+    mlflow.set_tracking_uri(uri)
+    if uri.startswith("sqlite:///"):
+        settings.home_dir.mkdir(parents=True, exist_ok=True)
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        with _file_lock(settings.home_dir / ".mlflow-store.lock"):
+            client = MlflowClient(uri)
+            client.search_experiments(max_results=1)
+        return client
+    return MlflowClient(uri)
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def ensure_experiment(client: MlflowClient, name: str, settings: PlatformSettings) -> str:
+    """The experiment's id, creating it with artifacts under the platform's artifact root."""
+    existing = client.get_experiment_by_name(name)
+    if existing is not None:
+        return existing.experiment_id
+    safe = re.sub(r"[^A-Za-z0-9_.\-]", "_", name)
+    try:
+        return client.create_experiment(
+            name, artifact_location=f"{settings.resolved_artifact_root.rstrip('/')}/{safe}"
+        )
+    except MlflowException:
+        # Another process created it between our lookup and create.
+        found = client.get_experiment_by_name(name)
+        if found is None:
+            raise
+        return found.experiment_id
+
+
+def run_url(settings: PlatformSettings, experiment_id: str, run_id: str) -> str:
+    uri = settings.resolved_tracking_uri
+    base = uri if uri.startswith(("http://", "https://")) else settings.mlflow_ui_url
+    return f"{base.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"
+
+
+def git_commit(cwd: Path | None = None) -> str | None:
+    """The checkout's commit, or None outside a git work tree."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=cwd or _LIBS_DIR.parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def start_run(
+    settings: PlatformSettings,
+    *,
+    experiment: str,
+    run_name: str,
+    params: dict[str, str],
+    tags: dict[str, str],
+    flow_run_id: str | None,
+) -> RunHandle:
+    """Start the flow run's MLflow run, or resume it when the same flow run retries."""
+    client = client_for(settings)
+    experiment_id = ensure_experiment(client, experiment, settings)
+    run = None
+    if flow_run_id:
+        found = client.search_runs(
+            [experiment_id],
+            filter_string=f"tags.`prefect.flow_run_id` = '{flow_run_id}'",
+            max_results=1,
+        )
+        run = found[0] if found else None
+    if run is None:
+        run = client.create_run(experiment_id, run_name=run_name, tags=tags)
+        _log_params(client, run.info.run_id, params)
+    else:
+        client.update_run(run.info.run_id, status="RUNNING")
+    run_id = run.info.run_id
+    return RunHandle(
+        run_id=run_id,
+        experiment_id=experiment_id,
+        tracking_uri=settings.resolved_tracking_uri,
+        url=run_url(settings, experiment_id, run_id),
+    )
+
+
+def _log_params(client: MlflowClient, run_id: str, params: dict[str, str]) -> None:
+    from mlflow.entities import Param
+
+    items = [Param(k, v[:6000]) for k, v in params.items()]
+    for start in range(0, len(items), 100):  # MLflow's batch limit is 100 params
+        client.log_batch(run_id, params=items[start : start + 100])
+
+
+def _client(run: RunHandle) -> MlflowClient:
+    return MlflowClient(run.tracking_uri)
+
+
+def set_tags(run: RunHandle, tags: dict[str, str]) -> None:
+    from mlflow.entities import RunTag
+
+    _client(run).log_batch(run.run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
+
+
+def log_metrics(run: RunHandle, metrics: dict[str, float], step: int = 0) -> None:
+    import math
+    import time
+
+    from mlflow.entities import Metric
+
+    now = int(time.time() * 1000)
+    items = [Metric(k, float(v), now, step) for k, v in metrics.items() if math.isfinite(v)]
+    _client(run).log_batch(run.run_id, metrics=items)
+
+
+def log_dataset(
+    run: RunHandle, frame: pd.DataFrame, *, name: str, source: str, context: str, target: str
+) -> None:
+    """Record a dataset as a run input: its source URI, digest, schema and role."""
+    from mlflow.entities import DatasetInput, InputTag
+
+    dataset = mlflow.data.from_pandas(frame, source=source, name=name, targets=target)
+    entity = dataset._to_mlflow_entity()
+    _client(run).log_inputs(
+        run.run_id,
+        datasets=[DatasetInput(entity, tags=[InputTag("mlflow.data.context", context)])],
+    )
+
+
+def log_text(run: RunHandle, text: str, artifact_file: str) -> None:
+    _client(run).log_text(run.run_id, text, artifact_file)
+
+
+def pinned_requirements(names: tuple[str, ...] = MODEL_REQUIREMENTS) -> list[str]:
+    """`name==version` for each installed package; inference would cost seconds."""
+    return [f"{name}=={metadata.version(name)}" for name in names]
+
+
+def log_sklearn_model(
+    run: RunHandle, model: Any, input_example: pd.DataFrame, predictions: Any
+) -> str:
+    """Log a raw-input scikit-learn pipeline with signature and pinned requirements."""
+    import mlflow.sklearn
+    from mlflow.models import infer_signature
+
+    mlflow.set_tracking_uri(run.tracking_uri)
+    signature = infer_signature(input_example, predictions)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        info = mlflow.sklearn.log_model(
+            model,
+            name="model",
+            run_id=run.run_id,
+            signature=signature,
+            input_example=input_example,
+            pip_requirements=pinned_requirements(),
+            # cloudpickle: skops refuses numpy dtypes that a ColumnTransformer holds.
+            serialization_format="cloudpickle",
+            # The feature pipeline may use our transformers: ship the libs with it.
+            code_paths=[str(_LIBS_DIR)],
+        )
+    return info.model_uri
+
+
+def end_run(run: RunHandle, status: str = "FINISHED") -> None:
+    _client(run).set_terminated(run.run_id, status=status)
+
+
+@contextlib.contextmanager
+def failing_on_error(run: RunHandle) -> Iterator[None]:
+    """End the MLflow run as FAILED if anything inside raises, then re-raise."""
+    try:
+        yield
+    except BaseException as exc:
+        with contextlib.suppress(Exception):
+            set_tags(run, {"error": f"{type(exc).__name__}: {exc}"[:5000]})
+            end_run(run, RunStatus.to_string(RunStatus.FAILED))
+        raise
+
+
+# --- registry -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Champion:
+    version: str
+    run_id: str
+    value: float | None
+
+
+def existing_version(run: RunHandle, name: str) -> str | None:
+    """The version already registered from this run, so a retry never adds another."""
+    client = _client(run)
+    try:
+        found = client.search_model_versions(f"name = '{name}' and run_id = '{run.run_id}'")
+    except MlflowException:
+        return None
+    return min((v.version for v in found), key=int, default=None)
+
+
+def register_version(run: RunHandle, name: str, model_uri: str, tags: dict[str, str]) -> str:
+    """Register the run's model under `name` (idempotent per run); returns the version."""
+    version = existing_version(run, name)
+    if version is not None:
+        return version
+    mlflow.set_tracking_uri(run.tracking_uri)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mv = mlflow.register_model(model_uri, name, tags=tags)
+    return str(mv.version)
+
+
+def champion(run: RunHandle, name: str, metric: str) -> Champion | None:
+    """The current `champion` version and its run's value of `metric`, if any."""
+    client = _client(run)
+    try:
+        mv = client.get_model_version_by_alias(name, CHAMPION)
+    except MlflowException:
+        return None
+    value = None
+    if mv.run_id:
+        value = client.get_run(mv.run_id).data.metrics.get(metric)
+    return Champion(version=str(mv.version), run_id=mv.run_id or "", value=value)
+
+
+def tag_version(run: RunHandle, name: str, version: str, tags: dict[str, str]) -> None:
+    client = _client(run)
+    for key, value in tags.items():
+        client.set_model_version_tag(name, version, key, value)
+
+
+def set_champion(run: RunHandle, name: str, version: str) -> None:
+    _client(run).set_registered_model_alias(name, CHAMPION, version)
+
+
+def version_tags(run: RunHandle, name: str, version: str) -> dict[str, str]:
+    return dict(_client(run).get_model_version(name, version).tags)
+
+
+def run_status(tracking_uri: str, run_id: str) -> str:
+    """The run's status (FINISHED, FAILED, RUNNING...)."""
+    return MlflowClient(tracking_uri).get_run(run_id).info.status
+
+
+__all__ = [
+    "CHAMPION",
+    "Champion",
+    "RunHandle",
+    "champion",
+    "client_for",
+    "end_run",
+    "existing_version",
+    "failing_on_error",
+    "git_commit",
+    "log_dataset",
+    "log_metrics",
+    "log_sklearn_model",
+    "log_text",
+    "pinned_requirements",
+    "register_version",
+    "run_status",
+    "set_champion",
+    "set_tags",
+    "start_run",
+    "tag_version",
+    "version_tags",
+]
