@@ -33,7 +33,7 @@ class TrackingSpec(BaseModel):
         pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$",
         description="Registered model name; default '<dataset>-<model>'.",
     )
-    register: bool = Field(True, description="Register a model version behind the gate.")
+    register_model: bool = Field(True, description="Register a model version behind the gate.")
 
 
 class TrainConfig(BaseModel):

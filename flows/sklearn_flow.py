@@ -71,7 +71,7 @@ def train_sklearn(config: TrainConfig = TrainConfig()) -> RunSummary:  # noqa: B
                 metrics=evaluation.metrics,
                 tags={"config_digest": config.digest(), "data_sha256": snapshot.digest},
             )
-            if config.tracking.register
+            if config.tracking.register_model
             else None
         )
         finish_tracking(run)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import re
 import subprocess
 import warnings
@@ -63,6 +64,17 @@ def client_for(settings: PlatformSettings) -> MlflowClient:
             client.search_experiments(max_results=1)
         return client
     return MlflowClient(uri)
+
+
+@contextlib.contextmanager
+def _quiet_logger(name: str) -> Iterator[None]:
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 @contextlib.contextmanager
@@ -184,7 +196,10 @@ def log_dataset(
     """Record a dataset as a run input: its source URI, digest, schema and role."""
     from mlflow.entities import DatasetInput, InputTag
 
-    dataset = mlflow.data.from_pandas(frame, source=source, name=name, targets=target)
+    with warnings.catch_warnings():
+        # MLflow warns that a local path matches its local source type twice; harmless.
+        warnings.simplefilter("ignore", UserWarning)
+        dataset = mlflow.data.from_pandas(frame, source=source, name=name, targets=target)
     entity = dataset._to_mlflow_entity()
     _client(run).log_inputs(
         run.run_id,
@@ -209,9 +224,11 @@ def log_sklearn_model(
     from mlflow.models import infer_signature
 
     mlflow.set_tracking_uri(run.tracking_uri)
-    signature = infer_signature(input_example, predictions)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _quiet_logger("mlflow.sklearn"):
+        # Known, accepted: integer columns hint, and cloudpickle's safety notice
+        # (the model is our own pipeline, loaded by our own flows).
         warnings.simplefilter("ignore", UserWarning)
+        signature = infer_signature(input_example, predictions)
         info = mlflow.sklearn.log_model(
             model,
             name="model",
@@ -260,7 +277,8 @@ def existing_version(run: RunHandle, name: str) -> str | None:
         found = client.search_model_versions(f"name = '{name}' and run_id = '{run.run_id}'")
     except MlflowException:
         return None
-    return min((v.version for v in found), key=int, default=None)
+    versions = sorted(int(v.version) for v in found)
+    return str(versions[0]) if versions else None
 
 
 def register_version(run: RunHandle, name: str, model_uri: str, tags: dict[str, str]) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import (
     GradientBoostingClassifier,
     GradientBoostingRegressor,
@@ -40,8 +41,7 @@ _ESTIMATORS: dict[str, dict[str, Callable[..., BaseEstimator]]] = {
         "classification": HistGradientBoostingClassifier,
         "regression": HistGradientBoostingRegressor,
     },
-    # probability=True so that ROC curves and log loss are available.
-    "svm": {"classification": lambda **kw: SVC(**{"probability": True, **kw}), "regression": SVR},
+    "svm": {"classification": SVC, "regression": SVR},
     "knn": {"classification": KNeighborsClassifier, "regression": KNeighborsRegressor},
     "ridge": {"regression": Ridge},
     "linear_regression": {"regression": LinearRegression},
@@ -84,6 +84,10 @@ def build_estimator(spec: SklearnModelSpec, task: Task, seed: int) -> BaseEstima
         estimator._validate_params()
     except (ValueError, TypeError) as exc:
         raise InputError(f"model.params: {exc}") from exc
+    if spec.name == "svm" and task == "classification":
+        # Calibrated probabilities give ROC curves and log loss; SVC(probability=True)
+        # is deprecated in scikit-learn 1.9 in favour of exactly this wrapper.
+        return CalibratedClassifierCV(estimator, cv=3, ensemble=False)
     return estimator
 
 

@@ -1,0 +1,24 @@
+"""Declarative feature spec -> scikit-learn ColumnTransformer.
+
+A `FeatureSpec` says which columns are numeric, categorical or datetime and how
+each group is imputed, scaled or encoded; `build_preprocessor` turns it into an
+unfitted ColumnTransformer checked against the data it will be fitted on.
+"""
+
+from libs.features.build import build_preprocessor
+from libs.features.columns import ResolvedColumns, resolve_columns
+from libs.features.errors import FeatureSpecError
+from libs.features.spec import CategoricalSpec, DatetimeSpec, FeatureSpec, NumericSpec
+from libs.features.transformers import DatetimeParts
+
+__all__ = [
+    "CategoricalSpec",
+    "DatetimeParts",
+    "DatetimeSpec",
+    "FeatureSpec",
+    "FeatureSpecError",
+    "NumericSpec",
+    "ResolvedColumns",
+    "build_preprocessor",
+    "resolve_columns",
+]

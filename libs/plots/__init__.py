@@ -1,0 +1,34 @@
+"""Plotly figures for model evaluation and one self-contained HTML report.
+
+Figures take arrays and frames and return `plotly.graph_objects.Figure`;
+`render_report` returns the page as a string. Nothing here writes files.
+"""
+
+from libs.plots._inputs import PlotInputError
+from libs.plots.classification import (
+    calibration_figure,
+    confusion_matrix_figure,
+    pr_curve_figure,
+    roc_curve_figure,
+)
+from libs.plots.evaluation import evaluation_figures
+from libs.plots.history import history_figure
+from libs.plots.importance import feature_importance_figure, permutation_importance_table
+from libs.plots.regression import predicted_vs_actual_figure, residuals_figure
+from libs.plots.report import figure_div_id, render_report
+
+__all__ = [
+    "PlotInputError",
+    "calibration_figure",
+    "confusion_matrix_figure",
+    "evaluation_figures",
+    "feature_importance_figure",
+    "figure_div_id",
+    "history_figure",
+    "permutation_importance_table",
+    "pr_curve_figure",
+    "predicted_vs_actual_figure",
+    "render_report",
+    "residuals_figure",
+    "roc_curve_figure",
+]

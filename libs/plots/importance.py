@@ -1,0 +1,98 @@
+"""Feature importance: a model-agnostic table and its bar chart.
+
+Permutation importance on the *raw* columns works for any model behind the
+same pipeline interface (scikit-learn or Keras) and names features the way
+the user's data does, not the way the encoder expanded them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from sklearn.inspection import permutation_importance
+
+from libs.plots._inputs import PlotInputError
+from libs.plots.style import styled
+
+IMPORTANCE_COLUMNS = ("feature", "importance_mean", "importance_std")
+TOP_FEATURES = 20
+
+
+def permutation_importance_table(
+    estimator: Any,
+    X: Any,
+    y: Any,
+    *,
+    scoring: Any = None,
+    n_repeats: int = 5,
+    seed: int = 0,
+    max_rows: int = 2000,
+) -> pd.DataFrame:
+    """Mean and spread of the score drop when each raw column is shuffled, highest first.
+
+    At most `max_rows` rows (a seeded sample) are scored: the cost grows with
+    rows x columns x repeats, and the ranking settles long before that.
+    """
+    if n_repeats < 1:
+        raise PlotInputError(f"n_repeats: must be at least 1, got {n_repeats}")
+    if max_rows < 1:
+        raise PlotInputError(f"max_rows: must be at least 1, got {max_rows}")
+    frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
+    target = np.asarray(y)
+    if len(frame) == 0:
+        raise PlotInputError("X: no rows to compute permutation importance on")
+    if len(target) != len(frame):
+        raise PlotInputError(f"y: has {len(target)} rows but X has {len(frame)}")
+    if len(frame) > max_rows:
+        rows = np.sort(np.random.default_rng(seed).choice(len(frame), max_rows, replace=False))
+        frame, target = frame.iloc[rows], target[rows]
+    result = permutation_importance(
+        estimator, frame, target, scoring=scoring, n_repeats=n_repeats, random_state=seed
+    )
+    table = pd.DataFrame(
+        {
+            "feature": [str(column) for column in frame.columns],
+            "importance_mean": result.importances_mean,
+            "importance_std": result.importances_std,
+        }
+    )
+    return table.sort_values("importance_mean", ascending=False, kind="stable").reset_index(
+        drop=True
+    )
+
+
+def feature_importance_figure(importance: pd.DataFrame, top: int = TOP_FEATURES) -> go.Figure:
+    """Horizontal bars with +/- one standard deviation, the most important on top."""
+    missing = [c for c in IMPORTANCE_COLUMNS if c not in importance.columns]
+    if missing:
+        raise PlotInputError(
+            f"importance: missing column(s) {', '.join(missing)}; "
+            f"expected {', '.join(IMPORTANCE_COLUMNS)}"
+        )
+    if importance.empty:
+        raise PlotInputError("importance: no rows")
+    shown = importance.sort_values("importance_mean", ascending=False, kind="stable").head(top)
+    shown = shown.iloc[::-1]  # plotly draws the first bar at the bottom
+    figure = go.Figure(
+        go.Bar(
+            x=shown["importance_mean"].to_numpy(dtype=float),
+            y=shown["feature"].astype(str).tolist(),
+            orientation="h",
+            error_x={"type": "data", "array": shown["importance_std"].to_numpy(dtype=float)},
+            name="importance",
+        )
+    )
+    figure.update_xaxes(title="mean score drop when shuffled")
+    figure.update_yaxes(type="category")
+    return styled(figure, "Feature importance", height=max(300, 120 + 24 * len(shown)))
+
+
+__all__ = [
+    "IMPORTANCE_COLUMNS",
+    "TOP_FEATURES",
+    "feature_importance_figure",
+    "permutation_importance_table",
+]

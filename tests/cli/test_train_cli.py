@@ -1,0 +1,78 @@
+"""`python -m flows.train` run exactly as a user would, in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_cli(home: Path, *args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("MLOPS_", "PREFECT_", "MLFLOW_"))
+    }
+    env.update(MLOPS_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    return subprocess.run(
+        [sys.executable, "-m", "flows.train", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_cli_trains_registers_and_prints_where_to_look(tmp_path: Path) -> None:
+    # given
+    home = tmp_path / "state"
+    # when
+    result = run_cli(
+        home, "--config", "configs/iris_random_forest.yaml", "--set", "model.params.n_estimators=20"
+    )
+    # then
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    assert "Training run complete." in out
+    assert "MLflow run:" in out
+    assert "Registered model: iris-random-forest version 1" in out
+    assert "Champion:         yes" in out
+    assert f"mlflow ui --backend-store-uri sqlite:///{home.resolve()}/mlflow.db" in out
+    # and: all local state, Prefect's included, lives under the one home folder
+    assert (home / "mlflow.db").is_file()
+    assert (home / "prefect" / "prefect.db").is_file()
+    assert any((home / "data" / "snapshots" / "iris").glob("*.parquet"))
+    assert any((home / "mlartifacts").iterdir())
+
+
+def test_cli_bad_config_exits_2_with_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    # given
+    home = tmp_path / "state"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("split:\n  test_size: 1.5\n")
+    # when
+    result = run_cli(home, "--config", str(bad))
+    # then
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"error: {bad}: split.test_size: Input should be less than 1 (got 1.5)"
+    )
+    assert not home.exists()
+
+
+def test_cli_unknown_override_key_exits_2(tmp_path: Path) -> None:
+    result = run_cli(tmp_path / "state", "--set", "model.nmae=svm")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: config: model.nmae: unknown key"
+
+
+def test_cli_prints_the_config_schema(tmp_path: Path) -> None:
+    import json
+
+    result = run_cli(tmp_path / "state", "--print-schema")
+    assert result.returncode == 0
+    schema = json.loads(result.stdout)
+    assert set(schema["properties"]) == {"data", "split", "features", "model", "gate", "tracking"}

@@ -1,0 +1,36 @@
+"""Shared fixtures: an isolated platform home per test, and the repository root."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return REPO
+
+
+@pytest.fixture
+def platform_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh MLOPS_HOME: MLflow on SQLite and data in tmp_path, nothing shared."""
+    home = tmp_path / "mlops-home"
+    monkeypatch.setenv("MLOPS_HOME", str(home))
+    for name in (
+        "MLOPS_TRACKING_URI",
+        "MLOPS_STORAGE",
+        "MLOPS_ARTIFACT_ROOT",
+        "MLFLOW_TRACKING_URI",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The suite must never touch a user's real tracking server or Prefect profile.
+    os.environ.pop("PREFECT_API_URL", None)
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

@@ -1,0 +1,127 @@
+"""The quality gate: threshold, champion comparison, direction of the metric."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from libs.gate import GateSpec, decide
+
+
+def test_first_model_passing_threshold_is_promoted() -> None:
+    d = decide(GateSpec(threshold=0.9), metric="accuracy", greater_is_better=True, candidate=0.95)
+    assert d.passed_threshold and d.beats_champion and d.promote
+    assert "no champion yet" in d.reason
+
+
+def test_below_threshold_is_not_promoted_even_without_champion() -> None:
+    d = decide(GateSpec(threshold=0.9), metric="accuracy", greater_is_better=True, candidate=0.85)
+    assert not d.passed_threshold and not d.promote
+    assert "accuracy 0.8500 fails >= 0.9" in d.reason
+
+
+def test_must_beat_champion() -> None:
+    spec = GateSpec(threshold=0.5)
+    worse = decide(
+        spec,
+        metric="f1_macro",
+        greater_is_better=True,
+        candidate=0.80,
+        champion=0.90,
+        champion_version="3",
+    )
+    tie = decide(
+        spec,
+        metric="f1_macro",
+        greater_is_better=True,
+        candidate=0.90,
+        champion=0.90,
+        champion_version="3",
+    )
+    better = decide(
+        spec,
+        metric="f1_macro",
+        greater_is_better=True,
+        candidate=0.91,
+        champion=0.90,
+        champion_version="3",
+    )
+    assert (worse.promote, tie.promote, better.promote) == (False, False, True)
+    assert "does not beat champion v3 (0.9000)" in worse.reason
+
+
+def test_lower_is_better_metrics_flip_both_comparisons() -> None:
+    spec = GateSpec(threshold=10.0)
+    ok = decide(
+        spec,
+        metric="rmse",
+        greater_is_better=False,
+        candidate=8.0,
+        champion=9.0,
+        champion_version="1",
+    )
+    too_high = decide(spec, metric="rmse", greater_is_better=False, candidate=11.0)
+    assert ok.promote
+    assert not too_high.passed_threshold
+    assert "fails <= 10.0" in too_high.reason
+
+
+def test_min_improvement() -> None:
+    spec = GateSpec(min_improvement=0.02)
+    small = decide(
+        spec,
+        metric="r2",
+        greater_is_better=True,
+        candidate=0.81,
+        champion=0.80,
+        champion_version="2",
+    )
+    enough = decide(
+        spec,
+        metric="r2",
+        greater_is_better=True,
+        candidate=0.83,
+        champion=0.80,
+        champion_version="2",
+    )
+    assert not small.promote and enough.promote
+
+
+def test_comparison_can_be_switched_off() -> None:
+    d = decide(
+        GateSpec(compare_to_champion=False),
+        metric="r2",
+        greater_is_better=True,
+        candidate=0.1,
+        champion=0.9,
+    )
+    assert d.promote
+
+
+def test_nan_candidate_never_passes() -> None:
+    d = decide(GateSpec(), metric="r2", greater_is_better=True, candidate=math.nan)
+    assert not d.promote
+
+
+def test_decision_as_version_tags() -> None:
+    d = decide(
+        GateSpec(threshold=0.5),
+        metric="accuracy",
+        greater_is_better=True,
+        candidate=0.7,
+        champion=0.6,
+        champion_version="1",
+    )
+    tags = d.as_tags()
+    assert tags["gate.promote"] == "True"
+    assert tags["gate.metric"] == "accuracy"
+    assert float(tags["gate.candidate"]) == pytest.approx(0.7)
+    assert tags["gate.champion_version"] == "1"
+    assert all(isinstance(v, str) for v in tags.values())
+
+
+def test_default_metric_follows_task() -> None:
+    assert GateSpec().metric_for("classification") == "accuracy"
+    assert GateSpec().metric_for("regression") == "r2"
+    assert GateSpec(metric="mae").metric_for("regression") == "mae"
