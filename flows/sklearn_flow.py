@@ -17,14 +17,20 @@ from tasks.train import train_model
 
 
 @flow(name="train-sklearn", version="1")
-def train_sklearn(config: TrainConfig = TrainConfig()) -> RunSummary:  # noqa: B008
-    """Train, evaluate and register a scikit-learn model described by `config`."""
+def train_sklearn(
+    config: TrainConfig = TrainConfig(),  # noqa: B008
+    parent_run_id: str | None = None,
+) -> RunSummary:
+    """Train, evaluate and register a scikit-learn model described by `config`.
+
+    `parent_run_id` nests this run's MLflow run under another (a sweep's).
+    """
     settings = PlatformSettings()
     model_name = config.registered_model_name
     seed = config.split.seed
 
     # 1. Data: snapshot, checks, split
-    snapshot = ingest(config.data, seed, settings.storage_root)
+    snapshot = ingest(config.data, config.features, seed, settings.storage_root)
     split = split_data(snapshot, config.split)
 
     # 2. Tracking: one MLflow run for this flow run
@@ -37,6 +43,7 @@ def train_sklearn(config: TrainConfig = TrainConfig()) -> RunSummary:  # noqa: B
         gate=config.gate,
         snapshot=snapshot,
         split=split,
+        parent_run_id=parent_run_id,
     )
     with tracking.failing_on_error(run):
         # 3. Features and model, fitted on the training rows only

@@ -22,6 +22,7 @@ from libs.datasets import (
     split_frame,
     subsample,
 )
+from libs.features import FeatureSpec
 from libs.io.schema import check_table
 from tasks._common import IO_RETRIES, IO_RETRY_DELAYS, retry_unless_input_error
 
@@ -49,13 +50,24 @@ class Snapshot:
     retry_condition_fn=retry_unless_input_error,
     cache_policy=NO_CACHE,
 )
-def ingest(spec: DataSpec, seed: int, storage_root: str) -> Snapshot:
-    """Load the data, check it, and store a content-addressed Parquet snapshot."""
+def ingest(spec: DataSpec, features: FeatureSpec, seed: int, storage_root: str) -> Snapshot:
+    """Load the data, check it, and store a content-addressed Parquet snapshot.
+
+    The schema check runs right after the read, before any training: the target
+    exists, no column is entirely null, and listed feature columns have their types.
+    """
     source = spec.source
     frame = load_bundled(source) if spec.is_bundled else storage.read_table(source)
     frame = subsample(frame, spec.max_rows, seed)
     target = spec.target_column
-    check_table(frame, target=target, source=source)
+    check_table(
+        frame,
+        target=target,
+        numeric=features.numeric.columns or (),
+        categorical=features.categorical.columns or (),
+        datetime=features.datetime.columns or (),
+        source=source,
+    )
     task_type = infer_task(spec, frame[target])
     check_target(frame[target], task_type, source)
 

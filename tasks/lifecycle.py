@@ -46,6 +46,7 @@ def start_tracking(
     gate: GateSpec,
     snapshot: Snapshot,
     split: Split,
+    parent_run_id: str | None = None,
 ) -> tracking.RunHandle:
     """One MLflow run per flow run, linked both ways, with the datasets as inputs."""
     from prefect.runtime import flow_run
@@ -67,6 +68,9 @@ def start_tracking(
         all_tags["prefect.flow_run_name"] = str(flow_run.name)
         if get_current_settings().api.url and flow_run.ui_url:
             all_tags["prefect.flow_run_url"] = str(flow_run.ui_url)
+    if parent_run_id:
+        # MLflow shows the run nested under its parent (a sweep's run).
+        all_tags["mlflow.parentRunId"] = parent_run_id
     commit = tracking.git_commit()
     if commit:
         all_tags["mlflow.source.git.commit"] = commit
