@@ -11,7 +11,7 @@ INSTALL := $(PIP) install --quiet --constraint $(CONSTRAINTS)
 export PYTHONDONTWRITEBYTECODE := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: help install install-dev train test lint typecheck check clean
+.PHONY: help install install-dev train test lint typecheck check docs clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ typecheck: $(VENV)/.dev ## mypy
 	$(BIN)/mypy
 
 check: lint typecheck test ## everything CI runs
+
+docs: $(VENV)/.dev ## build the Hugo documentation site into docs/public
+	$(BIN)/python docs/tools/build.py
 
 clean: ## remove local state and caches (keeps .venv)
 	rm -rf .mlops .pytest_cache .ruff_cache .mypy_cache build dist *.egg-info

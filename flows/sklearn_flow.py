@@ -95,6 +95,7 @@ def train_sklearn(
         metrics=evaluation.metrics,
         report_uri=report_uri,
         ui_command=settings.ui_command(),
+        model_uri=model_uri,
     )
     publish_summary(summary)
     return summary

@@ -77,6 +77,7 @@ class RunSummary:
     metrics: dict[str, float]
     report_uri: str
     ui_command: str
+    model_uri: str = ""
 
 
 def summary_markdown(summary: RunSummary) -> str:
