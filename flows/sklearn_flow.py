@@ -7,12 +7,14 @@ from prefect import flow
 from flows.config import TrainConfig
 from libs.settings import PlatformSettings
 from tasks import tracking
+from tasks.caching import cache_options
 from tasks.data import ingest, split_data
 from tasks.evaluate import evaluate_model
 from tasks.lifecycle import finish_tracking, log_metrics, log_model, start_tracking
 from tasks.preprocess import fit_features
 from tasks.register import register_model
 from tasks.report import RunSummary, build_report, publish_report, publish_summary
+from tasks.storage import open_storage
 from tasks.train import train_model
 
 
@@ -20,17 +22,21 @@ from tasks.train import train_model
 def train_sklearn(
     config: TrainConfig = TrainConfig(),  # noqa: B008
     parent_run_id: str | None = None,
+    refresh_cache: bool = False,
 ) -> RunSummary:
     """Train, evaluate and register a scikit-learn model described by `config`.
 
-    `parent_run_id` nests this run's MLflow run under another (a sweep's).
+    `parent_run_id` nests this run's MLflow run under another (a sweep's);
+    `refresh_cache` recomputes ingest and preprocess even when cached.
     """
     settings = PlatformSettings()
     model_name = config.registered_model_name
     seed = config.split.seed
 
-    # 1. Data: snapshot, checks, split
-    snapshot = ingest(config.data, config.features, seed, settings.storage_root)
+    # 1. Data: storage, snapshot, checks, split (ingest and preprocess are cached)
+    storage = open_storage(settings)
+    cached = cache_options(storage, refresh_cache)
+    snapshot = ingest.with_options(**cached)(config.data, config.features, seed, storage)
     split = split_data(snapshot, config.split)
 
     # 2. Tracking: one MLflow run for this flow run
@@ -43,11 +49,13 @@ def train_sklearn(
         gate=config.gate,
         snapshot=snapshot,
         split=split,
+        storage=storage,
         parent_run_id=parent_run_id,
     )
     with tracking.failing_on_error(run):
         # 3. Features and model, fitted on the training rows only
-        features = fit_features(config.features, split)
+        data_key = f"{snapshot.digest}:{config.split.model_dump_json()}"
+        features = fit_features.with_options(**cached)(config.features, split, data_key)
         model = train_model(config.model, snapshot.task, seed, features, split)
 
         # 4. Evaluation and report
@@ -64,7 +72,7 @@ def train_sklearn(
             meta,
             seed,
         )
-        report_uri = publish_report(run, html, settings.storage_root)
+        report_uri = publish_report(run, html, storage)
 
         # 5. Model logging and registration behind the gate
         model_uri = log_model(run, model, features, split)

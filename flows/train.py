@@ -20,12 +20,14 @@ from flows.config import TrainConfig, load_train_config
 from libs.errors import InputError
 
 
-def run_training(config: TrainConfig) -> Any:
-    """Pick the per-framework flow from the config and run it."""
+def run_training(
+    config: TrainConfig, *, refresh_cache: bool = False, parent_run_id: str | None = None
+) -> Any:
+    """Pick the per-framework flow from the config and run it (nested under a parent run)."""
     if config.model.framework == "sklearn":
         from flows.sklearn_flow import train_sklearn
 
-        return train_sklearn(config)
+        return train_sklearn(config, parent_run_id=parent_run_id, refresh_cache=refresh_cache)
     raise InputError(f"model.framework: no training flow for '{config.model.framework}'")
 
 
@@ -43,6 +45,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="append",
         default=[],
         help="override one field, e.g. --set model.params.C=0.5 (repeatable)",
+    )
+    parser.add_argument(
+        "--refresh-cache",
+        action="store_true",
+        help="recompute ingest and preprocess even when a cached result matches",
     )
     parser.add_argument(
         "--print-schema", action="store_true", help="print the config's JSON schema and exit"
@@ -83,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from flows.runtime import local_prefect
 
         with local_prefect():
-            summary = run_training(config)
+            summary = run_training(config, refresh_cache=args.refresh_cache)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

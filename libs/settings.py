@@ -29,6 +29,11 @@ class PlatformSettings(BaseSettings):
     storage: str | None = Field(
         None, description="Root URI for data snapshots and reports; default <home>/data."
     )
+    storage_block: str | None = Field(
+        None,
+        description="Name of a Prefect S3Bucket block; when set, data, results and "
+        "MLflow artifacts go to that bucket instead of the local folder.",
+    )
     mlflow_ui_url: str = Field(
         "http://127.0.0.1:5000", description="Base URL of the MLflow UI, for links."
     )
@@ -48,6 +53,14 @@ class PlatformSettings(BaseSettings):
     @property
     def resolved_artifact_root(self) -> str:
         return self.artifact_root or (self.home_dir / "mlartifacts").as_uri()
+
+    def artifact_root_for(self, storage_root: str) -> str:
+        """MLflow artifacts beside the data when storage is remote, so any machine loads them."""
+        if self.artifact_root:
+            return self.artifact_root
+        if "://" in storage_root and not storage_root.startswith("file://"):
+            return f"{storage_root.rstrip('/')}/mlartifacts"
+        return self.resolved_artifact_root
 
     @property
     def storage_root(self) -> str:

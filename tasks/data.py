@@ -10,7 +10,8 @@ import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from libs import io as storage
+from blocks.storage import Storage
+from libs import io as storage_io
 from libs.datasets import (
     DataSpec,
     Split,
@@ -25,6 +26,7 @@ from libs.datasets import (
 from libs.features import FeatureSpec
 from libs.io.schema import check_table
 from tasks._common import IO_RETRIES, IO_RETRY_DELAYS, retry_unless_input_error
+from tasks.caching import ingest_cache_key
 
 
 @dataclass(frozen=True)
@@ -48,16 +50,18 @@ class Snapshot:
     retries=IO_RETRIES,
     retry_delay_seconds=IO_RETRY_DELAYS,
     retry_condition_fn=retry_unless_input_error,
-    cache_policy=NO_CACHE,
+    cache_key_fn=ingest_cache_key,
+    persist_result=True,
 )
-def ingest(spec: DataSpec, features: FeatureSpec, seed: int, storage_root: str) -> Snapshot:
+def ingest(spec: DataSpec, features: FeatureSpec, seed: int, storage: Storage) -> Snapshot:
     """Load the data, check it, and store a content-addressed Parquet snapshot.
 
     The schema check runs right after the read, before any training: the target
     exists, no column is entirely null, and listed feature columns have their types.
     """
     source = spec.source
-    frame = load_bundled(source) if spec.is_bundled else storage.read_table(source)
+    options = storage.options if storage.is_remote and source.startswith("s3://") else None
+    frame = load_bundled(source) if spec.is_bundled else storage_io.read_table(source, options)
     frame = subsample(frame, spec.max_rows, seed)
     target = spec.target_column
     check_table(
@@ -75,9 +79,9 @@ def ingest(spec: DataSpec, features: FeatureSpec, seed: int, storage_root: str) 
     frame.to_parquet(buffer, index=False)
     data = buffer.getvalue()
     digest = hashlib.sha256(data).hexdigest()
-    uri = storage.join_key(storage_root, f"snapshots/{spec.name}/{digest[:16]}.parquet")
-    if not storage.exists(uri):
-        storage.write_bytes(data, uri)
+    uri = storage_io.join_key(storage.root, f"snapshots/{spec.name}/{digest[:16]}.parquet")
+    if not storage_io.exists(uri, storage.options):
+        storage_io.write_bytes(data, uri, storage.options)
     return Snapshot(
         frame=frame, name=spec.name, target=target, task=task_type, uri=uri, digest=digest
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from blocks.storage import Storage
 from libs.datasets import Split
 from libs.errors import InputError
 from libs.gate import GateSpec
@@ -46,6 +47,7 @@ def start_tracking(
     gate: GateSpec,
     snapshot: Snapshot,
     split: Split,
+    storage: Storage,
     parent_run_id: str | None = None,
 ) -> tracking.RunHandle:
     """One MLflow run per flow run, linked both ways, with the datasets as inputs."""
@@ -74,8 +76,10 @@ def start_tracking(
     commit = tracking.git_commit()
     if commit:
         all_tags["mlflow.source.git.commit"] = commit
+    tracking.use_artifact_credentials(storage.artifact_env())
     run = tracking.start_run(
         settings,
+        artifact_root=settings.artifact_root_for(storage.root),
         experiment=experiment,
         run_name=run_name,
         params=params,

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from prefect import task
-from prefect.cache_policies import NO_CACHE
 
 from libs.datasets import Split
 from libs.features import FeatureSpec, build_preprocessor
+from tasks.caching import preprocess_cache_key
 
 
 @dataclass(frozen=True)
@@ -22,9 +22,13 @@ class Features:
     names: list[str]
 
 
-@task(name="preprocess", cache_policy=NO_CACHE)
-def fit_features(spec: FeatureSpec, split: Split) -> Features:
-    """Fit on train only, so nothing about the test rows leaks into the features."""
+@task(name="preprocess", cache_key_fn=preprocess_cache_key, persist_result=True)
+def fit_features(spec: FeatureSpec, split: Split, data_key: str) -> Features:
+    """Fit on train only, so nothing about the test rows leaks into the features.
+
+    `data_key` names the rows `split` holds (snapshot digest and split spec): the
+    cache keys on it instead of hashing the frames.
+    """
     preprocessor = build_preprocessor(spec, split.x_train)
     train = preprocessor.fit_transform(split.x_train, split.y_train)
     test = preprocessor.transform(split.x_test)

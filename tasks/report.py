@@ -8,7 +8,8 @@ from prefect import task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from libs import io as storage
+from blocks.storage import Storage
+from libs import io as storage_io
 from libs.datasets import Split
 from libs.models import ModelAdapter
 from libs.plots import (
@@ -55,10 +56,10 @@ def build_report(
     retry_condition_fn=retry_unless_input_error,
     cache_policy=NO_CACHE,
 )
-def publish_report(run: tracking.RunHandle, html: str, storage_root: str) -> str:
+def publish_report(run: tracking.RunHandle, html: str, storage: Storage) -> str:
     """Store the report beside the data and log it to the MLflow run; returns its URI."""
-    uri = storage.join_key(storage_root, f"reports/{run.run_id}/report.html")
-    storage.write_bytes(html.encode("utf-8"), uri)
+    uri = storage_io.join_key(storage.root, f"reports/{run.run_id}/report.html")
+    storage_io.write_bytes(html.encode("utf-8"), uri, storage.options)
     tracking.log_text(run, html, "report/report.html")
     return uri
 

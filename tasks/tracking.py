@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
+import os
 import re
 import subprocess
 import warnings
@@ -87,15 +88,19 @@ def _file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def ensure_experiment(client: MlflowClient, name: str, settings: PlatformSettings) -> str:
-    """The experiment's id, creating it with artifacts under the platform's artifact root."""
+def ensure_experiment(client: MlflowClient, name: str, artifact_root: str) -> str:
+    """The experiment's id, creating it with artifacts under `artifact_root`.
+
+    An experiment keeps the artifact location it was created with: switching
+    storage later needs a new experiment name.
+    """
     existing = client.get_experiment_by_name(name)
     if existing is not None:
         return existing.experiment_id
     safe = re.sub(r"[^A-Za-z0-9_.\-]", "_", name)
     try:
         return client.create_experiment(
-            name, artifact_location=f"{settings.resolved_artifact_root.rstrip('/')}/{safe}"
+            name, artifact_location=f"{artifact_root.rstrip('/')}/{safe}"
         )
     except MlflowException:
         # Another process created it between our lookup and create.
@@ -103,6 +108,15 @@ def ensure_experiment(client: MlflowClient, name: str, settings: PlatformSetting
         if found is None:
             raise
         return found.experiment_id
+
+
+def use_artifact_credentials(env: dict[str, str]) -> None:
+    """Give MLflow's S3 artifact client the storage block's credentials and endpoint.
+
+    MLflow reads them only from the environment. Values the user already set win.
+    """
+    for key, value in env.items():
+        os.environ.setdefault(key, value)
 
 
 def run_url(settings: PlatformSettings, experiment_id: str, run_id: str) -> str:
@@ -131,6 +145,7 @@ def start_run(
     settings: PlatformSettings,
     *,
     experiment: str,
+    artifact_root: str,
     run_name: str,
     params: dict[str, str],
     tags: dict[str, str],
@@ -138,7 +153,7 @@ def start_run(
 ) -> RunHandle:
     """Start the flow run's MLflow run, or resume it when the same flow run retries."""
     client = client_for(settings)
-    experiment_id = ensure_experiment(client, experiment, settings)
+    experiment_id = ensure_experiment(client, experiment, artifact_root)
     run = None
     if flow_run_id:
         found = client.search_runs(
@@ -199,8 +214,9 @@ def log_dataset(
     with warnings.catch_warnings():
         # MLflow warns that a local path matches its local source type twice; harmless.
         warnings.simplefilter("ignore", UserWarning)
+        # ...and hints that integer columns cannot hold NaN; ours are checked at ingest.
         dataset = mlflow.data.from_pandas(frame, source=source, name=name, targets=target)
-    entity = dataset._to_mlflow_entity()
+        entity = dataset._to_mlflow_entity()
     _client(run).log_inputs(
         run.run_id,
         datasets=[DatasetInput(entity, tags=[InputTag("mlflow.data.context", context)])],
@@ -229,10 +245,16 @@ def log_sklearn_model(
         # (the model is our own pipeline, loaded by our own flows).
         warnings.simplefilter("ignore", UserWarning)
         signature = infer_signature(input_example, predictions)
+        # Create the LoggedModel in the run's experiment ourselves: without an active
+        # run, MLflow would file it under the default experiment in the working dir.
+        logged = _client(run).create_logged_model(
+            experiment_id=run.experiment_id, name="model", source_run_id=run.run_id
+        )
         info = mlflow.sklearn.log_model(
             model,
             name="model",
             run_id=run.run_id,
+            model_id=logged.model_id,
             signature=signature,
             input_example=input_example,
             pip_requirements=pinned_requirements(),
@@ -346,5 +368,273 @@ __all__ = [
     "set_tags",
     "start_run",
     "tag_version",
+    "use_artifact_credentials",
     "version_tags",
+]
+
+
+# --- sweeps ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChildRun:
+    """A training run of a sweep point, as found in the store."""
+
+    run_id: str
+    experiment_id: str
+    status: str
+    metrics: dict[str, float]
+    tags: dict[str, str]
+
+
+def _child(run: Any) -> ChildRun:
+    return ChildRun(
+        run_id=run.info.run_id,
+        experiment_id=run.info.experiment_id,
+        status=run.info.status,
+        metrics=dict(run.data.metrics),
+        tags=dict(run.data.tags),
+    )
+
+
+def start_sweep_run(
+    settings: PlatformSettings,
+    *,
+    experiment: str,
+    artifact_root: str,
+    run_name: str,
+    params: dict[str, str],
+    tags: dict[str, str],
+    flow_run_id: str | None,
+) -> RunHandle:
+    """The sweep's parent run; a retried sweep flow run resumes its own parent run."""
+    all_tags = dict(tags)
+    if flow_run_id:
+        all_tags["prefect.flow_run_id"] = flow_run_id
+    commit = git_commit()
+    if commit:
+        all_tags["mlflow.source.git.commit"] = commit
+    return start_run(
+        settings,
+        experiment=experiment,
+        artifact_root=artifact_root,
+        run_name=run_name,
+        params=params,
+        tags=all_tags,
+        flow_run_id=flow_run_id,
+    )
+
+
+def run_handle(settings: PlatformSettings, run_id: str) -> RunHandle:
+    """A handle on an existing run (a sweep's best point, to register its model)."""
+    experiment_id = client_for(settings).get_run(run_id).info.experiment_id
+    return RunHandle(
+        run_id=run_id,
+        experiment_id=experiment_id,
+        tracking_uri=settings.resolved_tracking_uri,
+        url=run_url(settings, experiment_id, run_id),
+    )
+
+
+def log_table(run: RunHandle, frame: pd.DataFrame, artifact_file: str) -> None:
+    """A table as a CSV artifact of the run."""
+    _client(run).log_text(run.run_id, frame.to_csv(index=False), artifact_file)
+
+
+def find_sweep_point(
+    settings: PlatformSettings, *, experiment: str, sweep_id: str, config_digest: str
+) -> ChildRun | None:
+    """The newest FINISHED run of this sweep with this point's config, if any (for reuse)."""
+    client = client_for(settings)
+    found = client.get_experiment_by_name(experiment)
+    if found is None:
+        return None
+    runs = client.search_runs(
+        [found.experiment_id],
+        filter_string=(
+            f"tags.`sweep.id` = '{sweep_id}' and tags.config_digest = '{config_digest}' "
+            f"and attributes.status = 'FINISHED'"
+        ),
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    return _child(runs[0]) if runs else None
+
+
+def find_child_run(
+    settings: PlatformSettings, *, parent_run_id: str, config_digest: str
+) -> ChildRun | None:
+    """The newest run nested under `parent_run_id` with this config digest, any status."""
+    client = client_for(settings)
+    experiment_id = client.get_run(parent_run_id).info.experiment_id
+    runs = client.search_runs(
+        [experiment_id],
+        filter_string=(
+            f"tags.`mlflow.parentRunId` = '{parent_run_id}' "
+            f"and tags.config_digest = '{config_digest}'"
+        ),
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    return _child(runs[0]) if runs else None
+
+
+__all__ += [
+    "ChildRun",
+    "find_child_run",
+    "find_sweep_point",
+    "log_table",
+    "run_handle",
+    "start_sweep_run",
+]
+
+
+# --- inference ---
+
+
+@dataclass(frozen=True)
+class ModelVersionRef:
+    """One registered model version, resolved from `NAME`, `NAME@alias` or `NAME/version`."""
+
+    name: str
+    version: str
+    run_id: str
+    model_uri: str
+    tracking_uri: str
+    alias: str | None = None
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """Where the model's training snapshot lives and which of its columns is the target."""
+
+    snapshot_uri: str | None
+    target: str
+
+
+_NOT_FOUND_CODES = ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "NOT_FOUND")
+
+
+def _not_found(exc: MlflowException) -> bool:
+    return str(getattr(exc, "error_code", "")) in _NOT_FOUND_CODES
+
+
+def resolve_model_version(
+    settings: PlatformSettings, name: str, *, alias: str | None = None, version: str | None = None
+) -> ModelVersionRef:
+    """Resolve a registry reference to one version; an unknown name, alias or version is an
+    `InputError` line. A local store that does not exist yet is not created to say so."""
+    from libs.errors import InputError
+
+    uri = settings.resolved_tracking_uri
+    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).is_file():
+        raise InputError(f"model: no registered model '{name}' (no tracking store at {uri})")
+    client = client_for(settings)
+    try:
+        client.get_registered_model(name)
+    except MlflowException as exc:
+        if _not_found(exc):
+            raise InputError(f"model: no registered model '{name}'") from None
+        raise
+    try:
+        if version is not None:
+            mv = client.get_model_version(name, version)
+        else:
+            mv = client.get_model_version_by_alias(name, alias or CHAMPION)
+    except MlflowException as exc:
+        if not _not_found(exc):
+            raise
+        what = f"version {version}" if version is not None else f"alias '{alias or CHAMPION}'"
+        raise InputError(f"model: registered model '{name}' has no {what}") from None
+    return ModelVersionRef(
+        name=name,
+        version=str(mv.version),
+        run_id=mv.run_id or "",
+        model_uri=f"models:/{name}/{mv.version}",
+        tracking_uri=uri,
+        alias=None if version is not None else (alias or CHAMPION),
+    )
+
+
+def load_pyfunc_model(ref: ModelVersionRef) -> Any:
+    """The version's model behind MLflow's generic pyfunc interface (any flavor)."""
+    import mlflow.pyfunc
+
+    mlflow.set_tracking_uri(ref.tracking_uri)
+    with warnings.catch_warnings():
+        # cloudpickle's safety notice: the platform loads models it logged itself.
+        warnings.simplefilter("ignore", UserWarning)
+        return mlflow.pyfunc.load_model(ref.model_uri)
+
+
+def model_input_columns(model: Any) -> list[Any] | None:
+    """The model's named input columns as `libs.scoring.ColumnSpec`s; None without a
+    column signature (no signature, or a tensor one), where no column check applies."""
+    from libs.scoring import ColumnSpec
+
+    schema = model.metadata.get_input_schema()
+    if schema is None or schema.is_tensor_spec() or not schema.has_input_names():
+        return None
+    columns = []
+    for spec in schema.inputs:
+        kind = getattr(spec.type, "name", None) or str(spec.type)
+        columns.append(ColumnSpec(name=str(spec.name), type=kind, required=bool(spec.required)))
+    return columns
+
+
+def training_data(ref: ModelVersionRef) -> TrainingData:
+    """The training run's data snapshot (tag `data.snapshot_uri`) and target column."""
+    if not ref.run_id:
+        return TrainingData(snapshot_uri=None, target="target")
+    run = MlflowClient(ref.tracking_uri).get_run(ref.run_id)
+    target = run.data.params.get("data.target") or run.data.tags.get("data.target") or "target"
+    return TrainingData(snapshot_uri=run.data.tags.get("data.snapshot_uri"), target=target)
+
+
+def log_input_source(
+    run: RunHandle,
+    sample: pd.DataFrame,
+    *,
+    name: str,
+    source: str,
+    digest: str,
+    rows: int | None = None,
+    context: str = "inference",
+) -> None:
+    """Record a stored table as a run input by its URI and content digest.
+
+    The schema comes from `sample` (a first chunk); the digest is of the whole
+    stored file, which `from_pandas` would only have of the rows in memory.
+    """
+    import json
+
+    from mlflow.entities import Dataset, DatasetInput, InputTag
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        entity = mlflow.data.from_pandas(sample, source=source, name=name)._to_mlflow_entity()
+    profile = json.dumps({"num_rows": rows, "sha256": digest}) if rows is not None else None
+    dataset = Dataset(
+        name=entity.name,
+        # MLflow keeps short digests (36 characters at most); the full one is in the profile.
+        digest=digest[:16],
+        source_type=entity.source_type,
+        source=entity.source,
+        schema=entity.schema,
+        profile=profile or entity.profile,
+    )
+    _client(run).log_inputs(
+        run.run_id,
+        datasets=[DatasetInput(dataset, tags=[InputTag("mlflow.data.context", context)])],
+    )
+
+
+__all__ += [
+    "ModelVersionRef",
+    "TrainingData",
+    "load_pyfunc_model",
+    "log_input_source",
+    "model_input_columns",
+    "resolve_model_version",
+    "training_data",
 ]

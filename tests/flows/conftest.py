@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from prefect.testing.utilities import prefect_test_harness
+from s3_support import FaultProxy
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -40,3 +41,25 @@ def flow_home(shared_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def model_name(request: pytest.FixtureRequest) -> str:
     """A registered-model name unique to the test, so tests sharing a store stay independent."""
     return "t-" + re.sub(r"[^A-Za-z0-9]+", "-", request.node.name).strip("-").lower()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[str]:
+    """A real S3-protocol server (moto's server mode) on a free loopback port."""
+    server_module = pytest.importorskip("moto.server", reason="moto (the dev extra) is missing")
+    pytest.importorskip("s3fs", reason="s3fs (the aws extra) is missing")
+    server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_proxy(s3_server: str) -> Iterator[FaultProxy]:
+    """A fault-injecting proxy in front of the S3 server; rules added by the test."""
+    host, port = s3_server.removeprefix("http://").split(":")
+    proxy = FaultProxy((host, int(port)))
+    proxy.url = proxy.start()  # type: ignore[attr-defined]
+    yield proxy
+    proxy.stop()

@@ -51,6 +51,9 @@ def test_full_run_registers_a_champion(flow_home: Path, model_name: str) -> None
     # and: version 1 became champion with the gate's outcome in its tags
     assert summary.version == "1" and summary.champion
     mv = client().get_model_version_by_alias(model_name, "champion")
+    logged = client().get_logged_model(mv.model_id or mv.source.removeprefix("models:/"))
+    assert logged.experiment_id == run.info.experiment_id
+    assert logged.artifact_location.startswith((flow_home / "mlartifacts").resolve().as_uri())
     assert str(mv.version) == "1"
     assert mv.tags["gate.promote"] == "True"
     assert mv.tags["gate.metric"] == "accuracy"

@@ -1,0 +1,49 @@
+"""Process-level Prefect settings for commands that talk to Prefect (flows, block registration)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+
+from libs.errors import InputError
+from libs.settings import PlatformSettings
+
+
+@contextlib.contextmanager
+def local_prefect(settings: PlatformSettings | None = None) -> Iterator[PlatformSettings]:
+    """Keep Prefect's state under the platform's home unless the user chose otherwise.
+
+    With no `PREFECT_API_URL`, Prefect starts a temporary local server whose
+    database lives in `PREFECT_HOME`; pointing that at `<MLOPS_HOME>/prefect`
+    keeps all local state in one folder. Telemetry is off: it only causes
+    "database is locked" noise in this mode.
+    """
+    from pydantic import ValidationError
+
+    try:
+        settings = settings or PlatformSettings()
+    except ValidationError as exc:
+        raise InputError(
+            f"environment: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}"
+        ) from None
+
+    from prefect.settings import (
+        PREFECT_HOME,
+        PREFECT_SERVER_ANALYTICS_ENABLED,
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+        temporary_settings,
+    )
+
+    updates: dict = {PREFECT_SERVER_ANALYTICS_ENABLED: False}
+    if "PREFECT_HOME" not in os.environ:
+        settings.prefect_home.mkdir(parents=True, exist_ok=True)
+        updates[PREFECT_HOME] = str(settings.prefect_home)
+    if "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS" not in os.environ:
+        # A first start on a new home migrates the database; slow machines need headroom.
+        updates[PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS] = 90
+    with temporary_settings(updates=updates):
+        yield settings
+
+
+__all__ = ["local_prefect"]

@@ -1,0 +1,95 @@
+"""Cross-run caching of ingest and preprocess, keyed on data digests, specs and code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterFlowRunId
+
+from flows.config import load_train_config
+from flows.sklearn_flow import train_sklearn
+from libs.datasets.synthetic import make_customers
+
+
+def task_states(state) -> dict[str, str]:
+    """Task name -> state name ('Completed', 'Cached', ...) for one flow run."""
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(
+            task_run_filter=TaskRunFilter(
+                flow_run_id=TaskRunFilterFlowRunId(any_=[state.state_details.flow_run_id])
+            )
+        )
+    return {r.name.rsplit("-", 1)[0]: r.state.name for r in runs if r.state}
+
+
+def run(csv: Path, model_name: str, *overrides: str, refresh: bool = False) -> dict[str, str]:
+    config = load_train_config(
+        None,
+        [
+            f"data.source={csv}",
+            "data.target=churned",
+            "features.drop=[customer_id]",
+            "model.name=logistic_regression",
+            f"tracking.model_name={model_name}",
+            *overrides,
+        ],
+    )
+    state = train_sklearn(config, refresh_cache=refresh, return_state=True)
+    assert state.is_completed()
+    return task_states(state)
+
+
+def test_unchanged_config_and_data_skip_ingest_and_preprocess(
+    flow_home: Path, model_name: str, tmp_path: Path
+) -> None:
+    # given
+    csv = tmp_path / "customers.csv"
+    make_customers(200, seed=11).to_csv(csv, index=False)
+    # when
+    first = run(csv, model_name)
+    second = run(csv, model_name)
+    # then
+    assert (first["ingest"], first["preprocess"]) == ("Completed", "Completed")
+    assert (second["ingest"], second["preprocess"]) == ("Cached", "Cached")
+    assert second["train"] == "Completed"
+
+
+def test_changed_feature_spec_recomputes_preprocess_only(
+    flow_home: Path, model_name: str, tmp_path: Path
+) -> None:
+    # given
+    csv = tmp_path / "customers.csv"
+    make_customers(200, seed=12).to_csv(csv, index=False)
+    run(csv, model_name)
+    # when
+    changed = run(csv, model_name, "features.numeric.scale=minmax")
+    # then
+    assert (changed["ingest"], changed["preprocess"]) == ("Cached", "Completed")
+
+
+def test_changed_data_file_recomputes_ingest(
+    flow_home: Path, model_name: str, tmp_path: Path
+) -> None:
+    # given
+    csv = tmp_path / "customers.csv"
+    make_customers(200, seed=13).to_csv(csv, index=False)
+    run(csv, model_name)
+    # when: same path, new content
+    make_customers(200, seed=14).to_csv(csv, index=False)
+    changed = run(csv, model_name)
+    # then
+    assert (changed["ingest"], changed["preprocess"]) == ("Completed", "Completed")
+
+
+def test_refresh_cache_forces_recomputation(
+    flow_home: Path, model_name: str, tmp_path: Path
+) -> None:
+    # given
+    csv = tmp_path / "customers.csv"
+    make_customers(200, seed=15).to_csv(csv, index=False)
+    run(csv, model_name)
+    # when
+    refreshed = run(csv, model_name, refresh=True)
+    # then
+    assert (refreshed["ingest"], refreshed["preprocess"]) == ("Completed", "Completed")
