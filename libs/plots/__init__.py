@@ -11,6 +11,14 @@ from libs.plots.classification import (
     pr_curve_figure,
     roc_curve_figure,
 )
+from libs.plots.doe import (
+    contour_figure,
+    interaction_figure,
+    main_effects_figure,
+    pareto_figure,
+    table_figure,
+)
+from libs.plots.drift import drift_figures, drift_histogram_figure, drift_statistic_figure
 from libs.plots.evaluation import evaluation_figures
 from libs.plots.history import history_figure
 from libs.plots.importance import feature_importance_figure, permutation_importance_table
@@ -21,14 +29,22 @@ __all__ = [
     "PlotInputError",
     "calibration_figure",
     "confusion_matrix_figure",
+    "contour_figure",
+    "drift_figures",
+    "drift_histogram_figure",
+    "drift_statistic_figure",
     "evaluation_figures",
     "feature_importance_figure",
     "figure_div_id",
     "history_figure",
+    "interaction_figure",
+    "main_effects_figure",
+    "pareto_figure",
     "permutation_importance_table",
     "pr_curve_figure",
     "predicted_vs_actual_figure",
     "render_report",
     "residuals_figure",
     "roc_curve_figure",
+    "table_figure",
 ]
