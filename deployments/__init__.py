@@ -1,0 +1,1 @@
+"""Serving, deploying and running workers: `make serve`, `make deploy`, `make worker`."""

@@ -1,0 +1,182 @@
+"""Serve, deploy, run a worker and trigger a deployment from the CLI, as a user would.
+
+Real processes on free loopback ports: a Prefect server and an MLflow server
+(`deployments.serve`), a process worker (`make worker`'s module) and the
+`prefect` CLI. Everything is stopped after the module.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mlflow import MlflowClient
+from prefect.client.orchestration import get_client
+
+from deployments.serve import Served, start, stop
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def env_for(home: Path, **extra: str) -> dict[str, str]:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("MLOPS_", "PREFECT_", "MLFLOW_"))
+    }
+    env.update(MLOPS_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false", **extra)
+    return env
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    home = tmp_path_factory.mktemp("served-home")
+    served = start(home, prefect_port=free_port(), mlflow_port=free_port(), timeout=180)
+    yield served
+    stop(home)
+
+
+def apply(served: Served) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "deployments.apply", "--target", "local"],
+        cwd=REPO,
+        env=env_for(served.home),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def snapshot(api_url: str) -> dict[str, Any]:
+    """What a deployment run depends on, per deployment and pool."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: api_url}):
+        with get_client(sync_client=True) as client:
+            deployments = {
+                d.name: (
+                    str(d.id),
+                    d.parameters,
+                    d.work_pool_name,
+                    d.pull_steps,
+                    d.job_variables,
+                    sorted((getattr(s.schedule, "cron", ""), s.active) for s in d.schedules),
+                )
+                for d in client.read_deployments()
+            }
+            pools = {
+                p.name: (p.type, p.description, p.concurrency_limit)
+                for p in client.read_work_pools()
+            }
+    return {"deployments": deployments, "pools": pools}
+
+
+@pytest.fixture(scope="module")
+def deployed(served: Served) -> Served:
+    result = apply(served)
+    assert result.returncode == 0, result.stderr[-3000:] + result.stdout[-2000:]
+    assert "local: created" in result.stdout
+    return served
+
+
+@pytest.fixture(scope="module")
+def worker(deployed: Served) -> Iterator[subprocess.Popen[bytes]]:
+    log = (deployed.home / "worker.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "deployments.worker", "--pool", "local", "--name", "test-worker"],
+        cwd=REPO,
+        env=env_for(deployed.home),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
+    yield proc
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def test_deployment_run_from_the_cli_lands_in_the_mlflow_server(
+    deployed: Served, worker: subprocess.Popen[bytes]
+) -> None:
+    # when: a user triggers the deployment and watches it
+    result = subprocess.run(
+        [
+            str(BIN / "prefect"),
+            "deployment",
+            "run",
+            "train/iris",
+            "--watch",
+            "--watch-timeout",
+            "400",
+        ],
+        cwd=REPO,
+        env=env_for(deployed.home, PREFECT_API_URL=deployed.prefect_api_url),
+        capture_output=True,
+        text=True,
+        timeout=450,
+        stdin=subprocess.DEVNULL,
+    )
+    # then
+    log = (deployed.home / "worker.log").read_text(errors="replace")[-3000:]
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:] + log
+    assert "Completed" in result.stdout
+    client = MlflowClient(deployed.mlflow_url)
+    versions = client.search_model_versions("name = 'iris-random-forest'")
+    assert [str(v.version) for v in versions] == ["1"]
+    run = client.get_run(versions[0].run_id)
+    assert run.info.status == "FINISHED"
+    assert run.data.params["data.source"] == "iris"
+    assert run.data.tags["prefect.flow_run_id"]
+    assert "prefect.flow_run_url" in run.data.tags
+
+
+def test_nightly_schedule_exists_and_is_paused_as_configured(deployed: Served) -> None:
+    deployments = snapshot(deployed.prefect_api_url)["deployments"]
+    assert deployments["nightly"][5] == [("0 2 * * *", False)]
+    assert deployments["default"][5] == []
+    assert deployments["iris"][1] == {"config_file": "configs/iris_random_forest.yaml"}
+    assert deployments["iris"][3] == [
+        {"prefect.deployments.steps.set_working_directory": {"directory": str(REPO)}}
+    ]
+
+
+def test_deploying_twice_changes_nothing(deployed: Served) -> None:
+    # given
+    before = snapshot(deployed.prefect_api_url)
+    # when
+    again = apply(deployed)
+    # then
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "local: unchanged" in again.stdout
+    assert snapshot(deployed.prefect_api_url) == before
+
+
+def test_deploy_without_a_server_is_a_one_line_error(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "deployments.apply"],
+        cwd=REPO,
+        env=env_for(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: no Prefect server: run `make serve` first, or set PREFECT_API_URL"
+    )
