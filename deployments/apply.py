@@ -90,7 +90,8 @@ def apply_pools(pools: list[PoolSpec]) -> dict[str, str]:
                 continue
             if current.type != pool.type:
                 raise InputError(
-                    f"pool '{pool.name}' exists with type '{current.type}', target says '{pool.type}'"
+                    f"pool '{pool.name}' exists with type '{current.type}', "
+                    f"target says '{pool.type}'"
                 )
             if (current.description or "") != pool.description or (
                 current.concurrency_limit != pool.concurrency_limit

@@ -63,23 +63,24 @@ def snapshot(api_url: str) -> dict[str, Any]:
     """What a deployment run depends on, per deployment and pool."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    with temporary_settings(updates={PREFECT_API_URL: api_url}):
-        with get_client(sync_client=True) as client:
-            deployments = {
-                d.name: (
-                    str(d.id),
-                    d.parameters,
-                    d.work_pool_name,
-                    d.pull_steps,
-                    d.job_variables,
-                    sorted((getattr(s.schedule, "cron", ""), s.active) for s in d.schedules),
-                )
-                for d in client.read_deployments()
-            }
-            pools = {
-                p.name: (p.type, p.description, p.concurrency_limit)
-                for p in client.read_work_pools()
-            }
+    with (
+        temporary_settings(updates={PREFECT_API_URL: api_url}),
+        get_client(sync_client=True) as client,
+    ):
+        deployments = {
+            d.name: (
+                str(d.id),
+                d.parameters,
+                d.work_pool_name,
+                d.pull_steps,
+                d.job_variables,
+                sorted((getattr(s.schedule, "cron", ""), s.active) for s in d.schedules),
+            )
+            for d in client.read_deployments()
+        }
+        pools = {
+            p.name: (p.type, p.description, p.concurrency_limit) for p in client.read_work_pools()
+        }
     return {"deployments": deployments, "pools": pools}
 
 
