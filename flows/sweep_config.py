@@ -1,0 +1,282 @@
+"""`SweepConfig`: a design of experiments over a training config, validated at the edge.
+
+A sweep names a base training config, the factors it varies (dotted paths
+into `TrainConfig`), the design and the objective. `plan_sweep` turns it into
+the list of training configs to run, validating every one of them, so a bad
+factor path or a value no estimator accepts fails before any run starts.
+
+No Prefect and no MLflow here: the CLI validates with this module alone.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveFloat,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from flows.config import TrainConfig
+from libs.config import format_validation_error, load_config, read_yaml
+from libs.datasets import infer_task
+from libs.doe import Design, DesignSpec, Factor, FactorSpace, generate_design, set_dotted
+from libs.errors import InputError
+from libs.metrics import METRIC_NAMES, greater_is_better
+from libs.models import build_estimator
+
+
+class Objective(BaseModel):
+    """The metric a sweep optimises; its direction defaults to the metric's own."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    metric: str = Field(description="A metric the training run computes (accuracy, r2, ...).")
+    direction: Literal["maximize", "minimize"] | None = Field(
+        None, description="Default: maximize scores, minimize errors and losses."
+    )
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, metric: str) -> str:
+        greater_is_better(metric)  # raises InputError (a ValueError) for an unknown name
+        return metric
+
+    @model_validator(mode="after")
+    def _direction_matches_metric(self) -> Objective:
+        natural = "maximize" if greater_is_better(self.metric) else "minimize"
+        if self.direction is not None and self.direction != natural:
+            raise InputError(
+                f"direction: '{self.direction}' contradicts {self.metric} "
+                f"(the registry gate treats {'higher' if natural == 'maximize' else 'lower'} "
+                f"as better); use '{natural}' or leave it out"
+            )
+        return self
+
+    @property
+    def maximize(self) -> bool:
+        return greater_is_better(self.metric)
+
+
+class SweepConfig(BaseModel):
+    """A DOE sweep: base training config, factors, design, objective and how to run it.
+
+    The training config of every point is `base` (a training YAML; default the
+    embedded defaults), then `train` deep-merged over it, then the point's
+    factor values set at their dotted paths.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str | None = Field(None, description="Run name of the sweep; default '<model>-<design>'.")
+    base: str | None = Field(
+        None, description="Training YAML the points start from (path relative to the cwd)."
+    )
+    train: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Training config fields deep-merged over `base` (e.g. data.max_rows).",
+    )
+    factors: list[Factor] = Field(description="What varies: dotted paths into the training config.")
+    design: DesignSpec
+    objective: Objective
+    concurrency: int = Field(2, ge=1, description="Points trained at once (local mode).")
+    mode: Literal["local", "deployment"] = Field(
+        "local", description="'local': sub-flows in this process; 'deployment': run_deployment."
+    )
+    deployment_name: str | None = Field(
+        None, description="'<flow>/<deployment>' of the training flow (deployment mode)."
+    )
+    point_timeout_s: PositiveFloat | None = Field(
+        None, description="Deployment mode: seconds to wait for one point (default: no limit)."
+    )
+    register_best: bool = Field(
+        True, description="Register the best point's model behind the registry gate."
+    )
+
+    @field_validator("factors")
+    @classmethod
+    def _valid_space(cls, factors: list[Any]) -> list[Any]:
+        try:
+            FactorSpace(factors=factors)
+        except ValidationError as exc:
+            message = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+            raise ValueError(message.removeprefix("factors: ")) from None
+        return factors
+
+    @model_validator(mode="after")
+    def _deployment_named(self) -> SweepConfig:
+        if self.mode == "deployment" and not self.deployment_name:
+            raise InputError("deployment_name: required when mode is 'deployment'")
+        return self
+
+    @property
+    def space(self) -> FactorSpace:
+        return FactorSpace(factors=self.factors)
+
+    def base_data(self) -> dict[str, Any]:
+        """The base training config as a mapping: the YAML, then `train` merged over it."""
+        data = read_yaml(self.base) if self.base else {}
+        return deep_merge(data, self.train)
+
+
+def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """`over` merged into a copy of `base`, mapping by mapping."""
+    result = copy.deepcopy(dict(base))
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(result.get(key), Mapping):
+            result[key] = deep_merge(result[key], value)
+        else:
+            result[key] = copy.deepcopy(value)
+    return result
+
+
+@dataclass(frozen=True)
+class PointJob:
+    """One design point: where it sits in the design and the training config it runs."""
+
+    index: int
+    point: dict[str, Any]
+    coded: dict[str, float]
+    config: TrainConfig
+    config_digest: str
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    """Everything a sweep runs, computed and validated before any run starts."""
+
+    config: SweepConfig
+    base: TrainConfig
+    design: Design
+    jobs: list[PointJob]
+    digest: str
+    task: str | None
+
+    @property
+    def run_name(self) -> str:
+        return self.config.name or f"{self.base.registered_model_name}-{self.design.kind}"
+
+
+def known_task(config: TrainConfig) -> str | None:
+    """The task when it is known without reading data (explicit, or a bundled dataset)."""
+    if config.data.task != "auto" or config.data.is_bundled:
+        return infer_task(config.data, pd.Series(dtype=float))
+    return None
+
+
+def sweep_digest(base: TrainConfig, config: SweepConfig) -> str:
+    """sha256 of what decides the points' results: base config, factors and design.
+
+    The objective, concurrency and mode are left out, so re-running a sweep
+    with another objective or more workers reuses the points already trained.
+    """
+    canonical = json.dumps(
+        {
+            "base": base.model_dump(mode="json"),
+            "factors": [f.model_dump(mode="json") for f in config.factors],
+            "design": config.design.model_dump(mode="json"),
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _validate_train(data: dict[str, Any], where: str) -> TrainConfig:
+    try:
+        return TrainConfig.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(format_validation_error(exc, where)) from None
+
+
+def _point_config(
+    base: dict[str, Any], point: Mapping[str, Any], index: int, source: str, task: str | None
+) -> TrainConfig:
+    """Apply one point factor by factor, so an error names the factor that caused it."""
+    data = copy.deepcopy(base)
+    for name, value in point.items():
+        where = f"{source}: factor '{name}' (point {index}, value {value!r})"
+        try:
+            data = set_dotted(data, name, value)
+        except InputError as exc:
+            raise InputError(f"{where}: {exc}") from None
+        _validate_train(data, where)
+    data = set_dotted(data, "tracking.register_model", False)
+    config = _validate_train(data, f"{source}: point {index}")
+    if task is not None:
+        try:
+            build_estimator(config.model, task, config.split.seed)
+        except InputError as exc:
+            named = [n for n in point if n in str(exc)] or list(point)
+            value = ", ".join(f"{n}={point[n]!r}" for n in named)
+            raise InputError(
+                f"{source}: factor '{named[0]}' (point {index}, {value}): {exc}"
+            ) from None
+    return config
+
+
+def _check_metric(name: str, field: str, task: str | None, source: str) -> None:
+    if task is not None and name not in METRIC_NAMES[task]:
+        raise InputError(
+            f"{source}: {field}: '{name}' is not computed for {task} "
+            f"(choose from {', '.join(METRIC_NAMES[task])})"
+        )
+
+
+def plan_sweep(config: SweepConfig, source: str = "sweep") -> SweepPlan:
+    """The design and one validated training config per point; raises InputError.
+
+    Checks, in order: the base config, the design (categorical factors in a
+    response-surface design, too few factors), each factor path and value, the
+    estimator parameters, and that the objective and gate metrics are computed
+    for the task.
+    """
+    base_data = config.base_data()
+    base = _validate_train(base_data, f"{source}: base")
+    task = known_task(base)
+    _check_metric(config.objective.metric, "objective.metric", task, source)
+    if task is not None:
+        _check_metric(base.gate.metric_for(task), "gate.metric", task, f"{source}: base")
+        try:
+            build_estimator(base.model, task, base.split.seed)
+        except InputError as exc:
+            raise InputError(f"{source}: base: {exc}") from None
+    design = generate_design(config.space, config.design)
+    full = base.model_dump(mode="json")
+    jobs = []
+    for index, point in enumerate(design.points):
+        train = _point_config(full, point, index, source, task)
+        coded = {k: float(v) for k, v in design.coded.iloc[index].items()}
+        jobs.append(PointJob(index, dict(point), coded, train, train.digest()))
+    return SweepPlan(config, base, design, jobs, sweep_digest(base, config), task)
+
+
+def load_sweep_config(path: str | Path | None, overrides: Sequence[str] = ()) -> SweepConfig:
+    """YAML plus `--set` overrides, validated once (the plan is checked separately)."""
+    if path is None:
+        raise InputError("--config: a sweep needs a config file (see configs/sweeps/)")
+    return load_config(SweepConfig, path, overrides)
+
+
+__all__ = [
+    "Objective",
+    "PointJob",
+    "SweepConfig",
+    "SweepPlan",
+    "deep_merge",
+    "known_task",
+    "load_sweep_config",
+    "plan_sweep",
+    "sweep_digest",
+]

@@ -1,0 +1,331 @@
+"""The DOE sweep flow: every design point as a training sub-flow run, then the analysis.
+
+`python -m flows.sweep` is the command line around it; this module is the
+flow itself (a deployment entrypoint: `flows/sweep_flow.py:sweep`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from prefect import flow, task, unmapped
+from prefect.cache_policies import NO_CACHE
+from prefect.futures import as_completed
+
+from flows.sweep_config import PointJob, SweepConfig, SweepPlan, plan_sweep
+from flows.train import run_training
+from libs.settings import PlatformSettings
+from tasks import sweep as st
+from tasks import tracking
+from tasks.register import register_model
+from tasks.report import publish_report
+from tasks.storage import open_storage
+
+ProgressCallback = Callable[[Any], None]
+_listeners: list[ProgressCallback] = []
+_listeners_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def on_point_done(callback: ProgressCallback) -> Iterator[None]:
+    """Call `callback(PointResult)` as each point of a sweep in this process finishes."""
+    with _listeners_lock:
+        _listeners.append(callback)
+    try:
+        yield
+    finally:
+        with _listeners_lock:
+            _listeners.remove(callback)
+
+
+def deployment_request(
+    deployment_name: str,
+    job: PointJob,
+    *,
+    parent_run_id: str,
+    sweep_id: str,
+    timeout: float | None,
+) -> dict[str, Any]:
+    """Keyword arguments of `run_deployment` for one point.
+
+    The idempotency key joins the sweep digest, the point and the parent run:
+    a retried sweep flow run (which resumes its parent run) never starts a
+    point twice, while a new run of the same sweep retries the points that
+    failed (those that completed are reused before this is called).
+    """
+    return {
+        "name": deployment_name,
+        "parameters": {
+            "config": job.config.model_dump(mode="json"),
+            "parent_run_id": parent_run_id,
+        },
+        "idempotency_key": f"{sweep_id}-{job.index}-{parent_run_id}",
+        "as_subflow": True,
+        "timeout": timeout,
+    }
+
+
+def sweep_params(plan: SweepPlan) -> dict[str, str]:
+    """MLflow parameters of the parent run: the design, factors, objective and base config."""
+    config = plan.config
+    params = {
+        "design.kind": plan.design.kind,
+        "design.spec": config.design.model_dump_json(),
+        "objective.metric": config.objective.metric,
+        "objective.direction": "maximize" if config.objective.maximize else "minimize",
+        "concurrency": str(config.concurrency),
+        "mode": config.mode,
+        "base.source": config.base or "(embedded defaults)",
+    }
+    for factor in config.factors:
+        params[f"factor.{factor.name}"] = factor.model_dump_json(exclude={"name"})
+    params.update({f"base.{k}": v for k, v in plan.base.flat_params().items()})
+    return params
+
+
+def sweep_tags(plan: SweepPlan) -> dict[str, str]:
+    return {
+        "sweep.id": plan.digest,
+        "sweep.design": plan.design.kind,
+        "sweep.n_points": str(len(plan.jobs)),
+        "sweep.objective": plan.config.objective.metric,
+        "sweep.role": "parent",
+        "model_name": plan.base.registered_model_name,
+    }
+
+
+@task(name="run-point", cache_policy=NO_CACHE)
+def run_point(
+    job: PointJob,
+    *,
+    parent_run_id: str,
+    sweep_id: str,
+    experiment: str,
+    metric: str,
+    mode: str,
+    deployment_name: str | None,
+    timeout: float | None,
+) -> st.PointResult:
+    """Train one point as a sub-flow run (or a deployment run); a failure is recorded.
+
+    A point already trained by an earlier run of the same sweep is reused.
+    This task lives in flows/ because it calls a flow.
+    """
+    settings = PlatformSettings()
+    reused = st.reusable_point(
+        settings,
+        experiment=experiment,
+        sweep_id=sweep_id,
+        index=job.index,
+        point=job.point,
+        config_digest=job.config_digest,
+        metric=metric,
+    )
+    if reused is not None:
+        return reused
+    started, error, model_uri = time.monotonic(), "", ""
+    try:
+        if mode == "deployment":
+            from prefect.deployments import run_deployment
+
+            assert deployment_name is not None
+            flow_run: Any = run_deployment(
+                **deployment_request(
+                    deployment_name,
+                    job,
+                    parent_run_id=parent_run_id,
+                    sweep_id=sweep_id,
+                    timeout=timeout,
+                )
+            )
+            state = flow_run.state
+            if state is None or not state.is_completed():
+                error = f"flow run {flow_run.name} ended {state.name if state else 'unknown'}"
+        else:
+            summary = run_training(job.config, parent_run_id=parent_run_id)
+            model_uri = summary.model_uri
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}".splitlines()[0][:2000]
+    return st.record_point(
+        settings,
+        parent_run_id=parent_run_id,
+        sweep_id=sweep_id,
+        index=job.index,
+        point=job.point,
+        config_digest=job.config_digest,
+        metric=metric,
+        model_uri=model_uri,
+        seconds=time.monotonic() - started,
+        error=error,
+    )
+
+
+def collect(futures: list[Any], jobs: list[PointJob]) -> list[st.PointResult]:
+    """Results in design order, telling listeners as each point finishes."""
+    job_of = {id(f): j for f, j in zip(futures, jobs, strict=True)}
+    results = []
+    for future in as_completed(futures):
+        job = job_of[id(future)]
+        try:
+            result = future.result()
+        except Exception as exc:  # the point's bookkeeping failed, not only its training
+            result = st.PointResult(job.index, job.point, "failed", error=repr(exc)[:2000])
+        results.append(result)
+        with _listeners_lock:
+            listeners = list(_listeners)
+        for callback in listeners:
+            callback(result)
+    return sorted(results, key=lambda r: r.index)
+
+
+@flow(name="doe-sweep", version="1")
+def sweep(config: SweepConfig) -> st.SweepSummary:
+    """Run every point of a designed experiment, analyse the results, register the best."""
+    settings = PlatformSettings()
+    objective = config.objective
+
+    # 1. Plan: the design and one validated training config per point
+    plan = plan_sweep(config)
+    base = plan.base
+    storage = open_storage(settings)
+
+    # 2. Tracking: the parent MLflow run, with the design as artifacts
+    parent = st.start_sweep(
+        settings,
+        experiment=base.tracking.experiment,
+        artifact_root=settings.artifact_root_for(storage.root),
+        artifact_env=storage.artifact_env(),
+        run_name=plan.run_name,
+        params=sweep_params(plan),
+        tags=sweep_tags(plan),
+    )
+    with tracking.failing_on_error(parent):
+        st.log_design(parent, plan.design, config.model_dump_json(indent=2))
+
+        # 3. Points: one training sub-flow run each, nested under the parent
+        futures = run_point.map(
+            plan.jobs,
+            parent_run_id=unmapped(parent.run_id),
+            sweep_id=unmapped(plan.digest),
+            experiment=unmapped(base.tracking.experiment),
+            metric=unmapped(objective.metric),
+            mode=unmapped(config.mode),
+            deployment_name=unmapped(config.deployment_name),
+            timeout=unmapped(config.point_timeout_s),
+        )
+        results = collect(list(futures), plan.jobs)
+        st.log_results(parent, st.results_table(plan.design, results, objective.metric))
+
+        # 4. Analysis and report
+        analysis = st.analyse_sweep(plan.design, config.space, results, objective.maximize)
+        counts = {
+            "sweep.points": float(len(results)),
+            "sweep.completed": float(sum(r.ok for r in results)),
+            "sweep.reused": float(sum(r.status == "reused" for r in results)),
+            "sweep.failed": float(sum(not r.ok for r in results)),
+        }
+        best = st.best_point(results, objective.maximize)
+        if best is not None and best.objective is not None:
+            counts[f"best.{objective.metric}"] = best.objective
+        st.log_analysis(parent, analysis, counts)
+        html = st.build_sweep_report(
+            f"{plan.run_name}: DOE sweep",
+            plan.design,
+            config.space,
+            results,
+            analysis,
+            objective.metric,
+            best,
+            {
+                "sweep id": plan.digest,
+                "parent run": parent.run_id,
+                "experiment": base.tracking.experiment,
+            },
+        )
+        report_uri = publish_report(parent, html, storage)
+
+        # 5. The best point's model through the registry gate
+        registration = None
+        if config.register_best and best is not None and best.run_id:
+            registration = register_model(
+                st.child_run(settings, best.run_id),
+                name=base.registered_model_name,
+                model_uri=best.model_uri,
+                gate=base.gate,
+                task_type=best.task_type,
+                metrics=best.metrics,
+                tags={
+                    "config_digest": best.run_id and plan.jobs[best.index].config_digest,
+                    "data_sha256": best.data_digest,
+                    "sweep.id": plan.digest,
+                    "sweep.parent_run_id": parent.run_id,
+                },
+            )
+        st.finish_sweep(
+            parent,
+            {
+                "sweep.failed": str(int(counts["sweep.failed"])),
+                "sweep.best_run_id": best.run_id or "" if best else "",
+                "sweep.registered_version": registration.version if registration else "",
+            },
+        )
+
+    # 6. Summary in the Prefect UI
+    surface = analysis.surface
+    summary = st.SweepSummary(
+        parent_run_id=parent.run_id,
+        run_url=parent.url,
+        experiment=base.tracking.experiment,
+        sweep_id=plan.digest,
+        design=plan.design.kind,
+        points=len(results),
+        completed=int(counts["sweep.completed"]),
+        reused=int(counts["sweep.reused"]),
+        failed=int(counts["sweep.failed"]),
+        metric=objective.metric,
+        direction="maximize" if objective.maximize else "minimize",
+        top_effects=analysis.top_effects(),
+        optimum=surface.optimum if surface else None,
+        predicted_optimum=surface.predicted_optimum if surface else None,
+        surface_r2=surface.r_squared if surface else None,
+        best_index=best.index if best else None,
+        best_point=best.point if best else None,
+        best_value=best.objective if best else None,
+        best_run_id=best.run_id if best else None,
+        model_name=registration.name if registration else None,
+        version=registration.version if registration else None,
+        champion=bool(registration and registration.promoted),
+        gate_reason=(
+            registration.reason
+            if registration
+            else ("registration disabled" if not config.register_best else "no point completed")
+        ),
+        report_uri=report_uri,
+        ui_command=settings.ui_command(),
+        notes=list(analysis.notes),
+    )
+    st.publish_sweep_summary(st.summary_markdown(summary), plan.run_name)
+    return summary
+
+
+def run_sweep(config: SweepConfig) -> st.SweepSummary:
+    """Run the sweep flow with `config.concurrency` points at once (threads)."""
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    runner: Any = ThreadPoolTaskRunner(max_workers=config.concurrency)
+    return sweep.with_options(task_runner=runner)(config)
+
+
+__all__ = [
+    "deployment_request",
+    "on_point_done",
+    "run_point",
+    "run_sweep",
+    "sweep",
+    "sweep_params",
+    "sweep_tags",
+]

@@ -1,0 +1,110 @@
+"""`python -m flows.sweep` run exactly as a user would, in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+TINY = """
+train:
+  data: {source: iris, max_rows: 120}
+  model: {name: logistic_regression}
+  gate: {metric: accuracy, threshold: 0.5}
+  tracking: {experiment: cli-sweep, model_name: cli-sweep-model}
+factors:
+  - {name: model.params.C, type: continuous, scale: log, low: 0.01, high: 10}
+  - {name: model.params.fit_intercept, type: categorical, levels: [true, false]}
+design: {kind: full_factorial}
+objective: {metric: accuracy}
+"""
+
+
+def run_cli(home: Path, *args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("MLOPS_", "PREFECT_", "MLFLOW_"))
+    }
+    env.update(MLOPS_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    return subprocess.run(
+        [sys.executable, "-m", "flows.sweep", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_cli_runs_the_screening_sweep_and_prints_what_it_found(tmp_path: Path) -> None:
+    # given: the shipped screening sweep (4 points) on a 120-row sample
+    home = tmp_path / "state"
+    # when
+    result = run_cli(
+        home,
+        "--config",
+        "configs/sweeps/wine_rf_screening.yaml",
+        "--set",
+        "train.data.max_rows=120",
+    )
+    # then
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    assert "Sweep complete." in out
+    assert "Parent MLflow run: " in out and "(experiment 'sweeps')" in out
+    assert "Design:            plackett_burman, 4 points: 4 trained, 0 reused, 0 failed" in out
+    assert "Objective:         maximize f1_macro" in out
+    assert "Top effects:       model.params." in out
+    assert "Fitted optimum:    none" in out
+    assert "Best point:        #" in out
+    assert "Registered model:  wine-random-forest version 1" in out
+    assert "Champion:          yes" in out
+    assert f"mlflow ui --backend-store-uri sqlite:///{home.resolve()}/mlflow.db" in out
+    # and: the progress bar went to stderr, not into the summary
+    assert "4/4" in result.stderr and "failed: 0" in result.stderr
+    assert "4/4" not in out
+
+
+def test_cli_bad_factor_exits_2_with_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    # given: a factor whose path is not a training config field
+    home = tmp_path / "state"
+    config = tmp_path / "bad.yaml"
+    config.write_text(TINY.replace("model.params.fit_intercept", "model.fit_intercept"))
+    # when
+    result = run_cli(home, "--config", str(config))
+    # then
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"error: {config}: factor 'model.fit_intercept' (point 0")
+    assert lines[0].endswith("model.fit_intercept: unknown key")
+    assert not home.exists()
+
+
+def test_cli_unknown_metric_override_exits_2(tmp_path: Path) -> None:
+    # given
+    home = tmp_path / "state"
+    config = tmp_path / "tiny.yaml"
+    config.write_text(TINY)
+    # when
+    result = run_cli(home, "--config", str(config), "--set", "objective.metric=acuracy")
+    # then
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith(
+        f"error: {config}: objective.metric: unknown metric 'acuracy'; known metrics: "
+    )
+    assert not home.exists()
+
+
+def test_cli_prints_the_sweep_config_schema(tmp_path: Path) -> None:
+    result = run_cli(tmp_path / "state", "--print-schema")
+    assert result.returncode == 0
+    schema = json.loads(result.stdout)
+    assert {"base", "train", "factors", "design", "objective", "concurrency", "mode"} <= set(
+        schema["properties"]
+    )
+    assert not (tmp_path / "state").exists()

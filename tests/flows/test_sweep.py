@@ -1,0 +1,207 @@
+"""Real DOE sweeps under the Prefect test server, MLflow on SQLite in a temp folder."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from mlflow import MlflowClient
+from prefect.client.orchestration import get_client
+
+from flows.sweep_config import SweepConfig, load_sweep_config
+from flows.sweep_flow import on_point_done, run_sweep
+from libs.settings import PlatformSettings
+from tasks.sweep import SweepSummary
+
+# A half fraction of a 2^3 factorial (4 points) on a 120-row sample: small enough
+# to run in seconds, with three factors to estimate effects for.
+SCREENING = """
+train:
+  data: {source: iris, max_rows: 120}
+  model: {name: random_forest}
+  gate: {metric: f1_macro, threshold: 0.5}
+  tracking: {experiment: sweep-screening, model_name: t-sweep-screening}
+factors:
+  - {name: model.params.n_estimators, type: integer, low: 5, high: 30}
+  - {name: model.params.max_depth, type: integer, low: 1, high: 4}
+  - {name: model.params.min_samples_leaf, type: integer, low: 1, high: 10}
+design: {kind: fractional_factorial, generator: "a b ab"}
+objective: {metric: f1_macro}
+concurrency: 2
+"""
+
+
+def client() -> MlflowClient:
+    return MlflowClient(PlatformSettings().resolved_tracking_uri)
+
+
+def children(parent_run_id: str) -> list[Any]:
+    parent = client().get_run(parent_run_id)
+    return client().search_runs(
+        [parent.info.experiment_id],
+        filter_string=f"tags.`mlflow.parentRunId` = '{parent_run_id}'",
+    )
+
+
+def artifact_csv(run_id: str, path: str) -> pd.DataFrame:
+    local = client().download_artifacts(run_id, path)
+    return pd.read_csv(io.StringIO(Path(local).read_text()))
+
+
+@pytest.fixture(scope="module")
+def first_sweep(
+    shared_home: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[SweepConfig, SweepSummary, list[Any]]]:
+    """One run of the screening sweep, shared by the tests that read it."""
+    path = tmp_path_factory.mktemp("sweep") / "screening.yaml"
+    path.write_text(SCREENING)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MLOPS_HOME", str(shared_home))
+        for name in ("MLOPS_TRACKING_URI", "MLOPS_STORAGE", "MLOPS_ARTIFACT_ROOT"):
+            mp.delenv(name, raising=False)
+        mp.delenv("MLFLOW_TRACKING_URI", raising=False)
+        config = load_sweep_config(path)
+        seen: list[Any] = []
+        with on_point_done(seen.append):
+            summary = run_sweep(config)
+        yield config, summary, seen
+
+
+def test_sweep_nests_one_finished_child_per_point(flow_home: Path, first_sweep: Any) -> None:
+    # given
+    _, summary, seen = first_sweep
+    # when
+    parent = client().get_run(summary.parent_run_id)
+    runs = children(summary.parent_run_id)
+    # then: a finished parent tagged with the sweep, and 4 finished nested children
+    assert parent.info.status == "FINISHED"
+    assert parent.data.tags["sweep.id"] == summary.sweep_id
+    assert parent.data.tags["sweep.design"] == "fractional_factorial"
+    assert parent.data.tags["sweep.n_points"] == "4"
+    assert len(runs) == 4
+    assert {r.info.status for r in runs} == {"FINISHED"}
+    assert {r.data.tags["sweep.id"] for r in runs} == {summary.sweep_id}
+    assert sorted(int(r.data.tags["sweep.point"]) for r in runs) == list(range(4))
+    assert len({r.data.tags["config_digest"] for r in runs}) == 4
+    # and: the progress listener heard of every point
+    assert sorted(r.index for r in seen) == list(range(4))
+
+
+def test_each_point_is_a_child_flow_run_of_the_sweep(flow_home: Path, first_sweep: Any) -> None:
+    # given: the Prefect flow run behind each point's MLflow run
+    _, summary, _ = first_sweep
+    ids = [r.data.tags["prefect.flow_run_id"] for r in children(summary.parent_run_id)]
+    # when
+    with get_client(sync_client=True) as prefect:
+        flow_runs = [prefect.read_flow_run(i) for i in ids]
+    # then: each is a sub-flow run started by a task of the sweep flow
+    assert all(fr.parent_task_run_id is not None for fr in flow_runs)
+    assert len({fr.id for fr in flow_runs}) == 4
+
+
+def test_sweep_logs_design_results_and_analysis(flow_home: Path, first_sweep: Any) -> None:
+    # given
+    config, summary, _ = first_sweep
+    run = client().get_run(summary.parent_run_id)
+    # when
+    results = artifact_csv(summary.parent_run_id, "sweep/results.csv")
+    coded = artifact_csv(summary.parent_run_id, "sweep/design_coded.csv")
+    real = artifact_csv(summary.parent_run_id, "sweep/design_real.csv")
+    # then: one row per point, with factors, objective, every metric and the child run
+    names = [f.name for f in config.factors]
+    assert len(results) == len(coded) == len(real) == 4
+    assert set(coded[names].abs().to_numpy().ravel()) == {1.0}
+    assert set(real["model.params.n_estimators"]) == {5, 30}
+    assert set(results["status"]) == {"completed"}
+    assert {"objective.f1_macro", "metric.accuracy", "run_id", *names} <= set(results.columns)
+    assert set(results["run_id"]) == {r.info.run_id for r in children(summary.parent_run_id)}
+    # and: the analysis as metrics, the report as an artifact
+    metrics = run.data.metrics
+    assert {f"effect.{n}" for n in names} <= set(metrics)
+    assert metrics["sweep.completed"] == 4 and metrics["sweep.failed"] == 0
+    assert metrics["best.f1_macro"] == results["objective.f1_macro"].max()
+    report = Path(client().download_artifacts(summary.parent_run_id, "report/report.html"))
+    html = report.read_text()
+    for section in ("Main effects", "Interactions", "Pareto of effects", "Results"):
+        assert f"<h2>{section}</h2>" in html
+    assert summary.top_effects and summary.top_effects[0][0] in names
+
+
+def test_best_point_goes_through_the_registry_gate(flow_home: Path, first_sweep: Any) -> None:
+    # given
+    _, summary, _ = first_sweep
+    # when
+    mv = client().get_model_version_by_alias("t-sweep-screening", "champion")
+    # then: the best point's run registered as version 1, through the gate
+    assert summary.version == "1" and summary.champion
+    assert mv.run_id == summary.best_run_id
+    assert mv.tags["gate.promote"] == "True"
+    assert mv.tags["sweep.id"] == summary.sweep_id
+    best = client().get_run(summary.best_run_id)
+    assert best.data.metrics["f1_macro"] == summary.best_value
+
+
+def test_rerun_reuses_completed_points(flow_home: Path, first_sweep: Any) -> None:
+    # given: the same sweep already ran once
+    config, first, _ = first_sweep
+    experiment = client().get_experiment_by_name("sweep-screening")
+    assert experiment is not None
+    before = {r.info.run_id for r in client().search_runs([experiment.experiment_id])}
+    # when: it runs again
+    again = run_sweep(config)
+    # then: a new parent, no new child run, every point reused from the first run
+    after = {r.info.run_id for r in client().search_runs([experiment.experiment_id])}
+    assert after - before == {again.parent_run_id}
+    assert again.sweep_id == first.sweep_id
+    assert (again.reused, again.failed, again.completed) == (4, 0, 4)
+    results = artifact_csv(again.parent_run_id, "sweep/results.csv")
+    assert set(results["status"]) == {"reused"}
+    assert again.best_run_id == first.best_run_id
+    # and: registering the same best run again adds no version
+    assert again.version == "1"
+
+
+def test_failed_point_is_recorded_and_the_sweep_completes(
+    flow_home: Path, model_name: str, tmp_path: Path
+) -> None:
+    # given: exponential loss fails at fit on three-class iris, for half the points
+    path = tmp_path / "sweep.yaml"
+    path.write_text(
+        f"""
+train:
+  data: {{source: iris, max_rows: 120}}
+  model: {{name: gradient_boosting, params: {{max_depth: 2}}}}
+  tracking: {{experiment: sweep-failures, model_name: {model_name}}}
+factors:
+  - {{name: model.params.loss, type: categorical, levels: [log_loss, exponential]}}
+  - {{name: model.params.n_estimators, type: integer, low: 5, high: 20}}
+design: {{kind: full_factorial}}
+objective: {{metric: accuracy}}
+concurrency: 2
+register_best: false
+"""
+    )
+    config = load_sweep_config(path)
+    # when
+    summary = run_sweep(config)
+    # then: the sweep finished with two completed and two failed points
+    parent = client().get_run(summary.parent_run_id)
+    assert parent.info.status == "FINISHED"
+    assert (summary.completed, summary.failed) == (2, 2)
+    assert parent.data.metrics["sweep.failed"] == 2
+    results = artifact_csv(summary.parent_run_id, "sweep/results.csv")
+    failed = results[results["status"] == "failed"]
+    assert set(failed["model.params.loss"]) == {"exponential"}
+    assert failed["error"].str.contains("exponential").all()
+    # and: each failure is a FAILED child run of the sweep
+    statuses = {r.info.run_id: r.info.status for r in children(summary.parent_run_id)}
+    assert {statuses[i] for i in failed["run_id"]} == {"FAILED"}
+    # and: the analysis used the completed points and says what it left out
+    assert any("2 of 4 points failed" in n for n in summary.notes)
+    assert any("model.params.loss" in n for n in summary.notes)
+    assert "effect.model.params.n_estimators" in parent.data.metrics
+    assert summary.version is None and summary.gate_reason == "registration disabled"

@@ -1,0 +1,106 @@
+"""DOE figures: the numbers they draw and the one-line errors on bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from libs.plots import (
+    PlotInputError,
+    contour_figure,
+    interaction_figure,
+    main_effects_figure,
+    pareto_figure,
+    table_figure,
+)
+from libs.plots.doe import level_labels
+
+POINTS = pd.DataFrame(
+    {
+        "model.params.C": [0.01, 10.0, 0.01, 10.0],
+        "model.params.kernel": ["rbf", "rbf", "linear", "linear"],
+    }
+)
+Y = [0.80, 0.90, 0.70, 0.95]
+
+
+def test_main_effects_plot_draws_level_means_in_level_order() -> None:
+    # when
+    figure = main_effects_figure(POINTS, Y, "accuracy")
+    # then: one trace per factor, the mean response at each level
+    c, kernel = figure.data
+    assert list(c.x) == ["0.01", "10"]
+    assert list(c.y) == pytest.approx([0.75, 0.925])
+    assert list(kernel.x) == ["rbf", "linear"]
+    assert list(kernel.y) == pytest.approx([0.85, 0.825])
+    assert figure.layout.title.text == "Main effects on accuracy"
+
+
+def test_interaction_plot_has_one_line_per_level_of_the_second_factor() -> None:
+    figure = interaction_figure(POINTS, Y, [("model.params.C", "model.params.kernel")])
+    names = [t.name for t in figure.data]
+    assert names == ["model.params.kernel=rbf", "model.params.kernel=linear"]
+    assert list(figure.data[1].y) == pytest.approx([0.70, 0.95])
+
+
+def test_many_numeric_levels_are_binned() -> None:
+    labels = level_labels(pd.Series(np.linspace(0, 1, 40)))
+    assert 2 <= labels.nunique() <= 5
+
+
+def test_pareto_sorts_by_size_and_marks_the_threshold() -> None:
+    # given
+    effects = pd.Series({"a": 1.5, "b": -4.0, "a:b": 0.2})
+    # when
+    figure = pareto_figure(effects, threshold=2.31)
+    # then: largest bar last (drawn on top), colour by sign, a line at the threshold
+    bar = figure.data[0]
+    assert list(bar.y) == ["a:b", "a", "b"]
+    assert list(bar.x) == [0.2, 1.5, 4.0]
+    assert bar.marker.color[-1] != bar.marker.color[-2]
+    assert figure.layout.shapes[0].x0 == 2.31
+
+
+def test_contour_shows_surface_points_and_optimum_on_log_axes() -> None:
+    xs, ys = np.logspace(-2, 2, 5), np.logspace(-4, -1, 4)
+    z = np.arange(20, dtype=float).reshape(4, 5)
+    figure = contour_figure(
+        xs,
+        ys,
+        z,
+        "C",
+        "gamma",
+        observed=pd.DataFrame({"C": [0.01, 100.0], "gamma": [1e-4, 0.1]}),
+        optimum={"C": 1.0, "gamma": 0.001},
+        log_x=True,
+        log_y=True,
+    )
+    assert [t.type for t in figure.data] == ["contour", "scatter", "scatter"]
+    assert figure.layout.xaxis.type == "log" and figure.layout.yaxis.type == "log"
+    assert figure.data[2].x == (1.0,)
+
+
+def test_table_figure_formats_numbers() -> None:
+    figure = table_figure(
+        pd.DataFrame({"term": ["a"], "p": [0.000123456], "x": [float("nan")]}), "T"
+    )
+    assert [list(c) for c in figure.data[0].cells.values] == [["a"], ["0.0001235"], [""]]
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: main_effects_figure(POINTS, [1.0]), "y: has 1 values but points has 4 rows"),
+        (lambda: main_effects_figure(POINTS, [1, 2, np.nan, 3]), "y: responses must be finite"),
+        (lambda: interaction_figure(POINTS[["model.params.C"]], Y), "at least two factors"),
+        (lambda: interaction_figure(POINTS, Y, [("C", "x")]), "'C' is not a column"),
+        (lambda: pareto_figure(pd.Series(dtype=float)), "non-empty Series"),
+        (lambda: pareto_figure(pd.Series({"a": 1.0}), threshold=-1), "positive number"),
+        (lambda: contour_figure([1, 2], [1, 2], np.zeros((3, 2)), "x", "y"), "does not match"),
+        (lambda: table_figure(pd.DataFrame(), "t"), "at least one column"),
+    ],
+)
+def test_bad_inputs_are_one_line_plot_errors(call, message) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(PlotInputError, match=message):
+        call()
