@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from typing import Any
 
 import pandas as pd
@@ -52,7 +52,7 @@ def iter_table(
     storage_options: dict[str, Any] | None = None,
     *,
     dtype: Mapping[str, Any] | None = None,
-) -> Iterator[pd.DataFrame]:
+) -> Generator[pd.DataFrame, None, None]:
     """Yield the table at `uri` as DataFrames of at most `chunk_rows` rows, in order.
 
     An empty table raises `InputError` (as `read_table` does), a malformed one

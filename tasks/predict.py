@@ -1,0 +1,421 @@
+"""Batch scoring with a registered model: resolve, check the input, score in chunks, report."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from prefect import task
+from prefect.artifacts import create_link_artifact, create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from blocks.storage import Storage
+from libs import io as storage_io
+from libs.drift import DriftAccumulator, DriftReference, DriftResult, DriftSpec, build_reference
+from libs.errors import InputError
+from libs.io.tables import _table_format
+from libs.plots import drift_figures, render_report
+from libs.scoring import ColumnSpec, conform_to_signature, csv_dtypes, stamp_predictions
+from libs.settings import PlatformSettings
+from tasks import tracking
+from tasks._common import IO_RETRIES, IO_RETRY_DELAYS, retry_unless_input_error
+
+# Rows read to check the input against the signature before any run or output exists.
+PROBE_ROWS = 1_000
+
+
+def options_for(storage: Storage, uri: str) -> dict[str, Any] | None:
+    """The storage block's fsspec options for s3:// URIs, none for local paths."""
+    return storage.options if storage.is_remote and uri.startswith("s3://") else None
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A registry version, its pyfunc model and its named input columns (None: unchecked)."""
+
+    ref: tracking.ModelVersionRef
+    model: Any
+    columns: list[ColumnSpec] | None
+
+    @property
+    def identity(self) -> dict[str, str]:
+        """The columns (and Parquet metadata) that say which model made a prediction."""
+        return {
+            "model_name": self.ref.name,
+            "model_version": self.ref.version,
+            "model_run_id": self.ref.run_id,
+        }
+
+    def conform(self, chunk: pd.DataFrame, source: str) -> pd.DataFrame:
+        if self.columns is None:
+            return chunk
+        return conform_to_signature(chunk, self.columns, source)
+
+    def predict(self, chunk: pd.DataFrame) -> Any:
+        if self.columns is None:
+            return self.model.predict(chunk)
+        present = [c.name for c in self.columns if c.name in chunk.columns]
+        return self.model.predict(chunk[present])
+
+
+@task(
+    name="load-model",
+    retries=IO_RETRIES,
+    retry_delay_seconds=IO_RETRY_DELAYS,
+    retry_condition_fn=retry_unless_input_error,
+    cache_policy=NO_CACHE,
+)
+def load_model(
+    settings: PlatformSettings, name: str, alias: str | None, version: str | None
+) -> LoadedModel:
+    """Resolve `name@alias` or `name/version` in the registry and load it as pyfunc."""
+    ref = tracking.resolve_model_version(settings, name, alias=alias, version=version)
+    model = tracking.load_pyfunc_model(ref)
+    return LoadedModel(ref=ref, model=model, columns=tracking.model_input_columns(model))
+
+
+@dataclass(frozen=True)
+class InputProbe:
+    """The input's first rows (checked against the signature), digest and row count if known."""
+
+    uri: str
+    sample: pd.DataFrame
+    digest: str
+    rows: int | None
+
+
+@task(
+    name="check-input",
+    retries=IO_RETRIES,
+    retry_delay_seconds=IO_RETRY_DELAYS,
+    retry_condition_fn=retry_unless_input_error,
+    cache_policy=NO_CACHE,
+)
+def check_input(
+    loaded: LoadedModel, input_uri: str, output_uri: str, storage: Storage
+) -> InputProbe:
+    """Check the input's first rows against the signature and the output URI, writing nothing.
+
+    Later chunks are checked again as they are scored; this catches the usual
+    mistakes (a wrong file, a renamed column) before a run or a file exists.
+    """
+    _table_format(output_uri)
+    if output_uri.rstrip("/") == input_uri.rstrip("/"):
+        raise InputError(f"output: {output_uri} is the input; choose another URI")
+    options = options_for(storage, input_uri)
+    dtype = csv_dtypes(loaded.columns or [])
+    chunks = storage_io.iter_table(input_uri, PROBE_ROWS, options, dtype=dtype)
+    try:
+        sample = next(chunks)
+    finally:
+        chunks.close()
+    sample = loaded.conform(sample, input_uri)
+    stamp_predictions(sample.head(0), [], loaded.identity)  # reserved output columns
+    return InputProbe(
+        uri=input_uri,
+        sample=sample,
+        digest=storage_io.digest(input_uri, options),
+        rows=storage_io.table_rows(input_uri, options),
+    )
+
+
+@task(
+    name="drift-reference",
+    retries=IO_RETRIES,
+    retry_delay_seconds=IO_RETRY_DELAYS,
+    retry_condition_fn=retry_unless_input_error,
+    cache_policy=NO_CACHE,
+)
+def drift_reference(
+    loaded: LoadedModel, probe: InputProbe, spec: DriftSpec, storage: Storage
+) -> DriftReference | None:
+    """Bucket the training snapshot's feature columns; None if the model has no snapshot."""
+    source = tracking.training_data(loaded.ref)
+    if not source.snapshot_uri:
+        return None
+    frame = storage_io.read_table(source.snapshot_uri, options_for(storage, source.snapshot_uri))
+    wanted = [c.name for c in loaded.columns] if loaded.columns else list(probe.sample.columns)
+    columns = [
+        str(c)
+        for c in wanted
+        if c in frame.columns and c in probe.sample.columns and c != source.target
+    ]
+    return build_reference(frame, columns, spec)
+
+
+@task(
+    name="start-inference-run",
+    retries=IO_RETRIES,
+    retry_delay_seconds=IO_RETRY_DELAYS,
+    retry_condition_fn=retry_unless_input_error,
+    cache_policy=NO_CACHE,
+)
+def start_inference_run(
+    settings: PlatformSettings,
+    storage: Storage,
+    *,
+    experiment: str,
+    loaded: LoadedModel,
+    probe: InputProbe,
+    params: dict[str, str],
+    tags: dict[str, str],
+) -> tracking.RunHandle:
+    """One MLflow run per batch, linked to the model version and the Prefect flow run."""
+    from prefect.runtime import flow_run
+
+    flow_run_id = str(flow_run.id) if flow_run.id else None
+    all_tags = {
+        **tags,
+        "model.name": loaded.ref.name,
+        "model.version": loaded.ref.version,
+        "model.run_id": loaded.ref.run_id,
+        "model.uri": loaded.ref.model_uri,
+        "input.uri": probe.uri,
+        "input.sha256": probe.digest,
+    }
+    if flow_run_id:
+        all_tags["prefect.flow_run_id"] = flow_run_id
+        all_tags["prefect.flow_run_name"] = str(flow_run.name)
+    commit = tracking.git_commit()
+    if commit:
+        all_tags["mlflow.source.git.commit"] = commit
+    tracking.use_artifact_credentials(storage.artifact_env())
+    run = tracking.start_run(
+        settings,
+        experiment=experiment,
+        artifact_root=settings.artifact_root_for(storage.root),
+        run_name=f"{loaded.ref.name}-v{loaded.ref.version}",
+        params=params,
+        tags=all_tags,
+        flow_run_id=flow_run_id,
+    )
+    name = probe.uri.rstrip("/").split("/")[-1]
+    tracking.log_input_source(
+        run, probe.sample, name=name, source=probe.uri, digest=probe.digest, rows=probe.rows
+    )
+    return run
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """What one batch produced: rows, time taken, the output and the input's drift."""
+
+    rows: int
+    seconds: float
+    output_uri: str
+    drift: DriftResult | None
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+
+@contextlib.contextmanager
+def _progress(show: bool, total: int | None) -> Iterator[Any]:
+    """A rich progress bar of rows scored on stderr, or a no-op."""
+    if not show:
+        yield lambda rows: None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    columns = (TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
+        job = bar.add_task("rows", total=total)
+        yield lambda rows: bar.advance(job, rows)
+
+
+@task(
+    name="score",
+    retries=IO_RETRIES,
+    retry_delay_seconds=IO_RETRY_DELAYS,
+    retry_condition_fn=retry_unless_input_error,
+    cache_policy=NO_CACHE,
+)
+def score(
+    loaded: LoadedModel,
+    probe: InputProbe,
+    output_uri: str,
+    storage: Storage,
+    *,
+    chunk_rows: int,
+    reference: DriftReference | None,
+    show_progress: bool = False,
+) -> ScoreResult:
+    """Stream the input through the model into the output, counting drift on the way.
+
+    One chunk is in memory at a time; the output appears only once every chunk
+    is written (a failure leaves none).
+    """
+    drift = DriftAccumulator(reference) if reference is not None else None
+    started = time.perf_counter()
+    scored = 0
+
+    with _progress(show_progress, probe.rows) as advance:
+
+        def score_chunk(chunk: pd.DataFrame) -> pd.DataFrame:
+            nonlocal scored
+            where = f"{probe.uri} (rows {scored + 1}-{scored + len(chunk)})"
+            chunk = loaded.conform(chunk, where)
+            if drift is not None:
+                drift.update(chunk)
+            out = stamp_predictions(chunk, loaded.predict(chunk), loaded.identity)
+            scored += len(chunk)
+            advance(len(chunk))
+            return out
+
+        rows = storage_io.transform_table(
+            probe.uri,
+            output_uri,
+            score_chunk,
+            chunk_rows=chunk_rows,
+            source_options=options_for(storage, probe.uri),
+            target_options=options_for(storage, output_uri),
+            dtype=csv_dtypes(loaded.columns or []),
+            metadata={f"mlops.{k}": v for k, v in loaded.identity.items()},
+        )
+    return ScoreResult(
+        rows=rows,
+        seconds=time.perf_counter() - started,
+        output_uri=output_uri,
+        drift=drift.result() if drift is not None else None,
+    )
+
+
+@task(name="drift-report", cache_policy=NO_CACHE)
+def drift_report(title: str, result: ScoreResult, meta: dict[str, str]) -> str:
+    """The drift table and figures as one offline HTML page (or a note that none was made)."""
+    metrics = {"rows": float(result.rows), "rows_per_second": result.rows_per_second}
+    if result.drift is None:
+        meta = {**meta, "drift": "no training snapshot recorded for this model"}
+        return render_report(title, metrics, [], meta)
+    drift = result.drift
+    metrics["features_flagged"] = float(len(drift.flagged))
+    for row in drift.table.itertuples():
+        metrics[f"psi {row.feature}"] = float(row.psi)
+    meta = {
+        **meta,
+        "psi threshold": f"{drift.spec.psi_threshold:g}",
+        "flagged": ", ".join(drift.flagged) or "none",
+    }
+    figures = drift_figures(drift.table, drift.histograms, drift.spec.psi_threshold)
+    return render_report(title, metrics, figures, meta)
+
+
+def batch_metrics(result: ScoreResult) -> dict[str, float]:
+    """Run metrics: volume, speed and one PSI (and KS) per feature."""
+    metrics = {
+        "rows": float(result.rows),
+        "duration_s": result.seconds,
+        "rows_per_second": result.rows_per_second,
+    }
+    if result.drift is not None:
+        metrics["drift.features_flagged"] = float(len(result.drift.flagged))
+        for row in result.drift.table.itertuples():
+            name = _metric_key(str(row.feature))
+            metrics[f"drift.psi.{name}"] = float(row.psi)
+            if row.kind == "numeric":
+                metrics[f"drift.ks.{name}"] = float(row.ks)
+    return metrics
+
+
+def _metric_key(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "_-. /" else "_" for c in text)
+
+
+@task(
+    name="log-batch",
+    retries=IO_RETRIES,
+    retry_delay_seconds=IO_RETRY_DELAYS,
+    cache_policy=NO_CACHE,
+)
+def log_batch(run: tracking.RunHandle, result: ScoreResult, html: str) -> None:
+    """Metrics, the drift table and report, and the output's location, on the MLflow run."""
+    tracking.log_metrics(run, batch_metrics(result))
+    tags = {"output.uri": result.output_uri}
+    if result.drift is not None:
+        tags["drift.flagged"] = ",".join(result.drift.flagged) or "none"
+        tracking.log_text(run, result.drift.table.to_csv(index=False), "drift/drift.csv")
+    tracking.set_tags(run, tags)
+    tracking.log_text(run, html, "drift/drift_report.html")
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """What a person needs after a batch: where the output went and what made it."""
+
+    rows: int
+    output_uri: str
+    model_name: str
+    model_version: str
+    model_run_id: str
+    run_id: str
+    run_url: str
+    experiment: str
+    seconds: float
+    flagged: list[str] | None
+    ui_command: str
+
+    @property
+    def drift_line(self) -> str:
+        if self.flagged is None:
+            return "not measured (no training snapshot recorded)"
+        return (
+            f"{len(self.flagged)} flagged ({', '.join(self.flagged)})" if self.flagged else "none"
+        )
+
+
+def summary_markdown(summary: BatchSummary) -> str:
+    speed = summary.rows / summary.seconds if summary.seconds > 0 else 0.0
+    return (
+        f"# Batch scored: {summary.model_name} version {summary.model_version}\n\n"
+        f"| | |\n|---|---|\n"
+        f"| rows scored | {summary.rows} |\n"
+        f"| output | `{summary.output_uri}` |\n"
+        f"| model run | `{summary.model_run_id}` |\n"
+        f"| duration | {summary.seconds:.2f} s ({speed:,.0f} rows/s) |\n"
+        f"| input drift | {summary.drift_line} |\n\n"
+        f"**MLflow run:** [{summary.run_id}]({summary.run_url}) in experiment "
+        f"`{summary.experiment}`; drift report under `drift/drift_report.html`.\n\n"
+        f"Open the MLflow UI: `{summary.ui_command}`\n"
+    )
+
+
+@task(name="publish-batch-summary", retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS)
+def publish_batch_summary(summary: BatchSummary) -> None:
+    """A markdown artifact with the batch's outcome and a link artifact to its MLflow run."""
+    key = "".join(c if c.isalnum() else "-" for c in summary.model_name.lower()).strip("-")
+    create_markdown_artifact(
+        summary_markdown(summary), key=f"{key}-batch-summary", description="Batch scoring summary"
+    )
+    create_link_artifact(
+        summary.run_url, link_text=f"MLflow run {summary.run_id}", key=f"{key}-batch-mlflow-run"
+    )
+
+
+__all__ = [
+    "BatchSummary",
+    "InputProbe",
+    "LoadedModel",
+    "ScoreResult",
+    "batch_metrics",
+    "check_input",
+    "drift_reference",
+    "drift_report",
+    "load_model",
+    "log_batch",
+    "publish_batch_summary",
+    "score",
+    "start_inference_run",
+    "summary_markdown",
+]
