@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Iterator
 
-from blocks.servers import discover
+from blocks.servers import discover, start
 from libs.errors import InputError
 from libs.settings import PlatformSettings
 
@@ -33,26 +33,30 @@ def local_prefect(settings: PlatformSettings | None = None) -> Iterator[Platform
 
     from prefect.settings import (
         PREFECT_API_URL,
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
         PREFECT_HOME,
         PREFECT_SERVER_ANALYTICS_ENABLED,
         PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+        get_current_settings,
         temporary_settings,
     )
 
     updates: dict = {PREFECT_SERVER_ANALYTICS_ENABLED: False}
-    if "PREFECT_API_URL" not in os.environ:
+    if "PREFECT_FLOWS_HEARTBEAT_FREQUENCY" not in os.environ:
+        # An in-process run needs no crash heartbeats, and a sync flow waits up to
+        # a second for its heartbeat thread at the end. Workers keep them.
+        updates[PREFECT_FLOWS_HEARTBEAT_FREQUENCY] = None
+    if not get_current_settings().api.url:
         servers = discover(settings.home_dir)
+        if servers is None and settings.prefect_server == "auto":
+            servers = _start_local_server(settings)
         if servers is not None:
-            # `make serve` is running: use its Prefect API and MLflow server.
             updates[PREFECT_API_URL] = servers["prefect_api_url"]
-            if not settings.tracking_uri and "MLFLOW_TRACKING_URI" not in os.environ:
-                os.environ["MLOPS_TRACKING_URI"] = servers["mlflow_url"]
+            mlflow_url = servers.get("mlflow_url")
+            if mlflow_url and not settings.tracking_uri and "MLFLOW_TRACKING_URI" not in os.environ:
+                # `make serve` is running: log to its MLflow server too.
+                os.environ["MLOPS_TRACKING_URI"] = mlflow_url
                 settings = PlatformSettings()
-            print(
-                f"Using the servers of `make serve`: Prefect {servers['prefect_api_url']}, "
-                f"MLflow {settings.resolved_tracking_uri}",
-                file=sys.stderr,
-            )
     if "PREFECT_HOME" not in os.environ:
         settings.prefect_home.mkdir(parents=True, exist_ok=True)
         updates[PREFECT_HOME] = str(settings.prefect_home)
@@ -61,6 +65,30 @@ def local_prefect(settings: PlatformSettings | None = None) -> Iterator[Platform
         updates[PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS] = 90
     with temporary_settings(updates=updates):
         yield settings
+
+
+def _start_local_server(settings: PlatformSettings) -> dict[str, str] | None:
+    """Start the reusable local Prefect server once; later runs find and reuse it.
+
+    Prefect's temporary server costs seconds to start and stop on every run;
+    one background server under `<MLOPS_HOME>/serve` pays that once. It is
+    announced on stderr, stopped by `make serve-stop`, and avoided altogether
+    with MLOPS_PREFECT_SERVER=temporary.
+    """
+    try:
+        served = start(settings.home_dir, mlflow_port=None, timeout=120)
+    except (RuntimeError, OSError) as exc:
+        print(
+            f"note: could not start a local Prefect server ({exc}); using a temporary one",
+            file=sys.stderr,
+        )
+        return None
+    print(
+        f"Started a local Prefect server for this and later runs: {served.ui_url} "
+        f"(stop it with `make serve-stop`; MLOPS_PREFECT_SERVER=temporary avoids it)",
+        file=sys.stderr,
+    )
+    return {"prefect_api_url": served.prefect_api_url}
 
 
 __all__ = ["local_prefect"]

@@ -1,19 +1,41 @@
-"""Find the local servers that `make serve` started, so commands use them unasked.
+"""The platform's local servers: start them in the background, find them, stop them.
 
-`make serve` writes `<MLOPS_HOME>/serve/servers.json` with the Prefect API and
-MLflow URLs. A command that has no `PREFECT_API_URL` (or tracking URI) of its
-own uses them when they answer their health check; otherwise it falls back to
-the temporary local server and SQLite.
+`make serve` starts a Prefect server and an MLflow server; a command line run
+with nothing configured starts (once) a Prefect server alone and later runs
+reuse it, instead of paying Prefect's temporary server start and stop on every
+run. Both record their URLs in `<MLOPS_HOME>/serve/servers.json`, which
+`discover` reads; `stop` (`make serve-stop`) ends whatever was started.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 SERVERS_FILE = Path("serve") / "servers.json"
+BIN = Path(sys.executable).parent
+
+
+@dataclass(frozen=True)
+class Served:
+    """URLs of running servers (mlflow_url is None when only Prefect was started)."""
+
+    prefect_api_url: str
+    mlflow_url: str | None
+    home: Path
+
+    @property
+    def ui_url(self) -> str:
+        return self.prefect_api_url.removesuffix("/api")
 
 
 def servers_file(home: Path) -> Path:
@@ -30,18 +52,155 @@ def healthy(url: str, timeout: float = 1.0) -> bool:
 
 
 def discover(home: Path) -> dict[str, Any] | None:
-    """The recorded servers if both answer, else None."""
+    """The recorded servers if they answer their health checks, else None."""
     path = servers_file(home)
     if not path.is_file():
         return None
     try:
         info = json.loads(path.read_text())
-        prefect_api, mlflow_url = info["prefect_api_url"], info["mlflow_url"]
-    except (ValueError, KeyError, TypeError):
+        prefect_api, mlflow_url = info["prefect_api_url"], info.get("mlflow_url")
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
-    if healthy(f"{prefect_api}/health") and healthy(f"{mlflow_url}/health"):
-        return info
-    return None
+    if not healthy(f"{prefect_api}/health"):
+        return None
+    if mlflow_url and not healthy(f"{mlflow_url}/health"):
+        return None
+    return info
 
 
-__all__ = ["SERVERS_FILE", "discover", "healthy", "servers_file"]
+def free_port(preferred: int) -> int:
+    """`preferred` when nothing listens there, else any free loopback port."""
+    for port in (preferred, 0):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(sock.getsockname()[1])
+    raise OSError("no free port on 127.0.0.1")
+
+
+def _spawn(name: str, argv: list[str], env: dict[str, str], folder: Path) -> int:
+    log = (folder / f"{name}.log").open("ab")
+    proc = subprocess.Popen(
+        argv,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        env=env,
+        cwd=folder,
+        start_new_session=True,  # outlives the command that started it; `stop` ends it
+    )
+    (folder / f"{name}.pid").write_text(str(proc.pid))
+    return proc.pid
+
+
+def _wait(url: str, name: str, folder: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if healthy(url, timeout=0.5):
+            return
+        time.sleep(0.2)
+    tail = (folder / f"{name}.log").read_text(errors="replace")[-2000:]
+    raise RuntimeError(f"{name} did not become healthy at {url} within {timeout:.0f} s:\n{tail}")
+
+
+def _base_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+
+
+def start(
+    home: Path,
+    prefect_port: int = 4200,
+    mlflow_port: int | None = 5000,
+    timeout: float = 120,
+) -> Served:
+    """Start the servers (or reuse running ones) and record their URLs.
+
+    `mlflow_port=None` starts Prefect only (runs then log to MLflow on SQLite).
+    """
+    folder = home / "serve"
+    folder.mkdir(parents=True, exist_ok=True)
+    known = discover(home) or {}
+    prefect_api = known.get("prefect_api_url")
+    if not prefect_api:
+        prefect_api = f"http://127.0.0.1:{free_port(prefect_port)}/api"
+        env = {
+            **_base_env(),
+            "PREFECT_HOME": str(folder / "prefect"),
+            # Lean settings (see the stack notes): no telemetry, block types
+            # registered once rather than on every start.
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION": "true",
+        }
+        (folder / "prefect").mkdir(exist_ok=True)
+        port = prefect_api.rsplit(":", 1)[1].removesuffix("/api")
+        argv = [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", port]
+        _spawn("prefect", argv, env, folder)
+    mlflow_url = known.get("mlflow_url")
+    if mlflow_port is not None and not mlflow_url:
+        mlflow_url = f"http://127.0.0.1:{free_port(mlflow_port)}"
+        destination = os.environ.get("MLOPS_ARTIFACTS_DESTINATION") or str(folder / "mlartifacts")
+        env = {**_base_env(), "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+        argv = [
+            str(BIN / "mlflow"),
+            "server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            mlflow_url.rsplit(":", 1)[1],
+            "--workers",
+            "1",
+            "--backend-store-uri",
+            f"sqlite:///{folder / 'mlflow.db'}",
+            "--artifacts-destination",
+            destination,
+        ]
+        _spawn("mlflow", argv, env, folder)
+    _wait(f"{prefect_api}/health", "prefect", folder, timeout)
+    if mlflow_url:
+        _wait(f"{mlflow_url}/health", "mlflow", folder, timeout)
+    served = Served(prefect_api, mlflow_url, home)
+    servers_file(home).write_text(
+        json.dumps({"prefect_api_url": served.prefect_api_url, "mlflow_url": served.mlflow_url})
+    )
+    return served
+
+
+def stop(home: Path) -> list[str]:
+    """Stop the servers started by `start`; returns the names stopped."""
+    folder = home / "serve"
+    stopped = []
+    for name in ("prefect", "mlflow"):
+        pid_file = folder / f"{name}.pid"
+        if not pid_file.is_file():
+            continue
+        pid = int(pid_file.read_text())
+        try:
+            os.killpg(pid, signal.SIGTERM)
+            stopped.append(name)
+        except ProcessLookupError:
+            pass
+        for _ in range(100):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        else:
+            os.killpg(pid, signal.SIGKILL)
+        pid_file.unlink()
+    servers_file(home).unlink(missing_ok=True)
+    return stopped
+
+
+__all__ = [
+    "SERVERS_FILE",
+    "Served",
+    "discover",
+    "free_port",
+    "healthy",
+    "servers_file",
+    "start",
+    "stop",
+]

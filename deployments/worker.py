@@ -25,7 +25,9 @@ def worker_env(settings: PlatformSettings) -> dict[str, str]:
                 "error: no Prefect server: run `make serve` first, or set PREFECT_API_URL"
             )
         env["PREFECT_API_URL"] = servers["prefect_api_url"]
-    if servers and not settings.tracking_uri and "MLFLOW_TRACKING_URI" not in env:
+    if servers and servers.get("mlflow_url") and not settings.tracking_uri and (
+        "MLFLOW_TRACKING_URI" not in env
+    ):
         env["MLOPS_TRACKING_URI"] = servers["mlflow_url"]
     env.setdefault("MLOPS_HOME", str(settings.home_dir))
     env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

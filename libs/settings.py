@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,6 +34,12 @@ class PlatformSettings(BaseSettings):
         None,
         description="Name of a Prefect S3Bucket block; when set, data, results and "
         "MLflow artifacts go to that bucket instead of the local folder.",
+    )
+    prefect_server: Literal["auto", "temporary"] = Field(
+        "auto",
+        description="With no PREFECT_API_URL: 'auto' starts one local Prefect server in the "
+        "background on the first run and reuses it (make serve-stop ends it); 'temporary' "
+        "uses Prefect's per-run temporary server.",
     )
     mlflow_ui_url: str = Field(
         "http://127.0.0.1:5000", description="Base URL of the MLflow UI, for links."

@@ -30,6 +30,16 @@ def platform_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+@pytest.fixture(scope="session", autouse=True)
+def stop_leftover_servers(tmp_path_factory: pytest.TempPathFactory):
+    """Safety net: stop any background server a test started and did not stop."""
+    yield
+    from blocks.servers import stop
+
+    for pid_file in tmp_path_factory.getbasetemp().rglob("serve/*.pid"):
+        stop(pid_file.parent.parent)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # The suite must never touch a user's real tracking server or Prefect profile.
     os.environ.pop("PREFECT_API_URL", None)

@@ -12,7 +12,12 @@ REPO = Path(__file__).resolve().parents[2]
 
 def register(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("MLOPS_", "PREFECT_", "AWS_"))}
-    base.update(MLOPS_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false", **env)
+    base.update(
+        MLOPS_HOME=str(home),
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        MLOPS_PREFECT_SERVER="temporary",
+        **env,
+    )
     return subprocess.run(
         [sys.executable, "-m", "blocks.register", *args],
         cwd=REPO,

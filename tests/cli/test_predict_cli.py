@@ -16,7 +16,11 @@ def run_cli(home: Path, module: str, *args: str) -> subprocess.CompletedProcess[
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("MLOPS_", "PREFECT_", "MLFLOW_"))
     }
-    env.update(MLOPS_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    env.update(
+        MLOPS_HOME=str(home),
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        MLOPS_PREFECT_SERVER="temporary",
+    )
     return subprocess.run(
         [sys.executable, "-m", module, *args],
         cwd=REPO,

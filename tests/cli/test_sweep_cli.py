@@ -28,7 +28,11 @@ def run_cli(home: Path, *args: str, timeout: int = 300) -> subprocess.CompletedP
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("MLOPS_", "PREFECT_", "MLFLOW_"))
     }
-    env.update(MLOPS_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    env.update(
+        MLOPS_HOME=str(home),
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        MLOPS_PREFECT_SERVER="temporary",
+    )
     return subprocess.run(
         [sys.executable, "-m", "flows.sweep", *args],
         cwd=REPO,

@@ -7,14 +7,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+from blocks.servers import stop
+
 REPO = Path(__file__).resolve().parents[2]
 
 
-def run_cli(home: Path, *args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    home: Path, *args: str, timeout: int = 300, **extra: str
+) -> subprocess.CompletedProcess[str]:
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("MLOPS_", "PREFECT_", "MLFLOW_"))
     }
-    env.update(MLOPS_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    env.update(MLOPS_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false", **extra)
     return subprocess.run(
         [sys.executable, "-m", "flows.train", *args],
         cwd=REPO,
@@ -29,23 +33,44 @@ def run_cli(home: Path, *args: str, timeout: int = 300) -> subprocess.CompletedP
 def test_cli_trains_registers_and_prints_where_to_look(tmp_path: Path) -> None:
     # given
     home = tmp_path / "state"
+    args = ("--config", "configs/iris_random_forest.yaml", "--set", "model.params.n_estimators=20")
+    try:
+        # when: a first run, then a second one on the same state folder
+        first = run_cli(home, *args)
+        second = run_cli(home, *args, "--set", "model.params.n_estimators=10")
+        # then
+        assert first.returncode == 0, first.stderr[-3000:]
+        out = first.stdout
+        assert "Training run complete." in out
+        assert "MLflow run:" in out
+        assert "Registered model: iris-random-forest version 1" in out
+        assert "Champion:         yes" in out
+        assert f"mlflow ui --backend-store-uri sqlite:///{home.resolve()}/mlflow.db" in out
+        # and: the first run started the reusable local Prefect server, the second reused it
+        assert "Started a local Prefect server" in first.stderr
+        assert second.returncode == 0, second.stderr[-3000:]
+        assert "Started a local Prefect server" not in second.stderr
+        assert "Registered model: iris-random-forest version 2" in second.stdout
+        # and: all local state, Prefect's included, lives under the one home folder
+        assert (home / "mlflow.db").is_file()
+        assert (home / "serve" / "prefect" / "prefect.db").is_file()
+        assert any((home / "data" / "snapshots" / "iris").glob("*.parquet"))
+        assert any((home / "mlartifacts").iterdir())
+    finally:
+        stopped = stop(home)
+    assert stopped == ["prefect"]
+
+
+def test_cli_with_temporary_prefect_server_leaves_nothing_running(tmp_path: Path) -> None:
+    # given
+    home = tmp_path / "state"
     # when
-    result = run_cli(
-        home, "--config", "configs/iris_random_forest.yaml", "--set", "model.params.n_estimators=20"
-    )
+    result = run_cli(home, "--set", "data.source=wine", MLOPS_PREFECT_SERVER="temporary")
     # then
     assert result.returncode == 0, result.stderr[-3000:]
-    out = result.stdout
-    assert "Training run complete." in out
-    assert "MLflow run:" in out
-    assert "Registered model: iris-random-forest version 1" in out
-    assert "Champion:         yes" in out
-    assert f"mlflow ui --backend-store-uri sqlite:///{home.resolve()}/mlflow.db" in out
-    # and: all local state, Prefect's included, lives under the one home folder
-    assert (home / "mlflow.db").is_file()
+    assert "Registered model: wine-logistic-regression version 1" in result.stdout
     assert (home / "prefect" / "prefect.db").is_file()
-    assert any((home / "data" / "snapshots" / "iris").glob("*.parquet"))
-    assert any((home / "mlartifacts").iterdir())
+    assert not (home / "serve").exists()
 
 
 def test_cli_bad_config_exits_2_with_one_line_and_writes_nothing(tmp_path: Path) -> None:
