@@ -11,7 +11,7 @@ INSTALL := $(PIP) install --quiet --constraint $(CONSTRAINTS)
 export PYTHONDONTWRITEBYTECODE := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: help install install-dev train test lint typecheck check docs clean serve serve-stop deploy worker
+.PHONY: help install install-dev train test lint typecheck check docs bench clean serve serve-stop deploy worker
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -66,6 +66,9 @@ deploy: $(VENV)/.core ## create work pools, register blocks, deploy the flows (T
 POOL ?= local
 worker: $(VENV)/.core ## start a process worker on a pool (POOL=local)
 	$(BIN)/python -m deployments.worker --pool $(POOL)
+
+bench: $(VENV)/.dev ## run the performance benchmarks (writes benchmarks/results/)
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 docs: $(VENV)/.dev ## build the Hugo documentation site into docs/public
 	$(BIN)/python docs/tools/build.py

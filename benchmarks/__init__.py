@@ -1,0 +1,1 @@
+"""The performance harness (`make bench`): the platform against plain scripts."""
