@@ -174,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
             api_url = get_current_settings().api.url
             if not api_url:
                 raise InputError(
-                    "no Prefect server: run `make serve` first, or set PREFECT_API_URL"
+                    "no Prefect server: run `make serve` first, or set PREFECT_API_URL "
+                    "(MLOPS_PREFECT_SERVER=temporary is set)"
                 )
             pools = apply_pools(target.pools)
             blocks: dict[str, str] = {}
@@ -192,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, what in {**pools, **blocks}.items():
         print(f"{name}: {what}")
     names = [d["name"] for d in yaml.safe_load((HERE / "prefect.yaml").read_text())["deployments"]]
-    print(f"Deployed {', '.join('train/' + n for n in names)} to pool '{target.work_pool}'.")
+    print(f"Deployed {', '.join(names)} to pool '{target.work_pool}'.")
     print(f"Start a worker with: make worker POOL={target.work_pool}")
     print("Run one with: prefect deployment run 'train/iris' --watch")
     return 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -25,8 +26,11 @@ def worker_env(settings: PlatformSettings) -> dict[str, str]:
                 "error: no Prefect server: run `make serve` first, or set PREFECT_API_URL"
             )
         env["PREFECT_API_URL"] = servers["prefect_api_url"]
-    if servers and servers.get("mlflow_url") and not settings.tracking_uri and (
-        "MLFLOW_TRACKING_URI" not in env
+    if (
+        servers
+        and servers.get("mlflow_url")
+        and not settings.tracking_uri
+        and ("MLFLOW_TRACKING_URI" not in env)
     ):
         env["MLOPS_TRACKING_URI"] = servers["mlflow_url"]
     env.setdefault("MLOPS_HOME", str(settings.home_dir))
@@ -38,12 +42,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deployments.worker")
     parser.add_argument("--pool", required=True)
     parser.add_argument("--name", default=None, help="worker name (default: Prefect's)")
+    parser.add_argument("--limit", type=int, default=None, help="flow runs at once on this worker")
     args, rest = parser.parse_known_args(argv)
     env = worker_env(PlatformSettings())
+    # Flow runs inherit the worker's environment: training runs tag MLflow with it.
+    env["MLOPS_WORKER_NAME"] = args.name or socket.gethostname()
     prefect = str(Path(sys.executable).parent / "prefect")
     command = [prefect, "worker", "start", "--pool", args.pool, "--type", "process"]
     if args.name:
         command += ["--name", args.name]
+    if args.limit:
+        command += ["--limit", str(args.limit)]
     os.execve(prefect, command + rest, env)
     return 0  # not reached
 

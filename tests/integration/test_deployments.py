@@ -93,48 +93,66 @@ def deployed(served: Served) -> Served:
 
 
 @pytest.fixture(scope="module")
-def worker(deployed: Served) -> Iterator[subprocess.Popen[bytes]]:
-    log = (deployed.home / "worker.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "deployments.worker", "--pool", "local", "--name", "test-worker"],
+def workers(deployed: Served) -> Iterator[list[str]]:
+    """Two process workers on the `local` pool, two flow runs at a time each."""
+    procs = []
+    names = ["worker-a", "worker-b"]
+    for name in names:
+        log = (deployed.home / f"{name}.log").open("wb")
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "deployments.worker",
+                    "--pool",
+                    "local",
+                    "--name",
+                    name,
+                    "--limit",
+                    "2",
+                ],
+                cwd=REPO,
+                env=env_for(deployed.home, PREFECT_WORKER_QUERY_SECONDS="2"),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        )
+    yield names
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def prefect_cli(served: Served, *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "prefect"), *args],
         cwd=REPO,
-        env=env_for(deployed.home),
-        stdout=log,
-        stderr=subprocess.STDOUT,
+        env=env_for(served.home, PREFECT_API_URL=served.prefect_api_url),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         stdin=subprocess.DEVNULL,
     )
-    yield proc
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+
+
+def worker_logs(served: Served, names: list[str]) -> str:
+    return "\n".join((served.home / f"{n}.log").read_text(errors="replace")[-2000:] for n in names)
 
 
 def test_deployment_run_from_the_cli_lands_in_the_mlflow_server(
-    deployed: Served, worker: subprocess.Popen[bytes]
+    deployed: Served, workers: list[str]
 ) -> None:
     # when: a user triggers the deployment and watches it
-    result = subprocess.run(
-        [
-            str(BIN / "prefect"),
-            "deployment",
-            "run",
-            "train/iris",
-            "--watch",
-            "--watch-timeout",
-            "400",
-        ],
-        cwd=REPO,
-        env=env_for(deployed.home, PREFECT_API_URL=deployed.prefect_api_url),
-        capture_output=True,
-        text=True,
-        timeout=450,
-        stdin=subprocess.DEVNULL,
-    )
+    result = prefect_cli(deployed, "deployment", "run", "train/iris", "--watch")
     # then
-    log = (deployed.home / "worker.log").read_text(errors="replace")[-3000:]
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:] + log
+    logs = worker_logs(deployed, workers)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:] + logs
     assert "Completed" in result.stdout
     client = MlflowClient(deployed.mlflow_url)
     versions = client.search_model_versions("name = 'iris-random-forest'")
@@ -144,11 +162,35 @@ def test_deployment_run_from_the_cli_lands_in_the_mlflow_server(
     assert run.data.params["data.source"] == "iris"
     assert run.data.tags["prefect.flow_run_id"]
     assert "prefect.flow_run_url" in run.data.tags
+    assert run.data.tags["worker"] in workers
+
+
+def test_distributed_sweep_spreads_points_over_both_workers(
+    deployed: Served, workers: list[str]
+) -> None:
+    # when: the sweep runs each point as a run of train/default on the pool
+    result = prefect_cli(
+        deployed, "deployment", "run", "sweep/wine-screening-distributed", "--watch"
+    )
+    # then
+    logs = worker_logs(deployed, workers)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:] + logs
+    client = MlflowClient(deployed.mlflow_url)
+    experiment = client.get_experiment_by_name("sweeps")
+    assert experiment is not None
+    children = client.search_runs(
+        [experiment.experiment_id], filter_string="tags.`sweep.point` != ''"
+    )
+    parents = {r.data.tags.get("mlflow.parentRunId") for r in children}
+    assert len(children) == 4 and len(parents) == 1
+    assert all(r.info.status == "FINISHED" for r in children)
+    assert {r.data.tags["worker"] for r in children} == set(workers)
 
 
 def test_nightly_schedule_exists_and_is_paused_as_configured(deployed: Served) -> None:
     deployments = snapshot(deployed.prefect_api_url)["deployments"]
     assert deployments["nightly"][5] == [("0 2 * * *", False)]
+    assert deployments["customers-nightly"][5] == [("30 3 * * *", False)]
     assert deployments["default"][5] == []
     assert deployments["iris"][1] == {"config_file": "configs/iris_random_forest.yaml"}
     assert deployments["iris"][3] == [
@@ -167,11 +209,12 @@ def test_deploying_twice_changes_nothing(deployed: Served) -> None:
     assert snapshot(deployed.prefect_api_url) == before
 
 
-def test_deploy_without_a_server_is_a_one_line_error(tmp_path: Path) -> None:
+def test_deploy_with_only_temporary_servers_is_a_one_line_error(tmp_path: Path) -> None:
+    # given: no server running, and the user opted out of the reusable local one
     result = subprocess.run(
         [sys.executable, "-m", "deployments.apply"],
         cwd=REPO,
-        env=env_for(tmp_path),
+        env=env_for(tmp_path, MLOPS_PREFECT_SERVER="temporary"),
         capture_output=True,
         text=True,
         timeout=120,
@@ -179,5 +222,6 @@ def test_deploy_without_a_server_is_a_one_line_error(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == (
-        "error: no Prefect server: run `make serve` first, or set PREFECT_API_URL"
+        "error: no Prefect server: run `make serve` first, or set PREFECT_API_URL "
+        "(MLOPS_PREFECT_SERVER=temporary is set)"
     )
