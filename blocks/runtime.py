@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -63,8 +64,36 @@ def local_prefect(settings: PlatformSettings | None = None) -> Iterator[Platform
     if "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS" not in os.environ:
         # A first start on a new home migrates the database; slow machines need headroom.
         updates[PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS] = 90
-    with temporary_settings(updates=updates):
+    with temporary_settings(updates=updates), _one_line_input_errors():
         yield settings
+
+
+class _InputErrorFilter(logging.Filter):
+    """Bad input is reported as one line: drop the traceback Prefect logs with it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], InputError):
+            first = record.getMessage().splitlines()[0]
+            error = str(record.exc_info[1])
+            record.msg = first if error in first else f"{first}: {error}"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+@contextlib.contextmanager
+def _one_line_input_errors() -> Iterator[None]:
+    # Filters on the loggers that record run failures (handlers appear later).
+    loggers = [logging.getLogger(n) for n in ("prefect.flow_runs", "prefect.task_runs")]
+    log_filter = _InputErrorFilter()
+    for logger in loggers:
+        logger.addFilter(log_filter)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(log_filter)
 
 
 def _start_local_server(settings: PlatformSettings) -> dict[str, str] | None:

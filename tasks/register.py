@@ -9,6 +9,7 @@ from prefect.cache_policies import NO_CACHE
 
 from libs.gate import GateDecision, GateSpec, decide
 from libs.metrics import greater_is_better
+from libs.settings import PlatformSettings
 from tasks import tracking
 from tasks._common import IO_RETRIES, IO_RETRY_DELAYS, retry_unless_input_error
 
@@ -46,18 +47,19 @@ def register_model(
             name, version, recorded["gate.promote"] == "True", recorded.get("gate.reason", "")
         )
     metric = gate.metric_for(task_type)
-    current = tracking.champion(run, name, metric)
-    decision: GateDecision = decide(
-        gate,
-        metric=metric,
-        greater_is_better=greater_is_better(metric),
-        candidate=metrics[metric],
-        champion=current.value if current and current.version != version else None,
-        champion_version=current.version if current else None,
-    )
-    if decision.promote:
-        tracking.set_champion(run, name, version)
-    tracking.tag_version(run, name, version, decision.as_tags())
+    with tracking.registry_lock(PlatformSettings(), name):
+        current = tracking.champion(run, name, metric)
+        decision: GateDecision = decide(
+            gate,
+            metric=metric,
+            greater_is_better=greater_is_better(metric),
+            candidate=metrics[metric],
+            champion=current.value if current and current.version != version else None,
+            champion_version=current.version if current else None,
+        )
+        if decision.promote:
+            tracking.set_champion(run, name, version)
+        tracking.tag_version(run, name, version, decision.as_tags())
     return Registration(name, version, decision.promote, decision.reason)
 
 

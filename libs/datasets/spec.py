@@ -41,6 +41,9 @@ class DataSpec(BaseModel):
                 f"unknown dataset '{value}': use one of {', '.join(BUNDLED)} "
                 f"or a path ending in {', '.join(TABLE_SUFFIXES)}"
             )
+        if "://" in value and ".." in value.split("://", 1)[1].split("/"):
+            # A URI is an address, not a path to walk: '..' would escape its prefix.
+            raise ValueError(f"URI must not contain '..' segments: {value}")
         local = _local_path(value)
         if local is not None and not local.is_file():
             raise ValueError(f"file not found: {value}")
