@@ -197,7 +197,7 @@ def _validate_train(data: dict[str, Any], where: str) -> TrainConfig:
     try:
         return TrainConfig.model_validate(data)
     except ValidationError as exc:
-        raise InputError(format_validation_error(exc, where)) from None
+        raise InputError(format_validation_error(exc, where, TrainConfig)) from None
 
 
 def _point_config(

@@ -6,6 +6,8 @@ the user sees one line naming the field and the problem.
 
 from __future__ import annotations
 
+import types
+import typing
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -62,11 +64,59 @@ def apply_override(data: dict[str, Any], assignment: str) -> dict[str, Any]:
     return out
 
 
-def format_validation_error(exc: ValidationError, source: str) -> str:
-    """One line: where, which field, what is wrong (and how many more problems)."""
+def _unwrap(annotation: Any) -> Any:
+    """A model class, a tuple of union members, ("list", item), or None."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
+    if origin in (list, tuple, set) and typing.get_args(annotation):
+        return ("list", typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        members = tuple(m for m in map(_unwrap, typing.get_args(annotation)) if isinstance(m, type))
+        return members[0] if len(members) == 1 else members or None
+    return (
+        annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+    )
+
+
+def _user_path(model: type[BaseModel] | None, loc: Sequence[Any]) -> str:
+    """The dotted path as the user wrote it: union tags that pydantic adds are dropped."""
+    parts: list[str] = []
+    current: Any = model
+    for part in loc:
+        if isinstance(current, tuple) and current and current[0] != "list":
+            member = next(
+                (m for m in current if any(f.default == part for f in m.model_fields.values())),
+                None,
+            )
+            if member is not None:
+                current = member  # `part` is the union's tag, not a field
+                continue
+            current = None
+        if isinstance(current, tuple) and current[:1] == ("list",) and isinstance(part, int):
+            parts.append(str(part))
+            current = _unwrap(current[1])
+            continue
+        if isinstance(current, type) and part in current.model_fields:
+            parts.append(str(part))
+            current = _unwrap(current.model_fields[part].annotation)
+            continue
+        parts.append(str(part))
+        current = None
+    return ".".join(parts)
+
+
+def format_validation_error(
+    exc: ValidationError, source: str, model: type[BaseModel] | None = None
+) -> str:
+    """One line: where, which field, what is wrong (and how many more problems).
+
+    Pydantic puts the tag of a discriminated union in the location
+    (`model.sklearn.params`); the user wrote `model.params`, so tags are dropped.
+    """
     errors = exc.errors(include_url=False)
     first = errors[0]
-    field = ".".join(str(p) for p in first["loc"]) or "(root)"
+    field = _user_path(model, first["loc"]) or "(root)"
     message = str(first["msg"]).removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         message = "unknown key"
@@ -86,7 +136,7 @@ def validate(model: type[M], data: dict[str, Any], source: str) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise InputError(format_validation_error(exc, source)) from None
+        raise InputError(format_validation_error(exc, source, model)) from None
 
 
 def load_config(model: type[M], path: str | Path | None = None, overrides: Sequence[str] = ()) -> M:
