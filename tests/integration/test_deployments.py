@@ -8,6 +8,7 @@ Real processes on free loopback ports: a Prefect server and an MLflow server
 from __future__ import annotations
 
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -23,6 +24,21 @@ from deployments.serve import Served, start, stop
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+
+# The commands as docs/content/how-to/deploy.md shows them (the docs checker
+# finds this exact text here); `prefect_cli` runs them with the venv's prefect.
+DOC_RUN = ".venv/bin/prefect deployment run 'train/iris' --watch"
+DOC_SWEEP = ".venv/bin/prefect deployment run 'sweep/wine-screening-distributed' --watch"
+DOC_LS = ".venv/bin/prefect deployment schedule ls train/nightly"
+DOC_RESUME = '.venv/bin/prefect deployment schedule resume train/nightly "$SCHEDULE_ID"'
+DOC_PAUSE = '.venv/bin/prefect deployment schedule pause train/nightly "$SCHEDULE_ID"'
+
+
+def doc_args(command: str, **variables: str) -> list[str]:
+    """A documented command's arguments (program dropped), `$NAME` filled in."""
+    for name, value in variables.items():
+        command = command.replace(f"${name}", value)
+    return shlex.split(command)[1:]
 
 
 def free_port() -> int:
@@ -149,7 +165,7 @@ def test_deployment_run_from_the_cli_lands_in_the_mlflow_server(
     deployed: Served, workers: list[str]
 ) -> None:
     # when: a user triggers the deployment and watches it
-    result = prefect_cli(deployed, "deployment", "run", "train/iris", "--watch")
+    result = prefect_cli(deployed, *doc_args(DOC_RUN))
     # then
     logs = worker_logs(deployed, workers)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:] + logs
@@ -169,9 +185,7 @@ def test_distributed_sweep_spreads_points_over_both_workers(
     deployed: Served, workers: list[str]
 ) -> None:
     # when: the sweep runs each point as a run of train/default on the pool
-    result = prefect_cli(
-        deployed, "deployment", "run", "sweep/wine-screening-distributed", "--watch"
-    )
+    result = prefect_cli(deployed, *doc_args(DOC_SWEEP))
     # then
     logs = worker_logs(deployed, workers)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:] + logs
@@ -225,3 +239,32 @@ def test_deploy_with_only_temporary_servers_is_a_one_line_error(tmp_path: Path) 
         "error: no Prefect server: run `make serve` first, or set PREFECT_API_URL "
         "(MLOPS_PREFECT_SERVER=temporary is set)"
     )
+
+
+def nightly_schedules(api_url: str) -> list[tuple[str, bool]]:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with (
+        temporary_settings(updates={PREFECT_API_URL: api_url}),
+        get_client(sync_client=True) as client,
+    ):
+        deployment = client.read_deployment_by_name("train/nightly")
+    return [(str(s.id), s.active) for s in deployment.schedules]
+
+
+def test_paused_schedule_resumes_and_pauses_from_the_cli(deployed: Served) -> None:
+    # given: the nightly schedule, paused as deployed
+    [(schedule_id, active)] = nightly_schedules(deployed.prefect_api_url)
+    assert active is False
+    # when: the user lists the schedules, then resumes the one listed
+    listed = prefect_cli(deployed, *doc_args(DOC_LS))
+    resumed = prefect_cli(deployed, *doc_args(DOC_RESUME, SCHEDULE_ID=schedule_id))
+    after_resume = nightly_schedules(deployed.prefect_api_url)
+    paused = prefect_cli(deployed, *doc_args(DOC_PAUSE, SCHEDULE_ID=schedule_id))
+    # then
+    assert listed.returncode == 0, listed.stderr[-2000:]
+    assert schedule_id in listed.stdout.replace("\n", "").replace("│", ""), listed.stdout
+    assert resumed.returncode == 0, resumed.stderr[-2000:] + resumed.stdout[-2000:]
+    assert after_resume == [(schedule_id, True)]
+    assert paused.returncode == 0, paused.stderr[-2000:]
+    assert nightly_schedules(deployed.prefect_api_url) == [(schedule_id, False)]
