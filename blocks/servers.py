@@ -121,9 +121,12 @@ def start(
     """
     folder = home / "serve"
     folder.mkdir(parents=True, exist_ok=True)
-    known = discover(home) or {}
+    known = _recorded(home)
     prefect_api = known.get("prefect_api_url")
+    if prefect_api and not healthy(f"{prefect_api}/health"):
+        prefect_api = None
     if not prefect_api:
+        _end(folder, "prefect")  # a recorded server that no longer answers
         prefect_api = f"http://127.0.0.1:{free_port(prefect_port)}/api"
         env = {
             **_base_env(),
@@ -138,7 +141,10 @@ def start(
         argv = [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", port]
         _spawn("prefect", argv, env, folder)
     mlflow_url = known.get("mlflow_url")
+    if mlflow_url and not healthy(f"{mlflow_url}/health"):
+        mlflow_url = None
     if mlflow_port is not None and not mlflow_url:
+        _end(folder, "mlflow")
         mlflow_url = f"http://127.0.0.1:{free_port(mlflow_port)}"
         destination = os.environ.get("MLOPS_ARTIFACTS_DESTINATION") or str(folder / "mlartifacts")
         env = {**_base_env(), "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
@@ -167,29 +173,41 @@ def start(
     return served
 
 
+def _recorded(home: Path) -> dict[str, Any]:
+    try:
+        info = json.loads(servers_file(home).read_text())
+    except (OSError, ValueError):
+        return {}
+    return info if isinstance(info, dict) else {}
+
+
+def _end(folder: Path, name: str) -> bool:
+    """Stop the process recorded in `<name>.pid`, if any; True when one was running."""
+    pid_file = folder / f"{name}.pid"
+    if not pid_file.is_file():
+        return False
+    try:
+        pid = int(pid_file.read_text())
+        os.killpg(pid, signal.SIGTERM)
+    except (ValueError, ProcessLookupError, PermissionError):
+        pid_file.unlink(missing_ok=True)
+        return False
+    for _ in range(100):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        os.killpg(pid, signal.SIGKILL)
+    pid_file.unlink(missing_ok=True)
+    return True
+
+
 def stop(home: Path) -> list[str]:
     """Stop the servers started by `start`; returns the names stopped."""
     folder = home / "serve"
-    stopped = []
-    for name in ("prefect", "mlflow"):
-        pid_file = folder / f"{name}.pid"
-        if not pid_file.is_file():
-            continue
-        pid = int(pid_file.read_text())
-        try:
-            os.killpg(pid, signal.SIGTERM)
-            stopped.append(name)
-        except ProcessLookupError:
-            pass
-        for _ in range(100):
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                break
-            time.sleep(0.1)
-        else:
-            os.killpg(pid, signal.SIGKILL)
-        pid_file.unlink()
+    stopped = [name for name in ("prefect", "mlflow") if _end(folder, name)]
     servers_file(home).unlink(missing_ok=True)
     return stopped
 
