@@ -24,7 +24,7 @@ $(VENV)/.core: $(BIN)/python pyproject.toml $(CONSTRAINTS)
 	@touch $@
 
 $(VENV)/.dev: $(VENV)/.core
-	$(INSTALL) -e '.[dev,aws]'
+	$(INSTALL) -e '.[dev,aws,tf]'
 	@touch $@
 
 # Offline infra checkers for tests/infra. checkov and python-hcl2 both ship an

@@ -19,7 +19,7 @@ from libs.config import load_config
 from libs.datasets import DataSpec, SplitSpec
 from libs.features import FeatureSpec
 from libs.gate import GateSpec
-from libs.models import ModelSpec
+from libs.models import ModelSpec, SklearnModelSpec
 
 
 class TrackingSpec(BaseModel):
@@ -44,7 +44,7 @@ class TrainConfig(BaseModel):
     data: DataSpec = Field(default_factory=DataSpec)
     split: SplitSpec = Field(default_factory=SplitSpec)
     features: FeatureSpec = Field(default_factory=FeatureSpec)
-    model: ModelSpec = Field(default_factory=ModelSpec)
+    model: ModelSpec = Field(default_factory=SklearnModelSpec)
     gate: GateSpec = Field(default_factory=GateSpec)
     tracking: TrackingSpec = Field(default_factory=TrackingSpec)
 

@@ -35,12 +35,8 @@ def train(
     if resolved.model.framework == "tensorflow":
         from flows.tensorflow_flow import train_tensorflow
 
-        return train_tensorflow(
-            resolved, parent_run_id=parent_run_id, refresh_cache=refresh_cache
-        )
+        return train_tensorflow(resolved, parent_run_id=parent_run_id, refresh_cache=refresh_cache)
     raise ValueError(f"model.framework: no training flow for '{resolved.model.framework}'")
-
-
 
 
 @flow(name="sweep", version="1")

@@ -5,17 +5,8 @@ from __future__ import annotations
 from prefect import flow
 
 from flows.config import TrainConfig
-from libs.settings import PlatformSettings
-from tasks import tracking
-from tasks.caching import cache_options
-from tasks.data import ingest, split_data
-from tasks.evaluate import evaluate_model
-from tasks.lifecycle import finish_tracking, log_metrics, log_model, start_tracking
-from tasks.preprocess import fit_features
-from tasks.register import register_model
-from tasks.report import RunSummary, build_report, publish_report, publish_summary
-from tasks.storage import open_storage
-from tasks.train import train_model
+from flows.pipeline import run_training_pipeline
+from tasks.report import RunSummary
 
 
 @flow(name="train-sklearn", version="1")
@@ -29,84 +20,9 @@ def train_sklearn(
     `parent_run_id` nests this run's MLflow run under another (a sweep's);
     `refresh_cache` recomputes ingest and preprocess even when cached.
     """
-    settings = PlatformSettings()
-    model_name = config.registered_model_name
-    seed = config.split.seed
-
-    # 1. Data: storage, snapshot, checks, split (ingest and preprocess are cached)
-    storage = open_storage(settings)
-    cached = cache_options(storage, refresh_cache)
-    snapshot = ingest.with_options(**cached)(config.data, config.features, seed, storage)
-    split = split_data(snapshot, config.split)
-
-    # 2. Tracking: one MLflow run for this flow run
-    run = start_tracking(
-        settings,
-        experiment=config.tracking.experiment,
-        run_name=model_name,
-        params=config.flat_params(),
-        tags={"config_digest": config.digest(), "framework": "sklearn", "model_name": model_name},
-        gate=config.gate,
-        snapshot=snapshot,
-        split=split,
-        storage=storage,
-        parent_run_id=parent_run_id,
+    return run_training_pipeline(
+        config, framework="sklearn", parent_run_id=parent_run_id, refresh_cache=refresh_cache
     )
-    with tracking.failing_on_error(run):
-        # 3. Features and model, fitted on the training rows only
-        data_key = f"{snapshot.digest}:{config.split.model_dump_json()}"
-        features = fit_features.with_options(**cached)(config.features, split, data_key)
-        model = train_model(config.model, snapshot.task, seed, features, split)
-
-        # 4. Evaluation and report
-        evaluation = evaluate_model(model, features, split, snapshot.task)
-        log_metrics(run, evaluation.metrics)
-        meta = {"run id": run.run_id, "model": model_name, "data": snapshot.uri}
-        html = build_report(
-            f"{model_name}: evaluation",
-            model,
-            features,
-            split,
-            evaluation,
-            snapshot.task,
-            meta,
-            seed,
-        )
-        report_uri = publish_report(run, html, storage)
-
-        # 5. Model logging and registration behind the gate
-        model_uri = log_model(run, model, features, split)
-        registration = (
-            register_model(
-                run,
-                name=model_name,
-                model_uri=model_uri,
-                gate=config.gate,
-                task_type=snapshot.task,
-                metrics=evaluation.metrics,
-                tags={"config_digest": config.digest(), "data_sha256": snapshot.digest},
-            )
-            if config.tracking.register_model
-            else None
-        )
-        finish_tracking(run)
-
-    # 6. Summary in the Prefect UI
-    summary = RunSummary(
-        run_id=run.run_id,
-        run_url=run.url,
-        experiment=config.tracking.experiment,
-        model_name=model_name,
-        version=registration.version if registration else None,
-        champion=bool(registration and registration.promoted),
-        gate_reason=registration.reason if registration else "registration disabled",
-        metrics=evaluation.metrics,
-        report_uri=report_uri,
-        ui_command=settings.ui_command(),
-        model_uri=model_uri,
-    )
-    publish_summary(summary)
-    return summary
 
 
 __all__ = ["train_sklearn"]

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import tempfile
+from pathlib import Path
+
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
@@ -70,6 +75,11 @@ def start_tracking(
         all_tags["prefect.flow_run_name"] = str(flow_run.name)
         if get_current_settings().api.url and flow_run.ui_url:
             all_tags["prefect.flow_run_url"] = str(flow_run.ui_url)
+    # Which machine (and worker) trained it, for runs spread over many.
+    all_tags["host"] = socket.gethostname()
+    all_tags["process.pid"] = str(os.getpid())
+    if os.environ.get("MLOPS_WORKER_NAME"):
+        all_tags["worker"] = os.environ["MLOPS_WORKER_NAME"]
     if parent_run_id:
         # MLflow shows the run nested under its parent (a sweep's run).
         all_tags["mlflow.parentRunId"] = parent_run_id
@@ -77,6 +87,8 @@ def start_tracking(
     if commit:
         all_tags["mlflow.source.git.commit"] = commit
     tracking.use_artifact_credentials(storage.artifact_env())
+    for closed in tracking.reconcile_abandoned_runs(settings, experiment):
+        _mark_flow_run_crashed(closed["flow_run_id"], closed["run_id"])
     run = tracking.start_run(
         settings,
         artifact_root=settings.artifact_root_for(storage.root),
@@ -105,6 +117,26 @@ def start_tracking(
     return run
 
 
+def _mark_flow_run_crashed(flow_run_id: str, run_id: str) -> None:
+    """The Prefect side of a killed run: its flow run is Crashed, not Running forever."""
+    if not flow_run_id:
+        return
+    from prefect.client.orchestration import get_client
+    from prefect.states import Crashed
+
+    try:
+        with get_client(sync_client=True) as client:
+            current = client.read_flow_run(flow_run_id)
+            if current.state is not None and not current.state.is_final():
+                client.set_flow_run_state(
+                    flow_run_id,
+                    Crashed(message=f"process ended without finishing MLflow run {run_id}"),
+                    force=True,
+                )
+    except Exception:  # the flow run may live on a server we cannot reach
+        return
+
+
 @task(
     name="log-model",
     retries=IO_RETRIES,
@@ -114,9 +146,20 @@ def start_tracking(
 def log_model(
     run: tracking.RunHandle, model: ModelAdapter, features: Features, split: Split
 ) -> str:
-    """Log the raw-input pipeline (features + model) with signature and example."""
+    """Log the raw-input pipeline (features + model) with signature and example.
+
+    A scikit-learn pipeline is logged in MLflow's sklearn flavor; a Keras
+    network with its fitted features as a pyfunc model that takes raw rows.
+    """
     pipeline = model.as_pipeline(features.preprocessor)
     example = split.x_train.head(5)
+    if model.framework == "tensorflow":
+        from libs.models.tensorflow import TensorflowModel, save_artifacts
+
+        assert isinstance(model, TensorflowModel)
+        with tempfile.TemporaryDirectory(prefix="keras-model-") as tmp:
+            folder = save_artifacts(model, features.preprocessor, Path(tmp) / "model")
+            return tracking.log_keras_model(run, folder, example, pipeline.predict(example))
     return tracking.log_sklearn_model(run, pipeline, example, pipeline.predict(example))
 
 

@@ -15,6 +15,7 @@ from libs.models import ModelAdapter
 from libs.plots import (
     evaluation_figures,
     feature_importance_figure,
+    history_figure,
     permutation_importance_table,
     render_report,
 )
@@ -35,8 +36,13 @@ def build_report(
     meta: dict[str, str],
     seed: int,
 ) -> str:
-    """Metrics table and figures (with permutation importance) as one offline HTML page."""
-    figures = evaluation_figures(
+    """Metrics table and figures (with permutation importance) as one offline HTML page.
+
+    Models trained in epochs (Keras) add their training history first.
+    """
+    history = getattr(model, "history", None)
+    figures = [("Training history", history_figure(history))] if history else []
+    figures += evaluation_figures(
         task_type,  # type: ignore[arg-type]
         split.y_test.to_numpy(),
         evaluation.y_pred,

@@ -13,6 +13,7 @@ import fcntl
 import logging
 import os
 import re
+import socket
 import subprocess
 import warnings
 from collections.abc import Iterator
@@ -57,6 +58,11 @@ def client_for(settings: PlatformSettings) -> MlflowClient:
     """
     uri = settings.resolved_tracking_uri
     mlflow.set_tracking_uri(uri)
+    # Bounded retries against a tracking server: a short outage is ridden out,
+    # a dead server fails the task within about a minute instead of many.
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
     if uri.startswith("sqlite:///"):
         settings.home_dir.mkdir(parents=True, exist_ok=True)
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -173,6 +179,62 @@ def start_run(
         tracking_uri=settings.resolved_tracking_uri,
         url=run_url(settings, experiment_id, run_id),
     )
+
+
+def reconcile_abandoned_runs(settings: PlatformSettings, experiment: str) -> list[dict[str, str]]:
+    """Mark RUNNING runs of processes that died on this host as KILLED.
+
+    A process killed mid-run (SIGKILL, power loss) cannot end its MLflow run;
+    each run records its host and pid, so the next start on the same host
+    closes the runs whose process is gone. Returns their run and flow-run ids
+    so the caller can mark the Prefect side too.
+    """
+    client = client_for(settings)
+    found = client.get_experiment_by_name(experiment)
+    if found is None:
+        return []
+    host = socket.gethostname()
+    closed = []
+    runs = client.search_runs(
+        [found.experiment_id],
+        filter_string=f"attributes.status = 'RUNNING' and tags.host = '{host}'",
+        max_results=200,
+    )
+    for run in runs:
+        pid = run.data.tags.get("process.pid", "")
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        client.set_tag(
+            run.info.run_id, "error", f"process {pid} on {host} ended without finishing the run"
+        )
+        client.set_terminated(run.info.run_id, status="KILLED")
+        closed.append(
+            {"run_id": run.info.run_id, "flow_run_id": run.data.tags.get("prefect.flow_run_id", "")}
+        )
+    return closed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def registry_lock(settings: PlatformSettings, name: str) -> Iterator[None]:
+    """Serialise champion decisions for one model on this machine.
+
+    Reading the champion, deciding and moving the alias must not interleave
+    between concurrent runs, or a worse model could win the last write.
+    """
+    folder = settings.home_dir / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    with _file_lock(folder / f"registry-{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.lock"):
+        yield
 
 
 def _log_params(client: MlflowClient, run_id: str, params: dict[str, str]) -> None:
@@ -361,7 +423,9 @@ __all__ = [
     "log_sklearn_model",
     "log_text",
     "pinned_requirements",
+    "reconcile_abandoned_runs",
     "register_version",
+    "registry_lock",
     "run_status",
     "set_champion",
     "set_tags",
@@ -637,3 +701,77 @@ __all__ += [
     "resolve_model_version",
     "training_data",
 ]
+
+
+# --- tensorflow ---
+
+# What the logged Keras model needs at load time, pinned to what trained it.
+KERAS_MODEL_REQUIREMENTS = (
+    "mlflow",
+    "tensorflow",
+    "keras",
+    "scikit-learn",
+    "numpy",
+    "pandas",
+    "scipy",
+    "cloudpickle",
+)
+# MLflow's pyfunc imports this module from the model's shipped code and calls its
+# `_load_pyfunc(data_path)`: the network and its feature pipeline, raw rows in.
+KERAS_LOADER_MODULE = "libs.models.tensorflow.serving"
+
+
+def keras_requirements() -> list[str]:
+    """Pinned requirements; `tensorflow-cpu` stands in where that is what is installed."""
+    pins = []
+    for name in KERAS_MODEL_REQUIREMENTS:
+        try:
+            pins.append(f"{name}=={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            if name != "tensorflow":
+                raise
+            pins.append(f"tensorflow-cpu=={metadata.version('tensorflow-cpu')}")
+    return pins
+
+
+def log_epoch_metrics(run: RunHandle, logs: dict[str, float], *, epoch: int) -> None:
+    """One epoch's training figures as step `epoch` of their metric histories."""
+    log_metrics(run, logs, step=epoch)
+
+
+def log_keras_model(
+    run: RunHandle, data_path: str | Path, input_example: pd.DataFrame, predictions: Any
+) -> str:
+    """Log a saved Keras network + feature pipeline as a raw-input pyfunc model.
+
+    No mlflow.tensorflow flavor: the pyfunc takes raw rows (the features
+    travel with it) and returns labels, like the scikit-learn pipelines do.
+    """
+    import mlflow.pyfunc
+    from mlflow.models import Model, infer_signature
+
+    mlflow.set_tracking_uri(run.tracking_uri)
+    with warnings.catch_warnings(), _quiet_logger("mlflow.pyfunc"):
+        warnings.simplefilter("ignore", UserWarning)
+        signature = infer_signature(input_example, predictions)
+        logged = _client(run).create_logged_model(
+            experiment_id=run.experiment_id, name="model", source_run_id=run.run_id
+        )
+        # Model.log rather than pyfunc.log_model: only it takes an explicit run id.
+        info = Model.log(
+            artifact_path=None,
+            name="model",
+            flavor=mlflow.pyfunc,
+            run_id=run.run_id,
+            model_id=logged.model_id,
+            loader_module=KERAS_LOADER_MODULE,
+            data_path=str(data_path),
+            code_paths=[str(_LIBS_DIR)],
+            signature=signature,
+            input_example=input_example,
+            pip_requirements=keras_requirements(),
+        )
+    return info.model_uri
+
+
+__all__ += ["keras_requirements", "log_epoch_metrics", "log_keras_model"]

@@ -6,17 +6,42 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from libs.datasets import Split
-from libs.models import ModelAdapter, ModelSpec, create_model
+from libs.models import EpochHook, ModelAdapter, ModelSpec, create_model
+from tasks import tracking
 from tasks.preprocess import Features
+
+
+def epoch_logger(run: tracking.RunHandle) -> EpochHook:
+    """Log each epoch's figures (loss, acc, val_*) to the run as steps 1, 2, ..."""
+
+    def log_epoch(epoch: int, logs: dict[str, float]) -> None:
+        tracking.log_epoch_metrics(run, logs, epoch=epoch + 1)
+
+    return log_epoch
 
 
 @task(name="train", cache_policy=NO_CACHE)
 def train_model(
-    spec: ModelSpec, task_type: str, seed: int, features: Features, split: Split
+    spec: ModelSpec,
+    task_type: str,
+    seed: int,
+    features: Features,
+    split: Split,
+    run: tracking.RunHandle | None = None,
 ) -> ModelAdapter:
-    """Fit `create_model(spec)` on the preprocessed training matrix (seeded)."""
-    model = create_model(spec, task_type, seed=seed)
-    return model.fit(features.train, split.y_train.to_numpy())
+    """Fit `create_model(spec)` on the preprocessed training matrix (seeded).
+
+    With `run`, models that train in epochs stream each epoch's metrics to it
+    while they train, and the device they trained on becomes the run's
+    `device` tag.
+    """
+    hook = epoch_logger(run) if run is not None else None
+    model = create_model(spec, task_type, seed=seed, on_epoch_end=hook)
+    model = model.fit(features.train, split.y_train.to_numpy())
+    device = getattr(model, "device", None)
+    if run is not None and device:
+        tracking.set_tags(run, {"device": device})
+    return model
 
 
-__all__ = ["train_model"]
+__all__ = ["epoch_logger", "train_model"]

@@ -1,14 +1,22 @@
-"""Framework adapters behind one interface, and the `create_model` factory."""
+"""Framework adapters behind one interface, and the `create_model` factory.
+
+The TensorFlow adapter is imported only when a TensorFlow spec is built, and
+TensorFlow itself only when that adapter trains or serves.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
 
 from libs.errors import InputError
 from libs.models.sklearn import SklearnModel, build_estimator, sklearn_estimator_names
-from libs.models.spec import ModelSpec, SklearnModelName, SklearnModelSpec
+from libs.models.spec import ModelSpec, SklearnModelName, SklearnModelSpec, TensorflowModelSpec
+
+EpochHook = Callable[[int, dict[str, float]], None]
+"""Called after each epoch with its 0-based number and its logs (loss, acc, val_*)."""
 
 
 class ModelAdapter(Protocol):
@@ -25,19 +33,31 @@ class ModelAdapter(Protocol):
     def as_pipeline(self, preprocessor: Any) -> Any: ...
 
 
-def create_model(spec: ModelSpec, task: str, seed: int = 0) -> ModelAdapter:
-    """Build the adapter for `spec.framework`; the seed reaches every random estimator."""
+def create_model(
+    spec: ModelSpec, task: str, seed: int = 0, *, on_epoch_end: EpochHook | None = None
+) -> ModelAdapter:
+    """Build the adapter for `spec.framework`; the seed reaches every random estimator.
+
+    `on_epoch_end(epoch, logs)` is called after each epoch of frameworks that
+    train in epochs (TensorFlow); scikit-learn estimators have none to report.
+    """
     if spec.framework == "sklearn":
         return SklearnModel(spec, task, seed)
+    if spec.framework == "tensorflow":
+        from libs.models.tensorflow import TensorflowModel
+
+        return TensorflowModel(spec, task, seed, on_epoch_end=on_epoch_end)
     raise InputError(f"model.framework: unknown framework '{spec.framework}'")
 
 
 __all__ = [
+    "EpochHook",
     "ModelAdapter",
     "ModelSpec",
     "SklearnModel",
     "SklearnModelName",
     "SklearnModelSpec",
+    "TensorflowModelSpec",
     "build_estimator",
     "create_model",
     "sklearn_estimator_names",

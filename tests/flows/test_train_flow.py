@@ -12,6 +12,7 @@ from mlflow.exceptions import MlflowException
 
 from flows.config import load_train_config
 from flows.sklearn_flow import train_sklearn
+from flows.train import run_training
 from libs.datasets import load_bundled
 from libs.settings import PlatformSettings
 from tasks import tracking
@@ -160,8 +161,8 @@ def test_register_retry_does_not_create_a_second_version(flow_home: Path, model_
 def test_every_shipped_config_runs(flow_home: Path, model_name: str, path: Path) -> None:
     # given: the shipped config on a small sample, registered under a test-only name
     config = load_train_config(path, ["data.max_rows=150", f"tracking.model_name={model_name}"])
-    # when
-    summary = train_sklearn(config)
+    # when: through the dispatcher, which picks the framework's flow
+    summary = run_training(config)
     # then
     assert client().get_run(summary.run_id).info.status == "FINISHED"
     assert summary.version == "1"
