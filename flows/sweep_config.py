@@ -193,6 +193,12 @@ def sweep_digest(base: TrainConfig, config: SweepConfig) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _check_model(config: TrainConfig, task: str) -> None:
+    """Check estimator parameters before any run (scikit-learn; Keras specs are typed)."""
+    if config.model.framework == "sklearn":
+        build_estimator(config.model, task, config.split.seed)
+
+
 def _validate_train(data: dict[str, Any], where: str) -> TrainConfig:
     try:
         return TrainConfig.model_validate(data)
@@ -216,7 +222,7 @@ def _point_config(
     config = _validate_train(data, f"{source}: point {index}")
     if task is not None:
         try:
-            build_estimator(config.model, task, config.split.seed)
+            _check_model(config, task)
         except InputError as exc:
             named = [n for n in point if n in str(exc)] or list(point)
             value = ", ".join(f"{n}={point[n]!r}" for n in named)
@@ -249,9 +255,14 @@ def plan_sweep(config: SweepConfig, source: str = "sweep") -> SweepPlan:
     if task is not None:
         _check_metric(base.gate.metric_for(task), "gate.metric", task, f"{source}: base")
         try:
-            build_estimator(base.model, task, base.split.seed)
+            _check_model(base, task)
         except InputError as exc:
             raise InputError(f"{source}: base: {exc}") from None
+    if base.model.framework == "tensorflow" and config.concurrency > 1 and config.mode == "local":
+        raise InputError(
+            f"{source}: concurrency: TensorFlow points run one at a time in one process "
+            "(Keras seeding is process-wide); set concurrency: 1 or mode: deployment"
+        )
     design = generate_design(config.space, config.design)
     full = base.model_dump(mode="json")
     jobs = []

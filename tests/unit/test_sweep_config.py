@@ -48,8 +48,12 @@ def test_every_shipped_sweep_config_plans(path: Path) -> None:
     assert len(plan.jobs) == len(plan.design) >= 4
     for job in plan.jobs:
         assert job.config.tracking.register_model is False
+        applied = job.config.model_dump()
         for name, value in job.point.items():
-            assert job.config.model.params[name.removeprefix("model.params.")] == value
+            node: Any = applied
+            for part in name.split("."):
+                node = node[part]
+            assert node == value
         assert job.config_digest == job.config.digest()
 
 
@@ -199,3 +203,17 @@ def test_deployment_request_carries_config_parent_and_idempotency_key() -> None:
     from flows.config import TrainConfig
 
     assert TrainConfig.model_validate(request["parameters"]["config"]) == job.config
+
+
+def test_tensorflow_sweep_plans_without_building_an_estimator_and_runs_one_point_at_a_time() -> (
+    None
+):
+    # given: the shipped Keras screening sweep
+    path = "configs/sweeps/breast_cancer_mlp_screening.yaml"
+    # when
+    plan = plan_sweep(load_sweep_config(path), path)
+    # then
+    assert len(plan.jobs) == 4
+    assert {j.config.model.framework for j in plan.jobs} == {"tensorflow"}
+    with pytest.raises(InputError, match=r"concurrency: TensorFlow points run one at a time"):
+        plan_sweep(load_sweep_config(path, ["concurrency=2"]), path)
