@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from flows.cli import run_command
 from libs.config import validate
 from libs.drift import DriftSpec
 from libs.errors import InputError
@@ -153,7 +154,8 @@ def preflight(config: PredictConfig) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    try:
+
+    def body() -> Any:
         config = config_from_args(args)
         preflight(config)
         from flows.predict_flow import batch_predict
@@ -162,20 +164,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         with local_prefect():
             # A dict, not the object: run as `python -m`, this module is `__main__`, and
             # its PredictConfig is not the class the flow's parameter names.
-            summary = batch_predict(config.model_dump(), show_progress=True)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:
-        print(
-            f"error: scoring failed: {type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr
-        )
-        return 1
-    print_summary(summary)
-    return 0
+            return batch_predict(config.model_dump(), show_progress=True)
+
+    return run_command(body, print_summary, what="scoring")
 
 
 __all__ = ["PredictConfig", "config_from_args", "main", "preflight", "print_summary"]

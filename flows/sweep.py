@@ -18,27 +18,20 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from flows.cli import add_config_arguments, run_command
 from flows.sweep_config import SweepConfig, load_sweep_config, plan_sweep
-from libs.errors import InputError
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m flows.sweep", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--config", metavar="FILE", help="YAML sweep config (configs/sweeps/)")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        metavar="KEY=VALUE",
-        action="append",
-        default=[],
-        help="override one field, e.g. --set train.data.max_rows=200 (repeatable)",
+    add_config_arguments(
+        parser,
+        config_help="YAML sweep config (configs/sweeps/)",
+        example="train.data.max_rows=200",
     )
     parser.add_argument("--no-progress", action="store_true", help="do not draw the progress bar")
-    parser.add_argument(
-        "--print-schema", action="store_true", help="print the config's JSON schema and exit"
-    )
     return parser.parse_args(argv)
 
 
@@ -90,7 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.print_schema:
         print(json.dumps(SweepConfig.model_json_schema(), indent=2))
         return 0
-    try:
+
+    def body() -> Any:
         config = load_sweep_config(args.config, args.overrides)
         # Every point is validated here, before Prefect, MLflow or any folder exists.
         plan = plan_sweep(config, args.config)
@@ -99,18 +93,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         bar = progress_bar(len(plan.jobs), not args.no_progress)
         with local_prefect(), bar as advance, on_point_done(advance):
-            summary = run_sweep(config)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:
-        print(f"error: sweep failed: {type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr)
-        return 1
-    print_summary(summary)
-    return 0
+            return run_sweep(config)
+
+    return run_command(body, print_summary, what="sweep")
 
 
 if __name__ == "__main__":

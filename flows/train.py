@@ -13,12 +13,12 @@ naming the field or file and exits with code 2.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from flows.cli import add_config_arguments, run_command
 from libs.errors import InputError
 
 if TYPE_CHECKING:  # the config pulls in scikit-learn: keep `--help` instant
@@ -44,24 +44,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m flows.train", description=__doc__.split("\n")[0]
     )
-    parser.add_argument(
-        "--config", metavar="FILE", help="YAML run config (default: embedded defaults)"
-    )
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        metavar="KEY=VALUE",
-        action="append",
-        default=[],
-        help="override one field, e.g. --set model.params.C=0.5 (repeatable)",
+    add_config_arguments(
+        parser,
+        config_help="YAML run config (default: embedded defaults)",
+        example="model.params.C=0.5",
     )
     parser.add_argument(
         "--refresh-cache",
         action="store_true",
         help="recompute ingest and preprocess even when a cached result matches",
-    )
-    parser.add_argument(
-        "--print-schema", action="store_true", help="print the config's JSON schema and exit"
     )
     return parser.parse_args(argv)
 
@@ -96,28 +87,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.print_schema:
         print(json.dumps(TrainConfig.model_json_schema(), indent=2))
         return 0
-    try:
+
+    def body() -> Any:
         config = load_train_config(args.config, args.overrides)
         from flows.runtime import local_prefect
 
         with local_prefect():
-            summary = run_training(config, refresh_cache=args.refresh_cache)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:
-        print(
-            f"error: training failed: {type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr
-        )
-        return 1
-    print_summary(summary)
-    # Skip the interpreter's final garbage collection over the many objects that
-    # Prefect, MLflow and scikit-learn leave behind: about a second at exit.
-    gc.freeze()
-    return 0
+            return run_training(config, refresh_cache=args.refresh_cache)
+
+    return run_command(body, print_summary, what="training")
 
 
 if __name__ == "__main__":
