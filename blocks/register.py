@@ -113,7 +113,7 @@ def register_blocks(
     credentials = AwsCredentials.load(credentials_block)
 
     try:
-        current_bucket = S3Bucket.load(bucket_block)
+        current_bucket: Any = S3Bucket.load(bucket_block)
     except ValueError:
         current_bucket = None
     folder = spec.prefix.strip("/")

@@ -83,7 +83,8 @@ def load_storage(block_name: str | None, default_root: str) -> Storage:
     from prefect_aws import S3Bucket
 
     try:
-        bucket = S3Bucket.load(block_name)
+        # Block.load is sync here (called outside an event loop); typed as either.
+        bucket: Any = S3Bucket.load(block_name)
     except ValueError as exc:
         raise InputError(
             f"MLOPS_STORAGE_BLOCK: S3 bucket block '{block_name}' not found "

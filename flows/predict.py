@@ -164,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with local_prefect():
             # A dict, not the object: run as `python -m`, this module is `__main__`, and
             # its PredictConfig is not the class the flow's parameter names.
-            return batch_predict(config.model_dump(), show_progress=True)
+            return batch_predict(config.model_dump(), show_progress=True)  # type: ignore[call-overload]
 
     return run_command(body, print_summary, what="scoring")
 

@@ -97,9 +97,10 @@ def _user_path(model: type[BaseModel] | None, loc: Sequence[Any]) -> str:
             parts.append(str(part))
             current = _unwrap(current[1])
             continue
-        if isinstance(current, type) and part in current.model_fields:
+        fields = getattr(current, "model_fields", None) if isinstance(current, type) else None
+        if fields is not None and part in fields:
             parts.append(str(part))
-            current = _unwrap(current.model_fields[part].annotation)
+            current = _unwrap(fields[part].annotation)
             continue
         parts.append(str(part))
         current = None

@@ -8,7 +8,7 @@ from libs.errors import InputError
 
 # I/O tasks retry transient failures with growing delays (seconds).
 IO_RETRIES = 3
-IO_RETRY_DELAYS = [1, 4, 10]
+IO_RETRY_DELAYS: list[float] = [1, 4, 10]
 
 
 def retry_unless_input_error(task: Any, task_run: Any, state: Any) -> bool:

@@ -6,6 +6,7 @@ import os
 import socket
 import tempfile
 from pathlib import Path
+from uuid import UUID
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -126,10 +127,10 @@ def _mark_flow_run_crashed(flow_run_id: str, run_id: str) -> None:
 
     try:
         with get_client(sync_client=True) as client:
-            current = client.read_flow_run(flow_run_id)
+            current = client.read_flow_run(UUID(flow_run_id))
             if current.state is not None and not current.state.is_final():
                 client.set_flow_run_state(
-                    flow_run_id,
+                    UUID(flow_run_id),
                     Crashed(message=f"process ended without finishing MLflow run {run_id}"),
                     force=True,
                 )

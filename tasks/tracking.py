@@ -31,6 +31,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     import mlflow
     from mlflow import MlflowClient
+    from mlflow.data.pandas_dataset import from_pandas
     from mlflow.entities import RunStatus
     from mlflow.exceptions import MlflowException
 
@@ -276,7 +277,7 @@ def log_dataset(
         # MLflow warns that a local path matches its local source type twice; harmless.
         warnings.simplefilter("ignore", UserWarning)
         # ...and hints that integer columns cannot hold NaN; ours are checked at ingest.
-        dataset = mlflow.data.from_pandas(frame, source=source, name=name, targets=target)
+        dataset = from_pandas(frame, source=source, name=name, targets=target)
         entity = dataset._to_mlflow_entity()
     _client(run).log_inputs(
         run.run_id,
@@ -675,7 +676,7 @@ def log_input_source(
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        entity = mlflow.data.from_pandas(sample, source=source, name=name)._to_mlflow_entity()
+        entity = from_pandas(sample, source=source, name=name)._to_mlflow_entity()
     profile = json.dumps({"num_rows": rows, "sha256": digest}) if rows is not None else None
     dataset = Dataset(
         name=entity.name,
