@@ -64,8 +64,28 @@ def local_prefect(settings: PlatformSettings | None = None) -> Iterator[Platform
     if "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS" not in os.environ:
         # A first start on a new home migrates the database; slow machines need headroom.
         updates[PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS] = 90
-    with temporary_settings(updates=updates), _one_line_input_errors():
-        yield settings
+    try:
+        with temporary_settings(updates=updates), _one_line_input_errors():
+            yield settings
+    finally:
+        _stop_temporary_server()
+
+
+def _stop_temporary_server() -> None:
+    """Flush events and stop Prefect's temporary server now, not in an exit hook.
+
+    Prefect stops it from `atexit`, after the command has printed its outcome;
+    doing it here keeps the `error:` line the last thing a user sees.
+    """
+    try:
+        from prefect.events.worker import EventsWorker
+        from prefect.server.api.server import SubprocessASGIServer
+
+        EventsWorker.drain_all(timeout=5)
+        for server in list(SubprocessASGIServer._instances.values()):
+            server.stop()
+    except Exception:  # shutting down: never mask the run's own outcome
+        return
 
 
 class _InputErrorFilter(logging.Filter):

@@ -173,6 +173,8 @@ def start_run(
         _log_params(client, run.info.run_id, params)
     else:
         client.update_run(run.info.run_id, status="RUNNING")
+        if "error" in run.data.tags:  # from the failed attempt this retry replaces
+            client.delete_tag(run.info.run_id, "error")
     run_id = run.info.run_id
     return RunHandle(
         run_id=run_id,

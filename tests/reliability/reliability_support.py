@@ -1,0 +1,240 @@
+"""Helpers of the reliability suite: the CLIs as subprocesses, a fault proxy, leftover checks.
+
+The proxy sits between the platform and a real MLflow server and answers the
+requests a rule picks with an HTTP error, as a flaky or dead tracking server
+would; every other request goes through unchanged. Unlike
+`tests/flows/s3_support.FaultProxy`, its rules see the request body, so a rule
+can pick "the run-termination request with status FINISHED" out of every
+`runs/update` call. No client library is patched.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from mlflow import MlflowClient
+
+REPO = Path(__file__).resolve().parents[2]
+
+# (method, path, body) -> an HTTP status to answer with instead, or None to pass it through.
+Rule = Callable[[str, str, bytes], "int | None"]
+
+
+def cli_env(home: Path, **extra: str) -> dict[str, str]:
+    """The user's environment minus platform, Prefect and MLflow settings, on a temp home."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("MLOPS_", "PREFECT_", "MLFLOW_"))
+    }
+    env.update(
+        MLOPS_HOME=str(home),
+        MLOPS_PREFECT_SERVER="temporary",
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        **extra,
+    )
+    return env
+
+
+def run_cli(
+    home: Path, module: str, *args: str, timeout: int = 300, **extra: str
+) -> subprocess.CompletedProcess[str]:
+    """`python -m <module> ARGS` exactly as a user runs it, with a temporary Prefect server."""
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=REPO,
+        env=cli_env(home, **extra),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def store_uri(home: Path) -> str:
+    return f"sqlite:///{home.resolve()}/mlflow.db"
+
+
+def running_runs(home: Path) -> list[str]:
+    """Ids of the MLflow runs left RUNNING in the home's store (none when it has no store)."""
+    if not (home / "mlflow.db").is_file():
+        return []
+    client = MlflowClient(store_uri(home))
+    experiments = [e.experiment_id for e in client.search_experiments()]
+    if not experiments:
+        return []
+    runs = client.search_runs(experiments, filter_string="attributes.status = 'RUNNING'")
+    return [r.info.run_id for r in runs]
+
+
+def temp_files(folder: Path) -> list[Path]:
+    """Files an interrupted atomic write would leave behind (`.<name>.<hex>.tmp`)."""
+    if not folder.exists():
+        return []
+    return [p for p in folder.rglob("*") if p.is_file() and p.name.endswith(".tmp")]
+
+
+def files_under(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+
+
+def sqlite_rows(db: Path, query: str) -> list[tuple]:
+    """Read-only query on a store another process is writing; [] while it is busy or absent."""
+    if not db.is_file():
+        return []
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.2) as conn:
+            return conn.execute(query).fetchall()
+    except sqlite3.Error:
+        return []
+
+
+@dataclass
+class MlflowFaultProxy:
+    """HTTP proxy to an MLflow server at `upstream` (host, port); `rules` may answer instead."""
+
+    upstream: tuple[str, int]
+    rules: list[Rule] = field(default_factory=list)
+    injected: list[tuple[str, str, int]] = field(default_factory=list)
+    passed: int = 0
+    url: str = ""
+
+    def start(self) -> str:
+        proxy = self
+        lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:  # quiet
+                pass
+
+            def _body(self) -> bytes:
+                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                    chunks = []
+                    while True:
+                        size = int(self.rfile.readline().strip() or b"0", 16)
+                        if size == 0:
+                            self.rfile.readline()
+                            return b"".join(chunks)
+                        chunks.append(self.rfile.read(size))
+                        self.rfile.readline()
+                length = int(self.headers.get("Content-Length") or 0)
+                return self.rfile.read(length) if length else b""
+
+            def _answer(self, status: int, payload: bytes, content_type: str) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(payload)
+
+            def _handle(self) -> None:
+                body = self._body()
+                with lock:
+                    status = next(
+                        (s for rule in proxy.rules if (s := rule(self.command, self.path, body))),
+                        None,
+                    )
+                    if status is not None:
+                        proxy.injected.append((self.command, self.path, status))
+                    else:
+                        proxy.passed += 1
+                if status is not None:
+                    error = {"error_code": "TEMPORARILY_UNAVAILABLE", "message": "injected fault"}
+                    self._answer(status, json.dumps(error).encode(), "application/json")
+                    return
+                headers = {
+                    k: v for k, v in self.headers.items() if k.lower() != "transfer-encoding"
+                }
+                headers["Content-Length"] = str(len(body))
+                conn = http.client.HTTPConnection(*proxy.upstream, timeout=60)
+                try:
+                    conn.request(self.command, self.path, body=body, headers=headers)
+                    response = conn.getresponse()
+                    data = response.read()
+                finally:
+                    conn.close()
+                self.send_response(response.status)
+                for key, value in response.getheaders():
+                    if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = do_HEAD = _handle
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        host, port = self._server.server_address[:2]
+        self.url = f"http://{host}:{port}"
+        return self.url
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def outage(seconds: float | None, *, starting_at: str = "") -> Rule:
+    """503 for every request for `seconds` (None: for good), from the first one whose path
+    contains `starting_at` (default: from the first request)."""
+    window: dict[str, float] = {}
+
+    def rule(method: str, path: str, body: bytes) -> int | None:
+        if "start" not in window:
+            if starting_at not in path:
+                return None
+            window["start"] = time.monotonic()
+        if seconds is None or time.monotonic() - window["start"] < seconds:
+            return 503
+        return None
+
+    return rule
+
+
+def fail_run_termination(times: int, status: str = "FINISHED") -> Rule:
+    """503 for the first `times` requests that end a run with `status`, then pass them."""
+    left = {"n": times}
+
+    def rule(method: str, path: str, body: bytes) -> int | None:
+        if method != "POST" or not path.endswith("/runs/update") or left["n"] <= 0:
+            return None
+        try:
+            wanted = json.loads(body or b"{}").get("status") == status
+        except ValueError:
+            return None
+        if wanted:
+            left["n"] -= 1
+            return 503
+        return None
+
+    return rule
+
+
+__all__ = [
+    "REPO",
+    "MlflowFaultProxy",
+    "cli_env",
+    "fail_run_termination",
+    "files_under",
+    "outage",
+    "run_cli",
+    "running_runs",
+    "sqlite_rows",
+    "store_uri",
+    "temp_files",
+]
