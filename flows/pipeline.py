@@ -64,7 +64,8 @@ def run_training_pipeline(
     )
     with tracking.failing_on_error(run):
         # 3. Features and model, fitted on the training rows only (epochs stream to the run)
-        data_key = f"{snapshot.digest}:{config.split.model_dump_json()}"
+        # The rows the features are fitted on, in this storage (results live beside it).
+        data_key = f"{storage.root}:{snapshot.digest}:{config.split.model_dump_json()}"
         features = fit_features.with_options(**cached)(config.features, split, data_key)
         model = train_model(config.model, snapshot.task, seed, features, split, run)
 

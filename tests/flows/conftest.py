@@ -12,9 +12,16 @@ from s3_support import FaultProxy
 
 
 @pytest.fixture(scope="session", autouse=True)
-def prefect_server() -> Iterator[None]:
-    # Starting the harness takes seconds: once per session, not per test.
-    with prefect_test_harness(server_startup_timeout=120):
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    # Starting the harness takes seconds: once per session, not per test. Task
+    # results (the cache) go to the session's own folder, not ~/.prefect/storage.
+    from prefect.settings import PREFECT_LOCAL_STORAGE_PATH, temporary_settings
+
+    results = tmp_path_factory.mktemp("prefect-results")
+    with (
+        prefect_test_harness(server_startup_timeout=120),
+        temporary_settings(updates={PREFECT_LOCAL_STORAGE_PATH: results}),
+    ):
         yield
 
 
