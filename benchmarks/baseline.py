@@ -91,7 +91,7 @@ def train_once(
     figures.append(("Permutation importance", feature_importance_figure(importance)))
     html = render_report("baseline", metrics, figures, {"model": "baseline"})
     tags = {"mlflow.parentRunId": parent} if parent else None
-    with mlflow.start_run(tags=tags):
+    with mlflow.start_run(tags=tags, nested=parent is not None):
         mlflow.log_params({"C": C, "tol": tol, "data.source": "breast_cancer", "split.seed": 42})
         mlflow.log_metrics(metrics)
         mlflow.set_tag("data.snapshot_sha256", snapshot)

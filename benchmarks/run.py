@@ -373,7 +373,13 @@ def main(argv: list[str] | None = None) -> int:
         for name in wanted:
             if name in CASES:
                 print(f"bench: {name} ...", flush=True)
-                rows.extend(CASES[name](work, args.repeat))
+                try:
+                    rows.extend(CASES[name](work, args.repeat))
+                except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+                    # One broken case must not lose the others' measurements.
+                    failed = Row(f"{name} (failed)", "", None, note=str(exc).splitlines()[0][:200])
+                    failed.ours.append(Sample(float("nan"), 0.0))
+                    rows.append(failed)
         if "memory" in wanted:
             rows.extend(case_memory(rows))
     finally:
