@@ -40,6 +40,34 @@ def stop_leftover_servers(tmp_path_factory: pytest.TempPathFactory):
         stop(pid_file.parent.parent)
 
 
+CHROMIUM = "/usr/bin/chromium"
+# Headless as root, and nothing reaching out of this machine's closed network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium driven by playwright; skips, saying why, when missing."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("chromium not installed: apt-get install chromium")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright not installed: pip install playwright"
+    )
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield launched
+        launched.close()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # The suite must never touch a user's real tracking server or Prefect profile.
     os.environ.pop("PREFECT_API_URL", None)
