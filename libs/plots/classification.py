@@ -7,7 +7,7 @@ rather than plotted as NaN.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -56,19 +56,24 @@ def confusion_matrix_figure(
     return styled(figure, "Confusion matrix")
 
 
-def roc_curve_figure(y_true: Any, y_proba: Any, classes: Sequence[Any]) -> go.Figure:
-    """ROC curve (one-vs-rest per class when multiclass), AUC in the legend."""
+def _one_vs_rest_scores(
+    y_true: Any, y_proba: Any, classes: Sequence[Any]
+) -> Iterator[tuple[Any, Any, Any]]:
+    """(class, binary target, its scores) for each class present in y_true."""
     truth, proba = probabilities(y_true, y_proba, classes)
-    figure = go.Figure()
     for index in one_vs_rest(classes):
         target = binary_target(truth, classes[index])
-        if target is None:
-            continue
-        fpr, tpr, _ = roc_curve(target, proba[:, index])
-        auc = roc_auc_score(target, proba[:, index])
-        figure.add_trace(
-            go.Scatter(x=fpr, y=tpr, mode="lines", name=f"{classes[index]} (AUC {auc:.3f})")
-        )
+        if target is not None:
+            yield classes[index], target, proba[:, index]
+
+
+def roc_curve_figure(y_true: Any, y_proba: Any, classes: Sequence[Any]) -> go.Figure:
+    """ROC curve (one-vs-rest per class when multiclass), AUC in the legend."""
+    figure = go.Figure()
+    for label, target, scores in _one_vs_rest_scores(y_true, y_proba, classes):
+        fpr, tpr, _ = roc_curve(target, scores)
+        auc = roc_auc_score(target, scores)
+        figure.add_trace(go.Scatter(x=fpr, y=tpr, mode="lines", name=f"{label} (AUC {auc:.3f})"))
     figure.add_trace(diagonal("chance"))
     figure.update_xaxes(title="false positive rate", range=[0, 1])
     figure.update_yaxes(title="true positive rate", range=[0, 1.02])
@@ -77,21 +82,17 @@ def roc_curve_figure(y_true: Any, y_proba: Any, classes: Sequence[Any]) -> go.Fi
 
 def pr_curve_figure(y_true: Any, y_proba: Any, classes: Sequence[Any]) -> go.Figure:
     """Precision-recall curve per class, average precision in the legend."""
-    truth, proba = probabilities(y_true, y_proba, classes)
     figure = go.Figure()
-    for index in one_vs_rest(classes):
-        target = binary_target(truth, classes[index])
-        if target is None:
-            continue
-        precision, recall, _ = precision_recall_curve(target, proba[:, index])
-        ap = average_precision_score(target, proba[:, index])
+    for label, target, scores in _one_vs_rest_scores(y_true, y_proba, classes):
+        precision, recall, _ = precision_recall_curve(target, scores)
+        ap = average_precision_score(target, scores)
         figure.add_trace(
             go.Scatter(
                 x=recall,
                 y=precision,
                 mode="lines",
                 line={"shape": "hv"},
-                name=f"{classes[index]} (AP {ap:.3f})",
+                name=f"{label} (AP {ap:.3f})",
             )
         )
     figure.update_xaxes(title="recall", range=[0, 1])
