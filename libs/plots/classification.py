@@ -106,18 +106,10 @@ def calibration_figure(
     """Observed frequency against mean predicted probability, per bin (empty bins omitted)."""
     if n_bins < 2:
         raise PlotInputError(f"n_bins: need at least 2 bins, got {n_bins}")
-    truth, proba = probabilities(y_true, y_proba, classes)
     figure = go.Figure()
-    for index in one_vs_rest(classes):
-        target = binary_target(truth, classes[index])
-        if target is None:
-            continue
-        observed, predicted = calibration_curve(
-            target, np.clip(proba[:, index], 0.0, 1.0), n_bins=n_bins
-        )
-        figure.add_trace(
-            go.Scatter(x=predicted, y=observed, mode="lines+markers", name=str(classes[index]))
-        )
+    for label, target, scores in _one_vs_rest_scores(y_true, y_proba, classes):
+        observed, predicted = calibration_curve(target, np.clip(scores, 0.0, 1.0), n_bins=n_bins)
+        figure.add_trace(go.Scatter(x=predicted, y=observed, mode="lines+markers", name=str(label)))
     figure.add_trace(diagonal("perfectly calibrated"))
     figure.update_xaxes(title="mean predicted probability", range=[0, 1])
     figure.update_yaxes(title="observed frequency", range=[0, 1.02])
