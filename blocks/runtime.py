@@ -14,7 +14,9 @@ from libs.settings import PlatformSettings
 
 
 @contextlib.contextmanager
-def local_prefect(settings: PlatformSettings | None = None) -> Iterator[PlatformSettings]:
+def local_prefect(
+    settings: PlatformSettings | None = None, *, leave_warm_worker: bool = False
+) -> Iterator[PlatformSettings]:
     """Keep Prefect's state under the platform's home unless the user chose otherwise.
 
     With no `PREFECT_API_URL`, Prefect starts a temporary local server whose
@@ -22,6 +24,9 @@ def local_prefect(settings: PlatformSettings | None = None) -> Iterator[Platform
     keeps all local state in one folder. Telemetry is off: it only causes
     "database is locked" noise in this mode. When `make serve` is running (and
     no `PREFECT_API_URL` is set), its servers are used instead.
+
+    `leave_warm_worker` (command-line runs in auto mode): at the end, start the
+    warm worker that later runs hand themselves to (`blocks.warm`), if none runs.
     """
     from pydantic import ValidationError
 
@@ -69,6 +74,24 @@ def local_prefect(settings: PlatformSettings | None = None) -> Iterator[Platform
             yield settings
     finally:
         _stop_temporary_server()
+        if leave_warm_worker and settings.prefect_server == "auto":
+            _leave_warm_worker(settings)
+
+
+def _leave_warm_worker(settings: PlatformSettings) -> None:
+    from blocks.warm import ensure_started
+
+    try:
+        started = ensure_started(settings.home_dir)
+    except OSError as exc:  # an optimisation only: never fail the run for it
+        print(f"note: could not start the warm worker ({exc})", file=sys.stderr)
+        return
+    if started:
+        print(
+            "Started a warm worker that later runs use to skip their imports "
+            "(stop it with `make serve-stop`; MLOPS_WARM_WORKER=false avoids it)",
+            file=sys.stderr,
+        )
 
 
 def _stop_temporary_server() -> None:
@@ -77,13 +100,16 @@ def _stop_temporary_server() -> None:
     Prefect stops it from `atexit`, after the command has printed its outcome;
     doing it here keeps the `error:` line the last thing a user sees.
     """
+    # Only what this process already loaded: importing Prefect's server module
+    # just to find that no temporary server runs costs seconds.
     try:
-        from prefect.events.worker import EventsWorker
-        from prefect.server.api.server import SubprocessASGIServer
-
-        EventsWorker.drain_all(timeout=5)
-        for server in list(SubprocessASGIServer._instances.values()):
-            server.stop()
+        worker = sys.modules.get("prefect.events.worker")
+        if worker is not None:
+            worker.EventsWorker.drain_all(timeout=5)
+        server_module = sys.modules.get("prefect.server.api.server")
+        if server_module is not None:
+            for server in list(server_module.SubprocessASGIServer._instances.values()):
+                server.stop()
     except Exception:  # shutting down: never mask the run's own outcome
         return
 

@@ -206,8 +206,12 @@ def _end(folder: Path, name: str) -> bool:
 
 def stop(home: Path) -> list[str]:
     """Stop the servers started by `start`; returns the names stopped."""
+    from blocks import warm
+
     folder = home / "serve"
     stopped = [name for name in ("prefect", "mlflow") if _end(folder, name)]
+    if warm.stop(home):
+        stopped.append("warm worker")
     servers_file(home).unlink(missing_ok=True)
     return stopped
 

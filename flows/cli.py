@@ -36,6 +36,14 @@ def add_config_arguments(
     )
 
 
+def run_module_main(module: str, main: Callable[[], int]) -> int:
+    """`python -m module`: handed to the warm worker when one matches, else run here."""
+    from blocks.warm import run_warm
+
+    code = run_warm(module, sys.argv[1:])
+    return main() if code is None else code
+
+
 def run_command(body: Callable[[], T], on_success: Callable[[T], None], *, what: str) -> int:
     """Run `body`, report its outcome and return the exit code."""
     try:
@@ -56,4 +64,4 @@ def run_command(body: Callable[[], T], on_success: Callable[[T], None], *, what:
     return 0
 
 
-__all__ = ["add_config_arguments", "run_command"]
+__all__ = ["add_config_arguments", "run_command", "run_module_main"]

@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from flows.cli import run_command
+from flows.cli import run_command, run_module_main
 from libs.config import validate
 from libs.drift import DriftSpec
 from libs.errors import InputError
@@ -161,7 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from flows.predict_flow import batch_predict
         from flows.runtime import local_prefect
 
-        with local_prefect():
+        with local_prefect(leave_warm_worker=True):
             # A dict, not the object: run as `python -m`, this module is `__main__`, and
             # its PredictConfig is not the class the flow's parameter names.
             return batch_predict(config.model_dump(), show_progress=True)  # type: ignore[call-overload]
@@ -173,4 +173,4 @@ __all__ = ["PredictConfig", "config_from_args", "main", "preflight", "print_summ
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_module_main("flows.predict", main))

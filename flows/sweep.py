@@ -18,7 +18,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from flows.cli import add_config_arguments, run_command
+from flows.cli import add_config_arguments, run_command, run_module_main
 from flows.sweep_config import SweepConfig, load_sweep_config, plan_sweep
 
 
@@ -92,11 +92,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from flows.sweep_flow import on_point_done, run_sweep
 
         bar = progress_bar(len(plan.jobs), not args.no_progress)
-        with local_prefect(), bar as advance, on_point_done(advance):
+        with local_prefect(leave_warm_worker=True), bar as advance, on_point_done(advance):
             return run_sweep(config)
 
     return run_command(body, print_summary, what="sweep")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_module_main("flows.sweep", main))

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from flows.cli import add_config_arguments, run_command
+from flows.cli import add_config_arguments, run_command, run_module_main
 from libs.errors import InputError
 
 if TYPE_CHECKING:  # the config pulls in scikit-learn: keep `--help` instant
@@ -92,11 +92,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = load_train_config(args.config, args.overrides)
         from flows.runtime import local_prefect
 
-        with local_prefect():
+        with local_prefect(leave_warm_worker=True):
             return run_training(config, refresh_cache=args.refresh_cache)
 
     return run_command(body, print_summary, what="training")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_module_main("flows.train", main))

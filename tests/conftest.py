@@ -72,3 +72,6 @@ def pytest_configure(config: pytest.Config) -> None:
     # The suite must never touch a user's real tracking server or Prefect profile.
     os.environ.pop("PREFECT_API_URL", None)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # Commands started by tests leave no warm worker behind unless a test asks for
+    # one (tests/cli/test_warm_worker.py): each would hold a core for seconds.
+    os.environ.setdefault("MLOPS_WARM_WORKER", "false")

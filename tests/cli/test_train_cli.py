@@ -18,7 +18,9 @@ def run_cli(
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("MLOPS_", "PREFECT_", "MLFLOW_"))
     }
-    env.update(MLOPS_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false", **extra)
+    # The warm worker has its own tests (test_warm_worker.py).
+    env.update(MLOPS_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    env.update(MLOPS_WARM_WORKER="false", **extra)
     return subprocess.run(
         [sys.executable, "-m", "flows.train", *args],
         cwd=REPO,

@@ -32,7 +32,9 @@ def run_module(home: Path, *args: str, timeout: int = 300) -> subprocess.Complet
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("MLOPS_", "PREFECT_", "MLFLOW_"))
     }
-    env.update(MLOPS_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    env.update(
+        MLOPS_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false", MLOPS_WARM_WORKER="false"
+    )
     return subprocess.run(
         [sys.executable, "-m", *args],
         cwd=REPO,
