@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
-from blocks.servers import discover, start
+from blocks.servers import begin, discover, start, stop
 from libs.errors import InputError
 from libs.settings import PlatformSettings
 
@@ -142,6 +144,70 @@ def _one_line_input_errors() -> Iterator[None]:
             logger.removeFilter(log_filter)
 
 
+@contextlib.contextmanager
+def starting_local_prefect() -> Iterator[bool]:
+    """Start the local Prefect server now, without waiting, when the run will need it.
+
+    A first run on a fresh home waits ~10 s for the server (its database is
+    created); begun before the command's imports and config checks, that start
+    overlaps them. Yields whether a server is starting (the block may prepare
+    more while it waits). If the block raises (bad config), the server is
+    stopped and any folder this created removed: bad input leaves nothing behind.
+    """
+    started = _begin_local_server()
+    try:
+        yield started is not None
+    except BaseException:
+        if started is not None:
+            _undo_begin(*started)
+        raise
+
+
+def _begin_local_server() -> tuple[Path, list[Path]] | None:
+    """The home and the folders created, when this started a server; else None."""
+    try:
+        settings = PlatformSettings()
+    except Exception:  # reported by local_prefect, with the field named
+        return None
+    if settings.prefect_server != "auto" or _api_url_configured():
+        return None
+    home = settings.home_dir
+    if discover(home) is not None:
+        return None
+    created = [p for p in (home, home / "serve") if not p.exists()]
+    try:
+        begin(home, mlflow_port=None)
+    except OSError:
+        return None  # local_prefect tries again and reports
+    return home, created
+
+
+def _api_url_configured() -> bool:
+    """Whether Prefect may get an API URL from somewhere (checked without importing it)."""
+    if os.environ.get("PREFECT_API_URL"):
+        return True
+    prefect_home = Path(os.environ.get("PREFECT_HOME") or "~/.prefect").expanduser()
+    profiles = Path(os.environ.get("PREFECT_PROFILES_PATH") or prefect_home / "profiles.toml")
+    for path, marker in (
+        (profiles.expanduser(), "PREFECT_API_URL"),
+        (Path(".env"), "PREFECT_API_URL"),
+        (Path("prefect.toml"), ""),
+        (Path("pyproject.toml"), "tool.prefect"),
+    ):
+        try:
+            if marker in path.read_text(errors="replace"):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def _undo_begin(home: Path, created: list[Path]) -> None:
+    stop(home)
+    for path in created:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def _start_local_server(settings: PlatformSettings) -> dict[str, str] | None:
     """Start the reusable local Prefect server once; later runs find and reuse it.
 
@@ -166,4 +232,4 @@ def _start_local_server(settings: PlatformSettings) -> dict[str, str] | None:
     return {"prefect_api_url": served.prefect_api_url}
 
 
-__all__ = ["local_prefect"]
+__all__ = ["local_prefect", "starting_local_prefect"]

@@ -109,21 +109,18 @@ def _base_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
 
 
-def start(
-    home: Path,
-    prefect_port: int = 4200,
-    mlflow_port: int | None = 5000,
-    timeout: float = 120,
-) -> Served:
-    """Start the servers (or reuse running ones) and record their URLs.
+def begin(home: Path, prefect_port: int = 4200, mlflow_port: int | None = 5000) -> Served:
+    """Start the servers that are neither up nor starting, without waiting for them.
 
-    `mlflow_port=None` starts Prefect only (runs then log to MLflow on SQLite).
+    Their URLs are recorded at once; `start` (or `discover`, once they answer)
+    picks them up. A command calls this first thing, so that a server's start
+    overlaps the command's own imports instead of preceding them.
     """
     folder = home / "serve"
     folder.mkdir(parents=True, exist_ok=True)
     known = _recorded(home)
     prefect_api = known.get("prefect_api_url")
-    if prefect_api and not healthy(f"{prefect_api}/health"):
+    if prefect_api and not _up_or_starting(f"{prefect_api}/health", folder, "prefect"):
         prefect_api = None
     if not prefect_api:
         _end(folder, "prefect")  # a recorded server that no longer answers
@@ -141,7 +138,7 @@ def start(
         argv = [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", port]
         _spawn("prefect", argv, env, folder)
     mlflow_url = known.get("mlflow_url")
-    if mlflow_url and not healthy(f"{mlflow_url}/health"):
+    if mlflow_url and not _up_or_starting(f"{mlflow_url}/health", folder, "mlflow"):
         mlflow_url = None
     if mlflow_port is not None and not mlflow_url:
         _end(folder, "mlflow")
@@ -163,14 +160,43 @@ def start(
             destination,
         ]
         _spawn("mlflow", argv, env, folder)
-    _wait(f"{prefect_api}/health", "prefect", folder, timeout)
-    if mlflow_url:
-        _wait(f"{mlflow_url}/health", "mlflow", folder, timeout)
     served = Served(prefect_api, mlflow_url, home)
     servers_file(home).write_text(
         json.dumps({"prefect_api_url": served.prefect_api_url, "mlflow_url": served.mlflow_url})
     )
     return served
+
+
+def start(
+    home: Path,
+    prefect_port: int = 4200,
+    mlflow_port: int | None = 5000,
+    timeout: float = 120,
+) -> Served:
+    """Start the servers (or reuse running or starting ones) and wait until they answer.
+
+    `mlflow_port=None` starts Prefect only (runs then log to MLflow on SQLite).
+    """
+    served = begin(home, prefect_port, mlflow_port)
+    folder = home / "serve"
+    _wait(f"{served.prefect_api_url}/health", "prefect", folder, timeout)
+    if served.mlflow_url:
+        _wait(f"{served.mlflow_url}/health", "mlflow", folder, timeout)
+    return served
+
+
+def _up_or_starting(url: str, folder: Path, name: str, grace: float = 120) -> bool:
+    """Healthy, or its process started less than `grace` seconds ago and still runs."""
+    if healthy(url):
+        return True
+    pid_file = folder / f"{name}.pid"
+    try:
+        pid = int(pid_file.read_text())
+        young = time.time() - pid_file.stat().st_mtime < grace
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return False
+    return young
 
 
 def _recorded(home: Path) -> dict[str, Any]:
@@ -219,6 +245,7 @@ def stop(home: Path) -> list[str]:
 __all__ = [
     "SERVERS_FILE",
     "Served",
+    "begin",
     "discover",
     "free_port",
     "healthy",

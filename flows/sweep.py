@@ -85,11 +85,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
     def body() -> Any:
-        config = load_sweep_config(args.config, args.overrides)
-        # Every point is validated here, before Prefect, MLflow or any folder exists.
-        plan = plan_sweep(config, args.config)
-        from flows.runtime import local_prefect
-        from flows.sweep_flow import on_point_done, run_sweep
+        from flows.runtime import local_prefect, starting_local_prefect
+
+        with starting_local_prefect():  # the server starts while the points are checked
+            config = load_sweep_config(args.config, args.overrides)
+            # Every point is validated here, before Prefect or MLflow do any work.
+            plan = plan_sweep(config, args.config)
+            from flows.sweep_flow import on_point_done, run_sweep
 
         bar = progress_bar(len(plan.jobs), not args.no_progress)
         with local_prefect(leave_warm_worker=True), bar as advance, on_point_done(advance):

@@ -25,19 +25,25 @@ if TYPE_CHECKING:  # the config pulls in scikit-learn: keep `--help` instant
     from flows.config import TrainConfig
 
 
+def training_flow(config: TrainConfig) -> Any:
+    """The per-framework flow for the config (importing it loads Prefect, MLflow, the framework)."""
+    if config.model.framework == "sklearn":
+        from flows.sklearn_flow import train_sklearn
+
+        return train_sklearn
+    if config.model.framework == "tensorflow":
+        from flows.tensorflow_flow import train_tensorflow
+
+        return train_tensorflow
+    raise InputError(f"model.framework: no training flow for '{config.model.framework}'")
+
+
 def run_training(
     config: TrainConfig, *, refresh_cache: bool = False, parent_run_id: str | None = None
 ) -> Any:
     """Pick the per-framework flow from the config and run it (nested under a parent run)."""
-    if config.model.framework == "sklearn":
-        from flows.sklearn_flow import train_sklearn
-
-        return train_sklearn(config, parent_run_id=parent_run_id, refresh_cache=refresh_cache)
-    if config.model.framework == "tensorflow":
-        from flows.tensorflow_flow import train_tensorflow
-
-        return train_tensorflow(config, parent_run_id=parent_run_id, refresh_cache=refresh_cache)
-    raise InputError(f"model.framework: no training flow for '{config.model.framework}'")
+    flow = training_flow(config)
+    return flow(config, parent_run_id=parent_run_id, refresh_cache=refresh_cache)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -82,18 +88,28 @@ def print_summary(summary: Any) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    from flows.config import TrainConfig, load_train_config
-
     if args.print_schema:
+        from flows.config import TrainConfig
+
         print(json.dumps(TrainConfig.model_json_schema(), indent=2))
         return 0
 
     def body() -> Any:
-        config = load_train_config(args.config, args.overrides)
-        from flows.runtime import local_prefect
+        from flows.runtime import local_prefect, starting_local_prefect
 
+        # A first run: the server starts while the config is checked, the libraries
+        # are imported and the (new) tracking store is created.
+        with starting_local_prefect() as server_starting:
+            from flows.config import load_train_config
+
+            config = load_train_config(args.config, args.overrides)
+            flow = training_flow(config)
+            if server_starting:
+                from tasks.tracking import prepare_store
+
+                prepare_store()
         with local_prefect(leave_warm_worker=True):
-            return run_training(config, refresh_cache=args.refresh_cache)
+            return flow(config, parent_run_id=None, refresh_cache=args.refresh_cache)
 
     return run_command(body, print_summary, what="training")
 

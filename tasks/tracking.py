@@ -74,6 +74,11 @@ def client_for(settings: PlatformSettings) -> MlflowClient:
     return MlflowClient(uri)
 
 
+def prepare_store(settings: PlatformSettings | None = None) -> None:
+    """Create and migrate the tracking store now (a first run does it while waiting)."""
+    client_for(settings or PlatformSettings())
+
+
 @contextlib.contextmanager
 def _quiet_logger(name: str) -> Iterator[None]:
     logger = logging.getLogger(name)
@@ -426,6 +431,7 @@ __all__ = [
     "log_sklearn_model",
     "log_text",
     "pinned_requirements",
+    "prepare_store",
     "reconcile_abandoned_runs",
     "register_version",
     "registry_lock",
