@@ -19,7 +19,7 @@ from tasks.preprocess import fit_features
 from tasks.register import register_model
 from tasks.report import RunSummary, build_report, publish_report, publish_summary
 from tasks.storage import open_storage
-from tasks.train import train_model
+from tasks.train import train_model, train_model_cached
 
 
 def run_training_pipeline(
@@ -67,7 +67,13 @@ def run_training_pipeline(
         # The rows the features are fitted on, in this storage (results live beside it).
         data_key = f"{storage.root}:{snapshot.digest}:{config.split.model_dump_json()}"
         features = fit_features.with_options(**cached)(config.features, split, data_key)
-        model = train_model(config.model, snapshot.task, seed, features, split, run)
+        if framework == "sklearn":  # a seeded fit, cached like the features
+            fitted_on = f"{data_key}:{config.features.model_dump_json()}"
+            model = train_model_cached.with_options(**cached)(
+                config.model, snapshot.task, seed, features, split, fitted_on
+            )
+        else:
+            model = train_model(config.model, snapshot.task, seed, features, split, run)
 
         # 4. Evaluation and report
         evaluation = evaluate_model(model, features, split, snapshot.task)

@@ -67,6 +67,38 @@ def preprocess_cache_key(context: Any, parameters: dict[str, Any]) -> str:
     return "preprocess-" + digest_of(parameters["data_key"], parameters["spec"], code_digest())
 
 
+# The code a fitted scikit-learn model depends on, beyond the features'.
+_TRAIN_CODE = ("libs/models", "tasks/train.py")
+
+
+@functools.lru_cache(maxsize=1)
+def train_code_digest() -> str:
+    """The features' code digest, this code and the versions of the libraries that fit."""
+    from importlib import metadata
+
+    h = hashlib.sha256(code_digest().encode())
+    for rel in _TRAIN_CODE:
+        path = _ROOT / rel
+        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+        for file in files:
+            h.update(str(file.relative_to(_ROOT)).encode())
+            h.update(file.read_bytes())
+    for name in ("scikit-learn", "numpy", "scipy"):
+        h.update(f"{name}=={metadata.version(name)}".encode())
+    return h.hexdigest()
+
+
+def train_cache_key(context: Any, parameters: dict[str, Any]) -> str:
+    """The rows and features it was fitted on, the model spec, task and seed, the code."""
+    return "train-" + digest_of(
+        parameters["data_key"],
+        parameters["spec"],
+        parameters["task_type"],
+        parameters["seed"],
+        train_code_digest(),
+    )
+
+
 def cache_options(storage: Any, refresh: bool) -> dict[str, Any]:
     """Task options for the cached tasks: results persisted on the run's storage."""
     options: dict[str, Any] = {"refresh_cache": refresh}
@@ -75,4 +107,12 @@ def cache_options(storage: Any, refresh: bool) -> dict[str, Any]:
     return options
 
 
-__all__ = ["cache_options", "code_digest", "digest_of", "ingest_cache_key", "preprocess_cache_key"]
+__all__ = [
+    "cache_options",
+    "code_digest",
+    "digest_of",
+    "ingest_cache_key",
+    "preprocess_cache_key",
+    "train_cache_key",
+    "train_code_digest",
+]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from uuid import UUID
 
@@ -99,6 +100,8 @@ def start_tracking(
         tags=all_tags,
         flow_run_id=flow_run_id,
     )
+    # The rows are named by the snapshot's digest and the split, not re-hashed.
+    rows = split_digest(snapshot.digest, split)
     tracking.log_dataset(
         run,
         split.x_train.assign(**{snapshot.target: split.y_train}),
@@ -106,6 +109,7 @@ def start_tracking(
         source=snapshot.uri,
         context="training",
         target=snapshot.target,
+        digest=rows("training"),
     )
     tracking.log_dataset(
         run,
@@ -114,8 +118,24 @@ def start_tracking(
         source=snapshot.uri,
         context="testing",
         target=snapshot.target,
+        digest=rows("testing"),
     )
     return run
+
+
+def split_digest(snapshot_digest: str, split: Split) -> Callable[[str], str]:
+    """Short digests of a split's parts: the snapshot's digest and the rows' index."""
+    import hashlib
+
+    import pandas as pd
+
+    def part(context: str) -> str:
+        index = split.x_train.index if context == "training" else split.x_test.index
+        h = hashlib.sha256(f"{snapshot_digest}:{context}".encode())
+        h.update(pd.util.hash_pandas_object(index, index=False).to_numpy().tobytes())
+        return h.hexdigest()[:8]
+
+    return part
 
 
 def _mark_flow_run_crashed(flow_run_id: str, run_id: str) -> None:

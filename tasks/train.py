@@ -8,6 +8,7 @@ from prefect.cache_policies import NO_CACHE
 from libs.datasets import Split
 from libs.models import EpochHook, ModelAdapter, ModelSpec, create_model
 from tasks import tracking
+from tasks.caching import train_cache_key
 from tasks.preprocess import Features
 
 
@@ -35,6 +36,36 @@ def train_model(
     while they train, and the device they trained on becomes the run's
     `device` tag.
     """
+    return _fit(spec, task_type, seed, features, split, run)
+
+
+@task(name="train", cache_key_fn=train_cache_key, persist_result=True)
+def train_model_cached(
+    spec: ModelSpec,
+    task_type: str,
+    seed: int,
+    features: Features,
+    split: Split,
+    data_key: str,
+) -> ModelAdapter:
+    """`train_model` for scikit-learn models, whose seeded fit is a pure function.
+
+    `data_key` names the rows the features were fitted on (like `fit_features`):
+    an unchanged config on unchanged data and code reuses the fitted model
+    instead of fitting it again. Models that train in epochs (Keras) stream
+    metrics to their run while they fit and are never cached.
+    """
+    return _fit(spec, task_type, seed, features, split, None)
+
+
+def _fit(
+    spec: ModelSpec,
+    task_type: str,
+    seed: int,
+    features: Features,
+    split: Split,
+    run: tracking.RunHandle | None,
+) -> ModelAdapter:
     hook = epoch_logger(run) if run is not None else None
     model = create_model(spec, task_type, seed=seed, on_epoch_end=hook)
     model = model.fit(features.train, split.y_train.to_numpy())
@@ -44,4 +75,4 @@ def train_model(
     return model
 
 
-__all__ = ["epoch_logger", "train_model"]
+__all__ = ["epoch_logger", "train_model", "train_model_cached"]

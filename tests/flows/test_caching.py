@@ -1,4 +1,5 @@
-"""Cross-run caching of ingest and preprocess, keyed on data digests, specs and code."""
+"""Cross-run caching of ingest, preprocess and scikit-learn training, keyed on data digests,
+specs and code."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ def run(csv: Path, model_name: str, *overrides: str, refresh: bool = False) -> d
     return task_states(state)
 
 
-def test_unchanged_config_and_data_skip_ingest_and_preprocess(
+def test_unchanged_config_and_data_skip_ingest_preprocess_and_training(
     flow_home: Path, model_name: str, tmp_path: Path
 ) -> None:
     # given
@@ -50,9 +51,28 @@ def test_unchanged_config_and_data_skip_ingest_and_preprocess(
     first = run(csv, model_name)
     second = run(csv, model_name)
     # then
-    assert (first["ingest"], first["preprocess"]) == ("Completed", "Completed")
-    assert (second["ingest"], second["preprocess"]) == ("Cached", "Cached")
-    assert second["train"] == "Completed"
+    assert (first["ingest"], first["preprocess"], first["train"]) == ("Completed",) * 3
+    assert (second["ingest"], second["preprocess"], second["train"]) == ("Cached",) * 3
+    # and: what depends on the run itself is always done again
+    assert second["evaluate"] == "Completed"
+    assert second["log-model"] == "Completed"
+
+
+def test_changed_model_params_refit_the_model_only(
+    flow_home: Path, model_name: str, tmp_path: Path
+) -> None:
+    # given
+    csv = tmp_path / "customers.csv"
+    make_customers(200, seed=16).to_csv(csv, index=False)
+    run(csv, model_name)
+    # when
+    changed = run(csv, model_name, "model.params.C=0.5")
+    # then
+    assert (changed["ingest"], changed["preprocess"]) == ("Cached", "Cached")
+    assert changed["train"] == "Completed"
+    # and: a different split seed changes the rows, so everything after ingest reruns
+    reseeded = run(csv, model_name, "split.seed=7")
+    assert (reseeded["preprocess"], reseeded["train"]) == ("Completed", "Completed")
 
 
 def test_changed_feature_spec_recomputes_preprocess_only(
@@ -64,8 +84,9 @@ def test_changed_feature_spec_recomputes_preprocess_only(
     run(csv, model_name)
     # when
     changed = run(csv, model_name, "features.numeric.scale=minmax")
-    # then
+    # then: the model is refitted on the new features, too
     assert (changed["ingest"], changed["preprocess"]) == ("Cached", "Completed")
+    assert changed["train"] == "Completed"
 
 
 def test_changed_data_file_recomputes_ingest(
@@ -93,3 +114,4 @@ def test_refresh_cache_forces_recomputation(
     refreshed = run(csv, model_name, refresh=True)
     # then
     assert (refreshed["ingest"], refreshed["preprocess"]) == ("Completed", "Completed")
+    assert refreshed["train"] == "Completed"
