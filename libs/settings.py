@@ -41,6 +41,12 @@ class PlatformSettings(BaseSettings):
         "background on the first run and reuses it (make serve-stop ends it); 'temporary' "
         "uses Prefect's per-run temporary server.",
     )
+    warm_worker: bool = Field(
+        True,
+        description="In 'auto' mode, leave a background process with Prefect, MLflow and "
+        "scikit-learn imported after a run; later command-line runs are forked from it "
+        "instead of importing them again (make serve-stop ends it).",
+    )
     mlflow_ui_url: str = Field(
         "http://127.0.0.1:5000", description="Base URL of the MLflow UI, for links."
     )
