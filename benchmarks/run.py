@@ -255,7 +255,8 @@ def case_cache(work: Path, repeat: int) -> list[Row]:
             [PY, "-m", "deployments.serve", "stop"], env=base_env(home), capture_output=True
         )
     row.note = (
-        "baseline is the same command with --refresh-cache (ingest, preprocess and training recomputed)"
+        "baseline is the same command with --refresh-cache "
+        "(ingest, preprocess and training recomputed)"
     )
     return [row]
 
