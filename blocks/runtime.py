@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from blocks.servers import begin, discover, start, stop
+from blocks.warm import prefect_profiles
 from libs.errors import InputError
 from libs.settings import PlatformSettings
 
@@ -186,10 +187,8 @@ def _api_url_configured() -> bool:
     """Whether Prefect may get an API URL from somewhere (checked without importing it)."""
     if os.environ.get("PREFECT_API_URL"):
         return True
-    prefect_home = Path(os.environ.get("PREFECT_HOME") or "~/.prefect").expanduser()
-    profiles = Path(os.environ.get("PREFECT_PROFILES_PATH") or prefect_home / "profiles.toml")
     for path, marker in (
-        (profiles.expanduser(), "PREFECT_API_URL"),
+        (prefect_profiles(), "PREFECT_API_URL"),
         (Path(".env"), "PREFECT_API_URL"),
         (Path("prefect.toml"), ""),
         (Path("pyproject.toml"), "tool.prefect"),

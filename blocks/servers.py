@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from blocks.warm import process_alive
+
 SERVERS_FILE = Path("serve") / "servers.json"
 BIN = Path(sys.executable).parent
 
@@ -80,17 +82,20 @@ def free_port(preferred: int) -> int:
     raise OSError("no free port on 127.0.0.1")
 
 
-def _spawn(name: str, argv: list[str], env: dict[str, str], folder: Path) -> int:
-    log = (folder / f"{name}.log").open("ab")
-    proc = subprocess.Popen(
-        argv,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        env=env,
-        cwd=folder,
-        start_new_session=True,  # outlives the command that started it; `stop` ends it
-    )
+def spawn(
+    name: str, argv: list[str], env: dict[str, str], folder: Path, cwd: Path | None = None
+) -> int:
+    """Start a background process logging to `<name>.log`; `<name>.pid` lets `end` stop it."""
+    with (folder / f"{name}.log").open("ab") as log:
+        proc = subprocess.Popen(
+            argv,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=cwd or folder,
+            start_new_session=True,  # outlives the command that started it; `stop` ends it
+        )
     (folder / f"{name}.pid").write_text(str(proc.pid))
     return proc.pid
 
@@ -123,7 +128,7 @@ def begin(home: Path, prefect_port: int = 4200, mlflow_port: int | None = 5000) 
     if prefect_api and not _up_or_starting(f"{prefect_api}/health", folder, "prefect"):
         prefect_api = None
     if not prefect_api:
-        _end(folder, "prefect")  # a recorded server that no longer answers
+        end(folder, "prefect")  # a recorded server that no longer answers
         prefect_api = f"http://127.0.0.1:{free_port(prefect_port)}/api"
         env = {
             **_base_env(),
@@ -136,12 +141,12 @@ def begin(home: Path, prefect_port: int = 4200, mlflow_port: int | None = 5000) 
         (folder / "prefect").mkdir(exist_ok=True)
         port = prefect_api.rsplit(":", 1)[1].removesuffix("/api")
         argv = [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", port]
-        _spawn("prefect", argv, env, folder)
+        spawn("prefect", argv, env, folder)
     mlflow_url = known.get("mlflow_url")
     if mlflow_url and not _up_or_starting(f"{mlflow_url}/health", folder, "mlflow"):
         mlflow_url = None
     if mlflow_port is not None and not mlflow_url:
-        _end(folder, "mlflow")
+        end(folder, "mlflow")
         mlflow_url = f"http://127.0.0.1:{free_port(mlflow_port)}"
         destination = os.environ.get("MLOPS_ARTIFACTS_DESTINATION") or str(folder / "mlartifacts")
         env = {**_base_env(), "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
@@ -159,7 +164,7 @@ def begin(home: Path, prefect_port: int = 4200, mlflow_port: int | None = 5000) 
             "--artifacts-destination",
             destination,
         ]
-        _spawn("mlflow", argv, env, folder)
+        spawn("mlflow", argv, env, folder)
     served = Served(prefect_api, mlflow_url, home)
     servers_file(home).write_text(
         json.dumps({"prefect_api_url": served.prefect_api_url, "mlflow_url": served.mlflow_url})
@@ -193,10 +198,9 @@ def _up_or_starting(url: str, folder: Path, name: str, grace: float = 120) -> bo
     try:
         pid = int(pid_file.read_text())
         young = time.time() - pid_file.stat().st_mtime < grace
-        os.kill(pid, 0)
     except (OSError, ValueError):
         return False
-    return young
+    return young and process_alive(pid)
 
 
 def _recorded(home: Path) -> dict[str, Any]:
@@ -207,7 +211,7 @@ def _recorded(home: Path) -> dict[str, Any]:
     return info if isinstance(info, dict) else {}
 
 
-def _end(folder: Path, name: str) -> bool:
+def end(folder: Path, name: str) -> bool:
     """Stop the process recorded in `<name>.pid`, if any; True when one was running."""
     pid_file = folder / f"{name}.pid"
     if not pid_file.is_file():
@@ -235,7 +239,7 @@ def stop(home: Path) -> list[str]:
     from blocks import warm
 
     folder = home / "serve"
-    stopped = [name for name in ("prefect", "mlflow") if _end(folder, name)]
+    stopped = [name for name in ("prefect", "mlflow") if end(folder, name)]
     if warm.stop(home):
         stopped.append("warm worker")
     servers_file(home).unlink(missing_ok=True)
@@ -247,9 +251,11 @@ __all__ = [
     "Served",
     "begin",
     "discover",
+    "end",
     "free_port",
     "healthy",
     "servers_file",
+    "spawn",
     "start",
     "stop",
 ]

@@ -34,7 +34,6 @@ import select
 import signal
 import socket
 import struct
-import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -113,6 +112,8 @@ ENV_PREFIXES = (
 )
 ENV_NAMES = ("HOME", "LANG", "TZ", "VIRTUAL_ENV", "SQLALCHEMY_WARN_20")
 COMMANDS = ("flows.train", "flows.sweep", "flows.predict")
+# Files in the working directory Prefect reads settings from.
+PREFECT_SETTINGS_FILES = (".env", "prefect.toml", "pyproject.toml")
 # Set in a command the worker runs (so it does not hand itself on again), and a
 # benchmark's file for the worker's peak memory: neither is part of the setup.
 CHILD_MARKER = "MLOPS_WARM_CHILD"
@@ -175,19 +176,24 @@ def fingerprint(env: Mapping[str, str] | None = None) -> str:
             paths.append((entry, 0))
     # Prefect reads its settings once, at import: from the environment, its profiles
     # file and these files in the working directory.
-    prefect_home = Path(env.get("PREFECT_HOME") or "~/.prefect").expanduser()
-    profiles = Path(env.get("PREFECT_PROFILES_PATH") or prefect_home / "profiles.toml")
-    files = [_stamp(Path(name)) for name in (".env", "prefect.toml", "pyproject.toml")]
+    files = [_stamp(Path(name)) for name in PREFECT_SETTINGS_FILES]
     state = {
         "python": [sys.executable, sys.version, list(sys.flags), sys.warnoptions],
         "xoptions": sorted(map(str, sys._xoptions.items())),
         "paths": paths,
         "env": chosen,
         "cwd": os.getcwd(),
-        "files": [*files, _stamp(profiles.expanduser())],
+        "files": [*files, _stamp(prefect_profiles(env))],
         "worker": hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),  # this code
     }
     return hashlib.sha256(json.dumps(state, default=str).encode()).hexdigest()[:24]
+
+
+def prefect_profiles(env: Mapping[str, str] | None = None) -> Path:
+    """Prefect's profiles file, where it would look for it (without importing Prefect)."""
+    env = os.environ if env is None else env
+    prefect_home = Path(env.get("PREFECT_HOME") or "~/.prefect").expanduser()
+    return Path(env.get("PREFECT_PROFILES_PATH") or prefect_home / "profiles.toml").expanduser()
 
 
 def _stamp(path: Path) -> tuple[str, int, int]:
@@ -210,7 +216,8 @@ def _state(home: Path) -> dict[str, Any]:
     return info if isinstance(info, dict) else {}
 
 
-def _alive(pid: Any) -> bool:
+def process_alive(pid: Any) -> bool:
+    """Whether `pid` names a running process (one of ours or not)."""
     if not isinstance(pid, int) or pid <= 0:
         return False
     try:
@@ -244,11 +251,11 @@ def run_warm(module: str, argv: Sequence[str]) -> int | None:
     home = home_dir()
     print_ = fingerprint()
     info = _state(home)
-    if info.get("fingerprint") != print_ or not _alive(info.get("pid")):
+    if info.get("fingerprint") != print_ or not process_alive(info.get("pid")):
         return None
     deadline = time.monotonic() + READY_TIMEOUT
     while not info.get("ready"):  # started moments ago: its imports beat ours
-        if time.monotonic() > deadline or not _alive(info.get("pid")):
+        if time.monotonic() > deadline or not process_alive(info.get("pid")):
             return None
         time.sleep(0.05)
         info = _state(home)
@@ -340,25 +347,18 @@ def ensure_started(home: Path) -> bool:
         return False
     print_ = fingerprint(env)
     info = _state(home)
-    if info.get("fingerprint") == print_ and _alive(info.get("pid")):
+    if info.get("fingerprint") == print_ and process_alive(info.get("pid")):
         return False
+    from blocks.servers import spawn
+
     stop(home)
     folder = _folder(home)
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o700)
-    log = (folder / "warm.log").open("ab")
-    proc = subprocess.Popen(
-        [sys.executable, *_interpreter_options(), "-m", "blocks.warm", str(home), print_],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        env=env,
-        cwd=os.getcwd(),  # where `-m flows.train` resolved, and its `.env`
-        start_new_session=True,  # outlives this command; `make serve-stop` ends it
-    )
-    log.close()
-    (folder / "warm.pid").write_text(str(proc.pid))
-    _write_state(home, {"pid": proc.pid, "fingerprint": print_, "ready": False})
+    argv = [sys.executable, *_interpreter_options(), "-m", "blocks.warm", str(home), print_]
+    # In this working directory: where `-m flows.train` resolved, and its `.env`.
+    pid = spawn("warm", argv, env, folder, cwd=Path.cwd())
+    _write_state(home, {"pid": pid, "fingerprint": print_, "ready": False})
     return True
 
 
@@ -370,30 +370,23 @@ def _interpreter_options() -> list[str]:
 
 
 def stop(home: Path) -> bool:
-    """Stop the warm worker of `home`; True when one was running."""
+    """Stop the warm worker of `home`; True when one was running.
+
+    Commands it is running finish: each runs under its own supervisor, outside
+    the worker's process group.
+    """
+    from blocks.servers import end
+
     folder = _folder(home)
-    info = _state(home)
-    pid = info.get("pid")
-    stopped = False
-    if isinstance(pid, int) and _alive(pid):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signal.SIGTERM)
-            stopped = True
-        for _ in range(50):
-            if not _alive(pid):
-                break
-            time.sleep(0.05)
-        else:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGKILL)
-    for name in ("warm.json", "warm.sock", "warm.pid"):
+    stopped = end(folder, "warm")
+    for name in ("warm.json", "warm.sock"):
         (folder / name).unlink(missing_ok=True)
     return stopped
 
 
 def status(home: Path) -> str:
     info = _state(home)
-    if not _alive(info.get("pid")):
+    if not process_alive(info.get("pid")):
         return "down"
     return "up" if info.get("ready") else "starting"
 
@@ -490,6 +483,7 @@ def _same_user(conn: socket.socket) -> bool:
 
 def _supervise(conn: socket.socket, print_: str) -> dict[str, Any] | None:
     """Between the client and the command: start it, watch both, report its end."""
+    os.setpgid(0, 0)  # stopping the worker (its group) leaves this command running
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
@@ -586,7 +580,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-__all__ = ["enabled", "ensure_started", "fingerprint", "home_dir", "run_warm", "status", "stop"]
+__all__ = [
+    "enabled",
+    "ensure_started",
+    "fingerprint",
+    "home_dir",
+    "prefect_profiles",
+    "process_alive",
+    "run_warm",
+    "status",
+    "stop",
+]
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -23,17 +23,20 @@ _ROOT = Path(__file__).resolve().parent.parent
 _CODE = ("libs/datasets", "libs/io", "libs/features", "tasks/data.py", "tasks/preprocess.py")
 
 
-@functools.lru_cache(maxsize=1)
-def code_digest() -> str:
-    """sha256 over the source of the libraries the cached tasks call."""
-    h = hashlib.sha256()
-    for rel in _CODE:
+def _hash_sources(h: Any, rels: tuple[str, ...]) -> Any:
+    for rel in rels:
         path = _ROOT / rel
         files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
         for file in files:
             h.update(str(file.relative_to(_ROOT)).encode())
             h.update(file.read_bytes())
-    return h.hexdigest()
+    return h
+
+
+@functools.lru_cache(maxsize=1)
+def code_digest() -> str:
+    """sha256 over the source of the libraries the cached tasks call."""
+    return str(_hash_sources(hashlib.sha256(), _CODE).hexdigest())
 
 
 def _canonical(value: Any) -> Any:
@@ -76,13 +79,7 @@ def train_code_digest() -> str:
     """The features' code digest, this code and the versions of the libraries that fit."""
     from importlib import metadata
 
-    h = hashlib.sha256(code_digest().encode())
-    for rel in _TRAIN_CODE:
-        path = _ROOT / rel
-        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
-        for file in files:
-            h.update(str(file.relative_to(_ROOT)).encode())
-            h.update(file.read_bytes())
+    h = _hash_sources(hashlib.sha256(code_digest().encode()), _TRAIN_CODE)
     for name in ("scikit-learn", "numpy", "scipy"):
         h.update(f"{name}=={metadata.version(name)}".encode())
     return h.hexdigest()

@@ -116,7 +116,7 @@ def test_a_run_in_another_setup_runs_in_process_and_replaces_the_worker(
     assert "Started a warm worker" in result.stderr
     info = wait_ready(warm_home)
     assert info["pid"] != old_pid
-    assert not warm._alive(old_pid)
+    assert not warm.process_alive(old_pid)
     # and: switching back starts one for the original setup again
     back = train(warm_home, stats=stats)
     assert back.returncode == 0 and not stats.exists()
@@ -168,7 +168,7 @@ def test_serve_stop_stops_the_worker(tmp_path: Path) -> None:
     # then
     assert result.returncode == 0
     assert "warm worker" in result.stdout
-    assert not warm._alive(pid)
+    assert not warm.process_alive(pid)
     assert not (home / "serve" / "warm.sock").exists()
     # and: the next run works in its own process and starts a new worker
     again = train(home)
