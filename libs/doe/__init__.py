@@ -2,12 +2,19 @@
 
 Pure library: no Prefect, no MLflow. A sweep flow validates a `FactorSpace`
 and a `DesignSpec`, calls `generate_design`, applies each point to a training
-config with `apply_point`, and analyses the responses with the functions below.
+config with `apply_point`, and analyses the responses with `analyse` (a
+`DoeAnalysis`: alias chains, effects, ANOVA or Lenth's method, pure error,
+lack of fit, canonical analysis).
 """
 
+from libs.doe.aliasing import AliasChain, AliasStructure, alias_structure, factor_letters
 from libs.doe.analysis import anova_table, interaction_effects, main_effects
+from libs.doe.anova import AnovaResult
+from libs.doe.canonical import Canonical
 from libs.doe.config import apply_point, set_dotted
 from libs.doe.designs import Design, coded_matrix, generate_design
+from libs.doe.lenth import Lenth, lenth
+from libs.doe.result import DoeAnalysis
 from libs.doe.space import (
     CategoricalFactor,
     ContinuousFactor,
@@ -24,28 +31,39 @@ from libs.doe.specs import (
     LatinHypercube,
     PlackettBurman,
 )
+from libs.doe.study import analyse
 from libs.doe.surface import ResponseSurface, response_surface
 
 __all__ = [
+    "AliasChain",
+    "AliasStructure",
+    "AnovaResult",
     "BoxBehnken",
+    "Canonical",
     "CategoricalFactor",
     "CentralComposite",
     "ContinuousFactor",
     "Design",
     "DesignSpec",
+    "DoeAnalysis",
     "Factor",
     "FactorSpace",
     "FractionalFactorial",
     "FullFactorial",
     "IntegerFactor",
     "LatinHypercube",
+    "Lenth",
     "PlackettBurman",
     "ResponseSurface",
+    "alias_structure",
+    "analyse",
     "anova_table",
     "apply_point",
     "coded_matrix",
+    "factor_letters",
     "generate_design",
     "interaction_effects",
+    "lenth",
     "main_effects",
     "response_surface",
     "set_dotted",

@@ -14,8 +14,6 @@ from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
-import statsmodels.formula.api as smf
-from statsmodels.stats.anova import anova_lm
 
 from libs.errors import InputError
 
@@ -86,58 +84,42 @@ def interaction_effects(coded: pd.DataFrame, y: Response) -> pd.Series:
     return pd.Series(effects, name="interaction_effect", dtype=float)
 
 
-def _fit(frame: pd.DataFrame, values: np.ndarray, interactions: bool):
-    # Factor names are dotted config paths, not formula identifiers: fit on
-    # x0, x1, ... and rename the rows of the table afterwards.
-    safe = {f"x{i}": name for i, name in enumerate(frame.columns)}
-    data = frame.set_axis(list(safe), axis=1).assign(y=values)
-    terms = list(safe)
-    if interactions:
-        terms += [f"{a}:{b}" for a, b in itertools.combinations(safe, 2)]
-    model = smf.ols("y ~ " + " + ".join(terms), data=data).fit()
-    return model, safe
-
-
-def _residual_df(frame: pd.DataFrame, interactions: bool) -> int:
-    """Runs minus the rank of the model matrix, checked before fitting a saturated model."""
-    x = frame.to_numpy()
-    cols = [np.ones(len(x)), *x.T]
-    if interactions:
-        cols += [x[:, i] * x[:, j] for i, j in itertools.combinations(range(x.shape[1]), 2)]
-    return len(x) - int(np.linalg.matrix_rank(np.column_stack(cols)))
-
-
 def anova_table(coded: pd.DataFrame, y: Response, interactions: bool = True) -> pd.DataFrame:
-    """Type II ANOVA of an OLS fit on the coded factors (+ two-factor interactions).
+    """ANOVA of an OLS fit on the coded factors (+ two-factor interactions), full rank.
 
-    A saturated design leaves no residual degrees of freedom for an F test;
-    then interactions are dropped and the table's `attrs["note"]` says so
-    (`attrs["interactions"]` tells what was fitted). If even the main-effects
-    model is saturated, there is nothing to test and this is an error.
+    Terms aliased with terms already in the model (a fractional design's
+    interactions) are dropped, and `attrs["note"]` names them; the rows are
+    the kept terms and 'Residual'. A model with no residual degrees of
+    freedom has nothing to test against, and is an error: an unreplicated
+    saturated design needs Lenth's method (`libs.doe.analyse`), never the
+    pooling of untested interactions into error.
     """
+    from libs.doe.anova import Term, anova, model_matrix, reduce_terms
+
     frame, values = check_inputs(coded, y)
+    names = list(frame.columns)
+    terms = [Term(n, n, "main", frame[[n]].to_numpy()) for n in names]
+    if interactions:
+        terms += [
+            Term(f"{a}:{b}", f"{a}:{b}", "interaction", (frame[a] * frame[b]).to_numpy()[:, None])
+            for a, b in itertools.combinations(names, 2)
+        ]
+    kept, dropped = reduce_terms(terms, len(values), keep_residual=False)
+    rank = int(np.linalg.matrix_rank(model_matrix(kept, len(values))))
+    if len(values) - rank < 1:
+        raise InputError(
+            f"coded: {len(values)} runs leave no residual degrees of freedom for {len(kept)} "
+            f"estimable terms; test with replicates or Lenth's method (libs.doe.analyse)"
+        )
+    result = anova(kept, values, frame)
+    table = result.table.loc[[t.name for t in kept] + ["Residual"]]
     note = ""
-    use_interactions = interactions and frame.shape[1] >= 2
-    if use_interactions and _residual_df(frame, interactions=True) < 1:
-        note = (
-            f"interactions dropped: {len(values)} runs leave no residual degrees of freedom "
-            f"for the model with two-factor interactions"
+    if dropped:
+        note = "dropped as aliased with terms in the model: " + ", ".join(
+            t.name for t, _ in dropped
         )
         log.info(note)
-        use_interactions = False
-    if _residual_df(frame, interactions=use_interactions) < 1:
-        raise InputError(
-            f"coded: {len(values)} runs leave no residual degrees of freedom for "
-            f"{frame.shape[1]} main effects; ANOVA needs more runs than model terms"
-        )
-    model, safe = _fit(frame, values, use_interactions)
-    table = anova_lm(model, typ=2)
-
-    def rename(term: str) -> str:
-        return ":".join(safe.get(part, part) for part in term.split(":"))
-
-    table.index = [rename(t) for t in table.index]
-    table.attrs["interactions"] = use_interactions
+    table.attrs["interactions"] = any(t.kind == "interaction" for t in kept)
     table.attrs["note"] = note
     return table
 

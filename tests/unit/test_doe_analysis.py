@@ -175,20 +175,40 @@ def test_anova_without_interactions_pools_them_into_the_residual() -> None:
     assert table.loc["Residual", "df"] == 9
 
 
-def test_saturated_design_drops_interactions_and_says_so() -> None:
-    # given: 2^(4-1) has 8 runs; 1 + 4 + 6 terms with interactions would be saturated
+def test_saturated_fraction_is_not_pooled_into_error() -> None:
+    """2^(4-1), D = ABC: 8 runs; a, b, c, d and the three chains AB=CD, AC=BD, AD=BC
+    saturate it. The old analysis dropped the interactions into the residual
+    untested; now the aliased copies are dropped and the saturated model is refused.
+    """
+    # given
     space = FactorSpace(
         factors=[ContinuousFactor(name=n, low=0, high=1) for n in ("a", "b", "c", "d")]
     )
     coded = generate_design(space, FractionalFactorial(generator="a b c abc")).coded
     y = np.random.default_rng(2).normal(size=len(coded))
-    # when
-    table = anova_table(coded, y)
-    # then
-    assert table.attrs["interactions"] is False
-    assert "interactions dropped" in table.attrs["note"]
+    # when / then
+    with pytest.raises(InputError, match="no residual degrees of freedom for 7 estimable"):
+        anova_table(coded, y)
+    # and: without interactions the 4 main effects leave 3 residual df
+    table = anova_table(coded, y, interactions=False)
     assert list(table.index) == ["a", "b", "c", "d", "Residual"]
     assert table.loc["Residual", "df"] == 3
+
+
+def test_aliased_interactions_are_dropped_with_a_note() -> None:
+    # given: the 2^(4-1) replicated twice, so the 7 chains leave 8 df of pure error
+    space = FactorSpace(
+        factors=[ContinuousFactor(name=n, low=0, high=1) for n in ("a", "b", "c", "d")]
+    )
+    coded = generate_design(space, FractionalFactorial(generator="a b c abc")).coded
+    coded = pd.concat([coded, coded], ignore_index=True)
+    y = np.random.default_rng(2).normal(size=len(coded))
+    # when
+    table = anova_table(coded, y)
+    # then: one term per chain, the copies named in the note
+    assert list(table.index) == ["a", "b", "c", "d", "a:b", "a:c", "a:d", "Residual"]
+    assert table.loc["Residual", "df"] == 8
+    assert "b:c" in table.attrs["note"] and "c:d" in table.attrs["note"]
 
 
 def test_unreplicated_two_cubed_keeps_interactions_with_one_residual_df() -> None:
