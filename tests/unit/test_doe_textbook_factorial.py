@@ -126,9 +126,9 @@ def test_rank_deficient_two_to_the_six_minus_two_model_is_reduced() -> None:
     table = result.anova.table
     terms = [t for t in table.index if t not in ("Residual", "Total")]
     assert len(terms) == 13
-    assert table.loc[terms + ["Residual"], "df"].sum() == 15 == table.loc["Total", "df"]
+    assert table.loc[[*terms, "Residual"], "df"].sum() == 15 == table.loc["Total", "df"]
     assert (table.loc[terms, "sum_sq"] <= table.loc["Total", "sum_sq"] + 1e-9).all()
-    assert table.loc[terms + ["Residual"], "sum_sq"].sum() == pytest.approx(
+    assert table.loc[[*terms, "Residual"], "sum_sq"].sum() == pytest.approx(
         table.loc["Total", "sum_sq"]
     )
     note = next(n for n in result.notes if n.startswith("dropped from the requested model"))
