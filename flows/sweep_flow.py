@@ -275,7 +275,7 @@ def sweep(config: SweepConfig) -> st.SweepSummary:
         )
 
     # 6. Summary in the Prefect UI
-    surface = analysis.surface
+    fitted = analysis.best_fitted()
     summary = st.SweepSummary(
         parent_run_id=parent.run_id,
         run_url=parent.url,
@@ -289,9 +289,11 @@ def sweep(config: SweepConfig) -> st.SweepSummary:
         metric=objective.metric,
         direction="maximize" if objective.maximize else "minimize",
         top_effects=analysis.top_effects(),
-        optimum=surface.optimum if surface else None,
-        predicted_optimum=surface.predicted_optimum if surface else None,
-        surface_r2=surface.r_squared if surface else None,
+        optimum=fitted[0] if fitted else None,
+        predicted_optimum=fitted[1] if fitted else None,
+        optimum_kind=fitted[2] if fitted else "optimum",
+        surface_r2=analysis.r_squared() if fitted else None,
+        significance=analysis.significance(),
         best_index=best.index if best else None,
         best_point=best.point if best else None,
         best_value=best.objective if best else None,

@@ -99,7 +99,8 @@ class DoeAnalysis:
         """Estimated effects by long name (one per chain)."""
         if self.effects.empty:
             return pd.Series(dtype=float)
-        return pd.Series(self.effects["effect"].to_numpy(), index=self.effects["name"], dtype=float)
+        s = pd.Series(self.effects["effect"].to_numpy(), index=self.effects["name"], dtype=float)
+        return s.dropna()
 
     def top_effects(self, n: int = 5) -> list[tuple[str, float]]:
         s = self.effect_series()

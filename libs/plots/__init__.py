@@ -13,6 +13,7 @@ from libs.plots.classification import (
 )
 from libs.plots.doe import (
     contour_figure,
+    half_normal_figure,
     interaction_figure,
     main_effects_figure,
     pareto_figure,
@@ -36,6 +37,7 @@ __all__ = [
     "evaluation_figures",
     "feature_importance_figure",
     "figure_div_id",
+    "half_normal_figure",
     "history_figure",
     "interaction_figure",
     "main_effects_figure",

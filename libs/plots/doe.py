@@ -1,4 +1,4 @@
-"""Design-of-experiments figures: main effects, interactions, Pareto of effects, surfaces.
+"""Design-of-experiments figures: main effects, interactions, Pareto, half-normal, surfaces.
 
 Inputs are the real factor values of the runs that finished (one column per
 factor) and one response per run, or values already computed by `libs.doe`.
@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+from scipy import stats
 
 from libs.plots._inputs import PlotInputError, as_1d
 from libs.plots.style import FIGURE_HEIGHT, styled
@@ -203,6 +204,44 @@ def pareto_figure(
     return styled(figure, "Pareto of standardized effects", height=height)
 
 
+def half_normal_figure(
+    effects: pd.Series, margin: float | None = None, label: str = "ME (Lenth)"
+) -> go.Figure:
+    """|effects| against half-normal quantiles; inactive effects fall on a line through 0.
+
+    One point per estimated effect (one per alias chain). `margin` (Lenth's
+    ME) is drawn as a vertical line: effects beyond it stand off the line.
+    """
+    if not isinstance(effects, pd.Series) or effects.empty:
+        raise PlotInputError("effects: expected a non-empty Series indexed by term")
+    values = effects.astype(float).abs().sort_values()
+    if not np.all(np.isfinite(values.to_numpy())):
+        raise PlotInputError("effects: must be finite numbers")
+    m = len(values)
+    quantiles = stats.norm.ppf(0.5 + 0.5 * (np.arange(1, m + 1) - 0.5) / m)
+    figure = go.Figure(
+        go.Scatter(
+            x=values.to_numpy(),
+            y=quantiles,
+            mode="markers+text",
+            text=[str(i) for i in values.index],
+            textposition="middle left",
+            hovertemplate="%{text}<br>|effect| %{x:.4g}<extra></extra>",
+            showlegend=False,
+        )
+    )
+    if margin is not None and math.isfinite(margin) and margin > 0:
+        figure.add_vline(
+            x=margin,
+            line={"dash": "dash", "color": "grey"},
+            annotation_text=f"{label} {margin:.3g}",
+            annotation_position="top",
+        )
+    figure.update_xaxes(title_text="|effect|", rangemode="tozero")
+    figure.update_yaxes(title_text="half-normal quantile")
+    return styled(figure, "Half-normal plot of effects", height=max(FIGURE_HEIGHT, 22 * m + 160))
+
+
 def contour_figure(
     x_values: Any,
     y_values: Any,
@@ -215,11 +254,13 @@ def contour_figure(
     optimum: Mapping[str, float] | None = None,
     log_x: bool = False,
     log_y: bool = False,
+    optimum_label: str = "fitted optimum",
 ) -> go.Figure:
     """A fitted response over two factors (z[i, j] at y_values[i], x_values[j]).
 
     `observed` (columns x_name, y_name) marks the design points; `optimum` the
-    fitted optimum. Log-scale factors get log axes.
+    fitted optimum (`optimum_label` names it: a saddle's best point is no
+    optimum). Log-scale factors get log axes.
     """
     xs, ys = as_1d("x_values", x_values).astype(float), as_1d("y_values", y_values).astype(float)
     grid = np.asarray(z, dtype=float)
@@ -259,7 +300,7 @@ def contour_figure(
                 x=[float(optimum[x_name])],
                 y=[float(optimum[y_name])],
                 mode="markers",
-                name="fitted optimum",
+                name=optimum_label,
                 marker={"symbol": "star", "color": "red", "size": 16},
             )
         )
@@ -291,6 +332,7 @@ def table_figure(frame: pd.DataFrame, title: str) -> go.Figure:
 
 __all__ = [
     "contour_figure",
+    "half_normal_figure",
     "interaction_figure",
     "level_labels",
     "main_effects_figure",

@@ -126,8 +126,12 @@ def test_sweep_logs_design_results_and_analysis(flow_home: Path, first_sweep: An
     assert metrics["best.f1_macro"] == results["objective.f1_macro"].max()
     report = Path(client().download_artifacts(summary.parent_run_id, "report/report.html"))
     html = report.read_text()
-    for section in ("Main effects", "Interactions", "Pareto of effects", "Results"):
+    for section in ("Main effects", "Pareto of effects", "Alias structure", "Results"):
         assert f"<h2>{section}</h2>" in html
+    # and: a 2^(3-1) estimates no interaction (AB = C), so it draws none
+    assert "<h2>Interactions</h2>" not in html
+    aliases = artifact_csv(summary.parent_run_id, "sweep/aliases.csv")
+    assert list(aliases["chain"]) == ["A = BC", "B = AC", "C = AB"]
     assert summary.top_effects and summary.top_effects[0][0] in names
 
 

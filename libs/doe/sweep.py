@@ -1,0 +1,182 @@
+"""A sweep's points and their analysis: plain records and functions, no tracking.
+
+`analyse_points` runs `libs.doe.analyse` on the points that completed: the
+design's coded rows, the objective values and the factor space. Anything the
+completed points cannot support becomes a note; the analysis never fails the
+sweep.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from libs.doe.designs import Design
+from libs.doe.result import DoeAnalysis
+from libs.doe.space import FactorSpace
+from libs.doe.study import analyse
+from libs.errors import InputError
+
+TOP_EFFECTS = 5
+
+
+@dataclass(frozen=True)
+class PointResult:
+    """The outcome of one design point: completed, reused from an earlier sweep, or failed."""
+
+    index: int
+    point: dict[str, Any]
+    status: str  # "completed" | "reused" | "failed"
+    metrics: dict[str, float] = field(default_factory=dict)
+    objective: float | None = None
+    run_id: str | None = None
+    model_uri: str = ""
+    task_type: str = ""
+    data_digest: str = ""
+    error: str = ""
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed" and self.objective is not None
+
+
+def objective_value(metrics: Mapping[str, float], metric: str) -> float | None:
+    """The objective metric when it is a finite number, else None."""
+    value = metrics.get(metric)
+    return float(value) if value is not None and math.isfinite(value) else None
+
+
+def best_point(results: Sequence[PointResult], maximize: bool) -> PointResult | None:
+    """The point with the best objective; ties go to the earlier point."""
+    done = [r for r in results if r.ok]
+    if not done:
+        return None
+    sign = 1.0 if maximize else -1.0
+    return max(done, key=lambda r: (sign * float(r.objective or 0.0), -r.index))
+
+
+def results_table(design: Design, results: Sequence[PointResult], metric: str) -> pd.DataFrame:
+    """One row per point: factors, status, objective, every metric, child run id, error."""
+    by_index = {r.index: r for r in results}
+    metric_names = sorted({m for r in results for m in r.metrics})
+    rows = []
+    for index, point in enumerate(design.points):
+        r = by_index.get(index)
+        row: dict[str, Any] = {"point": index, **point}
+        row["status"] = r.status if r else "missing"
+        row[f"objective.{metric}"] = r.objective if r else None
+        for name in metric_names:
+            row[f"metric.{name}"] = r.metrics.get(name) if r else None
+        row["run_id"] = (r.run_id or "") if r else ""
+        row["seconds"] = round(r.seconds, 2) if r else None
+        row["error"] = r.error if r else ""
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def design_tables(design: Design) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The design matrix, coded and real, each with a leading point column."""
+    coded = design.coded.copy()
+    coded.insert(0, "point", range(len(coded)))
+    real = design.frame
+    real.insert(0, "point", range(len(real)))
+    return coded, real
+
+
+@dataclass(frozen=True)
+class SweepAnalysis:
+    """What the completed points say about the factors (`result` is None when nothing could)."""
+
+    kind: str
+    used: int
+    failed: int
+    result: DoeAnalysis | None = None
+    notes: tuple[str, ...] = ()
+
+    def top_effects(self, n: int = TOP_EFFECTS) -> list[tuple[str, float]]:
+        """The largest effects (one per alias chain) by size."""
+        return self.result.top_effects(n) if self.result is not None else []
+
+    def metrics(self) -> dict[str, float]:
+        return self.result.metrics() if self.result is not None else {}
+
+    def best_fitted(self) -> tuple[dict[str, Any], float, str] | None:
+        """(natural point, fitted response, what it is) of a fitted surface, if any.
+
+        What it is: "optimum" only for a maximum (minimum) inside the region;
+        else the best point inside the region, saying why it is not an optimum.
+        """
+        r = self.result
+        if r is None or r.canonical is None or not r.natural.get("best"):
+            return None
+        c = r.canonical
+        point = dict(r.natural["best"] or {})
+        if c.is_optimum:
+            return point, c.best_response, f"optimum ({c.nature} inside the region)"
+        edge = ", on the boundary" if c.best_on_boundary else ""
+        return point, c.best_response, f"best point inside the region ({c.nature}{edge})"
+
+    def significance(self) -> str:
+        """Where significance comes from, in one line."""
+        r = self.result
+        if r is None:
+            return ""
+        names = dict(zip(r.effects["term"], r.effects["name"], strict=True))
+        if r.lenth is not None:
+            active = ", ".join(names[t] for t in r.lenth.active) or "none"
+            return f"Lenth's method on {r.lenth.m} effects (ME {r.lenth.me:.3g}); active: {active}"
+        if r.anova is not None:
+            p = r.anova.table["PR(>F)"]
+            terms = [names[t] for t in r.effects["term"] if t in p.index and p[t] < 0.05]
+            return (
+                f"ANOVA ({r.anova.residual_df} residual df); p < 0.05: {', '.join(terms) or 'none'}"
+            )
+        return "none: no residual df and too few effects for Lenth's method"
+
+    def r_squared(self) -> float | None:
+        r = self.result
+        return r.anova.r_squared if r is not None and r.anova is not None else None
+
+
+def analyse_points(
+    design: Design, space: FactorSpace, responses: Mapping[int, float], maximize: bool
+) -> SweepAnalysis:
+    """Analyse the completed points (index -> objective) of `design`."""
+    used = sorted(i for i, v in responses.items() if v is not None and math.isfinite(v))
+    failed = len(design) - len(used)
+    notes: list[str] = []
+    if failed:
+        notes.append(f"{failed} of {len(design)} points failed; analysed the {len(used)} others")
+    coded = design.coded.iloc[used].reset_index(drop=True)
+    y = np.array([responses[i] for i in used], dtype=float)
+    constant = [c for c in coded.columns if coded[c].nunique() < 2]
+    if constant:
+        notes.append(f"not analysed (one level among completed points): {', '.join(constant)}")
+        coded = coded.drop(columns=constant)
+    if len(used) < 2 or coded.shape[1] == 0:
+        notes.append("too few completed points or varying factors to analyse")
+        return SweepAnalysis(design.kind, len(used), failed, notes=tuple(notes))
+    try:
+        result = analyse(coded, y, space, maximize=maximize)
+    except InputError as exc:
+        notes.append(f"analysis: {exc}")
+        return SweepAnalysis(design.kind, len(used), failed, notes=tuple(notes))
+    return SweepAnalysis(design.kind, len(used), failed, result, tuple(notes + list(result.notes)))
+
+
+__all__ = [
+    "TOP_EFFECTS",
+    "PointResult",
+    "SweepAnalysis",
+    "analyse_points",
+    "best_point",
+    "design_tables",
+    "objective_value",
+    "results_table",
+]

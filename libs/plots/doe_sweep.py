@@ -1,0 +1,191 @@
+"""The figures and tables of a DOE sweep's report, from its design, points and analysis.
+
+Sections: main effects; interactions (only when an interaction was
+estimated: never for a Plackett-Burman or a resolution III fraction, whose
+interaction plots would show main effects under another name); Pareto of
+effects; half-normal plot; alias structure (and partial aliasing); ANOVA with
+pure error and lack of fit; canonical analysis or the path of steepest
+ascent; response-surface contours.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from libs.doe.designs import Design
+from libs.doe.result import DoeAnalysis
+from libs.doe.space import ContinuousFactor, FactorSpace
+from libs.doe.sweep import PointResult, SweepAnalysis
+from libs.plots.doe import (
+    contour_figure,
+    half_normal_figure,
+    interaction_figure,
+    main_effects_figure,
+    pareto_figure,
+    table_figure,
+)
+
+MAX_PARTIAL_ROWS = 60
+
+
+def _surface_pairs(result: DoeAnalysis, n: int = 3) -> list[tuple[str, str]]:
+    """Pairs of factors with the largest linear effects, most important first."""
+    linear = result.effect_series().reindex(result.factors).abs().sort_values(ascending=False)
+    return list(itertools.combinations(list(linear.index), 2))[:n]
+
+
+def surface_grid(
+    result: DoeAnalysis, space: FactorSpace, a: str, b: str, steps: int = 41
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fitted response over factors a (x) and b (y), the others at the best fitted point."""
+    assert result.canonical is not None
+    codes = np.linspace(-1.0, 1.0, steps)
+    lo = {n: float(v) for n, v in zip(result.factors, result.canonical.best, strict=True)}
+    xa, xb = np.meshgrid(codes, codes)
+    grid = pd.DataFrame({name: np.full(xa.size, lo[name]) for name in result.factors})
+    grid[a], grid[b] = xa.ravel(), xb.ravel()
+    z = result.predict(grid).reshape(xa.shape)
+    fa, fb = space.factor(a), space.factor(b)
+    xs = np.array([fa.decode(c) for c in codes], dtype=float)
+    ys = np.array([fb.decode(c) for c in codes], dtype=float)
+    return xs, ys, z
+
+
+def _is_log(space: FactorSpace, name: str) -> bool:
+    factor = space.factor(name)
+    return isinstance(factor, ContinuousFactor) and factor.scale == "log"
+
+
+def _interaction_pairs(result: DoeAnalysis) -> list[tuple[str, str]]:
+    two = result.effects[result.effects["name"].str.count(":") == 1]
+    two = two.reindex(two["effect"].abs().sort_values(ascending=False).index)
+    return [tuple(str(n).split(":")) for n in two["name"][:4]]  # type: ignore[misc]
+
+
+def _effect_figures(result: DoeAnalysis) -> list[tuple[str, Any]]:
+    figures: list[tuple[str, Any]] = []
+    effects = result.effect_series()
+    if effects.empty:
+        return figures
+    std = result.standardized()
+    if std is not None:
+        values, cut, method = std
+        figures.append(
+            ("Pareto of effects", pareto_figure(values, cut, f"|standardized effect| ({method})"))
+        )
+    else:
+        figures.append(
+            ("Pareto of effects", pareto_figure(effects, None, "|effect| (no significance test)"))
+        )
+    if result.kind.startswith("two-level") and len(effects) >= 2:
+        margin = result.lenth.me if result.lenth is not None else None
+        figures.append(("Half-normal plot", half_normal_figure(effects, margin)))
+    return figures
+
+
+def _tables(result: DoeAnalysis) -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    if not result.aliases.empty:
+        title = "Alias chains (one effect estimated per chain)"
+        if result.defining_relation:
+            title += f"; {result.defining_relation}, resolution {result.resolution}"
+        letters = ", ".join(f"{v} = {k}" for k, v in result.letters.items())
+        table = result.aliases.drop(columns=["estimated"])
+        out.append(("Alias structure", table_figure(table, f"{title}<br>{letters}")))
+    partial = result.partial_aliasing
+    if partial is not None and not partial.empty:
+        shown = partial.head(MAX_PARTIAL_ROWS)
+        title = f"Partial aliasing: {len(partial)} correlated pairs"
+        out.append(("Partial aliasing", table_figure(shown, title)))
+    if result.anova is not None:
+        table = result.anova.table.reset_index(names="source")
+        out.append(("ANOVA", table_figure(table, "ANOVA with pure error and lack of fit")))
+    canon = result.canonical_table()
+    if canon is not None and result.canonical is not None:
+        title = f"Canonical analysis: {result.canonical.nature}"
+        out.append(("Canonical analysis", table_figure(canon, title)))
+    if result.steepest is not None:
+        way = "ascent" if result.maximize else "descent"
+        out.append((f"Path of steepest {way}", table_figure(result.steepest, f"Steepest {way}")))
+    return out
+
+
+def sweep_figures(
+    design: Design,
+    space: FactorSpace,
+    results: Sequence[PointResult],
+    analysis: SweepAnalysis,
+    metric: str,
+) -> list[tuple[str, Any]]:
+    """Every figure and table of the sweep's report, by section title."""
+    done = sorted((r for r in results if r.ok), key=lambda r: r.index)
+    figures: list[tuple[str, Any]] = []
+    result = analysis.result
+    if len(done) >= 2:
+        points = design.frame.iloc[[r.index for r in done]].reset_index(drop=True)
+        y = [r.objective for r in done]
+        figures.append(("Main effects", main_effects_figure(points, y, metric)))
+        if result is not None and result.interactions_estimable and points.shape[1] >= 2:
+            pairs = _interaction_pairs(result)
+            figures.append(("Interactions", interaction_figure(points, y, pairs, metric)))
+    if result is None:
+        return figures
+    figures += _effect_figures(result)
+    if result.canonical is not None and len(result.factors) >= 2:
+        c = result.canonical
+        observed = design.frame.iloc[[r.index for r in done]]
+        best = result.natural.get("best") or {}
+        label = "fitted optimum" if c.is_optimum else "best point inside the region"
+        for a, b in _surface_pairs(result):
+            xs, ys, z = surface_grid(result, space, a, b)
+            figure = contour_figure(
+                xs,
+                ys,
+                z,
+                a,
+                b,
+                response=metric,
+                observed=observed,
+                optimum=best or None,
+                log_x=_is_log(space, a),
+                log_y=_is_log(space, b),
+                optimum_label=label,
+            )
+            figures.append((f"Response surface: {a} x {b}", figure))
+    return figures + _tables(result)
+
+
+def report_meta(
+    design: Design,
+    analysis: SweepAnalysis,
+    best: PointResult | None,
+    metric: str,
+    extra: Mapping[str, str],
+) -> dict[str, str]:
+    """The report's header lines: design, points analysed, best point, surface, notes."""
+    meta = dict(extra)
+    meta["design"] = f"{design.kind}, {len(design)} points ({design.requested_runs} requested)"
+    meta["analysed"] = f"{analysis.used} completed, {analysis.failed} failed"
+    if best is not None:
+        point = ", ".join(f"{k}={v}" for k, v in best.point.items())
+        meta["best point"] = f"#{best.index}: {metric}={best.objective:.4g} ({point})"
+    fitted = analysis.best_fitted()
+    if fitted is not None:
+        at, value, what = fitted
+        where = ", ".join(
+            f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in at.items()
+        )
+        meta["fitted " + ("optimum" if what.startswith("optimum") else "best point")] = (
+            f"{metric}={value:.4g} at {where}: {what}"
+        )
+    for i, note in enumerate(analysis.notes, 1):
+        meta[f"note {i}"] = note
+    return meta
+
+
+__all__ = ["report_meta", "surface_grid", "sweep_figures"]
