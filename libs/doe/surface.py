@@ -17,6 +17,7 @@ import statsmodels.api as sm
 from scipy.optimize import minimize
 
 from libs.doe.analysis import Response, check_inputs
+from libs.doe.canonical import Region, canonical
 from libs.doe.space import CategoricalFactor, FactorSpace
 from libs.errors import InputError
 
@@ -30,7 +31,9 @@ class ResponseSurface:
     `coefficients` is indexed 'Intercept', 'A', 'A:B', 'A^2' (factor names).
     `optimum_coded` is the best point in [-1, 1]^k; `optimum` the same point
     in real units (integers rounded); `predicted_optimum` the fitted response
-    there.
+    there. It is a true optimum only when `nature` is the extremum sought and
+    `on_boundary` is false; a saddle's best point is not one (`libs.doe.analyse`
+    gives the full canonical analysis).
     """
 
     factors: list[str]
@@ -41,6 +44,8 @@ class ResponseSurface:
     optimum_coded: dict[str, float]
     optimum: dict[str, Any]
     predicted_optimum: float
+    nature: str = ""  # of the stationary point: maximum, minimum, saddle, ridge
+    on_boundary: bool = False  # the best point lies on the box's boundary
 
     def predict(self, coded: pd.DataFrame) -> np.ndarray:
         """Fitted response at coded points (columns named as the factors)."""
@@ -139,6 +144,9 @@ def response_surface(
     beta = np.asarray(fit.params, dtype=float)
     best = _optimise(beta, k, maximize)
     optimum_coded = {n: float(v) for n, v in zip(names, best, strict=True)}
+    c0, b, B = _quadratic_form(beta, k)
+    box = Region(-np.ones(k), np.ones(k), float(np.sqrt(k)))
+    nature = canonical(c0, b, B, box, np.zeros((0, k)), maximize).nature
     fixed = {f.name: 0.0 for f in space.factors}  # factors not in the fit sit at the centre
     real = space.decode({**fixed, **optimum_coded})
     return ResponseSurface(
@@ -150,6 +158,8 @@ def response_surface(
         optimum_coded=optimum_coded,
         optimum={n: real[n] for n in names},
         predicted_optimum=float((_terms(best[None, :]) @ beta)[0]),
+        nature=nature,
+        on_boundary=bool(np.any(np.isclose(np.abs(best), 1.0, atol=1e-6))),
     )
 
 

@@ -348,3 +348,14 @@ def test_response_surface_rejects_categorical_and_unknown_factors() -> None:
         response_surface(coded, y, space)
     with pytest.raises(InputError, match="not in the factor space: b"):
         response_surface(coded.rename(columns={"k": "b"}), y, space)
+
+
+def test_response_surface_names_a_saddle_and_its_boundary_point() -> None:
+    # given: y = a^2 - b^2 (a saddle at the centre) on a face-centred CCD
+    space = FactorSpace(factors=[ContinuousFactor(name=n, low=0, high=1) for n in "ab"])
+    coded = generate_design(space, CentralComposite(face="faced")).coded
+    y = coded["a"] ** 2 - coded["b"] ** 2 + np.random.default_rng(0).normal(0, 0.01, len(coded))
+    # when
+    surface = response_surface(coded, y, space, maximize=True)
+    # then: the best point in the box is on its edge, and the surface is a saddle
+    assert surface.nature == "saddle" and surface.on_boundary

@@ -9,6 +9,7 @@ import pytest
 from libs.plots import (
     PlotInputError,
     contour_figure,
+    half_normal_figure,
     interaction_figure,
     main_effects_figure,
     pareto_figure,
@@ -104,3 +105,23 @@ def test_table_figure_formats_numbers() -> None:
 def test_bad_inputs_are_one_line_plot_errors(call, message) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(PlotInputError, match=message):
         call()
+
+
+def test_half_normal_plot_orders_effects_against_half_normal_quantiles() -> None:
+    # given: four effects and Lenth's margin of error
+    effects = pd.Series({"A": 21.6, "B": -3.1, "AC": -18.1, "AB": 0.1})
+    # when
+    figure = half_normal_figure(effects, margin=6.75)
+    # then: |effects| ascending against Phi^-1(0.5 + 0.5 (i - 0.5) / m)
+    points = figure.data[0]
+    assert list(points.text) == ["AB", "B", "AC", "A"]
+    assert list(points.x) == pytest.approx([0.1, 3.1, 18.1, 21.6])
+    assert list(points.y) == pytest.approx([0.1573, 0.4888, 0.8871, 1.5341], abs=1e-4)
+    assert figure.layout.shapes[0].x0 == 6.75
+
+
+def test_half_normal_plot_rejects_empty_or_non_finite_effects() -> None:
+    with pytest.raises(PlotInputError, match="effects"):
+        half_normal_figure(pd.Series(dtype=float))
+    with pytest.raises(PlotInputError, match="finite"):
+        half_normal_figure(pd.Series({"A": float("nan")}))
