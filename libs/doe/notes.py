@@ -172,6 +172,19 @@ def canonical_notes(
     return out
 
 
+def curvature_strength(fit: AnovaResult | None) -> list[str]:
+    """A caveat when the squared terms, which place the stationary point, are not significant."""
+    if fit is None or "Quadratic" not in fit.table.index:
+        return []
+    p = fit.table.loc["Quadratic", "PR(>F)"]
+    if np.isnan(p) or p < ALPHA:
+        return []
+    return [
+        f"the quadratic terms are not significant together (p={p:.3g}): the curvature, and so "
+        "the stationary point, is poorly determined; treat it as a direction, not a setting"
+    ]
+
+
 def path_note(maximize: bool, names: Sequence[str], b: np.ndarray, active: Sequence[str]) -> str:
     lead = names[int(np.argmax(np.abs(b)))]
     way = "ascent" if maximize else "descent"

@@ -48,6 +48,11 @@ def alias_table(design: TwoLevel | None, names: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=ALIAS_COLUMNS)
 
 
+def _metric_key(name: str) -> str:
+    """A term's name as a tracker key ('x^2' -> 'x_squared': '^' is not allowed)."""
+    return name.replace("^2", "_squared")
+
+
 def _num(value: Any) -> str:
     if isinstance(value, float | np.floating):
         return "" if math.isnan(value) else f"{float(value):.4g}"
@@ -192,9 +197,10 @@ class DoeAnalysis:
         """Single numbers for a tracker (finite values only)."""
         out: dict[str, float] = {}
         for _, r in self.effects.iterrows():
-            out[f"effect.{r['name']}"] = float(r["effect"])
+            key = _metric_key(str(r["name"]))
+            out[f"effect.{key}"] = float(r["effect"])
             if "p" in r and pd.notna(r["p"]):
-                out[f"anova.p.{r['name']}"] = float(r["p"])
+                out[f"anova.p.{key}"] = float(r["p"])
         if self.lenth is not None:
             out |= {
                 "lenth.pse": self.lenth.pse,

@@ -26,7 +26,7 @@ from libs.doe.analysis import Response, check_inputs
 from libs.doe.anova import AnovaResult, Term, anova, model_matrix, reduce_terms
 from libs.doe.canonical import Canonical, Region, canonical, steepest_path
 from libs.doe.lenth import Lenth, lenth
-from libs.doe.models import TwoLevel, general_terms, long_name, two_level, two_level_terms
+from libs.doe.models import general_terms, two_level, two_level_terms
 from libs.doe.result import DoeAnalysis, alias_table
 from libs.doe.space import CategoricalFactor, FactorSpace
 from libs.errors import InputError
@@ -238,6 +238,7 @@ def _surface_analysis(
             "best": _natural(space, names, canon.best),
         }
         notes += words.canonical_notes(canon, names, natural, maximize)
+        notes += words.curvature_strength(fit)
         return canon, None, natural
     linear = {t.label: i for i, t in enumerate(kept, 1) if t.df == 1}
     if all(n in linear for n in names) and all(t.kind not in ("quadratic",) for t in kept):
@@ -248,4 +249,4 @@ def _surface_analysis(
     return None, None, {}
 
 
-__all__ = ["TwoLevel", "analyse", "long_name"]
+__all__ = ["analyse"]

@@ -80,6 +80,9 @@ def test_central_composite_montgomery_11_2() -> None:
     assert natural["time"] == pytest.approx(86.95, abs=0.02)
     assert natural["temp"] == pytest.approx(176.53, abs=0.02)
     assert c.best_response == pytest.approx(80.21, abs=0.01)
+    # and: its metrics are valid tracker keys ('^' is not allowed in MLflow names)
+    metrics = result.metrics()
+    assert "anova.p.time_squared" in metrics and not any("^" in k for k in metrics)
 
 
 def test_saddle_is_never_called_an_optimum() -> None:
