@@ -220,3 +220,46 @@ def test_every_chain_is_estimated_once_for_any_regular_fraction() -> None:
         assert len(words) == len(set(words))
         assert result.defining_relation.startswith("I = ")
         assert all(len(set(w)) == len(w) for w in words)
+
+
+def test_full_fold_over_of_a_resolution_three_design_clears_main_effects() -> None:
+    """Box-Hunter-Hunter ch. 6: the 2^(7-4) plus its mirror image is resolution IV.
+
+    The analysis reads the merged matrix alone: main-effect chains lose their
+    two-factor aliases, and the two-factor chains stay confounded in threes.
+    """
+    # given
+    first = pd.DataFrame(pydoe.fracfact("a b c ab ac bc abc"), columns=list("abcdefg"))
+    merged = pd.concat([first, -first], ignore_index=True)
+    y = np.random.default_rng(4).normal(size=len(merged))
+    # when
+    result = analyse(merged, y)
+    # then
+    assert result.resolution == 4 and len(result.effects) == 15
+    chains = result.aliases.set_index("term")["chain"]
+    assert all(len(w) >= 3 for w in chains["A"].split(" = ")[1:])
+    assert chains["AB"].startswith("AB = CG = EF")  # D = AB = CG = EF before
+
+
+@pytest.mark.parametrize(
+    ("coded", "y", "message"),
+    [
+        (pd.DataFrame({"a": [-1.0, 1.0]}), [1.0], "2 design rows"),
+        (pd.DataFrame({"a": [-1.0, 1.0]}), [1.0, float("nan")], "finite"),
+        (pd.DataFrame({"a": [1.0, 1.0]}), [1.0, 2.0], "constant"),
+        (pd.DataFrame({"a": ["x", "y"]}), [1.0, 2.0], "not numeric"),
+        (pd.DataFrame(), [], "one column per factor"),
+    ],
+)
+def test_bad_inputs_are_one_line_errors(coded: pd.DataFrame, y: list[float], message: str) -> None:
+    from libs.errors import InputError
+
+    with pytest.raises(InputError, match=message):
+        analyse(coded, y)
+
+
+def test_model_order_below_one_is_rejected() -> None:
+    from libs.errors import InputError
+
+    with pytest.raises(InputError, match="order"):
+        analyse(standard_order(2, "ab"), [1.0, 2.0, 3.0, 4.0], order=0)
