@@ -201,6 +201,7 @@ def log_analysis(
     tracking.log_metrics(run, {**analysis.metrics(), **counts})
     result = analysis.result
     if result is not None:
+        tracking.set_tags(run, result.tags())
         for name, table in result.tables().items():
             tracking.log_table(run, table, f"sweep/{name}.csv")
         tracking.log_text(run, result.text(), "sweep/analysis.txt")

@@ -193,6 +193,16 @@ class DoeAnalysis:
             out["steepest_path"] = self.steepest
         return {k: v for k, v in out.items() if not v.empty}
 
+    def tags(self) -> dict[str, str]:
+        """Short descriptive values for a tracker: kind, significance method, design words."""
+        out = {"doe.analysis": self.kind, "doe.significance": self.method}
+        if self.defining_relation:
+            out["doe.defining_relation"] = self.defining_relation[:500]
+            out["doe.resolution"] = str(self.resolution)
+        if self.canonical is not None:
+            out["doe.surface"] = self.canonical.nature
+        return out
+
     def metrics(self) -> dict[str, float]:
         """Single numbers for a tracker (finite values only)."""
         out: dict[str, float] = {}

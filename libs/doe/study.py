@@ -141,7 +141,10 @@ def analyse(
     design = two_level(x, names)
     if design is not None:
         terms = two_level_terms(x, names, design, order)
-        kept, dropped = reduce_terms(terms, n, keep_residual=False)
+        # A regular design's chains are orthogonal by construction: no rank search needed.
+        kept, dropped = (
+            (terms, []) if design.alias.regular else reduce_terms(terms, n, keep_residual=False)
+        )
         notes += words.alias_notes(design.alias, order)
         kind = "two-level" if design.alias.regular else "two-level, non-regular"
         groups: dict[str, list[str]] = {}

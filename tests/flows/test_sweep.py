@@ -132,6 +132,8 @@ def test_sweep_logs_design_results_and_analysis(flow_home: Path, first_sweep: An
     assert "<h2>Interactions</h2>" not in html
     aliases = artifact_csv(summary.parent_run_id, "sweep/aliases.csv")
     assert list(aliases["chain"]) == ["A = BC", "B = AC", "C = AB"]
+    assert run.data.tags["doe.defining_relation"] == "I = ABC"
+    assert run.data.tags["doe.significance"] == "none"  # 3 effects: too few for Lenth
     assert summary.top_effects and summary.top_effects[0][0] in names
 
 
