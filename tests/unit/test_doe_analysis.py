@@ -359,3 +359,11 @@ def test_response_surface_names_a_saddle_and_its_boundary_point() -> None:
     surface = response_surface(coded, y, space, maximize=True)
     # then: the best point in the box is on its edge, and the surface is a saddle
     assert surface.nature == "saddle" and surface.on_boundary
+
+
+def test_public_face_of_the_analysis_is_pinned() -> None:
+    import libs.doe
+
+    expected = {"analyse", "DoeAnalysis", "AliasStructure", "Lenth", "Canonical", "AnovaResult"}
+    assert expected <= set(libs.doe.__all__)
+    assert all(hasattr(libs.doe, name) for name in libs.doe.__all__)
