@@ -263,3 +263,31 @@ def test_model_order_below_one_is_rejected() -> None:
 
     with pytest.raises(InputError, match="order"):
         analyse(standard_order(2, "ab"), [1.0, 2.0, 3.0, 4.0], order=0)
+
+
+def test_replicated_factorial_tests_against_pure_error_montgomery_6_1() -> None:
+    """Montgomery Ex. 6.1 (2^2, three replicates): SS_A 208.33, SS_B 75.00, SS_AB 8.33,
+    error 31.34 on 8 df, which is all pure error (no lack of fit in the full model).
+    """
+    # given
+    runs = {
+        (-1, -1): [28, 25, 27],
+        (1, -1): [36, 32, 32],
+        (-1, 1): [18, 19, 23],
+        (1, 1): [31, 30, 29],
+    }
+    rows = [(a, b, obs) for (a, b), ys in runs.items() for obs in ys]
+    data = pd.DataFrame(rows, columns=["A", "B", "y"], dtype=float)
+    # when
+    result = analyse(data[["A", "B"]], data["y"])
+    # then
+    assert result.method == "anova" and result.anova is not None
+    table = result.anova.table
+    assert table.loc["A", "sum_sq"] == pytest.approx(208.33, abs=0.01)
+    assert table.loc["B", "sum_sq"] == pytest.approx(75.00, abs=0.01)
+    assert table.loc["AB", "sum_sq"] == pytest.approx(8.33, abs=0.01)
+    assert table.loc["Pure error", "sum_sq"] == pytest.approx(31.34, abs=0.01)
+    assert table.loc["Residual", "df"] == table.loc["Pure error", "df"] == 8
+    assert "Lack of fit" not in table.index
+    assert table.loc["A", "PR(>F)"] < 0.001 and table.loc["AB", "PR(>F)"] > 0.1
+    assert any("against pure error (8 df)" in n for n in result.notes)
