@@ -132,8 +132,8 @@ def fraction_structure(matrix: np.ndarray) -> FractionStructure | None:
             mask = 0
             for m in combo:
                 mask ^= m
-            members = tuple(letters[i] for i in range(n) if mask & (1 << i))
-            words.append(Word(members, -1 if mask & minus_mask else 1))
+            word = tuple(letters[i] for i in range(n) if mask & (1 << i))
+            words.append(Word(word, -1 if mask & minus_mask else 1))
     words.sort(key=lambda w: (len(w.letters), w.letters))
     resolution = min((len(w.letters) for w in words), default=None)
     return FractionStructure(True, tuple(generators), tuple(words), resolution)
