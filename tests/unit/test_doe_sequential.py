@@ -1,0 +1,123 @@
+"""Sequential designs (fold-over, augmentation to a CCD) and several responses.
+
+References: Montgomery, *Design and Analysis of Experiments*, 9th ed.
+(section 8.6 fold-over; section 11.4 CCD in blocks); Derringer and Suich
+(1980) as in Myers, Montgomery and Anderson-Cook, *Response Surface
+Methodology*, 4th ed., section 6.6.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pydoe
+import pytest
+
+from libs.doe.desirability import Desirability, overall_desirability, pareto_front
+from libs.doe.sequential import augment_to_ccd, axial_distance, fold_over
+from libs.doe.structure import fraction_structure
+from libs.errors import InputError
+
+NAMES = list("ABCDEFG")
+
+
+def coded(matrix: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame(matrix, columns=NAMES[: matrix.shape[1]])
+
+
+def test_full_fold_over_of_a_resolution_iii_fraction_is_resolution_iv() -> None:
+    """Montgomery section 8.6.2: folding the 2^(7-4)_III over gives a 2^(7-3)_IV."""
+    # given
+    first = coded(pydoe.fracfact("a b c ab ac bc abc"))
+    # when
+    stage = fold_over(first)
+    # then: 8 new runs, and the 16 combined runs have no word of length 3 left
+    assert len(stage.added) == 8 and len(stage.combined) == 16
+    assert stage.combined["block"].tolist() == [1] * 8 + [2] * 8
+    structure = fraction_structure(stage.combined[NAMES].to_numpy())
+    assert structure is not None and structure.regular
+    assert structure.resolution == 4
+    assert all(len(w.letters) % 2 == 0 for w in structure.words)
+
+
+def test_fold_over_on_one_factor_frees_it_from_two_factor_interactions() -> None:
+    """Montgomery section 8.6.2: a single-factor fold-over de-aliases that factor."""
+    # given: D = AB, E = AC, F = BC, G = ABC
+    first = coded(pydoe.fracfact("a b c ab ac bc abc"))
+    # when
+    stage = fold_over(first, "D")
+    # then: no word of the combined defining relation contains D
+    structure = fraction_structure(stage.combined[NAMES].to_numpy())
+    assert structure is not None
+    assert all("D" not in w.letters for w in structure.words)
+    assert structure.resolution == 3  # the other main effects stay aliased
+
+
+def test_fold_over_names_an_unknown_factor() -> None:
+    with pytest.raises(InputError, match="'Z' is not a factor"):
+        fold_over(coded(pydoe.ff2n(2)), "Z")
+
+
+def test_augmenting_a_factorial_with_centre_points_gives_an_orthogonally_blocked_ccd() -> None:
+    """Montgomery section 11.4.2: for k = 2 with 3 centre runs per block, alpha = sqrt(2)."""
+    # given: a 2^2 with 3 centre points
+    first = coded(np.vstack([pydoe.ff2n(2), np.zeros((3, 2))]))
+    # when
+    stage = augment_to_ccd(first, alpha="orthogonal", center_points=3)
+    # then: 4 axial runs at +-sqrt(2) and 3 centre runs in block 2 (14 runs in all)
+    assert len(stage.combined) == 14
+    axial = stage.added[(stage.added != 0).any(axis=1)]
+    assert len(axial) == 4
+    assert np.allclose(np.abs(axial.to_numpy()).max(axis=1), math.sqrt(2))
+    assert stage.combined["block"].value_counts().to_dict() == {1: 7, 2: 7}
+
+
+def test_orthogonal_axial_distance_matches_pydoe_for_the_same_centre_split() -> None:
+    # given: pyDOE's own orthogonal CCD for 3 factors with centre points (2, 4)
+    reference = pydoe.ccdesign(3, center=(2, 4), alpha="orthogonal")
+    # when
+    alpha = axial_distance(3, 8, 2, 4, "orthogonal")
+    # then
+    assert alpha == pytest.approx(np.abs(reference).max())
+    assert axial_distance(3, 8, 0, 0, "rotatable") == pytest.approx(8**0.25)
+
+
+def test_augmentation_refuses_a_first_stage_that_is_not_two_level() -> None:
+    with pytest.raises(InputError, match="two-level"):
+        augment_to_ccd(coded(pydoe.bbdesign(3)))
+
+
+def test_derringer_suich_one_sided_and_target_desirabilities() -> None:
+    """Myers, Montgomery and Anderson-Cook section 6.6, the d_i of eq. 6.17-6.19."""
+    # given
+    up = Desirability(goal="maximize", low=0.8, high=1.0)
+    down = Desirability(goal="minimize", low=1.0, high=5.0, shape=2)
+    aim = Desirability(goal="target", low=60, high=75, target=65)
+    # then
+    assert up([0.7, 0.9, 1.2]).tolist() == pytest.approx([0.0, 0.5, 1.0])
+    assert down([0.5, 3.0, 6.0]).tolist() == pytest.approx([1.0, 0.25, 0.0])
+    assert aim([62.5, 65, 70, 80]).tolist() == pytest.approx([0.5, 1.0, 0.5, 0.0])
+
+
+def test_overall_desirability_is_the_weighted_geometric_mean() -> None:
+    # given
+    specs = {
+        "accuracy": Desirability(goal="maximize", low=0.8, high=1.0, weight=2),
+        "train_time_s": Desirability(goal="minimize", low=0.0, high=10.0),
+    }
+    responses = {"accuracy": [0.9, 1.0, 0.7], "train_time_s": [5.0, 10.0, 1.0]}
+    # when
+    d = overall_desirability(responses, specs)
+    # then: (0.5^2 * 0.5)^(1/3); one unacceptable response makes the run unacceptable
+    assert d.tolist() == pytest.approx([0.5, 0.0, 0.0])
+
+
+def test_pareto_front_marks_the_non_dominated_runs() -> None:
+    # given: accuracy (max) against training time (min); run 2 is dominated by run 0
+    table = [[0.95, 3.0], [0.90, 1.0], [0.93, 4.0], [0.97, 8.0], [np.nan, 0.1]]
+    # when
+    front = pareto_front(table, [True, False])
+    # then
+    assert front.tolist() == [True, True, False, True, False]
