@@ -16,9 +16,11 @@ from libs.doe.space import (
     IntegerFactor,
 )
 from libs.doe.specs import (
+    AugmentToCCD,
     BoxBehnken,
     CentralComposite,
     DesignSpec,
+    FoldOver,
     FractionalFactorial,
     FullFactorial,
     LatinHypercube,
@@ -27,6 +29,7 @@ from libs.doe.specs import (
 from libs.doe.surface import ResponseSurface, response_surface
 
 __all__ = [
+    "AugmentToCCD",
     "BoxBehnken",
     "CategoricalFactor",
     "CentralComposite",
@@ -35,6 +38,7 @@ __all__ = [
     "DesignSpec",
     "Factor",
     "FactorSpace",
+    "FoldOver",
     "FractionalFactorial",
     "FullFactorial",
     "IntegerFactor",

@@ -14,18 +14,21 @@ takes pure error, curvature and lack of fit from.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pydoe
 
+from libs.doe.sequential import augment_to_ccd, fold_over
 from libs.doe.space import CategoricalFactor, FactorSpace, IntegerFactor
 from libs.doe.specs import (
+    AugmentToCCD,
     BoxBehnken,
     CentralComposite,
     DesignSpec,
+    FoldOver,
     FractionalFactorial,
     FullFactorial,
     LatinHypercube,
@@ -72,6 +75,7 @@ class Design:
     resolution: int | None = None
     regular: bool | None = None
     notes: tuple[str, ...] = ()
+    block: tuple[int, ...] = ()
 
     def __len__(self) -> int:
         return len(self.points)
@@ -98,6 +102,7 @@ class Design:
             "resolution": roman(self.resolution) if self.regular else None,
             "regular": self.regular,
             "standard_order": list(self.standard_order),
+            "block": list(self.block),
             "notes": list(self.notes),
         }
 
@@ -273,27 +278,26 @@ def _axial_notes(space: FactorSpace, raw: np.ndarray, coded: pd.DataFrame) -> li
     return notes
 
 
-def generate_design(space: FactorSpace, design: DesignSpec) -> Design:
-    """Generate `design` over `space`: real points to run (in run order) and their codes."""
-    raw = coded_matrix(space, design)
+def _shuffle(order: list[int], spec: DesignSpec) -> list[int]:
+    if spec.run_order != "random":
+        return order
+    return [order[i] for i in np.random.default_rng(spec.seed).permutation(len(order))]
+
+
+def _assemble(
+    space: FactorSpace,
+    spec: DesignSpec,
+    rows: np.ndarray,
+    standard_order: list[int],
+    *,
+    clip: bool,
+    requested: int,
+    removed: int = 0,
+    block: tuple[int, ...] = (),
+) -> Design:
+    """A `Design` from coded rows already in run order."""
     names = space.names
-    clip = not (isinstance(design, CentralComposite) and design.face == "circumscribed")
-    points = [space.decode(dict(zip(names, row, strict=True)), clip) for row in raw]
-    order = list(range(len(points)))
-    removed = 0
-    if design.drop_duplicates:
-        seen: set[tuple[tuple[str, Any], ...]] = set()
-        kept = []
-        for i, point in enumerate(points):
-            key = _key(point)
-            if key not in seen:
-                seen.add(key)
-                kept.append(i)
-        removed = len(points) - len(kept)
-        order = kept
-    if design.run_order == "random":
-        order = [order[i] for i in np.random.default_rng(design.seed).permutation(len(order))]
-    points = [points[i] for i in order]
+    points = [space.decode(dict(zip(names, row, strict=True)), clip) for row in rows]
     # Rounded so that a log-scale round trip reads 1.0, not 0.9999999999999998.
     coded = pd.DataFrame([space.encode(p) for p in points], columns=names, dtype=float).round(12)
     replicate, counts = [], {}  # type: ignore[var-annotated]
@@ -302,32 +306,98 @@ def generate_design(space: FactorSpace, design: DesignSpec) -> Design:
         replicate.append(counts.get(key, 0))
         counts[key] = counts.get(key, 0) + 1
     structure: FractionStructure | None = fraction_structure(coded.to_numpy())
-    notes = _axial_notes(space, raw[order], coded) if not clip else []
+    notes = _axial_notes(space, rows, coded) if not clip else []
     if structure is not None and not structure.regular:
         notes.append(
             "non-regular two-level design: main effects are partially aliased with "
             "two-factor interactions (see the alias correlations)"
         )
-    center = int((coded.abs().max(axis=1) < 1e-9).sum())
     return Design(
-        kind=design.kind,
+        kind=spec.kind,
         coded=coded,
         points=points,
-        requested_runs=int(raw.shape[0]),
+        requested_runs=requested,
         duplicates_removed=removed,
-        standard_order=tuple(order),
+        standard_order=tuple(standard_order),
         replicate=tuple(replicate),
-        center_points=center,
-        replicates=design.replicates,
-        run_order=design.run_order,
-        seed=design.seed,
+        center_points=int((coded.abs().max(axis=1) < 1e-9).sum()),
+        replicates=spec.replicates,
+        run_order=spec.run_order,
+        seed=spec.seed,
         letters=dict(zip(names, factor_letters(len(names)), strict=True)),
         generators=structure.generators if structure else (),
         defining_relation=structure.defining_relation if structure and structure.regular else "",
         resolution=structure.resolution if structure else None,
         regular=structure.regular if structure else None,
         notes=tuple(notes),
+        block=block,
     )
+
+
+def _single_stage(space: FactorSpace, spec: DesignSpec) -> Design:
+    raw = coded_matrix(space, spec)
+    clip = not (isinstance(spec, CentralComposite) and spec.face == "circumscribed")
+    order = list(range(len(raw)))
+    removed = 0
+    if spec.drop_duplicates:
+        seen: set[tuple[tuple[str, Any], ...]] = set()
+        kept = []
+        for i, row in enumerate(raw):
+            key = _key(space.decode(dict(zip(space.names, row, strict=True)), clip))
+            if key not in seen:
+                seen.add(key)
+                kept.append(i)
+        removed, order = len(raw) - len(kept), kept
+    order = _shuffle(order, spec)
+    return _assemble(
+        space, spec, raw[order], order, clip=clip, requested=int(raw.shape[0]), removed=removed
+    )
+
+
+def _factor_column(space: FactorSpace, design: Design, factor: str) -> str:
+    """A factor named by its config path or its design letter."""
+    if factor in space.names:
+        return factor
+    by_letter = {letter: name for name, letter in design.letters.items()}
+    if factor.upper() in by_letter:
+        return by_letter[factor.upper()]
+    raise InputError(
+        f"design.factor: {factor!r} is neither a factor nor a factor letter "
+        f"({', '.join(f'{v}={k}' for k, v in design.letters.items())})"
+    )
+
+
+def _next_stage(space: FactorSpace, spec: FoldOver | AugmentToCCD) -> Design:
+    """The first stage as it ran, then the runs that complete it, in block 2."""
+    first = _single_stage(space, spec.first)
+    if isinstance(spec, FoldOver):
+        column = None if spec.factor is None else _factor_column(space, first, spec.factor)
+        stage = fold_over(first.coded, column)
+        clip = True
+    else:
+        _check_no_categorical(space, "augment_ccd")
+        if first.regular is False or (first.resolution is not None and first.resolution < 5):
+            raise InputError(
+                f"augment_ccd: the first stage is resolution {roman(first.resolution)}; a "
+                "quadratic model needs a full factorial or resolution V (fold it over first)"
+            )
+        stage = augment_to_ccd(first.coded, spec.alpha, spec.center_points)
+        clip = False  # axial runs beyond the faces stay there, as in a circumscribed CCD
+    added = stage.added.to_numpy()
+    order = _shuffle(list(range(len(added))), spec)
+    rows = np.vstack([first.coded.to_numpy(), added[order]])
+    standard = [*first.standard_order, *(len(first) + i for i in order)]
+    block = tuple([1] * len(first) + [2] * len(added))
+    design = _assemble(space, spec, rows, standard, clip=clip, requested=len(rows), block=block)
+    note = f"stage 2: {stage.description}; the {len(first)} runs of stage 1 are block 1"
+    return replace(design, notes=(note, *first.notes, *design.notes))
+
+
+def generate_design(space: FactorSpace, design: DesignSpec) -> Design:
+    """Generate `design` over `space`: real points to run (in run order) and their codes."""
+    if isinstance(design, FoldOver | AugmentToCCD):
+        return _next_stage(space, design)
+    return _single_stage(space, design)
 
 
 __all__ = ["CCD_CENTER_POINTS", "Design", "coded_matrix", "generate_design"]

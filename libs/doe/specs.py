@@ -148,23 +148,75 @@ class LatinHypercube(_DesignBase):
     iterations: PositiveInt | None = None
 
 
+TwoLevelSpec = Annotated[
+    FullFactorial | FractionalFactorial | PlackettBurman, Field(discriminator="kind")
+]
+
+
+class _NextStageBase(_DesignBase):
+    first: TwoLevelSpec = Field(description="The design of the stage already run.")
+
+    @model_validator(mode="after")
+    def _one_copy(self) -> _NextStageBase:
+        if self.replicates != 1 or self.drop_duplicates:
+            raise InputError(
+                f"{getattr(self, 'kind', 'design')}: replicates and drop_duplicates "
+                "belong to the first stage's design"
+            )
+        return self
+
+
+class FoldOver(_NextStageBase):
+    """A two-level first stage followed by its fold-over, in a second block.
+
+    The full fold-over (every sign reversed) of a resolution III fraction
+    frees the main effects from two-factor interactions; folding on one
+    factor frees that factor and its interactions (Montgomery 8.6).
+    """
+
+    kind: Literal["fold_over"] = "fold_over"
+    factor: str | None = Field(
+        default=None, description="Fold on this factor (path or letter); none: a full fold-over."
+    )
+
+
+class AugmentToCCD(_NextStageBase):
+    """A two-level first stage completed into a central composite design.
+
+    Adds 2k axial runs and centre runs in a second block; `orthogonal` alpha
+    keeps the block effect orthogonal to the quadratic model (Montgomery 11.4).
+    """
+
+    kind: Literal["augment_ccd"] = "augment_ccd"
+    alpha: Literal["orthogonal", "rotatable", "faced"] = "orthogonal"
+    center_points: NonNegativeInt | None = Field(
+        default=None,
+        description="Centre runs in the axial block; none: as many as stage 1 had, at least 2.",
+    )
+
+
 DesignSpec = Annotated[
     FullFactorial
     | FractionalFactorial
     | PlackettBurman
     | BoxBehnken
     | CentralComposite
-    | LatinHypercube,
+    | LatinHypercube
+    | FoldOver
+    | AugmentToCCD,
     Field(discriminator="kind"),
 ]
 
 
 __all__ = [
+    "AugmentToCCD",
     "BoxBehnken",
     "CentralComposite",
     "DesignSpec",
+    "FoldOver",
     "FractionalFactorial",
     "FullFactorial",
     "LatinHypercube",
     "PlackettBurman",
+    "TwoLevelSpec",
 ]

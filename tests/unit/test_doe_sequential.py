@@ -15,6 +15,15 @@ import pandas as pd
 import pydoe
 import pytest
 
+from libs.doe import (
+    AugmentToCCD,
+    ContinuousFactor,
+    FactorSpace,
+    FoldOver,
+    FractionalFactorial,
+    FullFactorial,
+    generate_design,
+)
 from libs.doe.desirability import Desirability, overall_desirability, pareto_front
 from libs.doe.sequential import augment_to_ccd, axial_distance, fold_over
 from libs.doe.structure import fraction_structure
@@ -121,3 +130,50 @@ def test_pareto_front_marks_the_non_dominated_runs() -> None:
     front = pareto_front(table, [True, False])
     # then
     assert front.tolist() == [True, True, False, True, False]
+
+
+def seven_factors() -> FactorSpace:
+    return FactorSpace(factors=[ContinuousFactor(name=f"x{i}", low=0, high=1) for i in range(7)])
+
+
+def test_fold_over_design_reruns_stage_one_as_it_ran_and_adds_block_two() -> None:
+    # given
+    first = FractionalFactorial(generator="a b c ab ac bc abc", seed=5)
+    # when
+    alone = generate_design(seven_factors(), first)
+    both = generate_design(seven_factors(), FoldOver(first=first, seed=9))
+    # then: stage 1's points first and unchanged (a sweep reuses them), then its mirror
+    assert both.points[:8] == alone.points
+    assert both.block == (1,) * 8 + (2,) * 8
+    assert both.resolution == 4 and both.metadata()["resolution"] == "IV"
+    assert "full fold-over" in both.notes[0]
+    mirrored = {tuple(-v for v in row) for row in alone.coded.itertuples(index=False)}
+    assert {tuple(row) for row in both.coded.iloc[8:].itertuples(index=False)} == mirrored
+
+
+def test_fold_over_on_a_factor_letter() -> None:
+    # when
+    design = generate_design(
+        seven_factors(), FoldOver(first=FractionalFactorial(resolution=3), factor="d")
+    )
+    # then: D (x3) is reversed in block 2, the other columns repeat
+    first, second = design.coded.iloc[:8], design.coded.iloc[8:]
+    assert set(map(tuple, (-second["x3"]).to_frame().to_numpy())) <= set(
+        map(tuple, first["x3"].to_frame().to_numpy())
+    )
+    with pytest.raises(InputError, match="neither a factor nor a factor letter"):
+        generate_design(
+            seven_factors(), FoldOver(first=FractionalFactorial(resolution=3), factor="Q")
+        )
+
+
+def test_augmenting_needs_a_first_stage_of_resolution_v() -> None:
+    # given
+    space = FactorSpace(factors=[ContinuousFactor(name=f"x{i}", low=0, high=1) for i in range(3)])
+    # when
+    ccd = generate_design(space, AugmentToCCD(first=FullFactorial(center_points=3)))
+    # then: 8 + 3 runs, then 6 axial and 3 centre runs in block 2
+    assert len(ccd) == 20 and ccd.block.count(2) == 9
+    assert ccd.center_points == 6
+    with pytest.raises(InputError, match="resolution III"):
+        generate_design(space, AugmentToCCD(first=FractionalFactorial(generator="a b ab")))
