@@ -151,6 +151,7 @@ class PointJob:
     coded: dict[str, float]
     config: TrainConfig
     config_digest: str
+    replicate: int = 0
 
 
 @dataclass(frozen=True)
@@ -206,11 +207,29 @@ def _validate_train(data: dict[str, Any], where: str) -> TrainConfig:
         raise InputError(format_validation_error(exc, where, TrainConfig)) from None
 
 
+def _replicate_seed(base: TrainConfig, point: Mapping[str, Any], replicate: int) -> int | None:
+    """The split seed of a replicated run: base seed + replicate number (None: unchanged).
+
+    A seeded training run repeated with its seed gives the same metrics, so
+    replicates that kept the seed would report zero pure error.
+    """
+    if replicate == 0 or "split.seed" in point:
+        return None
+    return base.split.seed + replicate
+
+
 def _point_config(
-    base: dict[str, Any], point: Mapping[str, Any], index: int, source: str, task: str | None
+    base: dict[str, Any],
+    point: Mapping[str, Any],
+    index: int,
+    source: str,
+    task: str | None,
+    seed: int | None = None,
 ) -> TrainConfig:
     """Apply one point factor by factor, so an error names the factor that caused it."""
     data = copy.deepcopy(base)
+    if seed is not None:
+        data = set_dotted(data, "split.seed", seed)
     for name, value in point.items():
         where = f"{source}: factor '{name}' (point {index}, value {value!r})"
         try:
@@ -267,9 +286,11 @@ def plan_sweep(config: SweepConfig, source: str = "sweep") -> SweepPlan:
     full = base.model_dump(mode="json")
     jobs = []
     for index, point in enumerate(design.points):
-        train = _point_config(full, point, index, source, task)
+        replicate = design.replicate[index] if design.replicate else 0
+        seed = _replicate_seed(base, point, replicate) if config.design.replicate_seeds else None
+        train = _point_config(full, point, index, source, task, seed)
         coded = {k: float(v) for k, v in design.coded.iloc[index].items()}
-        jobs.append(PointJob(index, dict(point), coded, train, train.digest()))
+        jobs.append(PointJob(index, dict(point), coded, train, train.digest(), replicate))
     return SweepPlan(config, base, design, jobs, sweep_digest(base, config), task)
 
 

@@ -10,6 +10,7 @@ a note.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pandas as pd
@@ -172,11 +173,18 @@ def start_sweep(
 
 @_io_task("log-design")
 def log_design(run: tracking.RunHandle, design: Design, config_json: str) -> None:
-    """The design matrix (coded and real) and the sweep config, as artifacts."""
+    """The design (coded and real runs, its metadata) and the sweep config, as artifacts.
+
+    The metadata (run order and its seed, centre points, replicates, blocks,
+    generators, defining relation, resolution) goes to `sweep/design.json` and
+    its headline values to `design.*` tags.
+    """
     coded, real = design_tables(design)
     tracking.log_table(run, coded, "sweep/design_coded.csv")
     tracking.log_table(run, real, "sweep/design_real.csv")
+    tracking.log_text(run, json.dumps(design.metadata(), indent=2), "sweep/design.json")
     tracking.log_text(run, config_json, "sweep/sweep_config.json")
+    tracking.set_tags(run, design.tags())
 
 
 @_io_task("log-results")

@@ -23,9 +23,11 @@ from libs.doe.space import (
     IntegerFactor,
 )
 from libs.doe.specs import (
+    AugmentToCCD,
     BoxBehnken,
     CentralComposite,
     DesignSpec,
+    FoldOver,
     FractionalFactorial,
     FullFactorial,
     LatinHypercube,
@@ -38,6 +40,7 @@ __all__ = [
     "AliasChain",
     "AliasStructure",
     "AnovaResult",
+    "AugmentToCCD",
     "BoxBehnken",
     "Canonical",
     "CategoricalFactor",
@@ -48,6 +51,7 @@ __all__ = [
     "DoeAnalysis",
     "Factor",
     "FactorSpace",
+    "FoldOver",
     "FractionalFactorial",
     "FullFactorial",
     "IntegerFactor",

@@ -3,38 +3,60 @@
 `generate_design` returns a `Design` holding both views of the same runs,
 row for row: `points` (real values to train with) and `coded` (the values the
 analysis fits on). `coded` is recomputed from the real values, so a rounded
-integer or a clipped axial point is analysed where it actually ran.
+integer or an axial point is analysed where it actually ran.
+
+Rows are in run order (shuffled with the design's seed unless
+`run_order: standard`); `standard_order[i]` is row i's place in the textbook
+order. Centre points and replicates are kept: they are what the analysis
+takes pure error, curvature and lack of fit from.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pydoe
 
-from libs.doe.space import CategoricalFactor, FactorSpace
+from libs.doe.aliasing import factor_letters
+from libs.doe.sequential import augment_to_ccd, fold_over
+from libs.doe.space import CategoricalFactor, FactorSpace, IntegerFactor
 from libs.doe.specs import (
+    AugmentToCCD,
     BoxBehnken,
     CentralComposite,
     DesignSpec,
+    FoldOver,
     FractionalFactorial,
     FullFactorial,
     LatinHypercube,
     PlackettBurman,
 )
+from libs.doe.structure import FractionStructure, fraction_structure, roman
 from libs.errors import InputError
+
+# Uniform-precision centre points of a rotatable CCD on a full 2^k cube
+# (Montgomery, Design and Analysis of Experiments, 9th ed., Table 11.11 after
+# Box and Hunter 1957): 13 runs for 2 factors, 20 for 3, 31 for 4.
+CCD_CENTER_POINTS = {2: 5, 3: 6, 4: 7, 5: 10, 6: 15}
 
 
 @dataclass(frozen=True)
 class Design:
-    """The runs of a design.
+    """The runs of a design, in run order.
 
     `points[i]` (factor name -> real value) and `coded.iloc[i]` describe the
-    same run. `requested_runs` is pyDOE's row count (the textbook size);
-    `duplicates_removed` says how many of those were dropped as repeats.
+    same run. `requested_runs` is the textbook size (pyDOE's rows, centre
+    points and replicates included); `duplicates_removed` says how many were
+    dropped when `drop_duplicates` is set. `replicate[i]` counts the earlier
+    runs at the same point (0 for the first), `standard_order[i]` is the run's
+    place in the textbook order. For two-level designs, `generators`,
+    `defining_relation` and `resolution` describe the fraction (`resolution`
+    None: a full factorial, or a non-regular design such as a 12-run
+    Plackett-Burman); `notes` say where the design departs from the textbook.
     """
 
     kind: str
@@ -42,6 +64,19 @@ class Design:
     points: list[dict[str, Any]]
     requested_runs: int
     duplicates_removed: int
+    standard_order: tuple[int, ...] = ()
+    replicate: tuple[int, ...] = ()
+    center_points: int = 0
+    replicates: int = 1
+    run_order: str = "standard"
+    seed: int = 0
+    letters: dict[str, str] = field(default_factory=dict)
+    generators: tuple[str, ...] = ()
+    defining_relation: str = ""
+    resolution: int | None = None
+    regular: bool | None = None
+    notes: tuple[str, ...] = ()
+    block: tuple[int, ...] = ()
 
     def __len__(self) -> int:
         return len(self.points)
@@ -50,6 +85,45 @@ class Design:
     def frame(self) -> pd.DataFrame:
         """The real points as a table, one column per factor."""
         return pd.DataFrame(self.points, columns=list(self.coded.columns))
+
+    def metadata(self) -> dict[str, Any]:
+        """What a report or a tracking store records about the design."""
+        return {
+            "kind": self.kind,
+            "runs": len(self),
+            "requested_runs": self.requested_runs,
+            "duplicates_removed": self.duplicates_removed,
+            "center_points": self.center_points,
+            "replicates": self.replicates,
+            "run_order": self.run_order,
+            "seed": self.seed,
+            "letters": dict(self.letters),
+            "generators": list(self.generators),
+            "defining_relation": self.defining_relation,
+            "resolution": roman(self.resolution) if self.regular else None,
+            "regular": self.regular,
+            "standard_order": list(self.standard_order),
+            "block": list(self.block),
+            "notes": list(self.notes),
+        }
+
+    def tags(self) -> dict[str, str]:
+        """Headline values of `metadata()` as string tags (`design.*`)."""
+        meta = self.metadata()
+        tags = {
+            "design.runs": str(meta["runs"]),
+            "design.center_points": str(meta["center_points"]),
+            "design.replicates": str(meta["replicates"]),
+            "design.run_order": f"{meta['run_order']} (seed {meta['seed']})",
+            "design.generators": ", ".join(meta["generators"]) or "none",
+        }
+        if meta["defining_relation"]:
+            tags["design.defining_relation"] = meta["defining_relation"][:5000]
+        if meta["resolution"]:
+            tags["design.resolution"] = meta["resolution"]
+        if self.block:
+            tags["design.blocks"] = str(len(set(self.block)))
+        return tags
 
 
 def _index_to_code(index: np.ndarray, n_levels: int) -> np.ndarray:
@@ -137,7 +211,12 @@ def _central_composite(space: FactorSpace, spec: CentralComposite) -> np.ndarray
     k = len(space.factors)
     if k < 2:
         raise InputError(f"central_composite needs at least 2 factors, the space has {k}")
-    return pydoe.ccdesign(k, center=spec.center_points, alpha=spec.alpha, face=spec.face)
+    center = spec.center_points
+    if center is None:
+        center = CCD_CENTER_POINTS.get(k, k + 4)
+    if isinstance(center, int):
+        center = (math.ceil(center / 2), center // 2)
+    return pydoe.ccdesign(k, center=center, alpha=spec.alpha, face=spec.face)
 
 
 def _latin_hypercube(space: FactorSpace, spec: LatinHypercube) -> np.ndarray:
@@ -154,6 +233,11 @@ def _latin_hypercube(space: FactorSpace, spec: LatinHypercube) -> np.ndarray:
             n = len(f.levels)
             index = np.minimum(np.floor(unit[:, j] * n), n - 1)
             columns.append(_index_to_code(index, n))
+        elif isinstance(f, IntegerFactor):
+            # One stratum per integer value, so the end levels get their share
+            # (rounding a continuous column gives them half of it).
+            index = np.minimum(np.floor(unit[:, j] * f.n_levels), f.n_levels - 1)
+            columns.append(np.array([f.encode(f.low + int(i)) for i in index]))
         else:
             columns.append(2.0 * unit[:, j] - 1.0)
     return np.column_stack(columns)
@@ -169,9 +253,27 @@ _GENERATORS = {
 }
 
 
+def _with_center_points(space: FactorSpace, design: DesignSpec, raw: np.ndarray) -> np.ndarray:
+    n = getattr(design, "center_points", 0)
+    if not isinstance(design, FullFactorial | FractionalFactorial | PlackettBurman) or not n:
+        return raw
+    categorical = [f.name for f in space.factors if isinstance(f, CategoricalFactor)]
+    if categorical:
+        raise InputError(
+            f"{design.kind}.center_points: factor {categorical[0]!r} is categorical and has "
+            "no centre level; use center_points: 0"
+        )
+    return np.vstack([raw, np.zeros((n, raw.shape[1]))])
+
+
 def coded_matrix(space: FactorSpace, design: DesignSpec) -> np.ndarray:
-    """The raw coded matrix (runs x factors, space order) before mapping and dedup."""
-    return _GENERATORS[type(design)](space, design)  # type: ignore[operator]
+    """The coded matrix in standard order (runs x factors, space order), before dedup.
+
+    Centre points of two-level designs and the design's replicates included.
+    """
+    raw = _GENERATORS[type(design)](space, design)  # type: ignore[operator]
+    raw = _with_center_points(space, design, np.asarray(raw, dtype=float))
+    return np.tile(raw, (design.replicates, 1))
 
 
 def _key(point: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
@@ -179,31 +281,142 @@ def _key(point: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
     return tuple((type(v).__name__, v) for v in point.values())
 
 
-def generate_design(space: FactorSpace, design: DesignSpec) -> Design:
-    """Generate `design` over `space`: real points to run and their coded values."""
-    raw = coded_matrix(space, design)
+def _axial_notes(space: FactorSpace, raw: np.ndarray, coded: pd.DataFrame) -> list[str]:
+    """Say where rounding an integer factor moved axial points onto (or inside) the faces."""
+    notes = []
+    for j, f in enumerate(space.factors):
+        if not isinstance(f, IntegerFactor):
+            continue
+        beyond = np.abs(raw[:, j]) > 1 + 1e-9
+        if beyond.any() and (np.abs(coded.iloc[:, j].to_numpy()[beyond]) <= 1 + 1e-9).any():
+            notes.append(
+                f"factor {f.name!r}: its axial points round onto the factorial levels "
+                f"({f.low}..{f.high} has too few integers), so the design is not rotatable "
+                "in it; widen the range or use face: faced"
+            )
+    return notes
+
+
+def _shuffle(order: list[int], spec: DesignSpec) -> list[int]:
+    if spec.run_order != "random":
+        return order
+    return [order[i] for i in np.random.default_rng(spec.seed).permutation(len(order))]
+
+
+def _assemble(
+    space: FactorSpace,
+    spec: DesignSpec,
+    rows: np.ndarray,
+    standard_order: list[int],
+    *,
+    clip: bool,
+    requested: int,
+    removed: int = 0,
+    block: tuple[int, ...] = (),
+) -> Design:
+    """A `Design` from coded rows already in run order."""
     names = space.names
-    points = [space.decode(dict(zip(names, row, strict=True))) for row in raw]
-    removed = 0
-    if design.drop_duplicates:
-        seen: set[tuple[tuple[str, Any], ...]] = set()
-        unique = []
-        for point in points:
-            key = _key(point)
-            if key not in seen:
-                seen.add(key)
-                unique.append(point)
-        removed = len(points) - len(unique)
-        points = unique
+    points = [space.decode(dict(zip(names, row, strict=True)), clip) for row in rows]
     # Rounded so that a log-scale round trip reads 1.0, not 0.9999999999999998.
     coded = pd.DataFrame([space.encode(p) for p in points], columns=names, dtype=float).round(12)
+    replicate, counts = [], {}  # type: ignore[var-annotated]
+    for point in points:
+        key = _key(point)
+        replicate.append(counts.get(key, 0))
+        counts[key] = counts.get(key, 0) + 1
+    structure: FractionStructure | None = fraction_structure(coded.to_numpy())
+    notes = _axial_notes(space, rows, coded) if not clip else []
+    if structure is not None and not structure.regular:
+        notes.append(
+            "non-regular two-level design: main effects are partially aliased with "
+            "two-factor interactions (see the alias correlations)"
+        )
     return Design(
-        kind=design.kind,
+        kind=spec.kind,
         coded=coded,
         points=points,
-        requested_runs=int(raw.shape[0]),
+        requested_runs=requested,
         duplicates_removed=removed,
+        standard_order=tuple(standard_order),
+        replicate=tuple(replicate),
+        center_points=int((coded.abs().max(axis=1) < 1e-9).sum()),
+        replicates=spec.replicates,
+        run_order=spec.run_order,
+        seed=spec.seed,
+        letters=factor_letters(names),
+        generators=structure.generators if structure else (),
+        defining_relation=structure.defining_relation if structure and structure.regular else "",
+        resolution=structure.resolution if structure else None,
+        regular=structure.regular if structure else None,
+        notes=tuple(notes),
+        block=block,
     )
 
 
-__all__ = ["Design", "coded_matrix", "generate_design"]
+def _single_stage(space: FactorSpace, spec: DesignSpec) -> Design:
+    raw = coded_matrix(space, spec)
+    clip = not (isinstance(spec, CentralComposite) and spec.face == "circumscribed")
+    order = list(range(len(raw)))
+    removed = 0
+    if spec.drop_duplicates:
+        seen: set[tuple[tuple[str, Any], ...]] = set()
+        kept = []
+        for i, row in enumerate(raw):
+            key = _key(space.decode(dict(zip(space.names, row, strict=True)), clip))
+            if key not in seen:
+                seen.add(key)
+                kept.append(i)
+        removed, order = len(raw) - len(kept), kept
+    order = _shuffle(order, spec)
+    return _assemble(
+        space, spec, raw[order], order, clip=clip, requested=int(raw.shape[0]), removed=removed
+    )
+
+
+def _factor_column(space: FactorSpace, design: Design, factor: str) -> str:
+    """A factor named by its config path or its design letter."""
+    if factor in space.names:
+        return factor
+    by_letter = {letter: name for name, letter in design.letters.items()}
+    if factor.upper() in by_letter:
+        return by_letter[factor.upper()]
+    raise InputError(
+        f"design.factor: {factor!r} is neither a factor nor a factor letter "
+        f"({', '.join(f'{v}={k}' for k, v in design.letters.items())})"
+    )
+
+
+def _next_stage(space: FactorSpace, spec: FoldOver | AugmentToCCD) -> Design:
+    """The first stage as it ran, then the runs that complete it, in block 2."""
+    first = _single_stage(space, spec.first)
+    if isinstance(spec, FoldOver):
+        column = None if spec.factor is None else _factor_column(space, first, spec.factor)
+        stage = fold_over(first.coded, column)
+        clip = True
+    else:
+        _check_no_categorical(space, "augment_ccd")
+        if first.regular is False or (first.resolution is not None and first.resolution < 5):
+            raise InputError(
+                f"augment_ccd: the first stage is resolution {roman(first.resolution)}; a "
+                "quadratic model needs a full factorial or resolution V (fold it over first)"
+            )
+        stage = augment_to_ccd(first.coded, spec.alpha, spec.center_points)
+        clip = False  # axial runs beyond the faces stay there, as in a circumscribed CCD
+    added = stage.added.to_numpy()
+    order = _shuffle(list(range(len(added))), spec)
+    rows = np.vstack([first.coded.to_numpy(), added[order]])
+    standard = [*first.standard_order, *(len(first) + i for i in order)]
+    block = tuple([1] * len(first) + [2] * len(added))
+    design = _assemble(space, spec, rows, standard, clip=clip, requested=len(rows), block=block)
+    note = f"stage 2: {stage.description}; the {len(first)} runs of stage 1 are block 1"
+    return replace(design, notes=(note, *first.notes, *design.notes))
+
+
+def generate_design(space: FactorSpace, design: DesignSpec) -> Design:
+    """Generate `design` over `space`: real points to run (in run order) and their codes."""
+    if isinstance(design, FoldOver | AugmentToCCD):
+        return _next_stage(space, design)
+    return _single_stage(space, design)
+
+
+__all__ = ["CCD_CENTER_POINTS", "Design", "coded_matrix", "generate_design"]

@@ -68,7 +68,7 @@ def levels(column: pd.Series) -> list[float]:
     return sorted(set(column.round(_LEVEL_DECIMALS)))
 
 
-def _sum_coded(column: pd.Series) -> np.ndarray:
+def sum_coded(column: pd.Series) -> np.ndarray:
     """Sum-coded dummies (levels - 1 columns): level i -> e_i, last level -> -1."""
     values = column.round(_LEVEL_DECIMALS).to_numpy()
     lv = levels(column)
@@ -90,7 +90,7 @@ def general_terms(
     for name in names:
         col = frame[name]
         if name in categorical:
-            mains.append(Term(letters[name], name, "main", _sum_coded(col)))
+            mains.append(Term(letters[name], name, "main", sum_coded(col)))
         else:
             x = col.to_numpy(dtype=float)[:, None]
             mains.append(Term(letters[name], name, "main", x))
@@ -112,4 +112,12 @@ def general_terms(
     return [*mains, *quads, *pairs], groups
 
 
-__all__ = ["TwoLevel", "general_terms", "levels", "long_name", "two_level", "two_level_terms"]
+__all__ = [
+    "TwoLevel",
+    "general_terms",
+    "levels",
+    "long_name",
+    "sum_coded",
+    "two_level",
+    "two_level_terms",
+]

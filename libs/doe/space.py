@@ -91,15 +91,20 @@ class IntegerFactor(_NumericFactor):
     low: int
     high: int
 
-    def decode(self, coded: float) -> int:
-        """Coded -> real, rounded half up and clipped into [low, high].
+    def decode(self, coded: float, clip: bool = True) -> int:
+        """Coded -> real, rounded half up and (by default) clipped into [low, high].
 
-        Clipping matters for circumscribed CCD axial points: a fractional
-        tree depth or a negative estimator count cannot be trained.
+        Clipping keeps a fractional tree depth or a negative estimator count out
+        of training; a circumscribed CCD decodes its axial points unclipped, so
+        they stay beyond the faces instead of silently landing on them.
         """
         centre, half = (self.low + self.high) / 2, (self.high - self.low) / 2
         value = math.floor(centre + float(coded) * half + 0.5)
-        return int(min(max(value, self.low), self.high))
+        return int(min(max(value, self.low), self.high)) if clip else int(value)
+
+    @property
+    def n_levels(self) -> int:
+        return self.high - self.low + 1
 
     def encode(self, value: Any) -> float:
         """Real -> coded, so a rounded value is analysed where it actually ran."""
@@ -175,9 +180,14 @@ class FactorSpace(BaseModel):
                 return f
         raise InputError(f"factor {name!r} is not in the factor space ({', '.join(self.names)})")
 
-    def decode(self, coded: Mapping[str, float]) -> dict[str, Any]:
-        """One coded point -> real values keyed by factor name."""
-        return {f.name: f.decode(coded[f.name]) for f in self.factors}
+    def decode(self, coded: Mapping[str, float], clip: bool = True) -> dict[str, Any]:
+        """One coded point -> real values keyed by factor name (`clip`: integer factors)."""
+        return {
+            f.name: f.decode(coded[f.name], clip)
+            if isinstance(f, IntegerFactor)
+            else f.decode(coded[f.name])
+            for f in self.factors
+        }
 
     def encode(self, point: Mapping[str, Any]) -> dict[str, float]:
         """One real point -> coded values keyed by factor name."""

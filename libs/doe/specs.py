@@ -16,17 +16,48 @@ from libs.errors import InputError
 class _DesignBase(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    drop_duplicates: bool = Field(
+    replicates: PositiveInt = Field(
+        default=1,
+        description="Run the whole design this many times (pure error for the analysis).",
+    )
+    run_order: Literal["random", "standard"] = Field(
+        default="random",
+        description=(
+            "'random': the runs execute in an order shuffled with `seed` (recorded), so a "
+            "drift over the sweep (a busier machine) does not masquerade as an effect; "
+            "'standard': the textbook (Yates) order."
+        ),
+    )
+    seed: int = Field(default=0, description="Seeds the run order (and a Latin hypercube).")
+    replicate_seeds: bool = Field(
         default=True,
         description=(
-            "Run each distinct real point once. A seeded training run repeated gives the "
-            "same result, so replicated centre points and points that rounding made equal "
-            "cost time and add no information. Set false when training is stochastic."
+            "Replicated runs (centre points, `replicates`) train with `split.seed` + the "
+            "replicate number, so they measure run-to-run variation: a seeded run repeated "
+            "with the same seed gives the same result and no pure error."
+        ),
+    )
+    drop_duplicates: bool = Field(
+        default=False,
+        description=(
+            "Run each distinct real point once, dropping centre-point replicates and points "
+            "that rounding made equal. Off by default: replicates give the pure error that "
+            "tests lack of fit and curvature."
         ),
     )
 
 
-class FullFactorial(_DesignBase):
+class _TwoLevelBase(_DesignBase):
+    center_points: NonNegativeInt = Field(
+        default=0,
+        description=(
+            "Centre points added to the two-level runs (numeric factors only): they test "
+            "curvature and, replicated, give pure error."
+        ),
+    )
+
+
+class FullFactorial(_TwoLevelBase):
     """Every combination of levels; categoricals use all their levels."""
 
     kind: Literal["full_factorial"] = "full_factorial"
@@ -46,7 +77,7 @@ class FullFactorial(_DesignBase):
         return self
 
 
-class FractionalFactorial(_DesignBase):
+class FractionalFactorial(_TwoLevelBase):
     """A two-level 2^(k-p) design, from a generator string or a target resolution."""
 
     kind: Literal["fractional_factorial"] = "fractional_factorial"
@@ -64,7 +95,7 @@ class FractionalFactorial(_DesignBase):
         return self
 
 
-class PlackettBurman(_DesignBase):
+class PlackettBurman(_TwoLevelBase):
     """A two-level screening design: main effects of up to N-1 factors in N runs."""
 
     kind: Literal["plackett_burman"] = "plackett_burman"
@@ -75,7 +106,8 @@ class BoxBehnken(_DesignBase):
 
     kind: Literal["box_behnken"] = "box_behnken"
     center_points: NonNegativeInt | None = Field(
-        default=None, description="Centre points; none means pyDOE's default (3 for 3 factors)."
+        default=None,
+        description="Centre points; none means the textbook number (3 for 3 to 5 factors).",
     )
 
 
@@ -83,31 +115,84 @@ class CentralComposite(_DesignBase):
     """A two-level factorial plus axial and centre points, for a quadratic fit.
 
     `circumscribed` puts axial points at +-alpha beyond the bounds: continuous
-    factors then run outside [low, high] and integer factors are clipped to
-    their bounds. Use `inscribed` or `faced` when the bounds are hard limits.
+    and integer factors then run outside [low, high] (an integer factor's axial
+    value is rounded, and the analysis uses where it actually ran). Use
+    `inscribed` or `faced` when the bounds are hard limits.
     """
 
     kind: Literal["central_composite"] = "central_composite"
     face: Literal["circumscribed", "inscribed", "faced"] = "circumscribed"
-    alpha: Literal["orthogonal", "rotatable"] = "orthogonal"
-    center_points: tuple[NonNegativeInt, NonNegativeInt] = Field(
-        default=(4, 4),
-        description="Centre points in the factorial block and in the axial block (pyDOE).",
+    alpha: Literal["orthogonal", "rotatable"] = Field(
+        default="rotatable",
+        description="Axial distance: rotatable (2^k)^(1/4), or orthogonal for the centre points.",
+    )
+    center_points: NonNegativeInt | tuple[NonNegativeInt, NonNegativeInt] | None = Field(
+        default=None,
+        description=(
+            "Centre points: a total, or (factorial block, axial block). None: the textbook "
+            "uniform-precision number (5 for 2 factors, 6 for 3, 7 for 4, 10 for 5, 15 for 6)."
+        ),
     )
 
 
 class LatinHypercube(_DesignBase):
     """A space-filling random design; seeded so a sweep is reproducible.
 
-    Categorical factors are allowed: each column's strata are split evenly
-    among the levels, so every level gets its share of the samples.
+    Categorical and integer factors are allowed: each column's strata are split
+    evenly among the levels, so every level gets its share of the samples.
     """
 
     kind: Literal["latin_hypercube"] = "latin_hypercube"
     samples: PositiveInt
-    seed: int = 0
     criterion: Literal["maximin", "center", "centermaximin", "correlation"] = "maximin"
     iterations: PositiveInt | None = None
+
+
+TwoLevelSpec = Annotated[
+    FullFactorial | FractionalFactorial | PlackettBurman, Field(discriminator="kind")
+]
+
+
+class _NextStageBase(_DesignBase):
+    first: TwoLevelSpec = Field(description="The design of the stage already run.")
+
+    @model_validator(mode="after")
+    def _one_copy(self) -> _NextStageBase:
+        if self.replicates != 1 or self.drop_duplicates:
+            raise InputError(
+                f"{getattr(self, 'kind', 'design')}: replicates and drop_duplicates "
+                "belong to the first stage's design"
+            )
+        return self
+
+
+class FoldOver(_NextStageBase):
+    """A two-level first stage followed by its fold-over, in a second block.
+
+    The full fold-over (every sign reversed) of a resolution III fraction
+    frees the main effects from two-factor interactions; folding on one
+    factor frees that factor and its interactions (Montgomery 8.6).
+    """
+
+    kind: Literal["fold_over"] = "fold_over"
+    factor: str | None = Field(
+        default=None, description="Fold on this factor (path or letter); none: a full fold-over."
+    )
+
+
+class AugmentToCCD(_NextStageBase):
+    """A two-level first stage completed into a central composite design.
+
+    Adds 2k axial runs and centre runs in a second block; `orthogonal` alpha
+    keeps the block effect orthogonal to the quadratic model (Montgomery 11.4).
+    """
+
+    kind: Literal["augment_ccd"] = "augment_ccd"
+    alpha: Literal["orthogonal", "rotatable", "faced"] = "orthogonal"
+    center_points: NonNegativeInt | None = Field(
+        default=None,
+        description="Centre runs in the axial block; none: as many as stage 1 had, at least 2.",
+    )
 
 
 DesignSpec = Annotated[
@@ -116,17 +201,22 @@ DesignSpec = Annotated[
     | PlackettBurman
     | BoxBehnken
     | CentralComposite
-    | LatinHypercube,
+    | LatinHypercube
+    | FoldOver
+    | AugmentToCCD,
     Field(discriminator="kind"),
 ]
 
 
 __all__ = [
+    "AugmentToCCD",
     "BoxBehnken",
     "CentralComposite",
     "DesignSpec",
+    "FoldOver",
     "FractionalFactorial",
     "FullFactorial",
     "LatinHypercube",
     "PlackettBurman",
+    "TwoLevelSpec",
 ]

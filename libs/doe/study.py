@@ -26,7 +26,7 @@ from libs.doe.analysis import Response, check_inputs
 from libs.doe.anova import AnovaResult, Term, anova, model_matrix, reduce_terms
 from libs.doe.canonical import Canonical, Region, canonical, steepest_path
 from libs.doe.lenth import Lenth, lenth
-from libs.doe.models import general_terms, two_level, two_level_terms
+from libs.doe.models import general_terms, sum_coded, two_level, two_level_terms
 from libs.doe.result import DoeAnalysis, alias_table
 from libs.doe.space import CategoricalFactor, FactorSpace
 from libs.errors import InputError
@@ -37,7 +37,7 @@ def _effects_frame(
 ) -> pd.DataFrame:
     rows, i = [], 1
     for t in terms:
-        if t.df == 1 and t.kind != "curvature":
+        if t.df == 1 and t.kind not in ("curvature", "block"):
             rows.append(
                 {
                     "term": t.name,
@@ -122,13 +122,17 @@ def analyse(
     categorical: Collection[str] | None = None,
     maximize: bool = True,
     order: int | None = None,
+    block: Sequence[int] | None = None,
 ) -> DoeAnalysis:
     """The analysis of coded runs (one column per factor) and their responses.
 
     `space` (or `categorical`, a set of factor names) says which factors are
     categorical and decodes points to natural units. `order` limits a model
     to interactions of that order (default: every estimable chain for a
-    two-level design, a second-order model otherwise).
+    two-level design, a second-order model otherwise). `block` (one stage
+    number per run: a fold-over or an augmentation) adds a block term, so a
+    shift between stages is not read as an effect; an effect confounded with
+    the blocks is dropped with a note.
     """
     frame, values = check_inputs(coded, y)
     if order is not None and order < 1:
@@ -152,6 +156,13 @@ def analyse(
         terms, groups = general_terms(frame, cats, order)
         kept, dropped = reduce_terms(terms, n, keep_residual=True)
         kind = "general"
+    if block is not None and len(set(block)) > 1:
+        if len(block) != n:
+            raise InputError(f"block: {len(block)} values for {n} runs")
+        stage = Term("Block", "block", "block", sum_coded(pd.Series(block, dtype=float)))
+        kept, confounded = reduce_terms([stage, *kept], n, keep_residual=design is None)
+        dropped = [*dropped, *confounded]
+        notes.append(f"{len(set(block))} blocks (stages): a block term is in the model")
     notes += words.dropped_notes(dropped)
     if not kept:
         notes.append("no estimable term leaves a residual degree of freedom: nothing to test")

@@ -163,7 +163,8 @@ def analyse_points(
         notes.append("too few completed points or varying factors to analyse")
         return SweepAnalysis(design.kind, len(used), failed, notes=tuple(notes))
     try:
-        result = analyse(coded, y, space, maximize=maximize)
+        block = [design.block[i] for i in used] if design.block else None
+        result = analyse(coded, y, space, maximize=maximize, block=block)
     except InputError as exc:
         notes.append(f"analysis: {exc}")
         return SweepAnalysis(design.kind, len(used), failed, notes=tuple(notes))

@@ -170,6 +170,16 @@ def report_meta(
     """The report's header lines: design, points analysed, best point, surface, notes."""
     meta = dict(extra)
     meta["design"] = f"{design.kind}, {len(design)} points ({design.requested_runs} requested)"
+    info = design.metadata()
+    if info["generators"]:
+        meta["generators"] = ", ".join(info["generators"])
+    if info["defining_relation"] and info["defining_relation"] != "I":
+        meta["defining relation"] = f"{info['defining_relation']} (resolution {info['resolution']})"
+    if design.center_points or design.replicates > 1:
+        meta["replication"] = (
+            f"{design.center_points} centre runs, {design.replicates} replicate(s) of the design"
+        )
+    meta["run order"] = f"{design.run_order} (seed {design.seed})"
     meta["analysed"] = f"{analysis.used} completed, {analysis.failed} failed"
     if best is not None:
         point = ", ".join(f"{k}={v}" for k, v in best.point.items())

@@ -51,8 +51,12 @@ def continuous_space(k: int) -> FactorSpace:
         (3, BoxBehnken(), 15),  # 12 edge midpoints + 3 centre points (pyDOE default)
         (4, BoxBehnken(), 27),  # 24 + 3
         (3, BoxBehnken(center_points=1), 13),
-        # pyDOE's CCD default centre is (4, 4): 2^k + 2k + 8 = 4 + 4 + 8 for k = 2.
-        (2, CentralComposite(), 16),
+        # Montgomery (9th ed.) Example 11.2: a rotatable CCD in 2 factors, 13 runs
+        # with 5 centre points; Table 11.11's uniform precision: 20 runs for k = 3.
+        (2, CentralComposite(), 13),
+        (3, CentralComposite(), 20),
+        (2, FullFactorial(center_points=4), 8),
+        (3, FractionalFactorial(generator="a b ab", replicates=2), 8),
         (3, CentralComposite(center_points=(1, 1)), 8 + 6 + 2),
         (3, LatinHypercube(samples=11), 11),
     ],
@@ -89,11 +93,25 @@ def test_generator_defines_the_fourth_column_as_the_product() -> None:
     np.testing.assert_array_equal(x[:, 3], x[:, 0] * x[:, 1] * x[:, 2])
 
 
-def test_duplicated_centre_points_are_collapsed_and_counted() -> None:
-    # given: Box-Behnken with 3 centre points
+def test_centre_point_replicates_are_kept_and_numbered() -> None:
+    # given: Box-Behnken for 3 factors, 15 runs with 3 centre points (Montgomery Table 11.8)
     space = continuous_space(3)
     # when
     design = generate_design(space, BoxBehnken())
+    # then: every centre point runs, each a replicate of the one before
+    assert len(design) == 15
+    assert design.center_points == 3
+    assert design.duplicates_removed == 0
+    centre = [i for i, row in design.coded.iterrows() if (row == 0).all()]
+    assert sorted(design.replicate[i] for i in centre) == [0, 1, 2]
+    assert sum(design.replicate) == 0 + 1 + 2
+
+
+def test_drop_duplicates_collapses_centre_points_and_counts_them() -> None:
+    # given
+    space = continuous_space(3)
+    # when
+    design = generate_design(space, BoxBehnken(drop_duplicates=True))
     # then: 15 rows requested, the 2 repeated centre points dropped
     assert design.requested_runs == 15
     assert design.duplicates_removed == 2
@@ -104,12 +122,49 @@ def test_duplicated_centre_points_are_collapsed_and_counted() -> None:
 def test_points_that_round_to_the_same_integer_are_removed_keeping_the_first() -> None:
     # given: 5 levels of an integer factor that only has 3 values
     space = FactorSpace(factors=[IntegerFactor(name="depth", low=1, high=3)])
+    spec = FullFactorial(levels=5, drop_duplicates=True, run_order="standard")
     # when
-    design = generate_design(space, FullFactorial(levels=5))
+    design = generate_design(space, spec)
     # then: coded -1, -.5, 0, .5, 1 -> 1, 2 (1.5 up), 2, 3 (2.5 up), 3
     assert [p["depth"] for p in design.points] == [1, 2, 3]
     assert design.duplicates_removed == 2
     assert design.coded["depth"].tolist() == [-1.0, 0.0, 1.0]
+
+
+def test_run_order_is_shuffled_with_the_seed_and_standard_on_request() -> None:
+    # given
+    space = continuous_space(3)
+    spec = FullFactorial(seed=3)
+    # when
+    first, again = generate_design(space, spec), generate_design(space, spec)
+    other = generate_design(space, spec.model_copy(update={"seed": 4}))
+    standard = generate_design(space, spec.model_copy(update={"run_order": "standard"}))
+    # then: reproducible, seed-dependent, a permutation of the Yates order
+    assert first.points == again.points
+    assert first.standard_order != other.standard_order
+    assert sorted(first.standard_order) == list(range(8))
+    assert standard.standard_order == tuple(range(8))
+    for row, std in enumerate(first.standard_order):
+        assert first.points[row] == standard.points[std]
+
+
+def test_two_level_designs_take_centre_points_but_not_with_a_categorical_factor() -> None:
+    # given
+    space = continuous_space(3)
+    mixed = FactorSpace(
+        factors=[
+            ContinuousFactor(name="a", low=0, high=1),
+            CategoricalFactor(name="k", levels=["x", "y"]),
+        ]
+    )
+    # when
+    design = generate_design(space, FractionalFactorial(generator="a b ab", center_points=3))
+    # then
+    assert len(design) == 7
+    assert design.center_points == 3
+    assert design.defining_relation == "I = ABC"  # centre points do not change the fraction
+    with pytest.raises(InputError, match=r"center_points: factor 'k' is categorical"):
+        generate_design(mixed, FullFactorial(center_points=2))
 
 
 # --- coded -> real ----------------------------------------------------------
@@ -164,7 +219,7 @@ def test_two_level_design_maps_categorical_to_its_first_two_levels() -> None:
         assert point["n"] == (2 if row["n"] == -1 else 8)
 
 
-def test_circumscribed_ccd_extrapolates_continuous_and_clips_integer_factors() -> None:
+def test_circumscribed_ccd_keeps_integer_axial_points_beyond_the_faces() -> None:
     # given
     space = FactorSpace(
         factors=[
@@ -178,9 +233,26 @@ def test_circumscribed_ccd_extrapolates_continuous_and_clips_integer_factors() -
     # then: the continuous axial points sit at 1 +- sqrt(2) (outside [0, 2]) ...
     assert frame["x"].min() == pytest.approx(1 - math.sqrt(2))
     assert frame["x"].max() == pytest.approx(1 + math.sqrt(2))
-    # ... the integer axial points are clipped to the bounds and coded where they ran
-    assert frame["n"].between(1, 5).all()
-    assert design.coded["n"].abs().max() == pytest.approx(1.0)
+    # ... the integer ones at the nearest integers to 3 +- 2 sqrt(2), coded where they ran,
+    # so the design stays a central composite and not a face-centred one
+    assert sorted(frame["n"].unique()) == [0, 1, 3, 5, 6]
+    assert design.coded["n"].abs().max() == pytest.approx(1.5)
+    assert design.notes == ()
+
+
+def test_ccd_says_when_an_integer_range_is_too_narrow_for_axial_points() -> None:
+    # given: 1..3 has no integer beyond the faces within 2 +- 1.414
+    space = FactorSpace(
+        factors=[
+            ContinuousFactor(name="x", low=0, high=2),
+            IntegerFactor(name="depth", low=1, high=3),
+        ]
+    )
+    # when
+    design = generate_design(space, CentralComposite())
+    # then
+    assert len(design.notes) == 1
+    assert "'depth'" in design.notes[0] and "face: faced" in design.notes[0]
 
 
 def test_faced_ccd_stays_within_bounds() -> None:
@@ -196,7 +268,8 @@ def test_faced_ccd_stays_within_bounds() -> None:
     # then
     assert design.frame["lr"].between(1e-4 * (1 - 1e-9), 1e-1 * (1 + 1e-9)).all()
     assert design.coded.abs().to_numpy().max() == pytest.approx(1.0)
-    assert len(design) == 9  # 3^2 points of a faced CCD once centre replicates collapse
+    assert len(design) == 13  # 3^2 points of a faced CCD, the centre run 5 times
+    assert len({tuple(p.values()) for p in design.points}) == 9
 
 
 def test_latin_hypercube_is_seeded_and_stratified() -> None:

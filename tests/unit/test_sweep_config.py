@@ -217,3 +217,38 @@ def test_tensorflow_sweep_plans_without_building_an_estimator_and_runs_one_point
     assert {j.config.model.framework for j in plan.jobs} == {"tensorflow"}
     with pytest.raises(InputError, match=r"concurrency: TensorFlow points run one at a time"):
         plan_sweep(load_sweep_config(path, ["concurrency=2"]), path)
+
+
+def test_replicated_runs_train_with_their_own_split_seed() -> None:
+    # given: a 2^2 with 3 centre points; the base split seed is 7
+    config = sweep(
+        train={
+            "data": {"source": "iris"},
+            "model": {"name": "random_forest"},
+            "split": {"seed": 7},
+        },
+        design={"kind": "full_factorial", "center_points": 3},
+        factors=[
+            {"name": "model.params.n_estimators", "type": "integer", "low": 6, "high": 30},
+            {"name": "model.params.max_depth", "type": "integer", "low": 2, "high": 4},
+        ],
+    )
+    # when
+    plan = plan_sweep(config)
+    # then: each centre run is a replicate with seed 7 + its number, so their results differ
+    centre = [j for j in plan.jobs if all(v == 0 for v in j.coded.values())]
+    assert sorted(j.replicate for j in centre) == [0, 1, 2]
+    assert sorted(j.config.split.seed for j in centre) == [7, 8, 9]
+    assert len({j.config_digest for j in plan.jobs}) == len(plan.jobs) == 7
+    corners = [j for j in plan.jobs if j not in centre]
+    assert {j.config.split.seed for j in corners} == {7}
+
+
+def test_replicates_keep_the_seed_when_asked() -> None:
+    # given
+    config = sweep(design={"kind": "full_factorial", "replicates": 2, "replicate_seeds": False})
+    # when
+    plan = plan_sweep(config)
+    # then
+    assert len(plan.jobs) == 8
+    assert {j.config.split.seed for j in plan.jobs} == {plan.base.split.seed}
