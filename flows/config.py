@@ -13,13 +13,25 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from libs.config import load_config
 from libs.datasets import DataSpec, SplitSpec
 from libs.features import FeatureSpec
 from libs.gate import GateSpec
 from libs.models import ModelSpec, SklearnModelSpec
+
+
+def check_experiment_name(value: str) -> str:
+    """An MLflow experiment name that cannot address another folder (its artifacts go
+    under a folder of that name): no `..`, no slash, no control characters, not blank."""
+    if not value.strip():
+        raise ValueError("must not be empty")
+    if ".." in value or "/" in value or "\\" in value:
+        raise ValueError("must not contain '..', '/' or '\\'")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise ValueError("must not contain control characters")
+    return value
 
 
 class TrackingSpec(BaseModel):
@@ -34,6 +46,11 @@ class TrackingSpec(BaseModel):
         description="Registered model name; default '<dataset>-<model>'.",
     )
     register_model: bool = Field(True, description="Register a model version behind the gate.")
+
+    @field_validator("experiment")
+    @classmethod
+    def _experiment_name(cls, value: str) -> str:
+        return check_experiment_name(value)
 
 
 class TrainConfig(BaseModel):
