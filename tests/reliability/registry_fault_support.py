@@ -62,7 +62,8 @@ class AfterWorkProxy:
 
             def _fault(self, status: int) -> None:
                 error = {"error_code": "TEMPORARILY_UNAVAILABLE", "message": "injected fault"}
-                self._send(status, [("Content-Type", "application/json")], json.dumps(error).encode())
+                payload = json.dumps(error).encode()
+                self._send(status, [("Content-Type", "application/json")], payload)
 
             def _handle(self) -> None:
                 body = self._body()

@@ -52,7 +52,9 @@ def start_cli(home: Path, module: str, *args: str) -> subprocess.Popen[bytes]:
     )
 
 
-def kill_when(proc: subprocess.Popen[bytes], ready: Callable[[], bool], timeout: float = 300) -> None:
+def kill_when(
+    proc: subprocess.Popen[bytes], ready: Callable[[], bool], timeout: float = 300
+) -> None:
     """Poll every 20 ms; SIGKILL the whole process group once `ready()` holds."""
     deadline = time.monotonic() + timeout
     try:
@@ -81,9 +83,7 @@ def test_killed_sweep_and_scoring_are_reconciled_by_the_next_run(
     db = home / "mlflow.db"
     client = MlflowClient(store_uri(home))
     # given: a champion to score with, and a batch large enough to be killed mid-way
-    train_sklearn(
-        load_train_config(None, ["data.source=iris", f"tracking.model_name={MODEL}"])
-    )
+    train_sklearn(load_train_config(None, ["data.source=iris", f"tracking.model_name={MODEL}"]))
     features = load_bundled("iris").drop(columns=["target"])
     batch = tmp_path / "batch.csv"
     pd.concat([features] * 2000, ignore_index=True).to_csv(batch, index=False)
@@ -137,7 +137,5 @@ def test_killed_sweep_and_scoring_are_reconciled_by_the_next_run(
     assert temp_files(out) == [] and temp_files(home) == []
     assert not (out / "scored.parquet").exists()
     # and: no registered version is left waiting for a gate that will never run
-    pending = [
-        v for v in client.search_model_versions() if v.tags.get("gate.state") == "pending"
-    ]
+    pending = [v for v in client.search_model_versions() if v.tags.get("gate.state") == "pending"]
     assert pending == []
