@@ -139,3 +139,70 @@ def test_killed_sweep_and_scoring_are_reconciled_by_the_next_run(
     # and: no registered version is left waiting for a gate that will never run
     pending = [v for v in client.search_model_versions() if v.tags.get("gate.state") == "pending"]
     assert pending == []
+
+
+REGISTER_THEN_DIE = """
+import os, signal, sys
+from libs.settings import PlatformSettings
+from tasks import tracking
+
+settings = PlatformSettings()
+name, promote = sys.argv[1], sys.argv[2] == "promote"
+run = tracking.start_run(
+    settings, experiment="kill-registration", artifact_root=None, run_name="doomed",
+    params={}, tags={}, flow_run_id=None,
+)
+with tracking.registry_lock(settings, name):
+    version = tracking.register_version(run, name, "file:///nowhere/model", {})
+    if promote:
+        tracking.set_champion(run, name, version)
+print(run.run_id, version, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)  # before the gate could say it was done
+"""
+
+
+@pytest.mark.parametrize("moved", [False, True], ids=["before-the-alias", "after-the-alias"])
+def test_a_version_whose_process_died_mid_gate_is_settled_by_the_next_run(
+    fresh_home: Path, moved: bool
+) -> None:
+    from libs.settings import PlatformSettings
+    from tasks import tracking
+
+    # given: a process that registered a version and died (SIGKILL) inside the gate
+    name = f"kill-gate-{'moved' if moved else 'pending'}"
+    proc = subprocess.run(
+        [sys.executable, "-c", REGISTER_THEN_DIE, name, "promote" if moved else "keep"],
+        cwd=REPO,
+        env=cli_env(fresh_home, PYTHONPATH=str(REPO)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+    run_id, version = proc.stdout.split()
+    client = MlflowClient(store_uri(fresh_home))
+    assert client.get_model_version(name, version).tags["gate.state"] == "pending"
+    # when: the next run starts (of any kind)
+    settings = PlatformSettings()
+    run = tracking.start_run(
+        settings,
+        experiment="kill-registration-next",
+        artifact_root=None,
+        run_name="next",
+        params={},
+        tags={},
+        flow_run_id=None,
+    )
+    tracking.end_run(run)
+    # then: the dead run is KILLED
+    assert client.get_run(run_id).info.status == "KILLED"
+    tags = client.get_model_version(name, version).tags
+    if moved:
+        # and: a version the alias had moved to did pass the gate: its state is closed
+        assert tags["gate.state"] == "done"
+        assert str(client.get_model_version_by_alias(name, "champion").version) == version
+    else:
+        # and: a version cut off before the gate says it never passed
+        assert tags["gate.state"] == "abandoned" and tags["gate.promote"] == "False"
+        assert tags["gate.reason"].startswith("never passed the gate: process ")
+        assert client.get_registered_model(name).aliases == {}
