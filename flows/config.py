@@ -15,23 +15,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from libs.config import load_config
+from libs.config import check_experiment_name, load_config
 from libs.datasets import DataSpec, SplitSpec
 from libs.features import FeatureSpec
 from libs.gate import GateSpec
 from libs.models import ModelSpec, SklearnModelSpec
-
-
-def check_experiment_name(value: str) -> str:
-    """An MLflow experiment name that cannot address another folder (its artifacts go
-    under a folder of that name): no `..`, no slash, no control characters, not blank."""
-    if not value.strip():
-        raise ValueError("must not be empty")
-    if ".." in value or "/" in value or "\\" in value:
-        raise ValueError("must not contain '..', '/' or '\\'")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise ValueError("must not contain control characters")
-    return value
 
 
 class TrackingSpec(BaseModel):

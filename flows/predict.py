@@ -22,8 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from flows.cli import run_command, run_module_main
-from flows.config import check_experiment_name
-from libs.config import validate
+from libs.config import check_experiment_name, validate
 from libs.drift import DriftSpec
 from libs.errors import InputError
 from libs.io.chunks import DEFAULT_CHUNK_ROWS

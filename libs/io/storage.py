@@ -155,7 +155,7 @@ def remove_dead_temp_files(folder: str, *, recursive: bool = False) -> list[str]
             match = _TEMP_NAME.match(name)
             if match is None or match["host"] != host or _pid_alive(int(match["pid"])):
                 continue
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):  # gone already, or not ours to remove
                 os.unlink(os.path.join(directory, name))
                 removed.append(os.path.join(directory, name))
     return removed
