@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from libs.config import load_config
+from libs.config import check_experiment_name, load_config
 from libs.datasets import DataSpec, SplitSpec
 from libs.features import FeatureSpec
 from libs.gate import GateSpec
@@ -34,6 +34,11 @@ class TrackingSpec(BaseModel):
         description="Registered model name; default '<dataset>-<model>'.",
     )
     register_model: bool = Field(True, description="Register a model version behind the gate.")
+
+    @field_validator("experiment")
+    @classmethod
+    def _experiment_name(cls, value: str) -> str:
+        return check_experiment_name(value)
 
 
 class TrainConfig(BaseModel):

@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from flows.cli import run_command, run_module_main
-from libs.config import validate
+from libs.config import check_experiment_name, validate
 from libs.drift import DriftSpec
 from libs.errors import InputError
 from libs.io.chunks import DEFAULT_CHUNK_ROWS
@@ -59,6 +59,11 @@ class PredictConfig(BaseModel):
         if not _MODEL_REF.match(value):
             raise ValueError("expected NAME, NAME@alias or NAME/version")
         return value
+
+    @field_validator("experiment")
+    @classmethod
+    def _experiment_name(cls, value: str) -> str:
+        return check_experiment_name(value)
 
     @property
     def model_parts(self) -> tuple[str, str | None, str | None]:

@@ -148,4 +148,23 @@ def load_config(model: type[M], path: str | Path | None = None, overrides: Seque
     return validate(model, data, str(path) if path else "config")
 
 
-__all__ = ["apply_override", "format_validation_error", "load_config", "read_yaml", "validate"]
+def check_experiment_name(value: str) -> str:
+    """An MLflow experiment name that cannot address another folder (its artifacts go
+    under a folder of that name): no `..`, no slash, no control characters, not blank."""
+    if not value.strip():
+        raise ValueError("must not be empty")
+    if ".." in value or "/" in value or "\\" in value:
+        raise ValueError("must not contain '..', '/' or '\\'")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+__all__ = [
+    "apply_override",
+    "check_experiment_name",
+    "format_validation_error",
+    "load_config",
+    "read_yaml",
+    "validate",
+]

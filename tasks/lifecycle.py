@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from uuid import UUID
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -77,11 +74,7 @@ def start_tracking(
         all_tags["prefect.flow_run_name"] = str(flow_run.name)
         if get_current_settings().api.url and flow_run.ui_url:
             all_tags["prefect.flow_run_url"] = str(flow_run.ui_url)
-    # Which machine (and worker) trained it, for runs spread over many.
-    all_tags["host"] = socket.gethostname()
-    all_tags["process.pid"] = str(os.getpid())
-    if os.environ.get("MLOPS_WORKER_NAME"):
-        all_tags["worker"] = os.environ["MLOPS_WORKER_NAME"]
+    # Which machine, process (and worker) trained it: tracking.start_run adds them.
     if parent_run_id:
         # MLflow shows the run nested under its parent (a sweep's run).
         all_tags["mlflow.parentRunId"] = parent_run_id
@@ -89,8 +82,6 @@ def start_tracking(
     if commit:
         all_tags["mlflow.source.git.commit"] = commit
     tracking.use_artifact_credentials(storage.artifact_env())
-    for closed in tracking.reconcile_abandoned_runs(settings, experiment):
-        _mark_flow_run_crashed(closed["flow_run_id"], closed["run_id"])
     run = tracking.start_run(
         settings,
         artifact_root=settings.artifact_root_for(storage.root),
@@ -136,26 +127,6 @@ def split_digest(snapshot_digest: str, split: Split) -> Callable[[str], str]:
         return h.hexdigest()[:8]
 
     return part
-
-
-def _mark_flow_run_crashed(flow_run_id: str, run_id: str) -> None:
-    """The Prefect side of a killed run: its flow run is Crashed, not Running forever."""
-    if not flow_run_id:
-        return
-    from prefect.client.orchestration import get_client
-    from prefect.states import Crashed
-
-    try:
-        with get_client(sync_client=True) as client:
-            current = client.read_flow_run(UUID(flow_run_id))
-            if current.state is not None and not current.state.is_final():
-                client.set_flow_run_state(
-                    UUID(flow_run_id),
-                    Crashed(message=f"process ended without finishing MLflow run {run_id}"),
-                    force=True,
-                )
-    except Exception:  # the flow run may live on a server we cannot reach
-        return
 
 
 @task(

@@ -39,28 +39,43 @@ def register_model(
     metrics: dict[str, float],
     tags: dict[str, str],
 ) -> Registration:
-    """Register a version (once per run), apply the gate, tag the outcome on the version."""
-    version = tracking.register_version(run, name, model_uri, tags)
-    recorded = tracking.version_tags(run, name, version)
-    if "gate.promote" in recorded:  # a retry after the gate already ran
-        return Registration(
-            name, version, recorded["gate.promote"] == "True", recorded.get("gate.reason", "")
-        )
+    """Register a version (once per run), apply the gate, tag the outcome on the version.
+
+    All of it under the registry lock: the version is looked up by the run's key
+    before it is created, the champion is read (a failing read fails the task,
+    never "no champion"), the decision is tagged, and only then does the alias
+    move and get read back. `gate.state` turns `done` last, so a retry of an
+    attempt cut short anywhere picks up where it stopped.
+    """
     metric = gate.metric_for(task_type)
     with tracking.registry_lock(PlatformSettings(), name):
+        version = tracking.register_version(run, name, model_uri, tags)
+        recorded = tracking.version_tags(run, name, version)
+        if "gate.promote" in recorded and recorded.get("gate.state") != tracking.GATE_PENDING:
+            # a retry after the gate already ran to the end
+            return _recorded(name, version, recorded)
         current = tracking.champion(run, name, metric)
+        if current is not None and current.version == version and "gate.promote" in recorded:
+            # the alias moved in an attempt that stopped before it could say so
+            tracking.tag_version(run, name, version, {"gate.state": tracking.GATE_DONE})
+            return _recorded(name, version, recorded)
         decision: GateDecision = decide(
             gate,
             metric=metric,
             greater_is_better=greater_is_better(metric),
             candidate=metrics[metric],
             champion=current.value if current and current.version != version else None,
-            champion_version=current.version if current else None,
+            champion_version=current.version if current and current.version != version else None,
         )
+        tracking.tag_version(run, name, version, decision.as_tags())
         if decision.promote:
             tracking.set_champion(run, name, version)
-        tracking.tag_version(run, name, version, decision.as_tags())
+        tracking.tag_version(run, name, version, {"gate.state": tracking.GATE_DONE})
     return Registration(name, version, decision.promote, decision.reason)
+
+
+def _recorded(name: str, version: str, tags: dict[str, str]) -> Registration:
+    return Registration(name, version, tags["gate.promote"] == "True", tags.get("gate.reason", ""))
 
 
 __all__ = ["Registration", "register_model"]

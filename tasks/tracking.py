@@ -109,7 +109,8 @@ def ensure_experiment(client: MlflowClient, name: str, artifact_root: str | None
     existing = client.get_experiment_by_name(name)
     if existing is not None:
         return existing.experiment_id
-    safe = re.sub(r"[^A-Za-z0-9_.\-]", "_", name)
+    # Never "." or "..": the folder must be one level below the artifact root.
+    safe = re.sub(r"[^A-Za-z0-9_.\-]", "_", name).lstrip(".") or "_"
     try:
         location = f"{artifact_root.rstrip('/')}/{safe}" if artifact_root else None
         return client.create_experiment(name, artifact_location=location)
@@ -152,6 +153,14 @@ def git_commit(cwd: Path | None = None) -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
+def process_tags() -> dict[str, str]:
+    """Which host and process drive a run: the clean-up of a killed one looks for them."""
+    tags = {"host": socket.gethostname(), "process.pid": str(os.getpid())}
+    if os.environ.get("MLOPS_WORKER_NAME"):
+        tags["worker"] = os.environ["MLOPS_WORKER_NAME"]
+    return tags
+
+
 def start_run(
     settings: PlatformSettings,
     *,
@@ -162,25 +171,29 @@ def start_run(
     tags: dict[str, str],
     flow_run_id: str | None,
 ) -> RunHandle:
-    """Start the flow run's MLflow run, or resume it when the same flow run retries."""
+    """Start the flow run's MLflow run, or resume it when the same flow run retries.
+
+    Every run kind (training, sweep, batch scoring) starts here, so each one first
+    cleans up after dead processes and records its own host and pid. Keyed on the
+    Prefect flow-run id: a create that was retried behind our back (two runs for one
+    flow run) is reduced to the oldest run, the others deleted.
+    """
     client = client_for(settings)
+    clean_up_dead_processes(settings)
     experiment_id = ensure_experiment(client, experiment, artifact_root)
-    run = None
+    all_tags = {**tags, **process_tags()}
     if flow_run_id:
-        found = client.search_runs(
-            [experiment_id],
-            filter_string=f"tags.`prefect.flow_run_id` = '{flow_run_id}'",
-            max_results=1,
-        )
-        run = found[0] if found else None
-    if run is None:
-        run = client.create_run(experiment_id, run_name=run_name, tags=tags)
-        _log_params(client, run.info.run_id, params)
+        all_tags["prefect.flow_run_id"] = flow_run_id
+    found = _runs_of_flow_run(client, experiment_id, flow_run_id) if flow_run_id else []
+    if found:
+        run_id = _keep_oldest_run(client, found)
+        client.update_run(run_id, status="RUNNING")
+        if "error" in client.get_run(run_id).data.tags:  # the failed attempt this retry replaces
+            client.delete_tag(run_id, "error")
+        set_tags_by_id(client, run_id, process_tags())  # this attempt's process, not the last one
     else:
-        client.update_run(run.info.run_id, status="RUNNING")
-        if "error" in run.data.tags:  # from the failed attempt this retry replaces
-            client.delete_tag(run.info.run_id, "error")
-    run_id = run.info.run_id
+        run_id = _create_run(client, experiment_id, run_name, all_tags, flow_run_id)
+    _log_params(client, run_id, params)
     return RunHandle(
         run_id=run_id,
         experiment_id=experiment_id,
@@ -189,37 +202,154 @@ def start_run(
     )
 
 
-def reconcile_abandoned_runs(settings: PlatformSettings, experiment: str) -> list[dict[str, str]]:
-    """Mark RUNNING runs of processes that died on this host as KILLED.
+def _runs_of_flow_run(client: MlflowClient, experiment_id: str, flow_run_id: str) -> list[Any]:
+    return list(
+        client.search_runs(
+            [experiment_id],
+            filter_string=f"tags.`prefect.flow_run_id` = '{flow_run_id}'",
+            max_results=50,
+        )
+    )
+
+
+def _keep_oldest_run(client: MlflowClient, runs: list[Any]) -> str:
+    """The first run of a flow run; later copies (a retried create) are ended and deleted."""
+    ordered = sorted(runs, key=lambda r: (r.info.start_time or 0, r.info.run_id))
+    for extra in ordered[1:]:
+        client.set_terminated(extra.info.run_id, status="KILLED")
+        client.delete_run(extra.info.run_id)
+    return str(ordered[0].info.run_id)
+
+
+def _create_run(
+    client: MlflowClient,
+    experiment_id: str,
+    run_name: str,
+    tags: dict[str, str],
+    flow_run_id: str | None,
+) -> str:
+    """Create the run once (no HTTP retry of the POST), then read it back by its key.
+
+    A create that the server did but whose answer was lost is found by the read;
+    one that did not happen raises its error, and the task's retry starts over.
+    """
+    import time
+
+    error: Exception | None = None
+    run_id = None
+    try:
+        store = _rest_store(client._tracking_client.store)
+        if store is None:
+            run_id = client.create_run(experiment_id, run_name=run_name, tags=tags).info.run_id
+        else:
+            body = {
+                "experiment_id": str(experiment_id),
+                "user_id": tags.get("mlflow.user", "unknown"),
+                "start_time": int(time.time() * 1000),
+                "run_name": run_name,
+                "tags": [{"key": k, "value": str(v)} for k, v in tags.items()],
+            }
+            run_id = _post_once(store, "/api/2.0/mlflow/runs/create", body)["run"]["info"]["run_id"]
+    except Exception as exc:  # the answer may be lost while the run exists: read back first
+        error = exc
+    if not flow_run_id:
+        if error is not None or run_id is None:
+            raise error or RuntimeError("runs/create returned no run")
+        return str(run_id)
+    found = _runs_of_flow_run(client, experiment_id, flow_run_id)
+    if not found:
+        raise error or RuntimeError(f"run of flow run {flow_run_id} not found after creating it")
+    return _keep_oldest_run(client, found)
+
+
+def _rest_store(store: Any) -> Any | None:
+    """The store when it talks HTTP to a tracking server (None for a local database)."""
+    return store if callable(getattr(store, "get_host_creds", None)) else None
+
+
+def _post_once(store: Any, endpoint: str, body: dict[str, Any]) -> dict[str, Any]:
+    """POST to the tracking server without MLflow's HTTP retries, which retry every method.
+
+    A create whose answer is lost (a gateway's 503 after the server did the work)
+    must not be sent again blindly: the caller reads back by a key instead.
+    """
+    from mlflow.utils.rest_utils import http_request, verify_rest_response
+
+    response = http_request(store.get_host_creds(), endpoint, "POST", max_retries=0, json=body)
+    result: dict[str, Any] = verify_rest_response(response, endpoint).json()
+    return result
+
+
+def reconcile_abandoned_runs(settings: PlatformSettings) -> list[dict[str, str]]:
+    """Mark RUNNING runs of processes that died on this host as KILLED, in every experiment.
 
     A process killed mid-run (SIGKILL, power loss) cannot end its MLflow run;
     each run records its host and pid, so the next start on the same host
     closes the runs whose process is gone. Returns their run and flow-run ids
-    so the caller can mark the Prefect side too.
+    and output folders so the caller can mark the Prefect side and clear temp files.
     """
     client = client_for(settings)
-    found = client.get_experiment_by_name(experiment)
-    if found is None:
+    experiments = [e.experiment_id for e in client.search_experiments(max_results=1000)]
+    if not experiments:
         return []
     host = socket.gethostname()
     closed = []
     runs = client.search_runs(
-        [found.experiment_id],
+        experiments,
         filter_string=f"attributes.status = 'RUNNING' and tags.host = '{host}'",
-        max_results=200,
+        max_results=1000,
     )
     for run in runs:
         pid = run.data.tags.get("process.pid", "")
         if not pid.isdigit() or _alive(int(pid)):
             continue
-        client.set_tag(
-            run.info.run_id, "error", f"process {pid} on {host} ended without finishing the run"
-        )
+        reason = f"process {pid} on {host} ended without finishing the run"
+        client.set_tag(run.info.run_id, "error", reason)
         client.set_terminated(run.info.run_id, status="KILLED")
         closed.append(
-            {"run_id": run.info.run_id, "flow_run_id": run.data.tags.get("prefect.flow_run_id", "")}
+            {
+                "run_id": run.info.run_id,
+                "flow_run_id": run.data.tags.get("prefect.flow_run_id", ""),
+                "output": run.data.params.get("output", ""),
+            }
         )
     return closed
+
+
+def settle_abandoned_versions(settings: PlatformSettings) -> list[tuple[str, str]]:
+    """Versions whose registering process died before the gate finished: marked not passed.
+
+    A kill between creating a version and tagging its gate result would leave a
+    version that looks registered but never went through the gate. Its tags now
+    say so (`gate.promote` False); a version the alias already points to passed.
+    """
+    client = client_for(settings)
+    host = socket.gethostname()
+    settled = []
+    pending = client.search_model_versions(
+        f"tags.`gate.state` = '{GATE_PENDING}' and tags.`registered_by.host` = '{host}'"
+    )
+    for mv in pending:
+        pid = (mv.tags or {}).get("registered_by.pid", "")
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        _settle(client, mv, f"process {pid} on {host} ended before the gate decided")
+        settled.append((mv.name, str(mv.version)))
+    return settled
+
+
+def clean_up_dead_processes(settings: PlatformSettings) -> None:
+    """Everything a killed process on this host left: runs, flow runs, versions, temp files."""
+    from libs.io.storage import remove_dead_temp_files
+    from tasks.reconcile import mark_flow_run_crashed
+
+    closed = reconcile_abandoned_runs(settings)
+    for run in closed:
+        mark_flow_run_crashed(run["flow_run_id"], run["run_id"])
+    settle_abandoned_versions(settings)
+    remove_dead_temp_files(settings.storage_root, recursive=True)
+    for folder in {os.path.dirname(r["output"]) for r in closed if r["output"]}:
+        remove_dead_temp_files(folder or ".")
 
 
 def _alive(pid: int) -> bool:
@@ -258,9 +388,13 @@ def _client(run: RunHandle) -> MlflowClient:
 
 
 def set_tags(run: RunHandle, tags: dict[str, str]) -> None:
+    set_tags_by_id(_client(run), run.run_id, tags)
+
+
+def set_tags_by_id(client: MlflowClient, run_id: str, tags: dict[str, str]) -> None:
     from mlflow.entities import RunTag
 
-    _client(run).log_batch(run.run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
+    client.log_batch(run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
 
 
 def log_metrics(run: RunHandle, metrics: dict[str, float], step: int = 0) -> None:
@@ -383,6 +517,8 @@ def failing_on_error(run: RunHandle) -> Iterator[None]:
         with contextlib.suppress(Exception):
             set_tags(run, {"error": f"{type(exc).__name__}: {exc}"[:5000]})
             end_run(run, RunStatus.to_string(RunStatus.FAILED))
+        with contextlib.suppress(Exception):
+            abandon_pending_versions(run, f"the run failed: {type(exc).__name__}")
         raise
 
 
@@ -396,36 +532,96 @@ class Champion:
     value: float | None
 
 
+GATE_PENDING = "pending"
+GATE_DONE = "done"
+GATE_ABANDONED = "abandoned"
+
+
+def _read_versions(client: MlflowClient, name: str, run_id: str) -> list[Any]:
+    """The versions of `name` registered from `run_id`; a read error is an error."""
+    return list(client.search_model_versions(f"name = '{name}' and run_id = '{run_id}'"))
+
+
 def existing_version(run: RunHandle, name: str) -> str | None:
-    """The version already registered from this run, so a retry never adds another."""
-    client = _client(run)
-    try:
-        found = client.search_model_versions(f"name = '{name}' and run_id = '{run.run_id}'")
-    except MlflowException:
-        return None
-    versions = sorted(int(v.version) for v in found)
+    """The version already registered from this run, so a retry never adds another.
+
+    A failing read raises: "could not look" must never pass for "none yet".
+    """
+    versions = sorted(int(v.version) for v in _read_versions(_client(run), name, run.run_id))
     return str(versions[0]) if versions else None
 
 
+def _keep_first_version(client: MlflowClient, name: str, found: list[Any]) -> str:
+    """The run's first version; copies from a create retried out of our sight are deleted."""
+    ordered = sorted(found, key=lambda v: int(v.version))
+    for extra in ordered[1:]:
+        client.delete_model_version(name, str(extra.version))
+    return str(ordered[0].version)
+
+
 def register_version(run: RunHandle, name: str, model_uri: str, tags: dict[str, str]) -> str:
-    """Register the run's model under `name` (idempotent per run); returns the version."""
-    version = existing_version(run, name)
-    if version is not None:
-        return version
-    mlflow.set_tracking_uri(run.tracking_uri)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        mv = mlflow.register_model(model_uri, name, tags=tags)
-    return str(mv.version)
+    """Register the run's model under `name`, once per run; returns the version.
+
+    The run id is the key: looked up first, the version is created by one POST
+    that is never retried blindly, then read back by the key. Call it under
+    `registry_lock`. The version starts `gate.state=pending` until the gate is done.
+    """
+    client = _client(run)
+    found = _read_versions(client, name, run.run_id)
+    if found:
+        return _keep_first_version(client, name, found)
+    try:
+        client.create_registered_model(name)
+    except MlflowException as exc:
+        if "ALREADY_EXISTS" not in str(exc.error_code):
+            raise
+    all_tags = {
+        **tags,
+        "registration.key": run.run_id,
+        "registered_by.host": socket.gethostname(),
+        "registered_by.pid": str(os.getpid()),
+        "gate.state": GATE_PENDING,
+    }
+    model_id = model_uri.removeprefix("models:/").split("/")[0]
+    model_id = model_id if model_uri.startswith("models:/m-") else ""
+    error: Exception | None = None
+    try:
+        store = _rest_store(client._get_registry_client().store)
+        if store is None:
+            client.create_model_version(
+                name, model_uri, run_id=run.run_id, tags=all_tags, model_id=model_id or None
+            )
+        else:
+            body: dict[str, Any] = {
+                "name": name,
+                "source": model_uri,
+                "run_id": run.run_id,
+                "tags": [{"key": k, "value": str(v)} for k, v in all_tags.items()],
+            }
+            if model_id:
+                body["model_id"] = model_id
+            _post_once(store, "/api/2.0/mlflow/model-versions/create", body)
+    except Exception as exc:  # the answer may be lost while the version exists
+        error = exc
+    found = _read_versions(client, name, run.run_id)
+    if not found:
+        raise error or RuntimeError(f"{name}: the version of run {run.run_id} is not there")
+    return _keep_first_version(client, name, found)
 
 
 def champion(run: RunHandle, name: str, metric: str) -> Champion | None:
-    """The current `champion` version and its run's value of `metric`, if any."""
+    """The current `champion` version and its run's value of `metric`; None if there is none.
+
+    Only the registry saying "no such alias" means no champion: any other error
+    raises, so a failing lookup can never let a worse model take the alias.
+    """
     client = _client(run)
     try:
         mv = client.get_model_version_by_alias(name, CHAMPION)
-    except MlflowException:
-        return None
+    except MlflowException as exc:
+        if _not_found(exc):
+            return None
+        raise
     value = None
     if mv.run_id:
         value = client.get_run(mv.run_id).data.metrics.get(metric)
@@ -439,7 +635,41 @@ def tag_version(run: RunHandle, name: str, version: str, tags: dict[str, str]) -
 
 
 def set_champion(run: RunHandle, name: str, version: str) -> None:
-    _client(run).set_registered_model_alias(name, CHAMPION, version)
+    """Point `champion` at `version`, then read the alias back to be sure it moved."""
+    client = _client(run)
+    client.set_registered_model_alias(name, CHAMPION, version)
+    now = client.get_model_version_by_alias(name, CHAMPION)
+    if str(now.version) != str(version):
+        raise RuntimeError(f"{name}: champion reads back as v{now.version}, not v{version}")
+
+
+def _settle(client: MlflowClient, mv: Any, reason: str) -> None:
+    """Close the gate of a version whose registration was cut short."""
+    try:
+        current = client.get_model_version_by_alias(mv.name, CHAMPION)
+        is_champion = str(current.version) == str(mv.version)
+    except MlflowException as exc:
+        if not _not_found(exc):
+            raise
+        is_champion = False
+    if is_champion:  # the alias moves only after the decision: it passed
+        client.set_model_version_tag(mv.name, str(mv.version), "gate.state", GATE_DONE)
+        return
+    for key, value in (
+        ("gate.promote", "False"),
+        ("gate.reason", f"never passed the gate: {reason}"),
+        ("gate.state", GATE_ABANDONED),
+    ):
+        client.set_model_version_tag(mv.name, str(mv.version), key, value)
+
+
+def abandon_pending_versions(run: RunHandle, reason: str) -> None:
+    """Versions of a failed run that never finished the gate: tagged as not passed."""
+    client = _client(run)
+    found = client.search_model_versions(f"run_id = '{run.run_id}'")
+    for mv in found:
+        if (mv.tags or {}).get("gate.state") == GATE_PENDING:
+            _settle(client, mv, reason)
 
 
 def version_tags(run: RunHandle, name: str, version: str) -> dict[str, str]:
@@ -453,9 +683,14 @@ def run_status(tracking_uri: str, run_id: str) -> str:
 
 __all__ = [
     "CHAMPION",
+    "GATE_ABANDONED",
+    "GATE_DONE",
+    "GATE_PENDING",
     "Champion",
     "RunHandle",
+    "abandon_pending_versions",
     "champion",
+    "clean_up_dead_processes",
     "client_for",
     "end_run",
     "existing_version",
@@ -467,12 +702,15 @@ __all__ = [
     "log_text",
     "pinned_requirements",
     "prepare_store",
+    "process_tags",
     "reconcile_abandoned_runs",
     "register_version",
     "registry_lock",
     "run_status",
     "set_champion",
     "set_tags",
+    "set_tags_by_id",
+    "settle_abandoned_versions",
     "start_run",
     "tag_version",
     "use_artifact_credentials",

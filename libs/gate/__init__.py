@@ -63,7 +63,11 @@ def decide(
     champion: float | None = None,
     champion_version: str | None = None,
 ) -> GateDecision:
-    """Apply the gate to one candidate value against an optional champion value."""
+    """Apply the gate to one candidate value against an optional champion value.
+
+    No `champion_version` means there is no champion; a champion without a
+    (finite) value is never beaten, since nothing was compared.
+    """
     sign = 1.0 if greater_is_better else -1.0
     word = ">=" if greater_is_better else "<="
     if math.isnan(candidate):
@@ -76,8 +80,12 @@ def decide(
 
     if not spec.compare_to_champion:
         beats, vs = True, "champion comparison off"
-    elif champion is None or math.isnan(champion):
+    elif champion_version is None:
         beats, vs = True, "no champion yet"
+    elif champion is None or math.isnan(champion):
+        # A champion whose value cannot be read is not beaten by default: only a
+        # positive comparison moves the alias.
+        beats, vs = False, f"champion v{champion_version} has no {metric} to compare with"
     else:
         improvement = sign * (candidate - champion)
         beats = improvement > 0 and improvement >= spec.min_improvement

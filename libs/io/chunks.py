@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 from collections.abc import Callable, Generator, Iterator, Mapping
 from typing import Any
 
@@ -23,7 +22,7 @@ from fsspec.implementations.local import LocalFileSystem
 
 from libs.errors import InputError
 from libs.io.errors import CorruptFileError
-from libs.io.storage import _fsync_dir, _not_found_as_input_error, _resolve
+from libs.io.storage import _fsync_dir, _not_found_as_input_error, _resolve, temp_name
 from libs.io.tables import _reason, _table_format
 
 DEFAULT_CHUNK_ROWS = 50_000
@@ -103,7 +102,7 @@ class ChunkWriter:
     """Append DataFrame chunks to a Parquet or CSV table, published all or nothing.
 
     Use as a context manager: on a clean exit the temporary file (a sibling
-    `.NAME.<random>.tmp`) is renamed to `uri`; on an exception it is removed and
+    `.NAME.<pid>@<host>.<random>.tmp`) is renamed to `uri`; on an exception it is removed and
     `uri` is left as it was. Parquet `metadata` goes into the file's key-value
     metadata; every chunk must have the first chunk's columns.
     """
@@ -224,7 +223,7 @@ class ChunkWriter:
 
 def _temp_sibling(path: str) -> str:
     head, _, name = path.rpartition("/")
-    tmp = f".{name}.{secrets.token_hex(8)}.tmp"
+    tmp = temp_name(name)
     return f"{head}/{tmp}" if head else tmp
 
 

@@ -11,6 +11,7 @@ import hashlib
 import os
 import re
 import secrets
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -92,7 +93,7 @@ def _write_local_atomic(path: str, data: bytes) -> None:
     os.makedirs(directory, exist_ok=True)
     # os.open with 0o666 lets the umask decide the final mode, as a plain open() would;
     # tempfile.mkstemp would leave the target readable by its owner only.
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(8)}.tmp")
+    tmp = os.path.join(directory, temp_name(os.path.basename(path)))
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -105,6 +106,59 @@ def _write_local_atomic(path: str, data: bytes) -> None:
             os.unlink(tmp)
         raise
     _fsync_dir(directory)
+
+
+# `.NAME.<pid>@<host>.<16 hex>.tmp`: the writer is named so that a later run can tell the
+# leftovers of a killed writer (its pid gone on this host) from a write in progress.
+_TEMP_NAME = re.compile(r"^\..+\.(?P<pid>\d+)@(?P<host>[A-Za-z0-9-]*)\.[0-9a-f]{16}\.tmp$")
+
+
+def _host_label() -> str:
+    return re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:63]
+
+
+def temp_name(name: str) -> str:
+    """The hidden sibling an atomic write of `name` goes through, naming its writer."""
+    return f".{name}.{os.getpid()}@{_host_label()}.{secrets.token_hex(8)}.tmp"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def remove_dead_temp_files(folder: str, *, recursive: bool = False) -> list[str]:
+    """Delete the temp files in a local `folder` whose writer died on this host.
+
+    A killed process cannot remove its half-written temp file; one whose pid is
+    still alive (or that another host wrote) may be a write in progress and stays.
+    Returns the paths removed; a folder that does not exist has none.
+    """
+    if "://" in folder and not folder.startswith("file://"):
+        return []
+    root = folder.removeprefix("file://")
+    if not os.path.isdir(root):
+        return []
+    host = _host_label()
+    if recursive:
+        walked = [(d, files) for d, _, files in os.walk(root)]
+    else:
+        walked = [(root, [f for f in os.listdir(root) if os.path.isfile(os.path.join(root, f))])]
+    removed = []
+    for directory, files in walked:
+        for name in files:
+            match = _TEMP_NAME.match(name)
+            if match is None or match["host"] != host or _pid_alive(int(match["pid"])):
+                continue
+            with contextlib.suppress(OSError):  # gone already, or not ours to remove
+                os.unlink(os.path.join(directory, name))
+                removed.append(os.path.join(directory, name))
+    return removed
 
 
 def _fsync_dir(directory: str) -> None:

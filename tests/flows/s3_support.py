@@ -50,7 +50,8 @@ class FaultProxy:
                         self.send_header("Content-Type", "application/xml")
                         self.send_header("Content-Length", str(len(payload)))
                         self.end_headers()
-                        self.wfile.write(payload)
+                        if self.command != "HEAD":  # a HEAD answer has no body
+                            self.wfile.write(payload)
                         return
                 conn = http.client.HTTPConnection(*proxy.upstream, timeout=30)
                 conn.request(self.command, self.path, body=body, headers=headers)

@@ -125,3 +125,18 @@ def test_default_metric_follows_task() -> None:
     assert GateSpec().metric_for("classification") == "accuracy"
     assert GateSpec().metric_for("regression") == "r2"
     assert GateSpec(metric="mae").metric_for("regression") == "mae"
+
+
+def test_a_champion_without_a_value_is_never_beaten_by_default() -> None:
+    # given: a champion exists but its metric could not be read
+    d = decide(
+        GateSpec(),
+        metric="accuracy",
+        greater_is_better=True,
+        candidate=0.99,
+        champion=None,
+        champion_version="4",
+    )
+    # then: nothing was compared, so the alias stays where it is
+    assert d.passed_threshold and not d.beats_champion and not d.promote
+    assert "champion v4 has no accuracy" in d.reason
