@@ -16,7 +16,7 @@ import argparse
 import json
 import sys
 
-from blocks.servers import Served, healthy, servers_file, start, stop
+from deployments.runtime.servers import Served, healthy, servers_file, start, stop
 from libs.settings import PlatformSettings
 
 __all__ = ["Served", "main", "start", "stop"]

@@ -12,7 +12,7 @@ import socket
 import sys
 from pathlib import Path
 
-from blocks.servers import discover
+from deployments.runtime.servers import discover
 from libs.settings import PlatformSettings
 
 

@@ -1,4 +1,9 @@
-"""Process-level Prefect settings for commands that talk to Prefect (flows, block registration)."""
+"""Process-level settings for commands that talk to Prefect (flows, block registration).
+
+A command's `PlatformSettings` are built once here (`platform_settings`) and
+handed down: `local_prefect` yields them, with the tracking URI of `make
+serve`'s MLflow server filled in when one runs.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,53 @@ import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from blocks.servers import begin, discover, start, stop
-from blocks.warm import prefect_profiles
+from deployments.runtime._warm_setup import prefect_profiles
+from deployments.runtime.servers import Served, begin, discover, start, undo
 from libs.errors import InputError
-from libs.settings import PlatformSettings
+
+if TYPE_CHECKING:  # imported when first needed: the warm worker's client stays light
+    from libs.settings import PlatformSettings
+
+_cached: tuple[tuple[object, ...], PlatformSettings] | None = None
+
+
+def platform_settings() -> PlatformSettings:
+    """This process's settings, built once; bad values are an `InputError` naming the field.
+
+    Built again only when what they are read from changed (`MLOPS_*`
+    variables, the working directory's `.env`), as in tests that change the
+    environment between commands run in one process.
+    """
+    global _cached
+    from pydantic import ValidationError
+
+    from libs.settings import PlatformSettings
+
+    key = (
+        tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("MLOPS_"))),
+        os.getcwd(),
+        _stamp(Path(".env")),
+    )
+    if _cached is not None and _cached[0] == key:
+        return _cached[1]
+    try:
+        settings = PlatformSettings()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = error["loc"][0] if error["loc"] else "settings"
+        raise InputError(f"environment: {field}: {error['msg']}") from None
+    _cached = (key, settings)
+    return settings
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    try:
+        info = path.stat()
+    except OSError:
+        return (0, -1)
+    return (info.st_mtime_ns, info.st_size)
 
 
 @contextlib.contextmanager
@@ -29,16 +76,13 @@ def local_prefect(
     no `PREFECT_API_URL` is set), its servers are used instead.
 
     `leave_warm_worker` (command-line runs in auto mode): at the end, start the
-    warm worker that later runs hand themselves to (`blocks.warm`), if none runs.
-    """
-    from pydantic import ValidationError
+    warm worker that later runs hand themselves to (`deployments.runtime.warm`),
+    if none runs.
 
-    try:
-        settings = settings or PlatformSettings()
-    except ValidationError as exc:
-        raise InputError(
-            f"environment: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}"
-        ) from None
+    Yields the settings to use: given ones or this process's, with the MLflow
+    server of `make serve` as tracking URI when it runs and nothing else is set.
+    """
+    settings = settings or platform_settings()
 
     from prefect.settings import (
         PREFECT_API_URL,
@@ -64,8 +108,7 @@ def local_prefect(
             mlflow_url = servers.get("mlflow_url")
             if mlflow_url and not settings.tracking_uri and "MLFLOW_TRACKING_URI" not in os.environ:
                 # `make serve` is running: log to its MLflow server too.
-                os.environ["MLOPS_TRACKING_URI"] = mlflow_url
-                settings = PlatformSettings()
+                settings = settings.model_copy(update={"tracking_uri": mlflow_url})
     if "PREFECT_HOME" not in os.environ:
         settings.prefect_home.mkdir(parents=True, exist_ok=True)
         updates[PREFECT_HOME] = str(settings.prefect_home)
@@ -73,7 +116,11 @@ def local_prefect(
         # A first start on a new home migrates the database; slow machines need headroom.
         updates[PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS] = 90
     try:
-        with temporary_settings(updates=updates), _one_line_input_errors():
+        with (
+            temporary_settings(updates=updates),
+            _one_line_input_errors(),
+            _exported_tracking_uri(settings),
+        ):
             yield settings
     finally:
         _stop_temporary_server()
@@ -81,8 +128,31 @@ def local_prefect(
             _leave_warm_worker(settings)
 
 
+@contextlib.contextmanager
+def _exported_tracking_uri(settings: PlatformSettings) -> Iterator[None]:
+    """The chosen tracking URI in `MLOPS_TRACKING_URI`, for this block only.
+
+    Kept for flow and task modules that build their own `PlatformSettings()`
+    instead of taking them as a parameter (flows/pipeline.py, flows/sweep_flow.py,
+    flows/predict_flow.py, tasks/register.py); restored afterwards, so nothing
+    outside the block sees it. Remove once they take the settings passed down.
+    """
+    if not settings.tracking_uri or os.environ.get("MLOPS_TRACKING_URI") == settings.tracking_uri:
+        yield
+        return
+    old = os.environ.get("MLOPS_TRACKING_URI")
+    os.environ["MLOPS_TRACKING_URI"] = settings.tracking_uri
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("MLOPS_TRACKING_URI", None)
+        else:
+            os.environ["MLOPS_TRACKING_URI"] = old
+
+
 def _leave_warm_worker(settings: PlatformSettings) -> None:
-    from blocks.warm import ensure_started
+    from deployments.runtime.warm import ensure_started
 
     try:
         started = ensure_started(settings.home_dir)
@@ -164,11 +234,11 @@ def starting_local_prefect() -> Iterator[bool]:
         raise
 
 
-def _begin_local_server() -> tuple[Path, list[Path]] | None:
-    """The home and the folders created, when this started a server; else None."""
+def _begin_local_server() -> tuple[Served, list[Path]] | None:
+    """What this call started and the folders it created, when it started a server."""
     try:
-        settings = PlatformSettings()
-    except Exception:  # reported by local_prefect, with the field named
+        settings = platform_settings()
+    except InputError:  # reported by local_prefect, with the field named
         return None
     if settings.prefect_server != "auto" or _api_url_configured():
         return None
@@ -177,10 +247,12 @@ def _begin_local_server() -> tuple[Path, list[Path]] | None:
         return None
     created = [p for p in (home, home / "serve") if not p.exists()]
     try:
-        begin(home, mlflow_port=None)
+        served = begin(home, mlflow_port=None)
     except OSError:
         return None  # local_prefect tries again and reports
-    return home, created
+    if not served.began:
+        return None  # another command started it: not ours to stop
+    return served, created
 
 
 def _api_url_configured() -> bool:
@@ -201,8 +273,8 @@ def _api_url_configured() -> bool:
     return False
 
 
-def _undo_begin(home: Path, created: list[Path]) -> None:
-    stop(home)
+def _undo_begin(served: Served, created: list[Path]) -> None:
+    undo(served)
     for path in created:
         shutil.rmtree(path, ignore_errors=True)
 
