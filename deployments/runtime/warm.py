@@ -56,7 +56,7 @@ from deployments.runtime._warm_setup import (
     state,
     write_state,
 )
-from deployments.runtime.procs import alive, end, spawn
+from deployments.runtime.procs import alive, end, locked, spawn
 
 # The name the tests and older callers know.
 process_alive = alive
@@ -148,19 +148,26 @@ def ensure_started(home: Path) -> bool:
     if not enabled(env):
         return False
     print_ = fingerprint(env)
-    info = state(home)
-    if info.get("fingerprint") == print_ and alive(info.get("pid")):
+    if _matching(home, print_):
         return False
-    stop(home)
     serve_folder = folder(home)
-    serve_folder.mkdir(parents=True, exist_ok=True)
-    os.chmod(serve_folder, 0o700)
-    module = "deployments.runtime.warm"
-    argv = [sys.executable, *_interpreter_options(), "-m", module, str(home), print_]
-    # In this working directory: where `-m flows.train` resolved, and its `.env`.
-    pid = spawn("warm", argv, env, serve_folder, cwd=Path.cwd())
-    write_state(home, {"pid": pid, "fingerprint": print_, "ready": False})
+    # Under the folder's start lock: runs that end at once leave one worker, recorded.
+    with locked(serve_folder):
+        if _matching(home, print_):
+            return False
+        stop(home)
+        os.chmod(serve_folder, 0o700)
+        module = "deployments.runtime.warm"
+        argv = [sys.executable, *_interpreter_options(), "-m", module, str(home), print_]
+        # In this working directory: where `-m flows.train` resolved, and its `.env`.
+        pid = spawn("warm", argv, env, serve_folder, cwd=Path.cwd())
+        write_state(home, {"pid": pid, "fingerprint": print_, "ready": False})
     return True
+
+
+def _matching(home: Path, print_: str) -> bool:
+    info = state(home)
+    return info.get("fingerprint") == print_ and alive(info.get("pid"))
 
 
 def _interpreter_options() -> list[str]:
@@ -174,7 +181,8 @@ def stop(home: Path) -> bool:
     """Stop the warm worker of `home`; True when one was running.
 
     Commands it is running finish: each runs under its own supervisor, outside
-    the worker's process group.
+    the worker's process group. Callers hold the folder's start lock
+    (`servers.stop`, `ensure_started`), so that no worker starts meanwhile.
     """
     serve_folder = folder(home)
     stopped = end(serve_folder, "warm")
