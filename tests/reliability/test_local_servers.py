@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -245,3 +247,63 @@ def test_serve_stop_from_another_process_ends_a_server_whose_parent_still_runs(
     assert not procs.alive(pid)
     assert _server_processes(home) == {}
     assert stop(home) == []  # nothing left to stop
+
+
+SETTINGS_PROBE = textwrap.dedent(
+    """
+    import json, os
+    from deployments.runtime import local_prefect, platform_settings
+    from prefect.settings import get_current_settings
+
+    assert platform_settings() is platform_settings()  # built once per process
+    with local_prefect() as settings:
+        inside = {
+            "tracking_uri": settings.tracking_uri,
+            "env": os.environ.get("MLOPS_TRACKING_URI"),
+            "api": get_current_settings().api.url,
+        }
+    after = os.environ.get("MLOPS_TRACKING_URI")
+    print(json.dumps({"inside": inside, "after": after}))
+    """
+)
+
+
+def test_the_served_tracking_uri_is_passed_down_and_not_left_in_the_environment(
+    tmp_path: Path,
+) -> None:
+    # given: the servers of `make serve` recorded for this home (answering their health checks)
+    class Healthy(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            return
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Healthy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    home = tmp_path / "state"
+    (home / "serve").mkdir(parents=True)
+    (home / "serve" / "servers.json").write_text(
+        json.dumps({"prefect_api_url": f"{url}/api", "mlflow_url": url})
+    )
+    try:
+        # when
+        probe = subprocess.run(
+            [sys.executable, "-c", SETTINGS_PROBE],
+            cwd=tmp_path,
+            env=_env(home, MLOPS_WARM_WORKER="false"),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        server.shutdown()
+    # then: the settings handed down name the MLflow server; the environment is as it was
+    assert probe.returncode == 0, probe.stderr[-2000:]
+    result = json.loads(probe.stdout)
+    assert result["inside"]["tracking_uri"] == url
+    assert result["inside"]["api"] == f"{url}/api"
+    assert result["after"] is None
