@@ -5,7 +5,8 @@ Imported only by command-line entry points (`flows/cli.py` and the CLI mains of
 `blocks.register`'s main), never by flow or task modules; `make lint` checks it.
 
 - `context`: the Prefect settings context of a command (`local_prefect`,
-  `starting_local_prefect`) and its settings, built once (`platform_settings`).
+  `starting_local_prefect`).
+- `settings`: a command's `PlatformSettings`, built once (`platform_settings`).
 - `servers`: start, find and stop the local Prefect and MLflow servers.
 - `warm`: the warm worker (`python -m deployments.runtime.warm`); imported
   on its own, so that running it does not load it twice.
@@ -23,18 +24,16 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from deployments.runtime.context import (
-        local_prefect,
-        platform_settings,
-        starting_local_prefect,
-    )
+    from deployments.runtime.context import local_prefect, starting_local_prefect
     from deployments.runtime.procs import alive, end, locked, server_env, spawn
     from deployments.runtime.servers import Served, begin, discover, healthy, start, stop
+    from deployments.runtime.settings import platform_settings
 
 _HOMES = {
-    "context": ("local_prefect", "platform_settings", "starting_local_prefect"),
+    "context": ("local_prefect", "starting_local_prefect"),
     "procs": ("alive", "end", "locked", "server_env", "spawn"),
     "servers": ("Served", "begin", "discover", "healthy", "start", "stop"),
+    "settings": ("platform_settings",),
 }
 _WHERE = {name: module for module, names in _HOMES.items() for name in names}
 

@@ -1,7 +1,7 @@
-"""Process-level settings for commands that talk to Prefect (flows, block registration).
+"""The Prefect settings context of commands that talk to Prefect (flows, block registration).
 
-A command's `PlatformSettings` are built once here (`platform_settings`) and
-handed down: `local_prefect` yields them, with the tracking URI of `make
+A command's `PlatformSettings` are built once (`settings.platform_settings`)
+and handed down: `local_prefect` yields them, with the tracking URI of `make
 serve`'s MLflow server filled in when one runs.
 """
 
@@ -18,49 +18,11 @@ from typing import TYPE_CHECKING
 
 from deployments.runtime._warm_setup import prefect_profiles
 from deployments.runtime.servers import Served, begin, discover, start, undo
+from deployments.runtime.settings import platform_settings
 from libs.errors import InputError
 
 if TYPE_CHECKING:  # imported when first needed: the warm worker's client stays light
     from libs.settings import PlatformSettings
-
-_cached: tuple[tuple[object, ...], PlatformSettings] | None = None
-
-
-def platform_settings() -> PlatformSettings:
-    """This process's settings, built once; bad values are an `InputError` naming the field.
-
-    Built again only when what they are read from changed (`MLOPS_*`
-    variables, the working directory's `.env`), as in tests that change the
-    environment between commands run in one process.
-    """
-    global _cached
-    from pydantic import ValidationError
-
-    from libs.settings import PlatformSettings
-
-    key = (
-        tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("MLOPS_"))),
-        os.getcwd(),
-        _stamp(Path(".env")),
-    )
-    if _cached is not None and _cached[0] == key:
-        return _cached[1]
-    try:
-        settings = PlatformSettings()
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        field = error["loc"][0] if error["loc"] else "settings"
-        raise InputError(f"environment: {field}: {error['msg']}") from None
-    _cached = (key, settings)
-    return settings
-
-
-def _stamp(path: Path) -> tuple[int, int]:
-    try:
-        info = path.stat()
-    except OSError:
-        return (0, -1)
-    return (info.st_mtime_ns, info.st_size)
 
 
 @contextlib.contextmanager

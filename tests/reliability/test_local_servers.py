@@ -307,3 +307,24 @@ def test_the_served_tracking_uri_is_passed_down_and_not_left_in_the_environment(
     assert result["inside"]["tracking_uri"] == url
     assert result["inside"]["api"] == f"{url}/api"
     assert result["after"] is None
+
+
+def test_a_bad_config_on_a_fresh_folder_stops_the_server_it_began_and_leaves_nothing(
+    tmp_path: Path,
+) -> None:
+    # given: a fresh state folder, in auto mode (the run begins the local server first thing)
+    home = tmp_path / "state"
+    # when
+    result = subprocess.run(
+        [sys.executable, "-m", "flows.train", "--set", "model.nope=1"],
+        cwd=REPO,
+        env=_env(home),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    # then: one line, exit 2, and neither a server nor the folder is left
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert result.stderr.strip() == "error: config: model.nope: unknown key"
+    assert _server_processes(home) == {}
+    assert not home.exists()
