@@ -25,6 +25,10 @@ if TYPE_CHECKING:  # imported when first needed: the warm worker's client stays 
     from libs.settings import PlatformSettings
 
 
+# State folders whose local Prefect server this process started (it announces it).
+_began_here: set[Path] = set()
+
+
 @contextlib.contextmanager
 def local_prefect(
     settings: PlatformSettings | None = None, *, leave_warm_worker: bool = False
@@ -67,6 +71,7 @@ def local_prefect(
             servers = _start_local_server(settings)
         if servers is not None:
             updates[PREFECT_API_URL] = servers["prefect_api_url"]
+            _announce(settings.home_dir, servers["prefect_api_url"])
             mlflow_url = servers.get("mlflow_url")
             if mlflow_url and not settings.tracking_uri and "MLFLOW_TRACKING_URI" not in os.environ:
                 # `make serve` is running: log to its MLflow server too.
@@ -214,6 +219,7 @@ def _begin_local_server() -> tuple[Served, list[Path]] | None:
         return None  # local_prefect tries again and reports
     if not served.began:
         return None  # another command started it: not ours to stop
+    _began_here.add(home)
     return served, created
 
 
@@ -245,9 +251,9 @@ def _start_local_server(settings: PlatformSettings) -> dict[str, str] | None:
     """Start the reusable local Prefect server once; later runs find and reuse it.
 
     Prefect's temporary server costs seconds to start and stop on every run;
-    one background server under `<MLOPS_HOME>/serve` pays that once. It is
-    announced on stderr, stopped by `make serve-stop`, and avoided altogether
-    with MLOPS_PREFECT_SERVER=temporary.
+    one background server under `<MLOPS_HOME>/serve` pays that once. The run
+    that started it announces it on stderr; `make serve-stop` stops it, and
+    MLOPS_PREFECT_SERVER=temporary avoids it altogether.
     """
     try:
         served = start(settings.home_dir, mlflow_port=None, timeout=120)
@@ -257,12 +263,21 @@ def _start_local_server(settings: PlatformSettings) -> dict[str, str] | None:
             file=sys.stderr,
         )
         return None
-    print(
-        f"Started a local Prefect server for this and later runs: {served.ui_url} "
-        f"(stop it with `make serve-stop`; MLOPS_PREFECT_SERVER=temporary avoids it)",
-        file=sys.stderr,
-    )
+    if served.began:
+        _began_here.add(settings.home_dir)
     return {"prefect_api_url": served.prefect_api_url}
+
+
+def _announce(home: Path, api_url: str) -> None:
+    """Say once that this process started the local server (not when another run did)."""
+    if home in _began_here:
+        _began_here.discard(home)
+        print(
+            f"Started a local Prefect server for this and later runs: "
+            f"{api_url.removesuffix('/api')} "
+            f"(stop it with `make serve-stop`; MLOPS_PREFECT_SERVER=temporary avoids it)",
+            file=sys.stderr,
+        )
 
 
 __all__ = ["local_prefect", "starting_local_prefect"]
