@@ -44,9 +44,10 @@ train: $(VENV)/.core ## train, evaluate and register a model on the embedded def
 test: $(VENV)/.dev $(VENV)/.infra ## run the whole test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(VENV)/.dev ## ruff
+lint: $(VENV)/.dev ## ruff, and the layering contract (import-linter, pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	PYTHONPATH=$(CURDIR) $(BIN)/lint-imports --no-cache
 
 typecheck: $(VENV)/.dev ## mypy
 	$(BIN)/mypy

@@ -69,7 +69,7 @@ class Row:
 def measure(argv: list[str], env: dict[str, str], cwd: Path = REPO) -> Sample:
     """Run one process to completion; wall time and peak RSS of what did the work.
 
-    A command handed to the warm worker (blocks.warm) runs in a process forked
+    A command handed to the warm worker (deployments.runtime.warm) runs in a process forked
     from it; the thin command reports that process's peak through
     MLOPS_WARM_STATS, and the larger of the two is the run's peak.
     """

@@ -149,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             spec = validate(StorageBlocksSpec, read_yaml(args.file), args.file)
         else:
             spec = spec_from_env()
-        from blocks.runtime import local_prefect
+        from deployments.runtime import local_prefect
 
         with local_prefect():
             outcome = register_blocks(

@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         target = load_target(args.target)
         from prefect.settings import get_current_settings
 
-        from blocks.runtime import local_prefect
+        from deployments.runtime import local_prefect
 
         with local_prefect():
             api_url = get_current_settings().api.url

@@ -16,8 +16,9 @@ import argparse
 import json
 import sys
 
-from blocks.servers import Served, healthy, servers_file, start, stop
-from libs.settings import PlatformSettings
+from deployments.runtime.servers import Served, healthy, servers_file, start, stop
+from deployments.runtime.settings import platform_settings
+from libs.errors import InputError
 
 __all__ = ["Served", "main", "start", "stop"]
 
@@ -30,7 +31,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prefect-port", type=int, default=4200)
     parser.add_argument("--mlflow-port", type=int, default=5000)
     args = parser.parse_args(argv)
-    home = PlatformSettings().home_dir
+    try:
+        home = platform_settings().home_dir
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.action == "stop":
         stopped = stop(home)
         print(f"stopped: {', '.join(stopped) or 'nothing was running'}")

@@ -12,7 +12,9 @@ import socket
 import sys
 from pathlib import Path
 
-from blocks.servers import discover
+from deployments.runtime.servers import discover
+from deployments.runtime.settings import platform_settings
+from libs.errors import InputError
 from libs.settings import PlatformSettings
 
 
@@ -44,7 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", default=None, help="worker name (default: Prefect's)")
     parser.add_argument("--limit", type=int, default=None, help="flow runs at once on this worker")
     args, rest = parser.parse_known_args(argv)
-    env = worker_env(PlatformSettings())
+    try:
+        settings = platform_settings()
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    env = worker_env(settings)
     # Flow runs inherit the worker's environment: training runs tag MLflow with it.
     env["MLOPS_WORKER_NAME"] = args.name or socket.gethostname()
     prefect = str(Path(sys.executable).parent / "prefect")

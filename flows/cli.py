@@ -38,7 +38,7 @@ def add_config_arguments(
 
 def run_module_main(module: str, main: Callable[[], int]) -> int:
     """`python -m module`: handed to the warm worker when one matches, else run here."""
-    from blocks.warm import run_warm
+    from deployments.runtime.warm import run_warm
 
     code = run_warm(module, sys.argv[1:])
     return main() if code is None else code

@@ -163,8 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     def body() -> Any:
         config = config_from_args(args)
         preflight(config)
+        from deployments.runtime import local_prefect
         from flows.predict_flow import batch_predict
-        from flows.runtime import local_prefect
 
         with local_prefect(leave_warm_worker=True):
             # A dict, not the object: run as `python -m`, this module is `__main__`, and

@@ -85,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
     def body() -> Any:
-        from flows.runtime import local_prefect, starting_local_prefect
+        from deployments.runtime import local_prefect, starting_local_prefect
 
         with starting_local_prefect():  # the server starts while the points are checked
             config = load_sweep_config(args.config, args.overrides)

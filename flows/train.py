@@ -95,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
     def body() -> Any:
-        from flows.runtime import local_prefect, starting_local_prefect
+        from deployments.runtime import local_prefect, starting_local_prefect
 
         # A first run: the server starts while the config is checked, the libraries
         # are imported and the (new) tracking store is created.

@@ -34,7 +34,7 @@ def platform_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def stop_leftover_servers(tmp_path_factory: pytest.TempPathFactory):
     """Safety net: stop any background server a test started and did not stop."""
     yield
-    from blocks.servers import stop
+    from deployments.runtime.servers import stop
 
     for pid_file in tmp_path_factory.getbasetemp().rglob("serve/*.pid"):
         stop(pid_file.parent.parent)

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from blocks.servers import stop
+from deployments.runtime.servers import stop
 
 REPO = Path(__file__).resolve().parents[2]
 

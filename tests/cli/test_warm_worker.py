@@ -1,4 +1,4 @@
-"""The warm worker (blocks.warm): later runs handed to a process that already imported
+"""The warm worker (deployments.runtime.warm): later runs handed to a process that already imported
 the heavy libraries behave exactly like runs in their own process."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from blocks import warm
-from blocks.servers import stop
+from deployments.runtime import warm
+from deployments.runtime.servers import stop
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from blocks.servers import stop
+from deployments.runtime.servers import stop
 from deployments.apply import HERE, load_target
 
 REPO = Path(__file__).resolve().parents[2]

@@ -51,7 +51,7 @@ def env_for(home: Path, **extra: str) -> dict[str, str]:
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("MLOPS_", "PREFECT_", "MLFLOW_"))
     }
-    # No warm worker (blocks.warm): these runs check servers and workers, not it.
+    # No warm worker (deployments.runtime.warm): these runs check servers and workers, not it.
     env.update(MLOPS_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false")
     env.update(MLOPS_WARM_WORKER="false", **extra)
     return env

@@ -16,7 +16,7 @@ from prefect.settings import get_current_settings
 from prefect.testing.utilities import prefect_test_harness
 from reliability_support import MlflowFaultProxy
 
-from blocks.servers import free_port, healthy
+from deployments.runtime.servers import free_port, healthy
 
 BIN = Path(sys.executable).parent
 

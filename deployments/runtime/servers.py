@@ -5,23 +5,25 @@ with nothing configured starts (once) a Prefect server alone and later runs
 reuse it, instead of paying Prefect's temporary server start and stop on every
 run. Both record their URLs in `<MLOPS_HOME>/serve/servers.json`, which
 `discover` reads; `stop` (`make serve-stop`) ends whatever was started.
+
+Starting is done under the state folder's lock (`procs.locked`): any number of
+commands that start at once on a fresh folder start one server and all use it.
+A server gets only the environment it needs (`procs.server_env`): no cloud
+credentials of the command that started it.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from blocks.warm import process_alive
+from deployments.runtime.procs import alive, end, locked, recorded_pid, server_env, spawn
 
 SERVERS_FILE = Path("serve") / "servers.json"
 BIN = Path(sys.executable).parent
@@ -29,11 +31,16 @@ BIN = Path(sys.executable).parent
 
 @dataclass(frozen=True)
 class Served:
-    """URLs of running servers (mlflow_url is None when only Prefect was started)."""
+    """URLs of running servers (mlflow_url is None when only Prefect was started).
+
+    `began` names the servers this call started (the others were running or
+    starting already): only those are the caller's to undo.
+    """
 
     prefect_api_url: str
     mlflow_url: str | None
     home: Path
+    began: tuple[str, ...] = ()
 
     @property
     def ui_url(self) -> str:
@@ -46,6 +53,8 @@ def servers_file(home: Path) -> Path:
 
 def healthy(url: str, timeout: float = 1.0) -> bool:
     """True when `url` answers 200 within `timeout` seconds."""
+    import urllib.request  # only here: the warm worker's client never needs it
+
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
             return bool(response.status == 200)
@@ -82,36 +91,39 @@ def free_port(preferred: int) -> int:
     raise OSError("no free port on 127.0.0.1")
 
 
-def spawn(
-    name: str, argv: list[str], env: dict[str, str], folder: Path, cwd: Path | None = None
-) -> int:
-    """Start a background process logging to `<name>.log`; `<name>.pid` lets `end` stop it."""
-    with (folder / f"{name}.log").open("ab") as log:
-        proc = subprocess.Popen(
-            argv,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            cwd=cwd or folder,
-            start_new_session=True,  # outlives the command that started it; `stop` ends it
-        )
-    (folder / f"{name}.pid").write_text(str(proc.pid))
-    return proc.pid
-
-
 def _wait(url: str, name: str, folder: Path, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if healthy(url, timeout=0.5):
             return
+        pid = recorded_pid(folder, name)
+        if pid is None or not alive(pid):
+            tail = (folder / f"{name}.log").read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"{name} exited before it answered at {url}:\n{tail}")
         time.sleep(0.2)
     tail = (folder / f"{name}.log").read_text(errors="replace")[-2000:]
     raise RuntimeError(f"{name} did not become healthy at {url} within {timeout:.0f} s:\n{tail}")
 
 
-def _base_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+def _prefect_env(folder: Path) -> dict[str, str]:
+    return server_env(
+        drop=("PREFECT_API_URL", "PREFECT_HOME", "PREFECT_PROFILES_PATH"),
+        PREFECT_HOME=str(folder / "prefect"),
+        # Lean settings (see the stack notes): no telemetry, block types
+        # registered once rather than on every start.
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION="true",
+    )
+
+
+def _mlflow_env(destination: str) -> dict[str, str]:
+    # Artifacts proxied to S3 are the one case where the server needs AWS settings.
+    remote = destination.startswith("s3://")
+    return server_env(
+        extra_prefixes=("AWS_",) if remote else (),
+        drop=("MLFLOW_TRACKING_URI",),
+        MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false",
+    )
 
 
 def begin(home: Path, prefect_port: int = 4200, mlflow_port: int | None = 5000) -> Served:
@@ -119,29 +131,28 @@ def begin(home: Path, prefect_port: int = 4200, mlflow_port: int | None = 5000) 
 
     Their URLs are recorded at once; `start` (or `discover`, once they answer)
     picks them up. A command calls this first thing, so that a server's start
-    overlaps the command's own imports instead of preceding them.
+    overlaps the command's own imports instead of preceding them. Under the
+    folder's lock, so concurrent callers start each server once.
     """
     folder = home / "serve"
-    folder.mkdir(parents=True, exist_ok=True)
+    with locked(folder):
+        return _begin_locked(home, folder, prefect_port, mlflow_port)
+
+
+def _begin_locked(home: Path, folder: Path, prefect_port: int, mlflow_port: int | None) -> Served:
     known = _recorded(home)
+    began: list[str] = []
     prefect_api = known.get("prefect_api_url")
     if prefect_api and not _up_or_starting(f"{prefect_api}/health", folder, "prefect"):
         prefect_api = None
     if not prefect_api:
         end(folder, "prefect")  # a recorded server that no longer answers
         prefect_api = f"http://127.0.0.1:{free_port(prefect_port)}/api"
-        env = {
-            **_base_env(),
-            "PREFECT_HOME": str(folder / "prefect"),
-            # Lean settings (see the stack notes): no telemetry, block types
-            # registered once rather than on every start.
-            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-            "PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION": "true",
-        }
         (folder / "prefect").mkdir(exist_ok=True)
         port = prefect_api.rsplit(":", 1)[1].removesuffix("/api")
         argv = [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", port]
-        spawn("prefect", argv, env, folder)
+        spawn("prefect", argv, _prefect_env(folder), folder)
+        began.append("prefect")
     mlflow_url = known.get("mlflow_url")
     if mlflow_url and not _up_or_starting(f"{mlflow_url}/health", folder, "mlflow"):
         mlflow_url = None
@@ -149,7 +160,6 @@ def begin(home: Path, prefect_port: int = 4200, mlflow_port: int | None = 5000) 
         end(folder, "mlflow")
         mlflow_url = f"http://127.0.0.1:{free_port(mlflow_port)}"
         destination = os.environ.get("MLOPS_ARTIFACTS_DESTINATION") or str(folder / "mlartifacts")
-        env = {**_base_env(), "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
         argv = [
             str(BIN / "mlflow"),
             "server",
@@ -164,12 +174,19 @@ def begin(home: Path, prefect_port: int = 4200, mlflow_port: int | None = 5000) 
             "--artifacts-destination",
             destination,
         ]
-        spawn("mlflow", argv, env, folder)
-    served = Served(prefect_api, mlflow_url, home)
-    servers_file(home).write_text(
-        json.dumps({"prefect_api_url": served.prefect_api_url, "mlflow_url": served.mlflow_url})
-    )
+        spawn("mlflow", argv, _mlflow_env(destination), folder)
+        began.append("mlflow")
+    served = Served(prefect_api, mlflow_url, home, tuple(began))
+    _record(home, {"prefect_api_url": served.prefect_api_url, "mlflow_url": served.mlflow_url})
     return served
+
+
+def _record(home: Path, info: dict[str, Any]) -> None:
+    """Write servers.json whole (temp file, then rename): readers never see half of it."""
+    path = servers_file(home)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.write_text(json.dumps(info))
+    os.replace(tmp, path)
 
 
 def start(
@@ -200,7 +217,7 @@ def _up_or_starting(url: str, folder: Path, name: str, grace: float = 120) -> bo
         young = time.time() - pid_file.stat().st_mtime < grace
     except (OSError, ValueError):
         return False
-    return young and process_alive(pid)
+    return young and alive(pid)
 
 
 def _recorded(home: Path) -> dict[str, Any]:
@@ -211,39 +228,30 @@ def _recorded(home: Path) -> dict[str, Any]:
     return info if isinstance(info, dict) else {}
 
 
-def end(folder: Path, name: str) -> bool:
-    """Stop the process recorded in `<name>.pid`, if any; True when one was running."""
-    pid_file = folder / f"{name}.pid"
-    if not pid_file.is_file():
-        return False
-    try:
-        pid = int(pid_file.read_text())
-        os.killpg(pid, signal.SIGTERM)
-    except (ValueError, ProcessLookupError, PermissionError):
-        pid_file.unlink(missing_ok=True)
-        return False
-    for _ in range(100):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.1)
-    else:
-        os.killpg(pid, signal.SIGKILL)
-    pid_file.unlink(missing_ok=True)
-    return True
-
-
 def stop(home: Path) -> list[str]:
-    """Stop the servers started by `start`; returns the names stopped."""
-    from blocks import warm
+    """Stop the servers started by `start` and the warm worker; returns the names stopped."""
+    from deployments.runtime import warm  # the worker's module: `python -m` runs it
 
     folder = home / "serve"
-    stopped = [name for name in ("prefect", "mlflow") if end(folder, name)]
-    if warm.stop(home):
-        stopped.append("warm worker")
-    servers_file(home).unlink(missing_ok=True)
+    if not folder.is_dir():
+        return []
+    with locked(folder):
+        stopped = [name for name in ("prefect", "mlflow") if end(folder, name)]
+        if warm.stop(home):
+            stopped.append("warm worker")
+        servers_file(home).unlink(missing_ok=True)
     return stopped
+
+
+def undo(served: Served) -> None:
+    """Stop the servers `begin` started for a command that then failed on bad input."""
+    folder = served.home / "serve"
+    with locked(folder):
+        for name in served.began:
+            end(folder, name)
+        others = {"mlflow"} if _recorded(served.home).get("mlflow_url") else set()
+        if not others - set(served.began):  # nothing recorded that another started
+            servers_file(served.home).unlink(missing_ok=True)
 
 
 __all__ = [
@@ -251,11 +259,10 @@ __all__ = [
     "Served",
     "begin",
     "discover",
-    "end",
     "free_port",
     "healthy",
     "servers_file",
-    "spawn",
     "start",
     "stop",
+    "undo",
 ]

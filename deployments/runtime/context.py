@@ -1,4 +1,9 @@
-"""Process-level Prefect settings for commands that talk to Prefect (flows, block registration)."""
+"""The Prefect settings context of commands that talk to Prefect (flows, block registration).
+
+A command's `PlatformSettings` are built once (`settings.platform_settings`)
+and handed down: `local_prefect` yields them, with the tracking URI of `make
+serve`'s MLflow server filled in when one runs.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,19 @@ import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from blocks.servers import begin, discover, start, stop
-from blocks.warm import prefect_profiles
+from deployments.runtime._warm_setup import prefect_profiles
+from deployments.runtime.servers import Served, begin, discover, start, undo
+from deployments.runtime.settings import platform_settings
 from libs.errors import InputError
-from libs.settings import PlatformSettings
+
+if TYPE_CHECKING:  # imported when first needed: the warm worker's client stays light
+    from libs.settings import PlatformSettings
+
+
+# State folders whose local Prefect server this process started (it announces it).
+_began_here: set[Path] = set()
 
 
 @contextlib.contextmanager
@@ -29,16 +42,13 @@ def local_prefect(
     no `PREFECT_API_URL` is set), its servers are used instead.
 
     `leave_warm_worker` (command-line runs in auto mode): at the end, start the
-    warm worker that later runs hand themselves to (`blocks.warm`), if none runs.
-    """
-    from pydantic import ValidationError
+    warm worker that later runs hand themselves to (`deployments.runtime.warm`),
+    if none runs.
 
-    try:
-        settings = settings or PlatformSettings()
-    except ValidationError as exc:
-        raise InputError(
-            f"environment: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}"
-        ) from None
+    Yields the settings to use: given ones or this process's, with the MLflow
+    server of `make serve` as tracking URI when it runs and nothing else is set.
+    """
+    settings = settings or platform_settings()
 
     from prefect.settings import (
         PREFECT_API_URL,
@@ -61,11 +71,11 @@ def local_prefect(
             servers = _start_local_server(settings)
         if servers is not None:
             updates[PREFECT_API_URL] = servers["prefect_api_url"]
+            _announce(settings.home_dir, servers["prefect_api_url"])
             mlflow_url = servers.get("mlflow_url")
             if mlflow_url and not settings.tracking_uri and "MLFLOW_TRACKING_URI" not in os.environ:
                 # `make serve` is running: log to its MLflow server too.
-                os.environ["MLOPS_TRACKING_URI"] = mlflow_url
-                settings = PlatformSettings()
+                settings = settings.model_copy(update={"tracking_uri": mlflow_url})
     if "PREFECT_HOME" not in os.environ:
         settings.prefect_home.mkdir(parents=True, exist_ok=True)
         updates[PREFECT_HOME] = str(settings.prefect_home)
@@ -73,7 +83,11 @@ def local_prefect(
         # A first start on a new home migrates the database; slow machines need headroom.
         updates[PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS] = 90
     try:
-        with temporary_settings(updates=updates), _one_line_input_errors():
+        with (
+            temporary_settings(updates=updates),
+            _one_line_input_errors(),
+            _exported_tracking_uri(settings),
+        ):
             yield settings
     finally:
         _stop_temporary_server()
@@ -81,8 +95,31 @@ def local_prefect(
             _leave_warm_worker(settings)
 
 
+@contextlib.contextmanager
+def _exported_tracking_uri(settings: PlatformSettings) -> Iterator[None]:
+    """The chosen tracking URI in `MLOPS_TRACKING_URI`, for this block only.
+
+    Kept for flow and task modules that build their own `PlatformSettings()`
+    instead of taking them as a parameter (flows/pipeline.py, flows/sweep_flow.py,
+    flows/predict_flow.py, tasks/register.py); restored afterwards, so nothing
+    outside the block sees it. Remove once they take the settings passed down.
+    """
+    if not settings.tracking_uri or os.environ.get("MLOPS_TRACKING_URI") == settings.tracking_uri:
+        yield
+        return
+    old = os.environ.get("MLOPS_TRACKING_URI")
+    os.environ["MLOPS_TRACKING_URI"] = settings.tracking_uri
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("MLOPS_TRACKING_URI", None)
+        else:
+            os.environ["MLOPS_TRACKING_URI"] = old
+
+
 def _leave_warm_worker(settings: PlatformSettings) -> None:
-    from blocks.warm import ensure_started
+    from deployments.runtime.warm import ensure_started
 
     try:
         started = ensure_started(settings.home_dir)
@@ -164,11 +201,11 @@ def starting_local_prefect() -> Iterator[bool]:
         raise
 
 
-def _begin_local_server() -> tuple[Path, list[Path]] | None:
-    """The home and the folders created, when this started a server; else None."""
+def _begin_local_server() -> tuple[Served, list[Path]] | None:
+    """What this call started and the folders it created, when it started a server."""
     try:
-        settings = PlatformSettings()
-    except Exception:  # reported by local_prefect, with the field named
+        settings = platform_settings()
+    except InputError:  # reported by local_prefect, with the field named
         return None
     if settings.prefect_server != "auto" or _api_url_configured():
         return None
@@ -177,10 +214,13 @@ def _begin_local_server() -> tuple[Path, list[Path]] | None:
         return None
     created = [p for p in (home, home / "serve") if not p.exists()]
     try:
-        begin(home, mlflow_port=None)
+        served = begin(home, mlflow_port=None)
     except OSError:
         return None  # local_prefect tries again and reports
-    return home, created
+    if not served.began:
+        return None  # another command started it: not ours to stop
+    _began_here.add(home)
+    return served, created
 
 
 def _api_url_configured() -> bool:
@@ -201,8 +241,8 @@ def _api_url_configured() -> bool:
     return False
 
 
-def _undo_begin(home: Path, created: list[Path]) -> None:
-    stop(home)
+def _undo_begin(served: Served, created: list[Path]) -> None:
+    undo(served)
     for path in created:
         shutil.rmtree(path, ignore_errors=True)
 
@@ -211,9 +251,9 @@ def _start_local_server(settings: PlatformSettings) -> dict[str, str] | None:
     """Start the reusable local Prefect server once; later runs find and reuse it.
 
     Prefect's temporary server costs seconds to start and stop on every run;
-    one background server under `<MLOPS_HOME>/serve` pays that once. It is
-    announced on stderr, stopped by `make serve-stop`, and avoided altogether
-    with MLOPS_PREFECT_SERVER=temporary.
+    one background server under `<MLOPS_HOME>/serve` pays that once. The run
+    that started it announces it on stderr; `make serve-stop` stops it, and
+    MLOPS_PREFECT_SERVER=temporary avoids it altogether.
     """
     try:
         served = start(settings.home_dir, mlflow_port=None, timeout=120)
@@ -223,12 +263,21 @@ def _start_local_server(settings: PlatformSettings) -> dict[str, str] | None:
             file=sys.stderr,
         )
         return None
-    print(
-        f"Started a local Prefect server for this and later runs: {served.ui_url} "
-        f"(stop it with `make serve-stop`; MLOPS_PREFECT_SERVER=temporary avoids it)",
-        file=sys.stderr,
-    )
+    if served.began:
+        _began_here.add(settings.home_dir)
     return {"prefect_api_url": served.prefect_api_url}
+
+
+def _announce(home: Path, api_url: str) -> None:
+    """Say once that this process started the local server (not when another run did)."""
+    if home in _began_here:
+        _began_here.discard(home)
+        print(
+            f"Started a local Prefect server for this and later runs: "
+            f"{api_url.removesuffix('/api')} "
+            f"(stop it with `make serve-stop`; MLOPS_PREFECT_SERVER=temporary avoids it)",
+            file=sys.stderr,
+        )
 
 
 __all__ = ["local_prefect", "starting_local_prefect"]

@@ -1,0 +1,54 @@
+"""A command's `PlatformSettings`, built once per process and handed down from there."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from libs.errors import InputError
+
+if TYPE_CHECKING:  # imported when first needed: the warm worker's client stays light
+    from libs.settings import PlatformSettings
+
+_cached: tuple[tuple[object, ...], PlatformSettings] | None = None
+
+
+def platform_settings() -> PlatformSettings:
+    """This process's settings, built once; bad values are an `InputError` naming the field.
+
+    Built again only when what they are read from changed (`MLOPS_*`
+    variables, the working directory's `.env`), as in tests that change the
+    environment between commands run in one process.
+    """
+    global _cached
+    from pydantic import ValidationError
+
+    from libs.settings import PlatformSettings
+
+    key = (
+        tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("MLOPS_"))),
+        os.getcwd(),
+        _stamp(Path(".env")),
+    )
+    if _cached is not None and _cached[0] == key:
+        return _cached[1]
+    try:
+        settings = PlatformSettings()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = error["loc"][0] if error["loc"] else "settings"
+        raise InputError(f"environment: {field}: {error['msg']}") from None
+    _cached = (key, settings)
+    return settings
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    try:
+        info = path.stat()
+    except OSError:
+        return (0, -1)
+    return (info.st_mtime_ns, info.st_size)
+
+
+__all__ = ["platform_settings"]
