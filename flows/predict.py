@@ -26,7 +26,7 @@ from libs.config import validate
 from libs.drift import DriftSpec
 from libs.errors import InputError
 from libs.io.chunks import DEFAULT_CHUNK_ROWS
-from libs.settings import PlatformSettings
+from libs.settings import check_environment
 
 # The registry alias a bare model name means (tasks.tracking.CHAMPION; not imported
 # here, so that a bad argument fails without loading MLflow).
@@ -143,7 +143,7 @@ def preflight(config: PredictConfig) -> None:
     from libs.io.tables import _table_format
     from tasks import tracking
 
-    settings = PlatformSettings()
+    settings = check_environment()
     name, alias, version = config.model_parts
     tracking.resolve_model_version(settings, name, alias=alias, version=version)
     for uri in (config.input, config.output):

@@ -7,6 +7,7 @@ digest is the digest of exactly what was stored.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from pathlib import PurePosixPath
@@ -46,6 +47,8 @@ def read_table(uri: str, storage_options: dict[str, Any] | None = None) -> pd.Da
     fmt = _table_format(uri)
     data = read_bytes(uri, storage_options)
     reader = pd.read_csv if fmt == "csv" else pd.read_parquet
+    if fmt == "csv":
+        _check_header(data, uri)
     try:
         frame = reader(io.BytesIO(data))
     except pd.errors.EmptyDataError as exc:
@@ -55,7 +58,30 @@ def read_table(uri: str, storage_options: dict[str, Any] | None = None) -> pd.Da
         raise CorruptFileError(f"{uri}: cannot parse {kind}: {_reason(exc)}") from exc
     if frame.shape[0] == 0:
         raise InputError(f"{uri}: table is empty")
+    _check_unique(list(frame.columns), uri)
     return frame
+
+
+def _check_header(data: bytes, uri: str) -> None:
+    """Refuse a CSV header naming a column twice, before pandas renames the copy `x.1`."""
+    first = data.split(b"\n", 1)[0].decode("utf-8", errors="replace").lstrip("\ufeff")
+    try:
+        header = next(csv.reader([first]), [])
+    except csv.Error:
+        return  # pandas reports the malformed file with its own reason
+    _check_unique([name.strip() for name in header], uri)
+
+
+def _check_unique(columns: list[Any], uri: str) -> None:
+    seen: dict[str, int] = {}
+    for position, column in enumerate(columns, start=1):
+        name = str(column)
+        if name in seen:
+            raise InputError(
+                f"{uri}: duplicate column name '{name}' (columns {seen[name]} and {position}); "
+                "rename or remove one"
+            )
+        seen[name] = position
 
 
 def write_table(df: pd.DataFrame, uri: str, storage_options: dict[str, Any] | None = None) -> str:
