@@ -29,7 +29,7 @@ from pydantic import (
     model_validator,
 )
 
-from flows.config import TrainConfig, data_rules
+from flows.config import TrainConfig, check_train_config
 from libs.config import format_validation_error, load_config, read_yaml
 from libs.datasets import infer_task
 from libs.doe import Design, DesignSpec, Factor, FactorSpace, generate_design, set_dotted
@@ -294,8 +294,8 @@ def check_sweep_before_data(config: SweepConfig, base: TrainConfig, source: str)
             f"more than the limit of {MAX_SWEEP_POINTS} (each point is a training run and an "
             "MLflow run); use fewer levels or factors, or a screening design first"
         )
+    refused = check_train_config(base, f"{source}: base").refused
     metric_task = task_of(config.objective.metric)
-    refused = data_rules(base).refused
     if metric_task in refused:
         raise InputError(
             f"{source}: objective.metric: '{config.objective.metric}' is a {metric_task} "

@@ -20,6 +20,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -363,7 +364,26 @@ def check_outcome(case_id: str, outcome: Outcome, inputs: Path, before: Before) 
     assert files_under(outcome.home / "data") == before.snapshots
     assert temp_files(outcome.home) == [] and temp_files(inputs) == []
     assert not list(inputs.glob("out*"))
-    assert {p for p in home_processes(outcome.home) - before.processes if alive(p)} == set()
+    assert left_over(outcome.home, before) == {}
+
+
+def left_over(home: Path, before: Before, patience: float = 30.0) -> dict[int, str]:
+    """New processes of this home still alive (with their command lines), after letting
+    any that are already on their way out finish (a forked run flushing its logs)."""
+    deadline = time.monotonic() + patience
+    while True:
+        new = {p for p in home_processes(home) - before.processes if alive(p)}
+        if not new or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    return {p: command_line(p) for p in new}
+
+
+def command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return "(gone)"
 
 
 @pytest.fixture(scope="module")
