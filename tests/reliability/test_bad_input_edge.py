@@ -16,6 +16,7 @@ Each class of bad input runs in the modes a user meets it in:
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import re
 import subprocess
@@ -569,7 +570,13 @@ def served_home(inputs: Path) -> Iterator[Path]:
     from blocks.servers import stop
 
     home = inputs.parent / "served-home"
-    first = run_module(home, TRAIN, ["--set", "data.source=iris", "--set", "data.max_rows=60"], {})
+    # The same settings as the cases' runs, so that they match the warm worker's.
+    first = run_module(
+        home,
+        TRAIN,
+        ["--set", "data.source=iris", "--set", "data.max_rows=60"],
+        {"MLOPS_PREFECT_SERVER": "auto"},
+    )
     try:
         assert first.code == 0, first.stderr[-3000:]
         yield home
@@ -581,17 +588,23 @@ def served_home(inputs: Path) -> Iterator[Path]:
 @pytest.mark.parametrize("mode", ["served", "warm"])
 @pytest.mark.parametrize("case_id", SERVED)
 def test_bad_input_against_a_served_prefect_and_the_warm_worker(
-    case_id: str, mode: str, inputs: Path, served_home: Path
+    case_id: str, mode: str, inputs: Path, served_home: Path, tmp_path: Path
 ) -> None:
     # given: the server (and, in warm mode, the worker) that the first run left
     case = CASES[case_id]
     env = {"MLOPS_PREFECT_SERVER": "auto", **case.environ(inputs)}
+    stats = tmp_path / "warm-stats.json"
     if mode == "served":
         env["MLOPS_WARM_WORKER"] = "false"
+    else:
+        env["MLOPS_WARM_STATS"] = str(stats)
     before = Before.of(served_home)
     # when
     outcome = run_module(served_home, case.module, case.argv(inputs), env)
     # then
     check_outcome(case_id, outcome, inputs, before)
+    if mode == "warm" and not case.env:
+        # the run was handed to the worker (a changed setup runs in its own process)
+        assert json.loads(stats.read_text())["exit"] == 2
     # and: the servers the first run started still run (the bad input stopped nothing)
     assert before.processes <= home_processes(served_home)
