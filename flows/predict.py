@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from flows.cli import run_command, run_module_main
 from libs.config import validate
+from libs.datasets.spec import SOURCE_SCHEMES
 from libs.drift import DriftSpec
 from libs.errors import InputError
 from libs.io.chunks import DEFAULT_CHUNK_ROWS
@@ -58,6 +59,19 @@ class PredictConfig(BaseModel):
     def _model_reference(cls, value: str) -> str:
         if not _MODEL_REF.match(value):
             raise ValueError("expected NAME, NAME@alias or NAME/version")
+        return value
+
+    @field_validator("input", "output")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        """A local path, file:, s3: or memory:; web and FTP addresses are refused here, before
+        they would be fetched with retries."""
+        scheme = value.split("://", 1)[0].lower() if "://" in value else None
+        if scheme is not None and scheme not in SOURCE_SCHEMES:
+            raise ValueError(
+                f"unsupported scheme '{scheme}://' in {value}: use a local path or "
+                f"{', '.join(s + '://' for s in SOURCE_SCHEMES)}"
+            )
         return value
 
     @property
