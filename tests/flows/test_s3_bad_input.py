@@ -38,8 +38,15 @@ def test_batch_scoring_on_s3_with_only_the_storage_block(
     # given: a champion trained onto S3, and input rows in the bucket
     bucket = new_bucket(s3_server)
     monkeypatch.setenv("MLOPS_STORAGE_BLOCK", blocks_for(s3_server, bucket))
+    # (experiments of their own: an experiment keeps the artifact root it was created with)
     config = load_train_config(
-        None, ["data.source=iris", f"tracking.model_name={model_name}", "data.max_rows=60"]
+        None,
+        [
+            "data.source=iris",
+            "data.max_rows=60",
+            f"tracking.model_name={model_name}",
+            f"tracking.experiment=s3-{model_name}",
+        ],
     )
     train_sklearn(config)
     body = make_iris_rows().to_csv(index=False).encode()
@@ -54,6 +61,7 @@ def test_batch_scoring_on_s3_with_only_the_storage_block(
             model=model_name,
             input=f"s3://{bucket}/team-a/batch.csv",
             output=f"s3://{bucket}/team-a/scored.csv",
+            experiment=f"s3-inference-{model_name}",
         )
     )
     # then: the model was loaded from the bucket and every row scored
@@ -82,7 +90,14 @@ def test_a_block_with_a_secret_but_no_key_id_fails_naming_the_field(
     credentials.save(f"half-{suffix}")
     S3Bucket(bucket_name=new_bucket(s3_server), credentials=credentials).save(f"data-{suffix}")
     monkeypatch.setenv("MLOPS_STORAGE_BLOCK", f"data-{suffix}")
-    config = load_train_config(None, ["data.source=iris", f"tracking.model_name={model_name}"])
+    config = load_train_config(
+        None,
+        [
+            "data.source=iris",
+            f"tracking.model_name={model_name}",
+            f"tracking.experiment=s3-{model_name}",
+        ],
+    )
     # when
     state = train_sklearn(config, return_state=True)
     # then: one line naming the block and the missing field, and no retry

@@ -296,7 +296,14 @@ DATA_PREDICT = [k for k, c in CASES.items() if c.data and c.module == PREDICT]
 # the other (temporary servers side by side on a busy machine log SQLite lock errors).
 SUBPROCESS = ["duplicate-target", "predict-duplicate-columns"]
 # Against a served Prefect and through the warm worker: one of each class of failure.
-SERVED = ["param-unknown", "tracking-uri-scheme", "duplicate-target", "infinite-values"]
+SERVED = [
+    "param-unknown",
+    "tracking-uri-scheme",
+    "http-source",
+    "duplicate-target",
+    "infinite-values",
+    "three-rows",
+]
 
 
 @dataclass(frozen=True)
