@@ -92,9 +92,17 @@ def load_storage(block_name: str | None, default_root: str) -> Storage:
         ) from exc
     folder = (bucket.bucket_folder or "").strip("/")
     root = f"s3://{bucket.bucket_name}" + (f"/{folder}" if folder else "")
+    options = _fsspec_options(bucket.credentials)
+    # Half a key pair fails only at the first request (after retries): name the field now.
+    if bool(options.get("key")) != bool(options.get("secret")):
+        lacks = "aws_access_key_id" if options.get("secret") else "aws_secret_access_key"
+        raise InputError(
+            f"MLOPS_STORAGE_BLOCK: the credentials of block '{block_name}' lack {lacks} "
+            "(both the key id and the secret are needed)"
+        )
     return Storage(
         root=root,
-        options=_fsspec_options(bucket.credentials),
+        options=options,
         block=block_name,
         result_block=bucket,
     )

@@ -13,13 +13,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from libs.config import check_experiment_name, load_config
-from libs.datasets import DataSpec, SplitSpec
+from libs.datasets import DataRules, DataSpec, SplitSpec, TaskType, infer_task
+from libs.errors import InputError
 from libs.features import FeatureSpec
 from libs.gate import GateSpec
-from libs.models import ModelSpec, SklearnModelSpec
+from libs.metrics import METRIC_NAMES
+from libs.metrics.sets import task_of
+from libs.models import ModelSpec, SklearnModelSpec, refused_tasks
 
 
 class TrackingSpec(BaseModel):
@@ -84,8 +88,91 @@ def _flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
 
 
 def load_train_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -> TrainConfig:
-    """Embedded defaults, then the YAML file, then `--set` overrides."""
-    return load_config(TrainConfig, path, overrides)
+    """Embedded defaults, then the YAML file, then `--set` overrides, then the cross-field
+    checks (`check_train_config`): everything knowable before any data is read."""
+    config = load_config(TrainConfig, path, overrides)
+    check_train_config(config, str(path) if path else "config")
+    return config
 
 
-__all__ = ["TrackingSpec", "TrainConfig", "load_train_config"]
+def known_task(config: TrainConfig) -> TaskType | None:
+    """The task when it is known without reading data (explicit, or a bundled dataset)."""
+    if config.data.task != "auto" or config.data.is_bundled:
+        return infer_task(config.data, pd.Series(dtype=float))
+    return None
+
+
+def _check_feature_columns(config: TrainConfig, source: str) -> None:
+    """Each column in one feature group at most, and never the target."""
+    target = config.data.target_column
+    features = config.features
+    groups = {
+        "features.numeric.columns": features.numeric.columns or [],
+        "features.categorical.columns": features.categorical.columns or [],
+        "features.datetime.columns": features.datetime.columns or [],
+        "features.drop": features.drop,
+    }
+    owner: dict[str, str] = {}
+    for field, columns in groups.items():
+        for column in columns:
+            if column == target:
+                raise InputError(
+                    f"{source}: {field}: lists '{column}', the target column (data.target); "
+                    "the target is never a feature"
+                )
+            if column in owner:
+                where = "twice" if owner[column] == field else f"in {owner[column]} too"
+                raise InputError(f"{source}: {field}: column '{column}' is listed {where}")
+            owner[column] = field
+
+
+def data_rules(config: TrainConfig) -> DataRules:
+    """What the data must satisfy for this config: the tasks the model and gate refuse."""
+    refused: dict[str, str] = {}
+    if isinstance(config.model, SklearnModelSpec):
+        refused.update(refused_tasks(config.model, config.split.seed))
+    if config.gate.metric is not None:
+        try:
+            metric_task = task_of(config.gate.metric)
+        except InputError as exc:
+            raise InputError(f"gate.metric: {exc}") from None
+        for task, names in METRIC_NAMES.items():
+            if task != metric_task and task not in refused:
+                refused[task] = (
+                    f"gate.metric: '{config.gate.metric}' is not computed for {task} "
+                    f"(choose from {', '.join(names)})"
+                )
+    return DataRules(refused=refused, test_size=config.split.test_size)
+
+
+def check_train_config(config: TrainConfig, source: str = "config") -> DataRules:
+    """Cross-field checks before any data is read; returns the rules the data must meet.
+
+    Model parameters are checked against the estimator's own signature and
+    constraints (no fitting), the model and gate metric against the task when
+    it is known (explicit or a bundled dataset), feature lists against each
+    other and the target. One InputError line naming the field.
+    """
+    _check_feature_columns(config, source)
+    try:
+        rules = data_rules(config)
+    except InputError as exc:
+        raise InputError(f"{source}: {exc}") from None
+    task = known_task(config)
+    if task is not None and task in rules.refused:
+        raise InputError(f"{source}: {rules.refused[task]}")
+    if len(rules.refused) == len(METRIC_NAMES):
+        # No task works: the reason that is not about the model's kind says most.
+        reasons = sorted(rules.refused.values(), key=lambda r: r.startswith("model.name:"))
+        raise InputError(f"{source}: {reasons[0]}")
+    return rules
+
+
+__all__ = [
+    "TrackingSpec",
+    "TrainConfig",
+    "check_train_config",
+    "data_rules",
+    "known_task",
+    "load_train_config",
+]

@@ -7,9 +7,9 @@ same MLflow run layout and the same registry gate; only the model differs.
 
 from __future__ import annotations
 
-from flows.config import TrainConfig
+from flows.config import TrainConfig, check_train_config
 from libs.errors import InputError
-from libs.settings import PlatformSettings
+from libs.settings import check_environment
 from tasks import tracking
 from tasks.caching import cache_options
 from tasks.data import ingest, split_data
@@ -32,21 +32,26 @@ def run_training_pipeline(
     """Ingest, split, preprocess, train, evaluate, report, register; call from a flow.
 
     `framework` is the calling flow's: a config for another framework fails
-    here, before any data is read or any MLflow run exists.
+    here, before any data is read or any MLflow run exists. So does every
+    other config check (a run started from the UI or a deployment skips the
+    command line's), and the data checks run inside ingest, before its
+    snapshot is written and before the MLflow run starts.
     """
     if config.model.framework != framework:
         raise InputError(
             f"model.framework: this flow trains {framework} models, "
             f"the config asks for {config.model.framework}"
         )
-    settings = PlatformSettings()
+    # 0. Checks: the settings and everything in the config knowable without data
+    settings = check_environment()
+    rules = check_train_config(config)
     model_name = config.registered_model_name
     seed = config.split.seed
 
     # 1. Data: storage, snapshot, checks, split (ingest and preprocess are cached)
     storage = open_storage(settings)
     cached = cache_options(storage, refresh_cache)
-    snapshot = ingest.with_options(**cached)(config.data, config.features, seed, storage)
+    snapshot = ingest.with_options(**cached)(config.data, config.features, seed, storage, rules)
     split = split_data(snapshot, config.split)
 
     # 2. Tracking: one MLflow run for this flow run

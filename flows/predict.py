@@ -23,10 +23,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from flows.cli import run_command, run_module_main
 from libs.config import check_experiment_name, validate
+from libs.datasets.spec import SOURCE_SCHEMES
 from libs.drift import DriftSpec
 from libs.errors import InputError
 from libs.io.chunks import DEFAULT_CHUNK_ROWS
-from libs.settings import PlatformSettings
+from libs.settings import check_environment
 
 # The registry alias a bare model name means (tasks.tracking.CHAMPION; not imported
 # here, so that a bad argument fails without loading MLflow).
@@ -64,6 +65,19 @@ class PredictConfig(BaseModel):
     @classmethod
     def _experiment_name(cls, value: str) -> str:
         return check_experiment_name(value)
+
+    @field_validator("input", "output")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        """A local path, file:, s3: or memory:; web and FTP addresses are refused here, before
+        they would be fetched with retries."""
+        scheme = value.split("://", 1)[0].lower() if "://" in value else None
+        if scheme is not None and scheme not in SOURCE_SCHEMES:
+            raise ValueError(
+                f"unsupported scheme '{scheme}://' in {value}: use a local path or "
+                f"{', '.join(s + '://' for s in SOURCE_SCHEMES)}"
+            )
+        return value
 
     @property
     def model_parts(self) -> tuple[str, str | None, str | None]:
@@ -148,7 +162,7 @@ def preflight(config: PredictConfig) -> None:
     from libs.io.tables import _table_format
     from tasks import tracking
 
-    settings = PlatformSettings()
+    settings = check_environment()
     name, alias, version = config.model_parts
     tracking.resolve_model_version(settings, name, alias=alias, version=version)
     for uri in (config.input, config.output):

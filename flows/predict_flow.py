@@ -5,7 +5,7 @@ from __future__ import annotations
 from prefect import flow
 
 from flows.predict import PredictConfig
-from libs.settings import PlatformSettings
+from libs.settings import check_environment
 from tasks import tracking
 from tasks.lifecycle import finish_tracking
 from tasks.predict import (
@@ -25,11 +25,13 @@ from tasks.storage import open_storage
 @flow(name="batch-predict", version="1")
 def batch_predict(config: PredictConfig, show_progress: bool = False) -> BatchSummary:
     """Score `config.input` with a registered model into `config.output`, with a drift check."""
-    settings = PlatformSettings()
+    settings = check_environment()
     name, alias, version = config.model_parts
 
-    # 1. Model and input: resolved and checked before anything is written
+    # 1. Model and input: resolved and checked before anything is written; the storage
+    #    block's credentials reach MLflow's artifact client before the model is loaded
     storage = open_storage(settings)
+    tracking.use_artifact_credentials(storage.artifact_env())
     loaded = load_model(settings, name, alias, version)
     probe = check_input(loaded, config.input, config.output, storage)
     reference = drift_reference(loaded, probe, config.drift, storage)

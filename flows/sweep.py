@@ -85,6 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
     def body() -> Any:
+        from libs.settings import check_environment
+
+        check_environment()  # a bad MLOPS_HOME or tracking URI fails before a server starts
         from deployments.runtime import local_prefect, starting_local_prefect
 
         with starting_local_prefect():  # the server starts while the points are checked

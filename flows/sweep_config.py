@@ -29,12 +29,21 @@ from pydantic import (
     model_validator,
 )
 
-from flows.config import TrainConfig
+from flows.config import TrainConfig, check_train_config
 from libs.config import format_validation_error, load_config, read_yaml
 from libs.datasets import infer_task
-from libs.doe import Design, DesignSpec, Factor, FactorSpace, generate_design, set_dotted
+from libs.doe import (
+    Design,
+    DesignSpec,
+    Factor,
+    FactorSpace,
+    design_size,
+    generate_design,
+    set_dotted,
+)
 from libs.errors import InputError
 from libs.metrics import METRIC_NAMES, greater_is_better
+from libs.metrics.sets import task_of
 from libs.models import build_estimator
 
 
@@ -259,6 +268,57 @@ def _check_metric(name: str, field: str, task: str | None, source: str) -> None:
         )
 
 
+# --- Bad-input checks before any point is generated or any data is trained on -----------
+
+# Each point is one training run and one MLflow run. A thousand already take hours on one
+# machine and crowd the tracking store; a design beyond that is a typo (levels: 1000) or a
+# space that wants a screening design first, and generating it alone could take minutes.
+MAX_SWEEP_POINTS = 1000
+
+
+def check_sweep_before_data(config: SweepConfig, base: TrainConfig, source: str) -> None:
+    """The design's size and the objective against the model, before points or data exist."""
+    size = design_size(config.space, config.design)
+    if size > MAX_SWEEP_POINTS:
+        raise InputError(
+            f"{source}: design: {config.design.kind} over these factors has {size} points, "
+            f"more than the limit of {MAX_SWEEP_POINTS} (each point is a training run and an "
+            "MLflow run); use fewer levels or factors, or a screening design first"
+        )
+    refused = check_train_config(base, f"{source}: base").refused
+    metric_task = task_of(config.objective.metric)
+    if metric_task in refused:
+        raise InputError(
+            f"{source}: objective.metric: '{config.objective.metric}' is a {metric_task} "
+            f"metric, but {refused[metric_task]}"
+        )
+
+
+def check_sweep_data_task(config: SweepConfig, base: TrainConfig, source: str) -> str | None:
+    """For a local file with `task: auto`, the task its target implies, checked against the
+    objective: otherwise every point would train and fail (or score the wrong metric)."""
+    spec = base.data
+    if spec.is_bundled or spec.task != "auto" or "://" in spec.source:
+        return None
+    from libs.io import read_table
+
+    frame = read_table(spec.source)
+    if spec.target_column not in frame.columns:
+        return None  # the points report the missing target, naming the file
+    task = infer_task(spec, frame[spec.target_column])
+    metric_task = task_of(config.objective.metric)
+    if task != metric_task:
+        raise InputError(
+            f"{source}: objective.metric: '{config.objective.metric}' is a {metric_task} "
+            f"metric, but the target '{spec.target_column}' of {spec.source} makes this a "
+            f"{task} task (choose from {', '.join(METRIC_NAMES[task])})"
+        )
+    return task
+
+
+# -----------------------------------------------------------------------------------------
+
+
 def plan_sweep(config: SweepConfig, source: str = "sweep") -> SweepPlan:
     """The design and one validated training config per point; raises InputError.
 
@@ -269,7 +329,8 @@ def plan_sweep(config: SweepConfig, source: str = "sweep") -> SweepPlan:
     """
     base_data = config.base_data()
     base = _validate_train(base_data, f"{source}: base")
-    task = known_task(base)
+    check_sweep_before_data(config, base, source)
+    task = known_task(base) or check_sweep_data_task(config, base, source)
     _check_metric(config.objective.metric, "objective.metric", task, source)
     if task is not None:
         _check_metric(base.gate.metric_for(task), "gate.metric", task, f"{source}: base")
@@ -302,10 +363,13 @@ def load_sweep_config(path: str | Path | None, overrides: Sequence[str] = ()) ->
 
 
 __all__ = [
+    "MAX_SWEEP_POINTS",
     "Objective",
     "PointJob",
     "SweepConfig",
     "SweepPlan",
+    "check_sweep_before_data",
+    "check_sweep_data_task",
     "deep_merge",
     "known_task",
     "load_sweep_config",

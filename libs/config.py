@@ -27,6 +27,12 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
         raise InputError(f"config file not found: {path}")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: not a text file (byte {exc.start} is not UTF-8); expected a YAML config"
+        ) from exc
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read config file: {exc.strerror or exc}") from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

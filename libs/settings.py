@@ -7,11 +7,23 @@ choices belong in the training config instead.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from libs.errors import InputError
+
+# Tracking stores MLflow can open: SQLAlchemy databases (with any driver), a
+# tracking server, Databricks, or a local folder (a plain path or file:).
+TRACKING_SCHEMES = frozenset(
+    {"sqlite", "postgresql", "mysql", "mssql", "http", "https", "databricks", "file"}
+)
+# Storage roots libs.io reaches: a local folder (a plain path or file:), S3, memory (tests).
+STORAGE_SCHEMES = frozenset({"file", "s3", "memory"})
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
 
 
 class PlatformSettings(BaseSettings):
@@ -101,4 +113,59 @@ class PlatformSettings(BaseSettings):
         )
 
 
-__all__ = ["PlatformSettings"]
+def _scheme(uri: str) -> str | None:
+    """The URI's scheme without a driver (`postgresql+psycopg2` -> `postgresql`); None for paths.
+
+    A one-letter scheme is a Windows drive, i.e. a path.
+    """
+    match = _SCHEME.match(uri)
+    if match is None or len(match.group(1)) == 1:
+        return None
+    return match.group(1).split("+", 1)[0].lower()
+
+
+def _check_folder(path: Path, field: str) -> None:
+    """`path` is a folder or can become one: neither it nor an ancestor is a file."""
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            if not candidate.is_dir():
+                what = "is a file" if candidate == path else f"is under a file ({candidate})"
+                raise InputError(f"{field}: {path} {what}; expected a folder")
+            return
+
+
+def check_environment(settings: PlatformSettings | None = None) -> PlatformSettings:
+    """The settings, checked before any work: one InputError line naming the variable.
+
+    A state folder that is a file, or a tracking URI or storage root whose
+    scheme nothing here can open, would otherwise fail late (after retries, a
+    started server or a written snapshot) with a traceback.
+    """
+    try:
+        settings = settings or PlatformSettings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = f"MLOPS_{str(first['loc'][0]).upper()}" if first["loc"] else "MLOPS_*"
+        raise InputError(f"{name}: {first['msg']}") from None
+    _check_folder(settings.home_dir, "MLOPS_HOME")
+    uri = settings.resolved_tracking_uri
+    field = "MLOPS_TRACKING_URI" if settings.tracking_uri else "MLFLOW_TRACKING_URI"
+    scheme = _scheme(uri)
+    if scheme is not None and scheme not in TRACKING_SCHEMES:
+        raise InputError(
+            f"{field}: unsupported tracking URI scheme '{scheme}' in {uri!r} "
+            f"(supported: {', '.join(sorted(TRACKING_SCHEMES))}, or a folder path)"
+        )
+    if settings.storage:
+        scheme = _scheme(settings.storage)
+        if scheme is not None and scheme not in STORAGE_SCHEMES:
+            raise InputError(
+                f"MLOPS_STORAGE: unsupported storage scheme '{scheme}' in {settings.storage!r} "
+                f"(supported: {', '.join(sorted(STORAGE_SCHEMES))}, or a folder path)"
+            )
+        if scheme in (None, "file"):
+            _check_folder(Path(settings.storage.removeprefix("file://")), "MLOPS_STORAGE")
+    return settings
+
+
+__all__ = ["STORAGE_SCHEMES", "TRACKING_SCHEMES", "PlatformSettings", "check_environment"]

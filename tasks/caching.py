@@ -50,19 +50,31 @@ def digest_of(*parts: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def source_options(storage: Any, source: str) -> dict[str, Any] | None:
+    """The storage block's fsspec options for an `s3://` source when the block is S3, else None
+    (a local source needs none; an S3 source without a block uses the AWS environment)."""
+    return storage.options if storage.is_remote and source.startswith("s3://") else None
+
+
 def ingest_cache_key(context: Any, parameters: dict[str, Any]) -> str:
-    """Source content (or bundled name), data spec, listed feature columns, storage, code."""
+    """Source content (or bundled name), data spec, listed feature columns, the config's data
+    rules, storage, code: a result is reused only where its checks were the same."""
     spec = parameters["spec"]
     storage = parameters["storage"]
     features = parameters["features"]
     if spec.is_bundled:
         source = f"bundled:{spec.source}"
     else:
-        options = storage.options if spec.source.startswith(storage.root.split("/")[0]) else None
-        source = storage_io.digest(spec.source, options)
+        source = storage_io.digest(spec.source, source_options(storage, spec.source))
     seed = parameters["seed"] if spec.max_rows else None
-    columns = [features.numeric.columns, features.categorical.columns, features.datetime.columns]
-    return "ingest-" + digest_of(source, spec, columns, seed, storage.root, code_digest())
+    rules = parameters.get("rules")
+    columns = [
+        features.numeric.columns,
+        features.categorical.columns,
+        features.datetime.columns,
+        features.drop,
+    ]
+    return "ingest-" + digest_of(source, spec, columns, rules, seed, storage.root, code_digest())
 
 
 def preprocess_cache_key(context: Any, parameters: dict[str, Any]) -> str:
@@ -110,6 +122,7 @@ __all__ = [
     "digest_of",
     "ingest_cache_key",
     "preprocess_cache_key",
+    "source_options",
     "train_cache_key",
     "train_code_digest",
 ]

@@ -13,20 +13,22 @@ from prefect.cache_policies import NO_CACHE
 from blocks.storage import Storage
 from libs import io as storage_io
 from libs.datasets import (
+    DataRules,
     DataSpec,
     Split,
     SplitSpec,
     TaskType,
+    check_data,
     check_target,
     infer_task,
     load_bundled,
     split_frame,
     subsample,
 )
-from libs.features import FeatureSpec
+from libs.features import FeatureSpec, FeatureSpecError, resolve_columns
 from libs.io.schema import check_table
 from tasks._common import IO_RETRIES, IO_RETRY_DELAYS, retry_unless_input_error
-from tasks.caching import ingest_cache_key
+from tasks.caching import ingest_cache_key, source_options
 
 
 @dataclass(frozen=True)
@@ -53,14 +55,23 @@ class Snapshot:
     cache_key_fn=ingest_cache_key,
     persist_result=True,
 )
-def ingest(spec: DataSpec, features: FeatureSpec, seed: int, storage: Storage) -> Snapshot:
+def ingest(
+    spec: DataSpec,
+    features: FeatureSpec,
+    seed: int,
+    storage: Storage,
+    rules: DataRules | None = None,
+) -> Snapshot:
     """Load the data, check it, and store a content-addressed Parquet snapshot.
 
-    The schema check runs right after the read, before any training: the target
-    exists, no column is entirely null, and listed feature columns have their types.
+    The checks run right after the read, before the snapshot is written and
+    before any MLflow run exists: the target exists, no column is entirely
+    null, listed feature columns exist with their types, no value is infinite,
+    and (given the config's `rules`) the task the target implies is one the
+    model and gate serve, with enough rows for the split.
     """
     source = spec.source
-    options = storage.options if storage.is_remote and source.startswith("s3://") else None
+    options = source_options(storage, source)
     frame = load_bundled(source) if spec.is_bundled else storage_io.read_table(source, options)
     frame = subsample(frame, spec.max_rows, seed)
     target = spec.target_column
@@ -74,6 +85,11 @@ def ingest(spec: DataSpec, features: FeatureSpec, seed: int, storage: Storage) -
     )
     task_type = infer_task(spec, frame[target])
     check_target(frame[target], task_type, source)
+    try:
+        resolve_columns(features, frame.drop(columns=[target]))
+    except FeatureSpecError as exc:
+        raise FeatureSpecError(f"{source}: {exc}") from None
+    check_data(frame, target, task_type, rules or DataRules(), source, sizes=rules is not None)
 
     buffer = _stdio.BytesIO()
     frame.to_parquet(buffer, index=False)

@@ -13,10 +13,10 @@ from libs import io as storage_io
 from libs.datasets import Split
 from libs.models import ModelAdapter
 from libs.plots import (
+    bounded_permutation_importance,
     evaluation_figures,
     feature_importance_figure,
     history_figure,
-    permutation_importance_table,
     render_report,
 )
 from tasks import tracking
@@ -50,8 +50,13 @@ def build_report(
         evaluation.classes,
     )
     pipeline = model.as_pipeline(features.preprocessor)
-    importance = permutation_importance_table(pipeline, split.x_test, split.y_test, seed=seed)
-    figures.append(("Permutation importance", feature_importance_figure(importance)))
+    # Bounded, so a wide table cannot stall the run on its report; the note says what ran.
+    importance, note = bounded_permutation_importance(
+        pipeline, split.x_test, split.y_test, seed=seed
+    )
+    if importance is not None:
+        figures.append(("Permutation importance", feature_importance_figure(importance)))
+    meta = {**meta, "permutation importance": note}
     return render_report(title, evaluation.metrics, figures, meta)
 
 

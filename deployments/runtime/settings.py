@@ -6,8 +6,6 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from libs.errors import InputError
-
 if TYPE_CHECKING:  # imported when first needed: the warm worker's client stays light
     from libs.settings import PlatformSettings
 
@@ -15,16 +13,14 @@ _cached: tuple[tuple[object, ...], PlatformSettings] | None = None
 
 
 def platform_settings() -> PlatformSettings:
-    """This process's settings, built once; bad values are an `InputError` naming the field.
+    """This process's settings, built once and checked (`libs.settings.check_environment`).
 
     Built again only when what they are read from changed (`MLOPS_*`
     variables, the working directory's `.env`), as in tests that change the
     environment between commands run in one process.
     """
     global _cached
-    from pydantic import ValidationError
-
-    from libs.settings import PlatformSettings
+    from libs.settings import check_environment
 
     key = (
         tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("MLOPS_"))),
@@ -33,12 +29,7 @@ def platform_settings() -> PlatformSettings:
     )
     if _cached is not None and _cached[0] == key:
         return _cached[1]
-    try:
-        settings = PlatformSettings()
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        field = error["loc"][0] if error["loc"] else "settings"
-        raise InputError(f"environment: {field}: {error['msg']}") from None
+    settings = check_environment()  # one line naming the variable on a bad value
     _cached = (key, settings)
     return settings
 

@@ -1,5 +1,6 @@
 """Datasets: the data spec, bundled scikit-learn datasets, task inference, splitting."""
 
+from libs.datasets.checks import MIN_ROWS, DataRules, check_data
 from libs.datasets.core import (
     Split,
     check_target,
@@ -12,11 +13,14 @@ from libs.datasets.spec import BUNDLED, TABLE_SUFFIXES, DataSpec, SplitSpec, Tas
 
 __all__ = [
     "BUNDLED",
+    "MIN_ROWS",
     "TABLE_SUFFIXES",
+    "DataRules",
     "DataSpec",
     "Split",
     "SplitSpec",
     "TaskType",
+    "check_data",
     "check_target",
     "infer_task",
     "load_bundled",

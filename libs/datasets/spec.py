@@ -9,6 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 BUNDLED = ("iris", "wine", "breast_cancer", "diabetes", "digits")
 TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
+# Where a data file can live: a local path (or file:), S3 (credentials from the storage
+# block or the AWS environment), memory (tests). Web and FTP addresses are refused here:
+# they would be fetched with retries only to fail on a login page or a firewall.
+SOURCE_SCHEMES = ("file", "s3", "memory")
 TaskType = Literal["classification", "regression"]
 
 
@@ -41,6 +45,17 @@ class DataSpec(BaseModel):
                 f"unknown dataset '{value}': use one of {', '.join(BUNDLED)} "
                 f"or a path ending in {', '.join(TABLE_SUFFIXES)}"
             )
+        scheme = value.split("://", 1)[0].lower() if "://" in value else None
+        if scheme is not None and scheme not in SOURCE_SCHEMES:
+            raise ValueError(
+                f"unsupported scheme '{scheme}://' in {value}: use a local path or "
+                f"{', '.join(s + '://' for s in SOURCE_SCHEMES)} (download web files first)"
+            )
+        if not _stem(value).strip("."):
+            raise ValueError(
+                f"file name of {value} gives no dataset name (only dots before the "
+                "extension); rename the file"
+            )
         if "://" in value and ".." in value.split("://", 1)[1].split("/"):
             # A URI is an address, not a path to walk: '..' would escape its prefix.
             raise ValueError(f"URI must not contain '..' segments: {value}")
@@ -68,7 +83,7 @@ class DataSpec(BaseModel):
         """A short, stable name for the dataset (used in model and dataset names)."""
         if self.is_bundled:
             return self.source
-        return Path(self.source.rstrip("/").split("/")[-1]).stem
+        return _stem(self.source)
 
 
 class SplitSpec(BaseModel):
@@ -81,6 +96,10 @@ class SplitSpec(BaseModel):
     stratify: bool = Field(True, description="Stratify on the target for classification.")
 
 
+def _stem(uri: str) -> str:
+    return Path(uri.rstrip("/").split("/")[-1]).stem
+
+
 def _local_path(uri: str) -> Path | None:
     if uri.startswith("file://"):
         return Path(uri[len("file://") :])
@@ -89,4 +108,4 @@ def _local_path(uri: str) -> Path | None:
     return Path(uri)
 
 
-__all__ = ["BUNDLED", "TABLE_SUFFIXES", "DataSpec", "SplitSpec", "TaskType"]
+__all__ = ["BUNDLED", "SOURCE_SCHEMES", "TABLE_SUFFIXES", "DataSpec", "SplitSpec", "TaskType"]

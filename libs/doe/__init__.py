@@ -12,7 +12,7 @@ from libs.doe.analysis import anova_table, interaction_effects, main_effects
 from libs.doe.anova import AnovaResult
 from libs.doe.canonical import Canonical
 from libs.doe.config import apply_point, set_dotted
-from libs.doe.designs import Design, coded_matrix, generate_design
+from libs.doe.designs import Design, coded_matrix, design_size, generate_design
 from libs.doe.lenth import Lenth, lenth
 from libs.doe.result import DoeAnalysis
 from libs.doe.space import (
@@ -64,6 +64,7 @@ __all__ = [
     "anova_table",
     "apply_point",
     "coded_matrix",
+    "design_size",
     "factor_letters",
     "generate_design",
     "interaction_effects",

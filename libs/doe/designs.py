@@ -412,6 +412,44 @@ def _next_stage(space: FactorSpace, spec: FoldOver | AugmentToCCD) -> Design:
     return replace(design, notes=(note, *first.notes, *design.notes))
 
 
+def design_size(space: FactorSpace, design: DesignSpec) -> int:
+    """The design's number of runs (an upper bound), computed without generating it.
+
+    So that a design of a million points is refused at once, not after minutes
+    of planning.
+    """
+    k = len(space.factors)
+    if isinstance(design, FoldOver):
+        return 2 * design_size(space, design.first)
+    if isinstance(design, AugmentToCCD):
+        first = design_size(space, design.first)
+        return first + 2 * k + (design.center_points if design.center_points is not None else first)
+    if isinstance(design, FullFactorial):
+        size = 1
+        for factor in space.factors:
+            if isinstance(factor, CategoricalFactor):
+                size *= len(factor.levels)
+            elif isinstance(design.levels, dict):
+                size *= design.levels.get(factor.name, 2)
+            else:
+                size *= design.levels
+        runs = size + design.center_points
+    elif isinstance(design, LatinHypercube):
+        runs = design.samples
+    elif isinstance(design, FractionalFactorial):
+        runs = 2**k + design.center_points
+    elif isinstance(design, PlackettBurman):
+        runs = 4 * (k // 4 + 1) + design.center_points
+    elif isinstance(design, BoxBehnken):
+        runs = 2 * k * (k - 1) + (design.center_points if design.center_points is not None else k)
+    else:
+        centre = design.center_points
+        if centre is None:
+            centre = CCD_CENTER_POINTS.get(k, k + 4)
+        runs = 2**k + 2 * k + (centre if isinstance(centre, int) else sum(centre))
+    return runs * design.replicates
+
+
 def generate_design(space: FactorSpace, design: DesignSpec) -> Design:
     """Generate `design` over `space`: real points to run (in run order) and their codes."""
     if isinstance(design, FoldOver | AugmentToCCD):
@@ -419,4 +457,4 @@ def generate_design(space: FactorSpace, design: DesignSpec) -> Design:
     return _single_stage(space, design)
 
 
-__all__ = ["CCD_CENTER_POINTS", "Design", "coded_matrix", "generate_design"]
+__all__ = ["CCD_CENTER_POINTS", "Design", "coded_matrix", "design_size", "generate_design"]

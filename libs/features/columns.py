@@ -19,6 +19,13 @@ from libs.features.spec import FeatureSpec
 from libs.features.transformers import parse_datetimes
 
 _MAX_LISTED = 20
+# Each group's field in the training config, so an error names what to fix.
+_FIELDS = {
+    "drop": "features.drop",
+    "numeric": "features.numeric.columns",
+    "categorical": "features.categorical.columns",
+    "datetime": "features.datetime.columns",
+}
 
 
 @dataclass(frozen=True)
@@ -64,12 +71,11 @@ def _check_listed(group: str, columns: Sequence[str], X: pd.DataFrame) -> None:
     seen: set[str] = set()
     for column in columns:
         if column in seen:
-            raise FeatureSpecError(f"feature spec: column {column!r} is listed twice in {group}")
+            raise FeatureSpecError(f"{_FIELDS[group]}: column {column!r} is listed twice")
         seen.add(column)
         if column not in X.columns:
             raise FeatureSpecError(
-                f"feature spec: column {column!r} not found in data ({group}); "
-                f"available: {_available(X)}"
+                f"{_FIELDS[group]}: column {column!r} not found in data; available: {_available(X)}"
             )
 
 
@@ -78,7 +84,7 @@ def _check_numeric(columns: Sequence[str], X: pd.DataFrame) -> None:
         series = X[column]
         if not (is_numeric_column(series) or ptypes.is_bool_dtype(series.dtype)):
             raise FeatureSpecError(
-                f"feature spec: column {column!r} is listed as numeric but has dtype "
+                f"features.numeric.columns: column {column!r} is listed as numeric but has dtype "
                 f"{series.dtype}; list it under categorical or datetime instead"
             )
 
@@ -100,7 +106,7 @@ def _check_datetime(columns: Sequence[str], X: pd.DataFrame) -> None:
         if is_datetime_column(series) or can_parse_datetimes(series):
             continue
         raise FeatureSpecError(
-            f"feature spec: column {column!r} is listed as datetime but has dtype "
+            f"features.datetime.columns: column {column!r} is listed as datetime but has dtype "
             f"{series.dtype} and its values do not parse as dates"
         )
 
@@ -122,7 +128,7 @@ def resolve_columns(spec: FeatureSpec, X: pd.DataFrame) -> ResolvedColumns:
         for column in columns:
             if column in owner:
                 raise FeatureSpecError(
-                    f"feature spec: column {column!r} is listed in both {owner[column]} and {group}"
+                    f"{_FIELDS[group]}: column {column!r} is listed in {_FIELDS[owner[column]]} too"
                 )
             owner[column] = group
     _check_numeric(listed.get("numeric", []), X)

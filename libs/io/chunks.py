@@ -23,7 +23,7 @@ from fsspec.implementations.local import LocalFileSystem
 from libs.errors import InputError
 from libs.io.errors import CorruptFileError
 from libs.io.storage import _fsync_dir, _not_found_as_input_error, _resolve, temp_name
-from libs.io.tables import _reason, _table_format
+from libs.io.tables import _reason, _table_format, check_csv_header, check_unique_columns
 
 DEFAULT_CHUNK_ROWS = 50_000
 
@@ -65,7 +65,12 @@ def iter_table(
     reader = _iter_parquet if fmt == "parquet" else _iter_csv
     yielded = False
     with _not_found_as_input_error(uri), fs.open(path, "rb") as handle:
+        if fmt == "csv":
+            check_csv_header(handle.readline(), uri)
+            handle.seek(0)
         for chunk in reader(handle, uri, chunk_rows, dtype):
+            if not yielded:
+                check_unique_columns(list(chunk.columns), uri)
             if len(chunk) == 0:
                 continue
             yielded = True

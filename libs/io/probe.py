@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from libs.errors import InputError
-from libs.io.storage import _resolve
+from libs.io.storage import _CREDENTIAL_ERRORS, _resolve
 
 
 def probe_root(
@@ -43,6 +43,11 @@ def probe_root(
                 f"{what}: access to bucket '{bucket}' denied: {text.splitlines()[0][:200]}"
             ) from exc
         raise
+    except Exception as exc:
+        # botocore's "no keys" errors, by name (see libs.io.storage): never transient.
+        if type(exc).__name__ not in _CREDENTIAL_ERRORS:
+            raise
+        raise InputError(f"{what}: no usable credentials for bucket '{bucket}': {exc}") from exc
 
 
 __all__ = ["probe_root"]

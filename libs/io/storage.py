@@ -41,15 +41,31 @@ def _resolve(uri: str, storage_options: dict[str, Any] | None) -> tuple[Abstract
         raise InputError(f"{uri}: unsupported storage URI: {exc}") from exc
 
 
+# botocore's "no keys" errors, by name: importing botocore here would load it for local runs.
+_CREDENTIAL_ERRORS = frozenset(
+    {"NoCredentialsError", "PartialCredentialsError", "CredentialRetrievalError"}
+)
+
+
 @contextlib.contextmanager
 def _not_found_as_input_error(uri: str) -> Iterator[None]:
-    """Turn the storage layer's 'missing' and 'is a directory' errors into user errors."""
+    """Turn the storage layer's 'missing', 'is a directory', 'no credentials' and 'access
+    denied' errors into user errors: retrying them would fail the same way."""
     try:
         yield
     except FileNotFoundError as exc:
         raise StorageNotFoundError(f"file not found: {uri}") from exc
     except IsADirectoryError as exc:
         raise InputError(f"{uri}: is a directory, expected a file") from exc
+    except PermissionError as exc:
+        raise InputError(f"{uri}: access denied: {exc}") from exc
+    except Exception as exc:
+        if type(exc).__name__ not in _CREDENTIAL_ERRORS:
+            raise
+        raise InputError(
+            f"{uri}: no usable credentials ({exc}); name a storage block with credentials "
+            "(MLOPS_STORAGE_BLOCK) or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+        ) from exc
 
 
 def read_bytes(uri: str, storage_options: dict[str, Any] | None = None) -> bytes:
@@ -184,7 +200,8 @@ def digest(uri: str, storage_options: dict[str, Any] | None = None) -> str:
 def exists(uri: str, storage_options: dict[str, Any] | None = None) -> bool:
     """Say whether an object (or folder) exists at `uri`."""
     fs, path = _resolve(uri, storage_options)
-    return bool(fs.exists(path))
+    with _not_found_as_input_error(uri):
+        return bool(fs.exists(path))
 
 
 def join_key(root: str, key: str) -> str:

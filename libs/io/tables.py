@@ -7,6 +7,7 @@ digest is the digest of exactly what was stored.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from pathlib import PurePosixPath
@@ -46,6 +47,8 @@ def read_table(uri: str, storage_options: dict[str, Any] | None = None) -> pd.Da
     fmt = _table_format(uri)
     data = read_bytes(uri, storage_options)
     reader = pd.read_csv if fmt == "csv" else pd.read_parquet
+    if fmt == "csv":
+        check_csv_header(data, uri)
     try:
         frame = reader(io.BytesIO(data))
     except pd.errors.EmptyDataError as exc:
@@ -55,7 +58,34 @@ def read_table(uri: str, storage_options: dict[str, Any] | None = None) -> pd.Da
         raise CorruptFileError(f"{uri}: cannot parse {kind}: {_reason(exc)}") from exc
     if frame.shape[0] == 0:
         raise InputError(f"{uri}: table is empty")
+    check_unique_columns(list(frame.columns), uri)
     return frame
+
+
+def check_csv_header(data: bytes, uri: str) -> None:
+    """Refuse a CSV header naming a column twice, before pandas renames the copy `x.1`.
+
+    `data` is the file's bytes or at least its first line.
+    """
+    first = data.split(b"\n", 1)[0].decode("utf-8", errors="replace").lstrip("\ufeff")
+    try:
+        header = next(csv.reader([first]), [])
+    except csv.Error:
+        return  # pandas reports the malformed file with its own reason
+    check_unique_columns([name.strip() for name in header], uri)
+
+
+def check_unique_columns(columns: list[Any], uri: str) -> None:
+    """One name a column: a duplicate would be renamed or dropped silently downstream."""
+    seen: dict[str, int] = {}
+    for position, column in enumerate(columns, start=1):
+        name = str(column)
+        if name in seen:
+            raise InputError(
+                f"{uri}: duplicate column name '{name}' (columns {seen[name]} and {position}); "
+                "rename or remove one"
+            )
+        seen[name] = position
 
 
 def write_table(df: pd.DataFrame, uri: str, storage_options: dict[str, Any] | None = None) -> str:
@@ -98,4 +128,11 @@ def write_json(obj: Any, uri: str, storage_options: dict[str, Any] | None = None
     return write_bytes(text.encode("utf-8"), uri, storage_options)
 
 
-__all__ = ["read_json", "read_table", "write_json", "write_table"]
+__all__ = [
+    "check_csv_header",
+    "check_unique_columns",
+    "read_json",
+    "read_table",
+    "write_json",
+    "write_table",
+]

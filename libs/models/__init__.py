@@ -12,7 +12,12 @@ from typing import Any, Protocol
 import numpy as np
 
 from libs.errors import InputError
-from libs.models.sklearn import SklearnModel, build_estimator, sklearn_estimator_names
+from libs.models.sklearn import (
+    SklearnModel,
+    build_estimator,
+    refused_tasks,
+    sklearn_estimator_names,
+)
 from libs.models.spec import ModelSpec, SklearnModelName, SklearnModelSpec, TensorflowModelSpec
 
 EpochHook = Callable[[int, dict[str, float]], None]
@@ -60,5 +65,6 @@ __all__ = [
     "TensorflowModelSpec",
     "build_estimator",
     "create_model",
+    "refused_tasks",
     "sklearn_estimator_names",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -83,12 +84,30 @@ def build_estimator(spec: SklearnModelSpec, task: Task, seed: int) -> BaseEstima
         # The same check fit() runs, done now so a bad value fails before any work.
         estimator._validate_params()
     except (ValueError, TypeError) as exc:
-        raise InputError(f"model.params: {exc}") from exc
+        # scikit-learn names the parameter: "The 'C' parameter of SVC must be ...".
+        named = re.match(r"The '(\w+)' parameter", str(exc))
+        field = f"model.params.{named.group(1)}" if named else "model.params"
+        raise InputError(f"{field}: {exc}") from exc
     if spec.name == "svm" and task == "classification":
         # Calibrated probabilities give ROC curves and log loss; SVC(probability=True)
         # is deprecated in scikit-learn 1.9 in favour of exactly this wrapper.
         return CalibratedClassifierCV(estimator, cv=3, ensemble=False)
     return estimator
+
+
+def refused_tasks(spec: SklearnModelSpec, seed: int = 0) -> dict[str, str]:
+    """Each task this spec cannot train, with the one-line reason (no fitting, no data).
+
+    The name may not support the task, or a parameter may be unknown to, or
+    out of range for, that task's estimator (scikit-learn's own constraints).
+    """
+    refused: dict[str, str] = {}
+    for task in ("classification", "regression"):
+        try:
+            build_estimator(spec, task, seed)
+        except InputError as exc:
+            refused[task] = str(exc)
+    return refused
 
 
 class SklearnModel:
@@ -123,4 +142,4 @@ class SklearnModel:
         return Pipeline([("features", preprocessor), ("model", self.estimator)])
 
 
-__all__ = ["SklearnModel", "build_estimator", "sklearn_estimator_names"]
+__all__ = ["SklearnModel", "build_estimator", "refused_tasks", "sklearn_estimator_names"]

@@ -22,12 +22,17 @@ from libs.plots.doe import (
 from libs.plots.drift import drift_figures, drift_histogram_figure, drift_statistic_figure
 from libs.plots.evaluation import evaluation_figures
 from libs.plots.history import history_figure
-from libs.plots.importance import feature_importance_figure, permutation_importance_table
+from libs.plots.importance import (
+    bounded_permutation_importance,
+    feature_importance_figure,
+    permutation_importance_table,
+)
 from libs.plots.regression import predicted_vs_actual_figure, residuals_figure
 from libs.plots.report import figure_div_id, render_report
 
 __all__ = [
     "PlotInputError",
+    "bounded_permutation_importance",
     "calibration_figure",
     "confusion_matrix_figure",
     "contour_figure",

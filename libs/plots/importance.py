@@ -19,6 +19,10 @@ from libs.plots.style import styled
 
 IMPORTANCE_COLUMNS = ("feature", "importance_mean", "importance_std")
 TOP_FEATURES = 20
+# The budget of a report's permutation importance: each column costs `n_repeats` scorings of
+# the whole pipeline, so a wide table (2000 columns: minutes) would stall a run on its report.
+MAX_COLUMNS = 100
+MAX_SCORINGS = 300  # columns x repeats; repeats are cut down to fit before columns are refused
 
 
 def permutation_importance_table(
@@ -64,6 +68,35 @@ def permutation_importance_table(
     )
 
 
+def bounded_permutation_importance(
+    estimator: Any,
+    X: Any,
+    y: Any,
+    *,
+    n_repeats: int = 5,
+    seed: int = 0,
+    max_columns: int = MAX_COLUMNS,
+    max_scorings: int = MAX_SCORINGS,
+) -> tuple[pd.DataFrame | None, str]:
+    """Permutation importance within a budget: the table (or None) and a note saying what ran.
+
+    Repeats are lowered until columns x repeats fits `max_scorings`; a table
+    wider than `max_columns` is skipped, with the note saying why.
+    """
+    columns = X.shape[1] if hasattr(X, "shape") and len(X.shape) > 1 else 0
+    if columns > max_columns:
+        return None, (
+            f"skipped: {columns} columns exceed the budget of {max_columns} "
+            f"(each column costs {n_repeats} scorings of the model)"
+        )
+    repeats = max(1, min(n_repeats, max_scorings // max(columns, 1)))
+    table = permutation_importance_table(estimator, X, y, n_repeats=repeats, seed=seed)
+    note = f"{columns} columns x {repeats} repeats"
+    if repeats < n_repeats:
+        note += f" (lowered from {n_repeats} to stay within {max_scorings} scorings)"
+    return table, note
+
+
 def feature_importance_figure(importance: pd.DataFrame, top: int = TOP_FEATURES) -> go.Figure:
     """Horizontal bars with +/- one standard deviation, the most important on top."""
     missing = [c for c in IMPORTANCE_COLUMNS if c not in importance.columns]
@@ -92,7 +125,10 @@ def feature_importance_figure(importance: pd.DataFrame, top: int = TOP_FEATURES)
 
 __all__ = [
     "IMPORTANCE_COLUMNS",
+    "MAX_COLUMNS",
+    "MAX_SCORINGS",
     "TOP_FEATURES",
+    "bounded_permutation_importance",
     "feature_importance_figure",
     "permutation_importance_table",
 ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -58,6 +59,51 @@ def run_cli(
         timeout=timeout,
         stdin=subprocess.DEVNULL,
     )
+
+
+# What Prefect logs by itself as the process exits (its temporary server stopping, its
+# events worker flushing), after the command line has printed its error.
+PREFECT_EXIT_LOG = re.compile(
+    r"^\d\d:\d\d:\d\d\.\d+ \| (INFO|WARNING) +\| "
+    r"(prefect - Stopping temporary server on |EventsWorker - Still processing items)"
+)
+
+
+def prefect_exit_notice(line: str) -> bool:
+    return bool(PREFECT_EXIT_LOG.match(line))
+
+
+def register_champion(home: Path, name: str) -> None:
+    """A logistic regression on two columns as `name`@champion, straight through MLflow.
+
+    Training it through a flow would cost a Prefect start; the scoring errors
+    under test only need a registry entry with a signature.
+    """
+    import mlflow
+    import mlflow.sklearn
+    import pandas as pd
+    from mlflow.models import infer_signature
+    from sklearn.linear_model import LogisticRegression
+
+    home.mkdir(parents=True, exist_ok=True)
+    x = pd.DataFrame({"x1": [0.0, 1.0, 2.0, 3.0], "x2": [1.0, 0.0, 1.0, 0.0]})
+    y = [0, 0, 1, 1]
+    model = LogisticRegression().fit(x, y)
+    client = MlflowClient(store_uri(home))
+    experiment = client.create_experiment(
+        "training", artifact_location=(home / "mlartifacts").resolve().as_uri()
+    )
+    run = client.create_run(experiment)
+    mlflow.set_tracking_uri(store_uri(home))
+    with mlflow.start_run(run_id=run.info.run_id):
+        info = mlflow.sklearn.log_model(
+            model,
+            name="model",
+            signature=infer_signature(x, model.predict(x)),
+            registered_model_name=name,
+            pip_requirements=["scikit-learn"],
+        )
+    client.set_registered_model_alias(name, "champion", str(info.registered_model_version))
 
 
 def store_uri(home: Path) -> str:
@@ -232,6 +278,8 @@ __all__ = [
     "fail_run_termination",
     "files_under",
     "outage",
+    "prefect_exit_notice",
+    "register_champion",
     "run_cli",
     "running_runs",
     "sqlite_rows",

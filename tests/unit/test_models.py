@@ -45,7 +45,7 @@ def test_explicit_params_win_over_seed_and_defaults() -> None:
         (
             SklearnModelSpec(name="random_forest", params={"n_estimators": -3}),
             "classification",
-            "model.params: The 'n_estimators' parameter",
+            "model.params.n_estimators: The 'n_estimators' parameter",
         ),
     ],
 )
