@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from libs.errors import InputError
@@ -44,6 +44,17 @@ def run_module_main(module: str, main: Callable[[], int]) -> int:
     return main() if code is None else code
 
 
+def print_summary(title: str, rows: Sequence[tuple[str, str] | str]) -> None:
+    """The block every command ends with: a title, then `label: value` rows in one column.
+
+    A row given as a plain string is printed as it is (indented like the others).
+    """
+    lines = ["", title]
+    for row in rows:
+        lines.append(f"  {row}" if isinstance(row, str) else f"  {row[0] + ':':<18}{row[1]}")
+    print("\n".join(lines), flush=True)
+
+
 def run_command(body: Callable[[], T], on_success: Callable[[T], None], *, what: str) -> int:
     """Run `body`, report its outcome and return the exit code."""
     try:
@@ -64,4 +75,4 @@ def run_command(body: Callable[[], T], on_success: Callable[[T], None], *, what:
     return 0
 
 
-__all__ = ["add_config_arguments", "run_command", "run_module_main"]
+__all__ = ["add_config_arguments", "print_summary", "run_command", "run_module_main"]
