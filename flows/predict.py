@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from flows.cli import print_summary, run_command, run_module_main
+from flows.cli import link_rows, print_summary, run_command, run_in_flow, run_module_main
 from flows.predict_config import PredictConfig
 from libs.config import validate
 from libs.errors import InputError
@@ -67,7 +67,7 @@ def config_from_args(args: argparse.Namespace) -> PredictConfig:
     return validate(PredictConfig, data, "arguments")
 
 
-def summary_rows(summary: BatchSummary) -> list[tuple[str, str]]:
+def summary_rows(summary: BatchSummary, flow_run_url: str | None = None) -> list[tuple[str, str]]:
     return [
         ("Rows scored", f"{summary.rows} in {summary.seconds:.2f} s"),
         ("Output", summary.output_uri),
@@ -77,7 +77,7 @@ def summary_rows(summary: BatchSummary) -> list[tuple[str, str]]:
         ),
         ("Input drift", summary.drift_line),
         ("MLflow run", f"{summary.run_id} (experiment '{summary.experiment}')"),
-        ("Run page", summary.run_url),
+        *link_rows(summary.run_url, summary.ui_command, flow_run_url),
         ("MLflow UI", summary.ui_command),
     ]
 
@@ -104,7 +104,7 @@ def preflight(config: PredictConfig, settings: PlatformSettings | None = None) -
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
 
-    def body() -> BatchSummary:
+    def body() -> tuple[BatchSummary, str | None]:
         config = config_from_args(args)
         from deployments.runtime import local_prefect, platform_settings
 
@@ -112,10 +112,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from flows.predict_flow import batch_predict
 
         with local_prefect(leave_warm_worker=True) as settings:
-            return batch_predict(config, show_progress=True, settings=settings)
+            return run_in_flow(batch_predict, config, show_progress=True, settings=settings)
 
     return run_command(
-        body, lambda s: print_summary("Batch scored.", summary_rows(s)), what="scoring"
+        body, lambda s: print_summary("Batch scored.", summary_rows(*s)), what="scoring"
     )
 
 

@@ -18,7 +18,14 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from flows.cli import add_config_arguments, print_summary, run_command, run_module_main
+from flows.cli import (
+    add_config_arguments,
+    link_rows,
+    print_summary,
+    run_command,
+    run_in_flow,
+    run_module_main,
+)
 
 if TYPE_CHECKING:  # the summary pulls in Prefect: keep `--help` instant
     from tasks.report import RunSummary
@@ -41,10 +48,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def summary_rows(summary: RunSummary) -> list[tuple[str, str]]:
+def summary_rows(summary: RunSummary, flow_run_url: str | None = None) -> list[tuple[str, str]]:
     rows = [
         ("MLflow run", f"{summary.run_id} (experiment '{summary.experiment}')"),
-        ("Run page", summary.run_url),
+        *link_rows(summary.run_url, summary.ui_command, flow_run_url),
     ]
     if summary.version:
         rows.append(("Registered model", f"{summary.model_name} version {summary.version}"))
@@ -68,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(TrainConfig.model_json_schema(), indent=2))
         return 0
 
-    def body() -> RunSummary:
+    def body() -> tuple[RunSummary, str | None]:
         from deployments.runtime import local_prefect, platform_settings, starting_local_prefect
 
         platform_settings()  # a bad MLOPS_HOME or tracking URI fails before a server starts
@@ -87,13 +94,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
                 prepare_store()
         with local_prefect(leave_warm_worker=True) as settings:
-            summary: RunSummary = flow(
-                config, parent_run_id=None, refresh_cache=args.refresh_cache, settings=settings
+            return run_in_flow(
+                flow,
+                config,
+                parent_run_id=None,
+                refresh_cache=args.refresh_cache,
+                settings=settings,
             )
-            return summary
 
     return run_command(
-        body, lambda s: print_summary("Training run complete.", summary_rows(s)), what="training"
+        body, lambda s: print_summary("Training run complete.", summary_rows(*s)), what="training"
     )
 
 
