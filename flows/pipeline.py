@@ -7,9 +7,9 @@ same MLflow run layout and the same registry gate; only the model differs.
 
 from __future__ import annotations
 
-from flows.config import TrainConfig, check_train_config
+from flows.train_config import TrainConfig, check_train_config
 from libs.errors import InputError
-from libs.settings import check_environment
+from libs.settings import PlatformSettings, check_environment
 from tasks import tracking
 from tasks.caching import cache_options
 from tasks.data import ingest, split_data
@@ -28,6 +28,7 @@ def run_training_pipeline(
     framework: str,
     parent_run_id: str | None = None,
     refresh_cache: bool = False,
+    settings: PlatformSettings | None = None,
 ) -> RunSummary:
     """Ingest, split, preprocess, train, evaluate, report, register; call from a flow.
 
@@ -43,7 +44,7 @@ def run_training_pipeline(
             f"the config asks for {config.model.framework}"
         )
     # 0. Checks: the settings and everything in the config knowable without data
-    settings = check_environment()
+    settings = check_environment(settings)  # given by the caller, else built once here
     rules = check_train_config(config)
     model_name = config.registered_model_name
     seed = config.split.seed

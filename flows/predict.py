@@ -14,88 +14,19 @@ code 2, before anything is written.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-from flows.cli import run_command, run_module_main
-from libs.config import check_experiment_name, validate
-from libs.datasets.spec import SOURCE_SCHEMES
-from libs.drift import DriftSpec
+from flows.cli import link_rows, print_summary, run_command, run_in_flow, run_module_main
+from flows.predict_config import PredictConfig
+from libs.config import validate
 from libs.errors import InputError
 from libs.io.chunks import DEFAULT_CHUNK_ROWS
-from libs.settings import check_environment
+from libs.settings import PlatformSettings, check_environment
 
-# The registry alias a bare model name means (tasks.tracking.CHAMPION; not imported
-# here, so that a bad argument fails without loading MLflow).
-CHAMPION = "champion"
-
-_MODEL_REF = re.compile(
-    r"^(?P<name>[A-Za-z0-9][A-Za-z0-9_.\-]*?)(?:@(?P<alias>[A-Za-z0-9_\-]+)|/(?P<version>[0-9]+))?$"
-)
-
-
-class PredictConfig(BaseModel):
-    """One batch: which model, which table in, where the scored table goes."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    model: str = Field(
-        ..., description="Registered model as NAME (its champion), NAME@alias or NAME/version."
-    )
-    input: str = Field(..., min_length=1, description="CSV or Parquet URI to score.")
-    output: str = Field(..., min_length=1, description="CSV or Parquet URI for the predictions.")
-    chunk_rows: int = Field(
-        DEFAULT_CHUNK_ROWS, ge=1, description="Rows scored at a time (bounds memory)."
-    )
-    experiment: str = Field("inference", min_length=1, description="MLflow experiment name.")
-    drift: DriftSpec = Field(default_factory=DriftSpec)
-
-    @field_validator("model")
-    @classmethod
-    def _model_reference(cls, value: str) -> str:
-        if not _MODEL_REF.match(value):
-            raise ValueError("expected NAME, NAME@alias or NAME/version")
-        return value
-
-    @field_validator("experiment")
-    @classmethod
-    def _experiment_name(cls, value: str) -> str:
-        return check_experiment_name(value)
-
-    @field_validator("input", "output")
-    @classmethod
-    def _known_scheme(cls, value: str) -> str:
-        """A local path, file:, s3: or memory:; web and FTP addresses are refused here, before
-        they would be fetched with retries."""
-        scheme = value.split("://", 1)[0].lower() if "://" in value else None
-        if scheme is not None and scheme not in SOURCE_SCHEMES:
-            raise ValueError(
-                f"unsupported scheme '{scheme}://' in {value}: use a local path or "
-                f"{', '.join(s + '://' for s in SOURCE_SCHEMES)}"
-            )
-        return value
-
-    @property
-    def model_parts(self) -> tuple[str, str | None, str | None]:
-        """(name, alias, version); a bare name means its champion."""
-        match = _MODEL_REF.match(self.model)
-        assert match is not None  # the field pattern guarantees it
-        alias, version = match["alias"], match["version"]
-        return match["name"], (alias or (None if version else CHAMPION)), version
-
-    def flat_params(self) -> dict[str, str]:
-        params = {
-            "model": self.model,
-            "input": self.input,
-            "output": self.output,
-            "chunk_rows": str(self.chunk_rows),
-        }
-        params.update({f"drift.{k}": str(v) for k, v in self.drift.model_dump().items()})
-        return params
+if TYPE_CHECKING:  # the summary pulls in Prefect and MLflow: a bad argument fails fast
+    from tasks.predict import BatchSummary
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -136,23 +67,22 @@ def config_from_args(args: argparse.Namespace) -> PredictConfig:
     return validate(PredictConfig, data, "arguments")
 
 
-def print_summary(summary: Any) -> None:
-    lines = [
-        "",
-        "Batch scored.",
-        f"  Rows scored:      {summary.rows} in {summary.seconds:.2f} s",
-        f"  Output:           {summary.output_uri}",
-        f"  Model:            {summary.model_name} version {summary.model_version} "
-        f"(run {summary.model_run_id})",
-        f"  Input drift:      {summary.drift_line}",
-        f"  MLflow run:       {summary.run_id} (experiment '{summary.experiment}')",
-        f"  Run page:         {summary.run_url}",
-        f"  MLflow UI:        {summary.ui_command}",
+def summary_rows(summary: BatchSummary, flow_run_url: str | None = None) -> list[tuple[str, str]]:
+    return [
+        ("Rows scored", f"{summary.rows} in {summary.seconds:.2f} s"),
+        ("Output", summary.output_uri),
+        (
+            "Model",
+            f"{summary.model_name} version {summary.model_version} (run {summary.model_run_id})",
+        ),
+        ("Input drift", summary.drift_line),
+        ("MLflow run", f"{summary.run_id} (experiment '{summary.experiment}')"),
+        *link_rows(summary.run_url, summary.ui_command, flow_run_url),
+        ("MLflow UI", summary.ui_command),
     ]
-    print("\n".join(lines), flush=True)
 
 
-def preflight(config: PredictConfig) -> None:
+def preflight(config: PredictConfig, settings: PlatformSettings | None = None) -> None:
     """Cheap checks before Prefect starts: the model reference resolves, the input exists.
 
     They run again inside the flow; here they make the common mistakes fail in
@@ -162,7 +92,7 @@ def preflight(config: PredictConfig) -> None:
     from libs.io.tables import _table_format
     from tasks import tracking
 
-    settings = check_environment()
+    settings = check_environment(settings)
     name, alias, version = config.model_parts
     tracking.resolve_model_version(settings, name, alias=alias, version=version)
     for uri in (config.input, config.output):
@@ -174,21 +104,22 @@ def preflight(config: PredictConfig) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
 
-    def body() -> Any:
+    def body() -> tuple[BatchSummary, str | None]:
         config = config_from_args(args)
-        preflight(config)
-        from deployments.runtime import local_prefect
+        from deployments.runtime import local_prefect, platform_settings
+
+        preflight(config, platform_settings())
         from flows.predict_flow import batch_predict
 
-        with local_prefect(leave_warm_worker=True):
-            # A dict, not the object: run as `python -m`, this module is `__main__`, and
-            # its PredictConfig is not the class the flow's parameter names.
-            return batch_predict(config.model_dump(), show_progress=True)  # type: ignore[call-overload]
+        with local_prefect(leave_warm_worker=True) as settings:
+            return run_in_flow(batch_predict, config, show_progress=True, settings=settings)
 
-    return run_command(body, print_summary, what="scoring")
+    return run_command(
+        body, lambda s: print_summary("Batch scored.", summary_rows(*s)), what="scoring"
+    )
 
 
-__all__ = ["PredictConfig", "config_from_args", "main", "preflight", "print_summary"]
+__all__ = ["PredictConfig", "config_from_args", "main", "preflight", "summary_rows"]
 
 
 if __name__ == "__main__":

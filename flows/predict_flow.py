@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from prefect import flow
 
-from flows.predict import PredictConfig
-from libs.settings import check_environment
+from flows.predict_config import PredictConfig
+from libs.settings import PlatformSettings, check_environment
 from tasks import tracking
 from tasks.lifecycle import finish_tracking
 from tasks.predict import (
@@ -23,9 +23,14 @@ from tasks.storage import open_storage
 
 
 @flow(name="batch-predict", version="1")
-def batch_predict(config: PredictConfig, show_progress: bool = False) -> BatchSummary:
-    """Score `config.input` with a registered model into `config.output`, with a drift check."""
-    settings = check_environment()
+def batch_predict(
+    config: PredictConfig, show_progress: bool = False, settings: PlatformSettings | None = None
+) -> BatchSummary:
+    """Score `config.input` with a registered model into `config.output`, with a drift check.
+
+    `settings` are the caller's; built and checked here when not given.
+    """
+    settings = check_environment(settings)
     name, alias, version = config.model_parts
 
     # 1. Model and input: resolved and checked before anything is written; the storage

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from prefect import flow
 
-from flows.config import TrainConfig
 from flows.pipeline import run_training_pipeline
+from flows.train_config import TrainConfig
+from libs.settings import PlatformSettings
 from tasks.report import RunSummary
 
 
@@ -14,14 +15,20 @@ def train_sklearn(
     config: TrainConfig = TrainConfig(),  # noqa: B008
     parent_run_id: str | None = None,
     refresh_cache: bool = False,
+    settings: PlatformSettings | None = None,
 ) -> RunSummary:
     """Train, evaluate and register a scikit-learn model described by `config`.
 
     `parent_run_id` nests this run's MLflow run under another (a sweep's);
-    `refresh_cache` recomputes ingest and preprocess even when cached.
+    `refresh_cache` recomputes ingest and preprocess even when cached;
+    `settings` are the caller's (built here when not given).
     """
     return run_training_pipeline(
-        config, framework="sklearn", parent_run_id=parent_run_id, refresh_cache=refresh_cache
+        config,
+        framework="sklearn",
+        parent_run_id=parent_run_id,
+        refresh_cache=refresh_cache,
+        settings=settings,
     )
 
 

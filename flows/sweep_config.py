@@ -29,7 +29,7 @@ from pydantic import (
     model_validator,
 )
 
-from flows.config import TrainConfig, check_train_config
+from flows.train_config import TrainConfig, check_train_config
 from libs.config import format_validation_error, load_config, read_yaml
 from libs.datasets import infer_task
 from libs.doe import (

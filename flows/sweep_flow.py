@@ -17,7 +17,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 
 from flows.sweep_config import PointJob, SweepConfig, SweepPlan, plan_sweep
-from flows.train import run_training
+from flows.train_flow import run_training
 from libs.settings import PlatformSettings
 from tasks import sweep as st
 from tasks import tracking

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from prefect import flow
 
-from flows.config import TrainConfig
 from flows.pipeline import run_training_pipeline
+from flows.train_config import TrainConfig
 from libs.models import TensorflowModelSpec
+from libs.settings import PlatformSettings
 from tasks.report import RunSummary
 
 
@@ -18,6 +19,7 @@ def train_tensorflow(
     config: TrainConfig = TrainConfig(model=TensorflowModelSpec()),  # noqa: B008
     parent_run_id: str | None = None,
     refresh_cache: bool = False,
+    settings: PlatformSettings | None = None,
 ) -> RunSummary:
     """Train, evaluate and register a Keras model described by `config`.
 
@@ -27,7 +29,11 @@ def train_tensorflow(
     TensorFlow sees one, with no config change.
     """
     return run_training_pipeline(
-        config, framework="tensorflow", parent_run_id=parent_run_id, refresh_cache=refresh_cache
+        config,
+        framework="tensorflow",
+        parent_run_id=parent_run_id,
+        refresh_cache=refresh_cache,
+        settings=settings,
     )
 
 

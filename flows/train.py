@@ -16,34 +16,19 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from flows.cli import add_config_arguments, run_command, run_module_main
-from libs.errors import InputError
+from flows.cli import (
+    add_config_arguments,
+    link_rows,
+    print_summary,
+    run_command,
+    run_in_flow,
+    run_module_main,
+)
 
-if TYPE_CHECKING:  # the config pulls in scikit-learn: keep `--help` instant
-    from flows.config import TrainConfig
-
-
-def training_flow(config: TrainConfig) -> Any:
-    """The per-framework flow for the config (importing it loads Prefect, MLflow, the framework)."""
-    if config.model.framework == "sklearn":
-        from flows.sklearn_flow import train_sklearn
-
-        return train_sklearn
-    if config.model.framework == "tensorflow":
-        from flows.tensorflow_flow import train_tensorflow
-
-        return train_tensorflow
-    raise InputError(f"model.framework: no training flow for '{config.model.framework}'")
-
-
-def run_training(
-    config: TrainConfig, *, refresh_cache: bool = False, parent_run_id: str | None = None
-) -> Any:
-    """Pick the per-framework flow from the config and run it (nested under a parent run)."""
-    flow = training_flow(config)
-    return flow(config, parent_run_id=parent_run_id, refresh_cache=refresh_cache)
+if TYPE_CHECKING:  # the summary pulls in Prefect: keep `--help` instant
+    from tasks.report import RunSummary
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -63,58 +48,63 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def print_summary(summary: Any) -> None:
-    lines = [
-        "",
-        "Training run complete.",
-        f"  MLflow run:       {summary.run_id} (experiment '{summary.experiment}')",
-        f"  Run page:         {summary.run_url}",
+def summary_rows(summary: RunSummary, flow_run_url: str | None = None) -> list[tuple[str, str]]:
+    rows = [
+        ("MLflow run", f"{summary.run_id} (experiment '{summary.experiment}')"),
+        *link_rows(summary.run_url, summary.ui_command, flow_run_url),
     ]
     if summary.version:
-        lines.append(f"  Registered model: {summary.model_name} version {summary.version}")
-        lines.append(
-            f"  Champion:         {'yes' if summary.champion else 'no'} ({summary.gate_reason})"
-        )
+        rows.append(("Registered model", f"{summary.model_name} version {summary.version}"))
+        rows.append(("Champion", f"{'yes' if summary.champion else 'no'} ({summary.gate_reason})"))
     else:
-        lines.append(f"  Registered model: none ({summary.gate_reason})")
+        rows.append(("Registered model", f"none ({summary.gate_reason})"))
     metrics = ", ".join(f"{k}={v:.4f}" for k, v in sorted(summary.metrics.items()))
-    lines += [
-        f"  Metrics:          {metrics}",
-        f"  Report:           {summary.report_uri}",
-        f"  MLflow UI:        {summary.ui_command}",
+    rows += [
+        ("Metrics", metrics),
+        ("Report", summary.report_uri),
+        ("MLflow UI", summary.ui_command),
     ]
-    print("\n".join(lines), flush=True)
+    return rows
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.print_schema:
-        from flows.config import TrainConfig
+        from flows.train_config import TrainConfig
 
         print(json.dumps(TrainConfig.model_json_schema(), indent=2))
         return 0
 
-    def body() -> Any:
-        from libs.settings import check_environment
+    def body() -> tuple[RunSummary, str | None]:
+        from deployments.runtime import local_prefect, platform_settings, starting_local_prefect
 
-        check_environment()  # a bad MLOPS_HOME or tracking URI fails before a server starts
-        from deployments.runtime import local_prefect, starting_local_prefect
+        platform_settings()  # a bad MLOPS_HOME or tracking URI fails before a server starts
 
         # A first run: the server starts while the config is checked, the libraries
         # are imported and the (new) tracking store is created.
         with starting_local_prefect() as server_starting:
-            from flows.config import load_train_config
+            from flows.train_config import load_train_config
 
             config = load_train_config(args.config, args.overrides)
-            flow = training_flow(config)
+            from flows.train_flow import training_flow
+
+            flow = training_flow(config.model.framework)
             if server_starting:
                 from tasks.tracking import prepare_store
 
                 prepare_store()
-        with local_prefect(leave_warm_worker=True):
-            return flow(config, parent_run_id=None, refresh_cache=args.refresh_cache)
+        with local_prefect(leave_warm_worker=True) as settings:
+            return run_in_flow(
+                flow,
+                config,
+                parent_run_id=None,
+                refresh_cache=args.refresh_cache,
+                settings=settings,
+            )
 
-    return run_command(body, print_summary, what="training")
+    return run_command(
+        body, lambda s: print_summary("Training run complete.", summary_rows(*s)), what="training"
+    )
 
 
 if __name__ == "__main__":

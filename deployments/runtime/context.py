@@ -99,10 +99,11 @@ def local_prefect(
 def _exported_tracking_uri(settings: PlatformSettings) -> Iterator[None]:
     """The chosen tracking URI in `MLOPS_TRACKING_URI`, for this block only.
 
-    Kept for flow and task modules that build their own `PlatformSettings()`
-    instead of taking them as a parameter (flows/pipeline.py, flows/sweep_flow.py,
-    flows/predict_flow.py, tasks/register.py); restored afterwards, so nothing
-    outside the block sees it. Remove once they take the settings passed down.
+    Kept for the one flow module that still builds its own `PlatformSettings()`
+    instead of taking them as a parameter: flows/sweep_flow.py (the training and
+    scoring flows take the settings `local_prefect` yields; tasks/register.py's
+    own settings only name the lock folder). Restored afterwards, so nothing
+    outside the block sees it. Remove once the sweep takes the settings passed down.
     """
     if not settings.tracking_uri or os.environ.get("MLOPS_TRACKING_URI") == settings.tracking_uri:
         yield

@@ -105,10 +105,13 @@ def _wait(url: str, name: str, folder: Path, timeout: float) -> None:
     raise RuntimeError(f"{name} did not become healthy at {url} within {timeout:.0f} s:\n{tail}")
 
 
-def _prefect_env(folder: Path) -> dict[str, str]:
+def _prefect_env(folder: Path, api_url: str) -> dict[str, str]:
     return server_env(
-        drop=("PREFECT_API_URL", "PREFECT_HOME", "PREFECT_PROFILES_PATH"),
+        drop=("PREFECT_API_URL", "PREFECT_HOME", "PREFECT_PROFILES_PATH", "PREFECT_UI_API_URL"),
         PREFECT_HOME=str(folder / "prefect"),
+        # The UI asks the server where its API is (`/ui-settings`): the port this
+        # server bound, not Prefect's default 4200 (another checkout's server there).
+        PREFECT_UI_API_URL=api_url,
         # Lean settings (see the stack notes): no telemetry, block types
         # registered once rather than on every start.
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
@@ -124,6 +127,25 @@ def _mlflow_env(destination: str) -> dict[str, str]:
         drop=("MLFLOW_TRACKING_URI",),
         MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false",
     )
+
+
+def mlflow_store_args(home: Path) -> tuple[str, list[str]]:
+    """The MLflow server's store: the one the command line uses without a server.
+
+    The tracking store `<home>/mlflow.db` and the artifact root `<home>/mlartifacts`
+    (`PlatformSettings`' defaults), so starting and stopping `make serve` changes
+    only the URL: earlier runs, models and links stay. Clients write artifacts to
+    that folder themselves (the server only listens on loopback). With
+    `MLOPS_ARTIFACTS_DESTINATION` the server proxies artifacts to it instead (a
+    bucket). Returns (where artifacts go, the server's arguments).
+    """
+    home = home.resolve()
+    store = ["--backend-store-uri", f"sqlite:///{home / 'mlflow.db'}"]
+    remote = os.environ.get("MLOPS_ARTIFACTS_DESTINATION")
+    if remote:
+        return remote, [*store, "--artifacts-destination", remote]
+    root = (home / "mlartifacts").as_uri()
+    return root, [*store, "--default-artifact-root", root, "--no-serve-artifacts"]
 
 
 def begin(home: Path, prefect_port: int = 4200, mlflow_port: int | None = 5000) -> Served:
@@ -151,7 +173,7 @@ def _begin_locked(home: Path, folder: Path, prefect_port: int, mlflow_port: int 
         (folder / "prefect").mkdir(exist_ok=True)
         port = prefect_api.rsplit(":", 1)[1].removesuffix("/api")
         argv = [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", port]
-        spawn("prefect", argv, _prefect_env(folder), folder)
+        spawn("prefect", argv, _prefect_env(folder, prefect_api), folder)
         began.append("prefect")
     mlflow_url = known.get("mlflow_url")
     if mlflow_url and not _up_or_starting(f"{mlflow_url}/health", folder, "mlflow"):
@@ -159,21 +181,10 @@ def _begin_locked(home: Path, folder: Path, prefect_port: int, mlflow_port: int 
     if mlflow_port is not None and not mlflow_url:
         end(folder, "mlflow")
         mlflow_url = f"http://127.0.0.1:{free_port(mlflow_port)}"
-        destination = os.environ.get("MLOPS_ARTIFACTS_DESTINATION") or str(folder / "mlartifacts")
-        argv = [
-            str(BIN / "mlflow"),
-            "server",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            mlflow_url.rsplit(":", 1)[1],
-            "--workers",
-            "1",
-            "--backend-store-uri",
-            f"sqlite:///{folder / 'mlflow.db'}",
-            "--artifacts-destination",
-            destination,
-        ]
+        port = mlflow_url.rsplit(":", 1)[1]
+        destination, store_args = mlflow_store_args(home)
+        argv = [str(BIN / "mlflow"), "server", "--host", "127.0.0.1", "--port", port]
+        argv += ["--workers", "1", *store_args]
         spawn("mlflow", argv, _mlflow_env(destination), folder)
         began.append("mlflow")
     served = Served(prefect_api, mlflow_url, home, tuple(began))
@@ -261,6 +272,7 @@ __all__ = [
     "discover",
     "free_port",
     "healthy",
+    "mlflow_store_args",
     "servers_file",
     "start",
     "stop",

@@ -78,8 +78,10 @@ def test_serve_start_status_and_stop_from_the_cli(tmp_path: Path) -> None:
     assert after.stdout.splitlines()[0] == "Prefect: down "
     # and: the state the serve page lists is where it says
     serve = home / "serve"
-    for name in ("prefect.log", "mlflow.log", "mlflow.db", "prefect/prefect.db"):
+    for name in ("prefect.log", "mlflow.log", "prefect/prefect.db"):
         assert (serve / name).exists(), name
+    # and: the MLflow server kept its runs in the command line's store, not one of its own
+    assert (home / "mlflow.db").exists() and not (serve / "mlflow.db").exists()
     assert not (serve / "servers.json").exists()
 
 

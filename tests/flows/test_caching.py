@@ -8,8 +8,8 @@ from pathlib import Path
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterFlowRunId
 
-from flows.config import load_train_config
 from flows.sklearn_flow import train_sklearn
+from flows.train_config import load_train_config
 from libs.datasets.synthetic import make_customers
 
 

@@ -14,8 +14,8 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from s3_support import FaultProxy, fail_first, reject_key
 
 from blocks.register import StorageBlocksSpec, register_blocks
-from flows.config import load_train_config
 from flows.sklearn_flow import train_sklearn
+from flows.train_config import load_train_config
 from libs.datasets.synthetic import make_customers
 from libs.errors import InputError
 from libs.settings import PlatformSettings

@@ -39,9 +39,9 @@ from reliability_support import (
     temp_files,
 )
 
-from flows.config import load_train_config
-from flows.predict import PredictConfig
+from flows.predict_config import PredictConfig
 from flows.sklearn_flow import train_sklearn
+from flows.train_config import load_train_config
 from libs.errors import InputError
 
 TRAIN, SWEEP, PREDICT = "flows.train", "flows.sweep", "flows.predict"

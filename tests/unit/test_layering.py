@@ -54,7 +54,7 @@ def test_the_code_keeps_every_contract() -> None:
         ),
         ("libs/errors.py", "import prefect", "libs is not allowed to import prefect"),
         ("libs/errors.py", "import mlflow", "libs is not allowed to import mlflow"),
-        ("tasks/evaluate.py", "import flows.config", "tasks is not allowed to import flows"),
+        ("tasks/evaluate.py", "import flows.train_config", "tasks is not allowed to import flows"),
         (
             "flows/sweep_flow.py",
             "from deployments.runtime import servers",

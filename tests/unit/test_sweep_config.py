@@ -200,7 +200,7 @@ def test_deployment_request_carries_config_parent_and_idempotency_key() -> None:
         "timeout": 600.0,
     }
     # and: the parameters validate back into the same training config
-    from flows.config import TrainConfig
+    from flows.train_config import TrainConfig
 
     assert TrainConfig.model_validate(request["parameters"]["config"]) == job.config
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from sklearn.preprocessing import StandardScaler
 
-from flows.config import load_train_config
+from flows.train_config import load_train_config
 from libs.errors import InputError
 from libs.models import SklearnModelSpec, TensorflowModelSpec, create_model
 from libs.models.tensorflow import (
