@@ -28,11 +28,17 @@ def run_training_pipeline(
     framework: str,
     parent_run_id: str | None = None,
     refresh_cache: bool = False,
+    lean: bool = False,
+    complete_run_id: str | None = None,
 ) -> RunSummary:
     """Ingest, split, preprocess, train, evaluate, report, register; call from a flow.
 
     `framework` is the calling flow's: a config for another framework fails
-    here, before any data is read or any MLflow run exists.
+    here, before any data is read or any MLflow run exists. A `lean` run (a
+    sweep's point) logs params, metrics, tags and datasets only: no report,
+    no model, no registration. `complete_run_id` names a lean run to complete
+    instead of starting one: its report and model are logged into it (the
+    cached ingest, features and scikit-learn fit are reused).
     """
     if config.model.framework != framework:
         raise InputError(
@@ -48,6 +54,10 @@ def run_training_pipeline(
     cached = cache_options(storage, refresh_cache)
     snapshot = ingest.with_options(**cached)(config.data, config.features, seed, storage)
     split = split_data(snapshot, config.split)
+    if complete_run_id:
+        return _complete_run(
+            config, framework, complete_run_id, settings, storage, cached, snapshot, split
+        )
 
     # 2. Tracking: one MLflow run for this flow run
     run = start_tracking(
@@ -78,6 +88,20 @@ def run_training_pipeline(
         # 4. Evaluation and report
         evaluation = evaluate_model(model, features, split, snapshot.task)
         log_metrics(run, evaluation.metrics)
+        if lean:  # a sweep's point: the sweep's report covers it, the best gets the rest
+            finish_tracking(run)
+            return RunSummary(
+                run_id=run.run_id,
+                run_url=run.url,
+                experiment=config.tracking.experiment,
+                model_name=model_name,
+                version=None,
+                champion=False,
+                gate_reason="lean run: no model logged",
+                metrics=evaluation.metrics,
+                report_uri="",
+                ui_command=settings.ui_command(),
+            )
         meta = {"run id": run.run_id, "model": model_name, "data": snapshot.uri}
         html = build_report(
             f"{model_name}: evaluation",
@@ -124,6 +148,62 @@ def run_training_pipeline(
     )
     publish_summary(summary)
     return summary
+
+
+def _fit(config: TrainConfig, framework: str, storage, cached, snapshot, split, run):  # type: ignore[no-untyped-def]
+    """Features and model on the training rows; the scikit-learn fit comes from the cache."""
+    data_key = f"{storage.root}:{snapshot.digest}:{config.split.model_dump_json()}"
+    features = fit_features.with_options(**cached)(config.features, split, data_key)
+    if framework == "sklearn":
+        fitted_on = f"{data_key}:{config.features.model_dump_json()}"
+        model = train_model_cached.with_options(**cached)(
+            config.model, snapshot.task, config.split.seed, features, split, fitted_on
+        )
+    else:
+        model = train_model(config.model, snapshot.task, config.split.seed, features, split, run)
+    return features, model
+
+
+def _complete_run(  # type: ignore[no-untyped-def]
+    config: TrainConfig, framework: str, run_id: str, settings, storage, cached, snapshot, split
+) -> RunSummary:
+    """Log the report and the model of a finished lean run (a sweep's best point) into it."""
+    from tasks.sweep import child_run
+
+    model_name = config.registered_model_name
+    seed = config.split.seed
+    # 2. Tracking: the existing run
+    # A failure here leaves the lean run as it was (FINISHED): the caller reports it.
+    run = child_run(settings, run_id)
+
+    # 3. Features and model (cache hits for ingest, features and a scikit-learn fit)
+    features, model = _fit(config, framework, storage, cached, snapshot, split, run)
+
+    # 4. Evaluation and report
+    evaluation = evaluate_model(model, features, split, snapshot.task)
+    if framework != "sklearn":  # refitted: its metrics replace the lean run's
+        log_metrics(run, evaluation.metrics)
+    meta = {"run id": run.run_id, "model": model_name, "data": snapshot.uri}
+    html = build_report(
+        f"{model_name}: evaluation", model, features, split, evaluation, snapshot.task, meta, seed
+    )
+    report_uri = publish_report(run, html, storage)
+
+    # 5. Model logging (the caller registers it)
+    model_uri = log_model(run, model, features, split)
+    return RunSummary(
+        run_id=run.run_id,
+        run_url=run.url,
+        experiment=config.tracking.experiment,
+        model_name=model_name,
+        version=None,
+        champion=False,
+        gate_reason="registered by the caller",
+        metrics=evaluation.metrics,
+        report_uri=report_uri,
+        ui_command=settings.ui_command(),
+        model_uri=model_uri,
+    )
 
 
 __all__ = ["run_training_pipeline"]

@@ -18,6 +18,8 @@ def train_tensorflow(
     config: TrainConfig = TrainConfig(model=TensorflowModelSpec()),  # noqa: B008
     parent_run_id: str | None = None,
     refresh_cache: bool = False,
+    lean: bool = False,
+    complete_run_id: str | None = None,
 ) -> RunSummary:
     """Train, evaluate and register a Keras model described by `config`.
 
@@ -27,7 +29,12 @@ def train_tensorflow(
     TensorFlow sees one, with no config change.
     """
     return run_training_pipeline(
-        config, framework="tensorflow", parent_run_id=parent_run_id, refresh_cache=refresh_cache
+        config,
+        framework="tensorflow",
+        parent_run_id=parent_run_id,
+        refresh_cache=refresh_cache,
+        lean=lean,
+        complete_run_id=complete_run_id,
     )
 
 
