@@ -7,15 +7,20 @@ same MLflow run layout and the same registry gate; only the model differs.
 
 from __future__ import annotations
 
+from typing import Any
+
+from blocks.storage import Storage
 from flows.config import TrainConfig
+from libs.datasets import Split
 from libs.errors import InputError
+from libs.models import ModelAdapter
 from libs.settings import PlatformSettings
 from tasks import tracking
 from tasks.caching import cache_options
-from tasks.data import ingest, split_data
+from tasks.data import Snapshot, ingest, split_data
 from tasks.evaluate import evaluate_model
 from tasks.lifecycle import finish_tracking, log_metrics, log_model, start_tracking
-from tasks.preprocess import fit_features
+from tasks.preprocess import Features, fit_features
 from tasks.register import register_model
 from tasks.report import RunSummary, build_report, publish_report, publish_summary
 from tasks.storage import open_storage
@@ -87,9 +92,10 @@ def run_training_pipeline(
 
         # 4. Evaluation and report
         evaluation = evaluate_model(model, features, split, snapshot.task)
-        log_metrics(run, evaluation.metrics)
         if lean:  # a sweep's point: the sweep's report covers it, the best gets the rest
-            finish_tracking(run)
+            from tasks.sweep import log_point
+
+            log_point(run, evaluation.metrics)
             return RunSummary(
                 run_id=run.run_id,
                 run_url=run.url,
@@ -102,6 +108,7 @@ def run_training_pipeline(
                 report_uri="",
                 ui_command=settings.ui_command(),
             )
+        log_metrics(run, evaluation.metrics)
         meta = {"run id": run.run_id, "model": model_name, "data": snapshot.uri}
         html = build_report(
             f"{model_name}: evaluation",
@@ -150,7 +157,15 @@ def run_training_pipeline(
     return summary
 
 
-def _fit(config: TrainConfig, framework: str, storage, cached, snapshot, split, run):  # type: ignore[no-untyped-def]
+def _fit(
+    config: TrainConfig,
+    framework: str,
+    storage: Storage,
+    cached: dict[str, Any],
+    snapshot: Snapshot,
+    split: Split,
+    run: tracking.RunHandle,
+) -> tuple[Features, ModelAdapter]:
     """Features and model on the training rows; the scikit-learn fit comes from the cache."""
     data_key = f"{storage.root}:{snapshot.digest}:{config.split.model_dump_json()}"
     features = fit_features.with_options(**cached)(config.features, split, data_key)
@@ -164,8 +179,15 @@ def _fit(config: TrainConfig, framework: str, storage, cached, snapshot, split, 
     return features, model
 
 
-def _complete_run(  # type: ignore[no-untyped-def]
-    config: TrainConfig, framework: str, run_id: str, settings, storage, cached, snapshot, split
+def _complete_run(
+    config: TrainConfig,
+    framework: str,
+    run_id: str,
+    settings: PlatformSettings,
+    storage: Storage,
+    cached: dict[str, Any],
+    snapshot: Snapshot,
+    split: Split,
 ) -> RunSummary:
     """Log the report and the model of a finished lean run (a sweep's best point) into it."""
     from tasks.sweep import child_run

@@ -257,6 +257,13 @@ def child_run(settings: PlatformSettings, run_id: str) -> tracking.RunHandle:
     return tracking.run_handle(settings, run_id)
 
 
+@_io_task("log-point")
+def log_point(run: tracking.RunHandle, metrics: dict[str, float]) -> None:
+    """A lean point's last stage: its metrics, then its run ends FINISHED (one task run)."""
+    tracking.log_metrics(run, metrics)
+    tracking.end_run(run, "FINISHED")
+
+
 @_io_task("tag-point-model")
 def tag_point_model(settings: PlatformSettings, run_id: str, model_uri: str) -> None:
     """Mark a completed lean point (the best) with the model now logged into its run."""
@@ -287,6 +294,7 @@ __all__ = [
     "finish_sweep",
     "log_analysis",
     "log_design",
+    "log_point",
     "log_results",
     "publish_sweep_summary",
     "record_point",
