@@ -103,11 +103,6 @@ class SweepConfig(BaseModel):
         description="'best': points log params, metrics, tags and datasets, and the best point "
         "also its model and report; 'all': every point logs its model and report.",
     )
-    executor: Literal["threads", "processes"] = Field(
-        "threads",
-        description="Local mode: points in threads of this process, or in a pool of worker "
-        "processes (imports done once per worker; each point still a child flow run).",
-    )
     mode: Literal["local", "deployment"] = Field(
         "local", description="'local': sub-flows in this process; 'deployment': run_deployment."
     )

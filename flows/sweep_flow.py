@@ -27,7 +27,6 @@ from tasks.report import publish_report
 from tasks.storage import open_storage
 
 ProgressCallback = Callable[[Any], None]
-_pool: Any = None  # the worker processes of a sweep with `executor: processes`
 _listeners: list[ProgressCallback] = []
 _listeners_lock = threading.Lock()
 
@@ -82,7 +81,6 @@ def sweep_params(plan: SweepPlan) -> dict[str, str]:
         "concurrency": str(plan.concurrency),
         "log_models": config.log_models,
         "mode": config.mode,
-        "executor": config.executor,
         "base.source": config.base or "(embedded defaults)",
     }
     for factor in config.factors:
@@ -102,81 +100,10 @@ def sweep_tags(plan: SweepPlan) -> dict[str, str]:
     }
 
 
-def _warm_worker(api_url: str | None) -> None:
-    """A pool worker's start: the same Prefect API, and the imports done once."""
-    import os
-
-    if api_url:
-        os.environ["PREFECT_API_URL"] = api_url
-    import flows.sklearn_flow  # noqa: F401  (Prefect, MLflow, scikit-learn)
-
-
-def _train_in_worker(
-    config_json: str, parent_run_id: str, lean: bool, parent_task_run_id: str
-) -> Any:
-    """Run a point's training flow in a pool worker, as a child flow run of `run-point`."""
-    from uuid import UUID
-
-    from prefect.client.orchestration import get_client
-    from prefect.flow_engine import run_flow
-
-    from flows.config import TrainConfig
-
-    config = TrainConfig.model_validate_json(config_json)
-    training = training_flow(config)
-    params = {"config": config, "parent_run_id": parent_run_id, "lean": lean}
-    with get_client(sync_client=True) as client:
-        flow_run = client.create_flow_run(
-            training,
-            parameters=training.serialize_parameters(params),
-            parent_task_run_id=UUID(parent_task_run_id),
-        )
-    try:
-        return run_flow(training, flow_run=flow_run, parameters=params)
-    except Exception as exc:  # Prefect's exceptions need not pickle: send the line back
-        raise RuntimeError(f"{type(exc).__name__}: {exc}".splitlines()[0][:2000]) from None
-
-
-@contextlib.contextmanager
-def point_pool(workers: int) -> Iterator[None]:
-    """Worker processes (forkserver) for this sweep's points; shut down at the end."""
-    global _pool
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    from prefect.settings import get_current_settings
-
-    api_url = get_current_settings().api.url
-    _pool = ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("forkserver"),
-        initializer=_warm_worker,
-        initargs=(api_url,),
-    )
-    try:
-        yield
-    finally:
-        _pool.shutdown(wait=True, cancel_futures=True)
-        _pool = None
-
-
 def _train_point(job: PointJob, parent_run_id: str, lean: bool) -> Any:
-    """The point's training sub-flow: in this thread, or in a pool worker process."""
-    if _pool is None:
-        training = training_flow(job.config)
-        return training(job.config, parent_run_id=parent_run_id, lean=lean)
-    from prefect.context import TaskRunContext
-
-    context = TaskRunContext.get()
-    assert context is not None
-    future = _pool.submit(
-        _train_in_worker,
-        job.config.model_dump_json(),
-        parent_run_id,
-        lean,
-        str(context.task_run.id),
-    )
-    return future.result()
+    """The point's training sub-flow, in this thread."""
+    training = training_flow(job.config)
+    return training(job.config, parent_run_id=parent_run_id, lean=lean)
 
 
 @task(name="run-point", cache_policy=NO_CACHE)
@@ -430,32 +357,18 @@ def sweep(config: SweepConfig) -> st.SweepSummary:
 
 
 def run_sweep(config: SweepConfig, plan: SweepPlan | None = None) -> st.SweepSummary:
-    """Run the sweep flow, `plan.concurrency` points at once (default: the cores).
-
-    Points run in threads, or with `executor: processes` in a pool of worker
-    processes (scikit-learn points in local mode; TensorFlow stays in-process).
-    """
+    """Run the sweep flow, `plan.concurrency` points at once in threads (default: the cores)."""
     from prefect.task_runners import ThreadPoolTaskRunner
 
     plan = plan or plan_sweep(config)
-    workers = plan.concurrency
-    runner: Any = ThreadPoolTaskRunner(max_workers=workers)
-    in_processes = (
-        config.executor == "processes"
-        and config.mode == "local"
-        and workers > 1
-        # TensorFlow points stay one at a time, in this process
-        and plan.base.model.framework == "sklearn"
-    )
-    with point_pool(workers) if in_processes else contextlib.nullcontext():
-        return sweep.with_options(task_runner=runner)(config)
+    runner: Any = ThreadPoolTaskRunner(max_workers=plan.concurrency)
+    return sweep.with_options(task_runner=runner)(config)
 
 
 __all__ = [
     "complete_best",
     "deployment_request",
     "on_point_done",
-    "point_pool",
     "run_point",
     "run_sweep",
     "sweep",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -291,43 +290,3 @@ log_models: all
     assert summary.version == "1"
     mv = client().get_model_version(model_name, "1")
     assert mv.run_id == summary.best_run_id
-
-
-def test_points_in_worker_processes_are_child_flow_runs(
-    flow_home: Path, model_name: str, tmp_path: Path
-) -> None:
-    # given: a 4-point sweep whose points run in a pool of 2 worker processes
-    path = tmp_path / "sweep.yaml"
-    path.write_text(
-        f"""
-train:
-  data: {{source: iris, max_rows: 120}}
-  model: {{name: logistic_regression}}
-  tracking: {{experiment: sweep-processes, model_name: {model_name}}}
-factors:
-  - {{name: model.params.C, type: continuous, scale: log, low: 0.01, high: 10}}
-design: {{kind: full_factorial, levels: 4}}
-objective: {{metric: accuracy}}
-concurrency: 2
-executor: processes
-"""
-    )
-    config = load_sweep_config(path)
-    # when
-    summary = run_sweep(config)
-    # then: 4 finished points, trained in other processes than this one
-    runs = children(summary.parent_run_id)
-    assert (summary.completed, summary.failed) == (4, 0)
-    assert {r.info.status for r in runs} == {"FINISHED"}
-    pids = {r.data.tags["process.pid"] for r in runs}
-    assert str(os.getpid()) not in pids
-    # and: each is a child flow run of a run-point task run of the sweep's flow run
-    with get_client(sync_client=True) as prefect:
-        flow_runs = [prefect.read_flow_run(r.data.tags["prefect.flow_run_id"]) for r in runs]
-        parents = [prefect.read_task_run(fr.parent_task_run_id) for fr in flow_runs]
-    assert {t.name.rsplit("-", 1)[0] for t in parents} == {"run-point"}
-    assert len({t.flow_run_id for t in parents}) == 1
-    assert {fr.state_name for fr in flow_runs} == {"Completed"}
-    # and: the best point was completed and registered as usual
-    assert summary.version == "1"
-    assert summary.best_run_id in logged_model_runs("sweep-processes")
