@@ -6,7 +6,7 @@ the ratio to the baseline measured in the same run, and peak memory (the
 largest resident set of the measured process itself; servers it talks to are
 not counted). Results go to benchmarks/results/ (markdown table and a PNG).
 
-    python -m benchmarks.run [--repeat 3] [--cases default,serve,sweep,cache,help,memory]
+    python -m benchmarks.run [--repeat 3] [--cases default,serve,sweep,sweep-c,cache,help,memory]
 """
 
 from __future__ import annotations
@@ -222,6 +222,48 @@ def case_sweep(work: Path, repeat: int) -> list[Row]:
     return [row]
 
 
+def case_sweep_c(work: Path, repeat: int) -> list[Row]:
+    """The issue's sweep (C over 16 values, lean points, best logged and registered) vs a loop."""
+    row = Row("16 values of C, lean points, vs plain loop", "<= 1.5x", 1.5)
+    counter = iter(range(10_000))
+    home = work / "sweep-c"
+    try:
+        interleave(
+            row,
+            lambda: measure(
+                [
+                    PY,
+                    "-m",
+                    "flows.sweep",
+                    "--config",
+                    "benchmarks/configs/sweep_c16.yaml",
+                    "--no-progress",
+                    "--set",
+                    f"train.tracking.experiment=bench-c-{next(counter)}",
+                ],
+                base_env(home),
+            ),
+            lambda: measure(
+                [
+                    PY,
+                    "-m",
+                    "benchmarks.baseline",
+                    str(work / f"loop-c-{next(counter)}"),
+                    "--lean-sweep",
+                    "16",
+                ],
+                base_env(work),
+            ),
+            max(1, repeat - 1),
+        )
+    finally:
+        subprocess.run(
+            [PY, "-m", "deployments.serve", "stop"], env=base_env(home), capture_output=True
+        )
+    row.note = "the best point's report and model logged and registered; warm worker"
+    return [row]
+
+
 def case_cache(work: Path, repeat: int) -> list[Row]:
     """An unchanged config on a ~1M-row dataset: second run (cache hits) vs first."""
     from libs.datasets.synthetic import make_customers
@@ -304,6 +346,7 @@ CASES: dict[str, Callable[[Path, int], list[Row]]] = {
     "default": case_default,
     "serve": case_serve,
     "sweep": case_sweep,
+    "sweep-c": case_sweep_c,
     "cache": case_cache,
     "help": case_help,
 }
@@ -381,7 +424,7 @@ def write_results(rows: list[Row], repeat: int) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--cases", default="default,serve,sweep,cache,help,memory")
+    parser.add_argument("--cases", default="default,serve,sweep,sweep-c,cache,help,memory")
     args = parser.parse_args(argv)
     wanted = args.cases.split(",")
     rows: list[Row] = []

@@ -7,15 +7,20 @@ same MLflow run layout and the same registry gate; only the model differs.
 
 from __future__ import annotations
 
+from typing import Any
+
+from blocks.storage import Storage
 from flows.train_config import TrainConfig, check_train_config
+from libs.datasets import Split
 from libs.errors import InputError
+from libs.models import ModelAdapter
 from libs.settings import PlatformSettings, check_environment
 from tasks import tracking
 from tasks.caching import cache_options
-from tasks.data import ingest, split_data
+from tasks.data import Snapshot, ingest, split_data
 from tasks.evaluate import evaluate_model
 from tasks.lifecycle import finish_tracking, log_metrics, log_model, start_tracking
-from tasks.preprocess import fit_features
+from tasks.preprocess import Features, fit_features
 from tasks.register import register_model
 from tasks.report import RunSummary, build_report, publish_report, publish_summary
 from tasks.storage import open_storage
@@ -29,6 +34,8 @@ def run_training_pipeline(
     parent_run_id: str | None = None,
     refresh_cache: bool = False,
     settings: PlatformSettings | None = None,
+    lean: bool = False,
+    complete_run_id: str | None = None,
 ) -> RunSummary:
     """Ingest, split, preprocess, train, evaluate, report, register; call from a flow.
 
@@ -36,7 +43,11 @@ def run_training_pipeline(
     here, before any data is read or any MLflow run exists. So does every
     other config check (a run started from the UI or a deployment skips the
     command line's), and the data checks run inside ingest, before its
-    snapshot is written and before the MLflow run starts.
+    snapshot is written and before the MLflow run starts. A `lean` run (a
+    sweep's point) logs params, metrics, tags and datasets only: no report, no
+    model, no registration. `complete_run_id` names a lean run to complete
+    instead of starting one: its report and model are logged into it (the
+    cached ingest, features and scikit-learn fit are reused).
     """
     if config.model.framework != framework:
         raise InputError(
@@ -54,6 +65,10 @@ def run_training_pipeline(
     cached = cache_options(storage, refresh_cache)
     snapshot = ingest.with_options(**cached)(config.data, config.features, seed, storage, rules)
     split = split_data(snapshot, config.split)
+    if complete_run_id:
+        return _complete_run(
+            config, framework, complete_run_id, settings, storage, cached, snapshot, split
+        )
 
     # 2. Tracking: one MLflow run for this flow run
     run = start_tracking(
@@ -83,6 +98,22 @@ def run_training_pipeline(
 
         # 4. Evaluation and report
         evaluation = evaluate_model(model, features, split, snapshot.task)
+        if lean:  # a sweep's point: the sweep's report covers it, the best gets the rest
+            from tasks.sweep import log_point
+
+            log_point(run, evaluation.metrics)
+            return RunSummary(
+                run_id=run.run_id,
+                run_url=run.url,
+                experiment=config.tracking.experiment,
+                model_name=model_name,
+                version=None,
+                champion=False,
+                gate_reason="lean run: no model logged",
+                metrics=evaluation.metrics,
+                report_uri="",
+                ui_command=settings.ui_command(),
+            )
         log_metrics(run, evaluation.metrics)
         meta = {"run id": run.run_id, "model": model_name, "data": snapshot.uri}
         html = build_report(
@@ -130,6 +161,77 @@ def run_training_pipeline(
     )
     publish_summary(summary)
     return summary
+
+
+def _fit(
+    config: TrainConfig,
+    framework: str,
+    storage: Storage,
+    cached: dict[str, Any],
+    snapshot: Snapshot,
+    split: Split,
+    run: tracking.RunHandle,
+) -> tuple[Features, ModelAdapter]:
+    """Features and model on the training rows; the scikit-learn fit comes from the cache."""
+    data_key = f"{storage.root}:{snapshot.digest}:{config.split.model_dump_json()}"
+    features = fit_features.with_options(**cached)(config.features, split, data_key)
+    if framework == "sklearn":
+        fitted_on = f"{data_key}:{config.features.model_dump_json()}"
+        model = train_model_cached.with_options(**cached)(
+            config.model, snapshot.task, config.split.seed, features, split, fitted_on
+        )
+    else:
+        model = train_model(config.model, snapshot.task, config.split.seed, features, split, run)
+    return features, model
+
+
+def _complete_run(
+    config: TrainConfig,
+    framework: str,
+    run_id: str,
+    settings: PlatformSettings,
+    storage: Storage,
+    cached: dict[str, Any],
+    snapshot: Snapshot,
+    split: Split,
+) -> RunSummary:
+    """Log the report and the model of a finished lean run (a sweep's best point) into it."""
+    from tasks.sweep import child_run
+
+    model_name = config.registered_model_name
+    seed = config.split.seed
+    # 2. Tracking: the existing run
+    # A failure here leaves the lean run as it was (FINISHED): the caller reports it.
+    run = child_run(settings, run_id)
+
+    # 3. Features and model (cache hits for ingest, features and a scikit-learn fit)
+    features, model = _fit(config, framework, storage, cached, snapshot, split, run)
+
+    # 4. Evaluation and report
+    evaluation = evaluate_model(model, features, split, snapshot.task)
+    if framework != "sklearn":  # refitted: its metrics replace the lean run's
+        log_metrics(run, evaluation.metrics)
+    meta = {"run id": run.run_id, "model": model_name, "data": snapshot.uri}
+    html = build_report(
+        f"{model_name}: evaluation", model, features, split, evaluation, snapshot.task, meta, seed
+    )
+    report_uri = publish_report(run, html, storage)
+
+    # 5. Model logging (the caller registers it)
+    model_uri = log_model(run, model, features, split)
+    return RunSummary(
+        run_id=run.run_id,
+        run_url=run.url,
+        experiment=config.tracking.experiment,
+        model_name=model_name,
+        version=None,
+        champion=False,
+        gate_reason="registered by the caller",
+        metrics=evaluation.metrics,
+        report_uri=report_uri,
+        ui_command=settings.ui_command(),
+        model_uri=model_uri,
+    )
 
 
 __all__ = ["run_training_pipeline"]

@@ -16,11 +16,15 @@ def train_sklearn(
     parent_run_id: str | None = None,
     refresh_cache: bool = False,
     settings: PlatformSettings | None = None,
+    lean: bool = False,
+    complete_run_id: str | None = None,
 ) -> RunSummary:
     """Train, evaluate and register a scikit-learn model described by `config`.
 
     `parent_run_id` nests this run's MLflow run under another (a sweep's);
-    `refresh_cache` recomputes ingest and preprocess even when cached;
+    `refresh_cache` recomputes ingest and preprocess even when cached; `lean`
+    (a sweep's point) logs no report and no model; `complete_run_id` logs the
+    report and model into that finished lean run instead of starting a run;
     `settings` are the caller's (built here when not given).
     """
     return run_training_pipeline(
@@ -29,6 +33,8 @@ def train_sklearn(
         parent_run_id=parent_run_id,
         refresh_cache=refresh_cache,
         settings=settings,
+        lean=lean,
+        complete_run_id=complete_run_id,
     )
 
 

@@ -98,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         bar = progress_bar(len(plan.jobs), not args.no_progress)
         with local_prefect(leave_warm_worker=True), bar as advance, on_point_done(advance):
-            return run_sweep(config)
+            return run_sweep(config, plan)
 
     return run_command(body, print_summary, what="sweep")
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,7 +101,17 @@ class SweepConfig(BaseModel):
     factors: list[Factor] = Field(description="What varies: dotted paths into the training config.")
     design: DesignSpec
     objective: Objective
-    concurrency: int = Field(2, ge=1, description="Points trained at once (local mode).")
+    concurrency: int | None = Field(
+        None,
+        ge=1,
+        description="Points trained at once (local mode); default: the number of cores "
+        "(1 for TensorFlow).",
+    )
+    log_models: Literal["best", "all"] = Field(
+        "best",
+        description="'best': points log params, metrics, tags and datasets, and the best point "
+        "also its model and report; 'all': every point logs its model and report.",
+    )
     mode: Literal["local", "deployment"] = Field(
         "local", description="'local': sub-flows in this process; 'deployment': run_deployment."
     )
@@ -177,6 +188,15 @@ class SweepPlan:
     @property
     def run_name(self) -> str:
         return self.config.name or f"{self.base.registered_model_name}-{self.design.kind}"
+
+    @property
+    def concurrency(self) -> int:
+        """Points at once: the config's, else the cores (TensorFlow points one at a time)."""
+        if self.config.concurrency:
+            return self.config.concurrency
+        if self.base.model.framework == "tensorflow":
+            return 1
+        return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
 
 
 def known_task(config: TrainConfig) -> str | None:
@@ -338,7 +358,8 @@ def plan_sweep(config: SweepConfig, source: str = "sweep") -> SweepPlan:
             _check_model(base, task)
         except InputError as exc:
             raise InputError(f"{source}: base: {exc}") from None
-    if base.model.framework == "tensorflow" and config.concurrency > 1 and config.mode == "local":
+    concurrency = config.concurrency or 1
+    if base.model.framework == "tensorflow" and concurrency > 1 and config.mode == "local":
         raise InputError(
             f"{source}: concurrency: TensorFlow points run one at a time in one process "
             "(Keras seeding is process-wide); set concurrency: 1 or mode: deployment"

@@ -7,6 +7,7 @@ flow itself (a deployment entrypoint: `flows/sweep_flow.py:sweep`).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,7 +18,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 
 from flows.sweep_config import PointJob, SweepConfig, SweepPlan, plan_sweep
-from flows.train_flow import run_training
+from flows.train_flow import training_flow
 from libs.settings import PlatformSettings
 from tasks import sweep as st
 from tasks import tracking
@@ -77,7 +78,8 @@ def sweep_params(plan: SweepPlan) -> dict[str, str]:
         "design.spec": config.design.model_dump_json(),
         "objective.metric": config.objective.metric,
         "objective.direction": "maximize" if config.objective.maximize else "minimize",
-        "concurrency": str(config.concurrency),
+        "concurrency": str(plan.concurrency),
+        "log_models": config.log_models,
         "mode": config.mode,
         "base.source": config.base or "(embedded defaults)",
     }
@@ -98,6 +100,12 @@ def sweep_tags(plan: SweepPlan) -> dict[str, str]:
     }
 
 
+def _train_point(job: PointJob, parent_run_id: str, lean: bool) -> Any:
+    """The point's training sub-flow, in this thread."""
+    training = training_flow(job.config.model.framework)
+    return training(job.config, parent_run_id=parent_run_id, lean=lean)
+
+
 @task(name="run-point", cache_policy=NO_CACHE)
 def run_point(
     job: PointJob,
@@ -109,12 +117,16 @@ def run_point(
     mode: str,
     deployment_name: str | None,
     timeout: float | None,
+    lean: bool = True,
 ) -> st.PointResult:
     """Train one point as a sub-flow run (or a deployment run); a failure is recorded.
 
     A point already trained by an earlier run of the same sweep is reused.
-    This task lives in flows/ because it calls a flow.
+    A `lean` point logs params, metrics, tags and datasets, no model or report
+    (a deployment run trains in full). This task lives in flows/ because it
+    calls a flow.
     """
+    lean = lean and mode == "local"
     settings = PlatformSettings()
     reused = st.reusable_point(
         settings,
@@ -124,6 +136,7 @@ def run_point(
         point=job.point,
         config_digest=job.config_digest,
         metric=metric,
+        need_model=not lean,
     )
     if reused is not None:
         return reused
@@ -146,7 +159,7 @@ def run_point(
             if state is None or not state.is_completed():
                 error = f"flow run {flow_run.name} ended {state.name if state else 'unknown'}"
         else:
-            summary = run_training(job.config, parent_run_id=parent_run_id)
+            summary = _train_point(job, parent_run_id, lean)
             model_uri = summary.model_uri
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}".splitlines()[0][:2000]
@@ -161,6 +174,7 @@ def run_point(
         model_uri=model_uri,
         seconds=time.monotonic() - started,
         error=error,
+        lean=lean,
     )
 
 
@@ -180,6 +194,27 @@ def collect(futures: list[Any], jobs: list[PointJob]) -> list[st.PointResult]:
         for callback in listeners:
             callback(result)
     return sorted(results, key=lambda r: r.index)
+
+
+def complete_best(
+    plan: SweepPlan, parent_run_id: str, best: st.PointResult | None
+) -> tuple[st.PointResult | None, str]:
+    """Log the report and model of the best point into its run, if it has none yet.
+
+    A training sub-flow run of the best point's config, completing its lean
+    MLflow run: ingest, features and a scikit-learn fit come from the cache.
+    Returns the point with its model URI, and an error line if that failed.
+    """
+    if best is None or not best.run_id or best.model_uri:
+        return best, ""
+    job = plan.jobs[best.index]
+    try:
+        training = training_flow(job.config.model.framework)
+        done = training(job.config, parent_run_id=parent_run_id, complete_run_id=best.run_id)
+        st.tag_point_model(PlatformSettings(), best.run_id, done.model_uri)
+    except Exception as exc:
+        return best, f"the best point's model was not logged: {type(exc).__name__}: {exc}"[:500]
+    return dataclasses.replace(best, model_uri=done.model_uri), ""
 
 
 @flow(name="doe-sweep", version="1")
@@ -216,6 +251,7 @@ def sweep(config: SweepConfig) -> st.SweepSummary:
             mode=unmapped(config.mode),
             deployment_name=unmapped(config.deployment_name),
             timeout=unmapped(config.point_timeout_s),
+            lean=unmapped(config.log_models != "all"),
         )
         results = collect(list(futures), plan.jobs)
         st.log_results(parent, st.results_table(plan.design, results, objective.metric))
@@ -229,6 +265,8 @@ def sweep(config: SweepConfig) -> st.SweepSummary:
             "sweep.failed": float(sum(not r.ok for r in results)),
         }
         best = st.best_point(results, objective.maximize)
+        # The best point's report and model, logged into its lean run (cached fit)
+        best, completion_error = complete_best(plan, parent.run_id, best)
         if best is not None and best.objective is not None:
             counts[f"best.{objective.metric}"] = best.objective
         st.log_analysis(parent, analysis, counts)
@@ -250,7 +288,7 @@ def sweep(config: SweepConfig) -> st.SweepSummary:
 
         # 5. The best point's model through the registry gate
         registration = None
-        if config.register_best and best is not None and best.run_id:
+        if config.register_best and best is not None and best.run_id and best.model_uri:
             registration = register_model(
                 st.child_run(settings, best.run_id),
                 name=base.registered_model_name,
@@ -304,7 +342,11 @@ def sweep(config: SweepConfig) -> st.SweepSummary:
         gate_reason=(
             registration.reason
             if registration
-            else ("registration disabled" if not config.register_best else "no point completed")
+            else (
+                "registration disabled"
+                if not config.register_best
+                else completion_error or "no point completed"
+            )
         ),
         report_uri=report_uri,
         ui_command=settings.ui_command(),
@@ -314,15 +356,17 @@ def sweep(config: SweepConfig) -> st.SweepSummary:
     return summary
 
 
-def run_sweep(config: SweepConfig) -> st.SweepSummary:
-    """Run the sweep flow with `config.concurrency` points at once (threads)."""
+def run_sweep(config: SweepConfig, plan: SweepPlan | None = None) -> st.SweepSummary:
+    """Run the sweep flow, `plan.concurrency` points at once in threads (default: the cores)."""
     from prefect.task_runners import ThreadPoolTaskRunner
 
-    runner: Any = ThreadPoolTaskRunner(max_workers=config.concurrency)
+    plan = plan or plan_sweep(config)
+    runner: Any = ThreadPoolTaskRunner(max_workers=plan.concurrency)
     return sweep.with_options(task_runner=runner)(config)
 
 
 __all__ = [
+    "complete_best",
     "deployment_request",
     "on_point_done",
     "run_point",

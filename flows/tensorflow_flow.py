@@ -20,6 +20,8 @@ def train_tensorflow(
     parent_run_id: str | None = None,
     refresh_cache: bool = False,
     settings: PlatformSettings | None = None,
+    lean: bool = False,
+    complete_run_id: str | None = None,
 ) -> RunSummary:
     """Train, evaluate and register a Keras model described by `config`.
 
@@ -34,6 +36,8 @@ def train_tensorflow(
         parent_run_id=parent_run_id,
         refresh_cache=refresh_cache,
         settings=settings,
+        lean=lean,
+        complete_run_id=complete_run_id,
     )
 
 

@@ -38,8 +38,12 @@ from tasks._common import IO_RETRIES, IO_RETRY_DELAYS, retry_unless_input_error
 # --- point records (they read and tag the training runs) --------------------------------
 
 
-def _point_tags(sweep_id: str, index: int, model_uri: str = "") -> dict[str, str]:
+def _point_tags(
+    sweep_id: str, index: int, model_uri: str = "", completed: bool = False
+) -> dict[str, str]:
     tags = {"sweep.id": sweep_id, "sweep.point": str(index)}
+    if completed:
+        tags["sweep.status"] = "completed"
     if model_uri:
         tags["sweep.model_uri"] = model_uri
     return tags
@@ -54,12 +58,19 @@ def reusable_point(
     point: dict[str, Any],
     config_digest: str,
     metric: str,
+    need_model: bool = False,
 ) -> PointResult | None:
-    """A FINISHED run of the same sweep and point config, recorded as reused; else None."""
+    """A FINISHED run of the same sweep and point config, recorded as reused; else None.
+
+    A lean point (no model) is reusable unless `need_model` (`log_models: all`).
+    """
     found = tracking.find_sweep_point(
         settings, experiment=experiment, sweep_id=sweep_id, config_digest=config_digest
     )
-    if found is None or not found.tags.get("sweep.model_uri"):
+    if found is None:
+        return None
+    has_model = bool(found.tags.get("sweep.model_uri"))
+    if not has_model and (need_model or found.tags.get("sweep.status") != "completed"):
         return None
     return PointResult(
         index=index,
@@ -68,7 +79,7 @@ def reusable_point(
         metrics=found.metrics,
         objective=objective_value(found.metrics, metric),
         run_id=found.run_id,
-        model_uri=found.tags["sweep.model_uri"],
+        model_uri=found.tags.get("sweep.model_uri", ""),
         task_type=found.tags.get("task", ""),
         data_digest=found.tags.get("data.snapshot_sha256", ""),
     )
@@ -86,6 +97,7 @@ def record_point(
     model_uri: str,
     seconds: float,
     error: str = "",
+    lean: bool = False,
 ) -> PointResult:
     """Find the point's child run under the parent, tag it with the sweep, and record it.
 
@@ -102,14 +114,17 @@ def record_point(
         )
     failed = bool(error) or child.status != "FINISHED"
     # A deployment run returns no summary here: address its model through the run.
-    model_uri = model_uri or f"runs:/{child.run_id}/model"
+    # A lean point logged no model: the sweep logs the best one's afterwards.
+    model_uri = model_uri or ("" if lean else f"runs:/{child.run_id}/model")
     objective = objective_value(child.metrics, metric)
     if not failed and objective is None:
         error, failed = f"objective metric {metric!r} was not computed by this run", True
     handle = tracking.RunHandle(
         child.run_id, child.experiment_id, settings.resolved_tracking_uri, ""
     )
-    tracking.set_tags(handle, _point_tags(sweep_id, index, "" if failed else model_uri))
+    tracking.set_tags(
+        handle, _point_tags(sweep_id, index, "" if failed else model_uri, completed=not failed)
+    )
     if failed:
         error = error or child.tags.get("error", f"run ended {child.status}")
     return PointResult(
@@ -242,6 +257,19 @@ def child_run(settings: PlatformSettings, run_id: str) -> tracking.RunHandle:
     return tracking.run_handle(settings, run_id)
 
 
+@_io_task("log-point")
+def log_point(run: tracking.RunHandle, metrics: dict[str, float]) -> None:
+    """A lean point's last stage: its metrics, then its run ends FINISHED (one task run)."""
+    tracking.log_metrics(run, metrics)
+    tracking.end_run(run, "FINISHED")
+
+
+@_io_task("tag-point-model")
+def tag_point_model(settings: PlatformSettings, run_id: str, model_uri: str) -> None:
+    """Mark a completed lean point (the best) with the model now logged into its run."""
+    tracking.set_tags(tracking.run_handle(settings, run_id), {"sweep.model_uri": model_uri})
+
+
 @_io_task("finish-sweep")
 def finish_sweep(run: tracking.RunHandle, tags: dict[str, str]) -> None:
     tracking.set_tags(run, tags)
@@ -266,6 +294,7 @@ __all__ = [
     "finish_sweep",
     "log_analysis",
     "log_design",
+    "log_point",
     "log_results",
     "publish_sweep_summary",
     "record_point",
@@ -274,4 +303,5 @@ __all__ = [
     "start_sweep",
     "summary_lines",
     "summary_markdown",
+    "tag_point_model",
 ]

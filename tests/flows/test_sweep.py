@@ -211,3 +211,82 @@ register_best: false
     assert any("model.params.loss" in n for n in summary.notes)
     assert "effect.model.params.n_estimators" in parent.data.metrics
     assert summary.version is None and summary.gate_reason == "registration disabled"
+
+
+def artifact_paths(run_id: str, path: str = "") -> set[str]:
+    """Every artifact path of a run, recursively."""
+    found: set[str] = set()
+    for item in client().list_artifacts(run_id, path or None):
+        if item.is_dir:
+            found |= artifact_paths(run_id, item.path)
+        else:
+            found.add(item.path)
+    return found
+
+
+def logged_model_runs(experiment_name: str) -> set[str]:
+    experiment = client().get_experiment_by_name(experiment_name)
+    assert experiment is not None
+    models = client().search_logged_models([experiment.experiment_id])
+    return {m.source_run_id for m in models if m.source_run_id}
+
+
+def test_points_are_lean_and_the_best_has_report_and_model(
+    flow_home: Path, first_sweep: Any
+) -> None:
+    # given: a sweep with the default `log_models: best`
+    config, summary, _ = first_sweep
+    assert config.log_models == "best"
+    # when
+    runs = children(summary.parent_run_id)
+    with_model = logged_model_runs("sweep-screening")
+    # then: the best point's run holds the report and the model that was registered
+    best = next(r for r in runs if r.info.run_id == summary.best_run_id)
+    assert any(p.startswith("report/") for p in artifact_paths(best.info.run_id))
+    assert best.info.run_id in with_model
+    assert best.data.tags["sweep.model_uri"]
+    mv = client().get_model_version("t-sweep-screening", "1")
+    assert mv.run_id == best.info.run_id
+    # and: every other point logged params, metrics and datasets only
+    for run in runs:
+        if run.info.run_id == summary.best_run_id:
+            continue
+        assert artifact_paths(run.info.run_id) == set()
+        assert run.info.run_id not in with_model
+        assert "sweep.model_uri" not in run.data.tags
+        assert run.data.tags["sweep.status"] == "completed"
+        assert "f1_macro" in run.data.metrics and "model.params.max_depth" in run.data.params
+        assert {d.dataset.name for d in run.inputs.dataset_inputs} >= {"iris-train"}
+
+
+def test_log_models_all_logs_every_point(flow_home: Path, model_name: str, tmp_path: Path) -> None:
+    # given: a 4-point sweep that asks for every point's model
+    path = tmp_path / "sweep.yaml"
+    path.write_text(
+        f"""
+train:
+  data: {{source: iris, max_rows: 120}}
+  model: {{name: logistic_regression}}
+  tracking: {{experiment: sweep-all-models, model_name: {model_name}}}
+factors:
+  - {{name: model.params.C, type: continuous, scale: log, low: 0.01, high: 10}}
+design: {{kind: full_factorial, levels: 4}}
+objective: {{metric: accuracy}}
+log_models: all
+"""
+    )
+    config = load_sweep_config(path)
+    # when
+    summary = run_sweep(config)
+    # then: every point's run holds its report and a logged model
+    runs = children(summary.parent_run_id)
+    assert len(runs) == 4
+    with_model = logged_model_runs("sweep-all-models")
+    for run in runs:
+        assert any(p.startswith("report/") for p in artifact_paths(run.info.run_id))
+        assert run.info.run_id in with_model
+        assert run.data.tags["sweep.model_uri"]
+    # and: the best one is registered from its own run
+    assert summary.version == "1"
+    mv = client().get_model_version(model_name, "1")
+    assert mv.run_id == summary.best_run_id
