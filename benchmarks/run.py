@@ -7,6 +7,13 @@ largest resident set of the measured process itself; servers it talks to are
 not counted). Results go to benchmarks/results/ (markdown table and a PNG).
 
     python -m benchmarks.run [--repeat 3] [--cases default,serve,sweep,sweep-c,cache,help,memory]
+
+`sweep` is the full-work 16-point sweep (benchmarks/configs/sweep16.yaml);
+`sweep-c` the lean one of issue 20 (benchmarks/configs/sweep_c16.yaml: 16
+values of C, the best point's report and model logged and registered). To see
+where a sweep's time goes, attach `py-spy record --idle --format raw` to the
+process the warm worker forks for it, and start the local Prefect server with
+PREFECT_SERVER_LOG_RETRYABLE_ERRORS=true to see its "database is locked" 503s.
 """
 
 from __future__ import annotations
