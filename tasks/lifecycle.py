@@ -69,18 +69,18 @@ def start_tracking(
             "task": snapshot.task,
         }
     )
-    if flow_run_id:
-        all_tags["prefect.flow_run_id"] = flow_run_id
-        all_tags["prefect.flow_run_name"] = str(flow_run.name)
-        if get_current_settings().api.url and flow_run.ui_url:
-            all_tags["prefect.flow_run_url"] = str(flow_run.ui_url)
+    has_ui = bool(flow_run_id and get_current_settings().api.url and flow_run.ui_url)
+    all_tags.update(
+        tracking.link_tags(
+            flow_run_id,
+            flow_run_name=str(flow_run.name),
+            flow_run_url=str(flow_run.ui_url) if has_ui else None,
+        )
+    )
     # Which machine, process (and worker) trained it: tracking.start_run adds them.
     if parent_run_id:
         # MLflow shows the run nested under its parent (a sweep's run).
         all_tags["mlflow.parentRunId"] = parent_run_id
-    commit = tracking.git_commit()
-    if commit:
-        all_tags["mlflow.source.git.commit"] = commit
     tracking.use_artifact_credentials(storage.artifact_env())
     run = tracking.start_run(
         settings,

@@ -177,12 +177,7 @@ def start_inference_run(
         "input.uri": probe.uri,
         "input.sha256": probe.digest,
     }
-    if flow_run_id:
-        all_tags["prefect.flow_run_id"] = flow_run_id
-        all_tags["prefect.flow_run_name"] = str(flow_run.name)
-    commit = tracking.git_commit()
-    if commit:
-        all_tags["mlflow.source.git.commit"] = commit
+    all_tags.update(tracking.link_tags(flow_run_id, flow_run_name=str(flow_run.name)))
     tracking.use_artifact_credentials(storage.artifact_env())
     run = tracking.start_run(
         settings,
