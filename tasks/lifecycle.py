@@ -6,7 +6,6 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from blocks.storage import Storage
@@ -17,7 +16,7 @@ from libs.metrics import METRIC_NAMES
 from libs.models import ModelAdapter
 from libs.settings import PlatformSettings
 from tasks import tracking
-from tasks._common import IO_RETRIES, IO_RETRY_DELAYS, retry_unless_input_error
+from tasks._common import io_task
 from tasks.data import Snapshot
 from tasks.preprocess import Features
 
@@ -34,13 +33,7 @@ def check_gate_metric(gate: GateSpec, task_type: str) -> str:
     return metric
 
 
-@task(
-    name="start-tracking",
-    retries=IO_RETRIES,
-    retry_delay_seconds=IO_RETRY_DELAYS,
-    retry_condition_fn=retry_unless_input_error,
-    cache_policy=NO_CACHE,
-)
+@io_task("start-tracking", cache_policy=NO_CACHE)
 def start_tracking(
     settings: PlatformSettings,
     *,
@@ -129,12 +122,7 @@ def split_digest(snapshot_digest: str, split: Split) -> Callable[[str], str]:
     return part
 
 
-@task(
-    name="log-model",
-    retries=IO_RETRIES,
-    retry_delay_seconds=IO_RETRY_DELAYS,
-    cache_policy=NO_CACHE,
-)
+@io_task("log-model", cache_policy=NO_CACHE)
 def log_model(
     run: tracking.RunHandle, model: ModelAdapter, features: Features, split: Split
 ) -> str:
@@ -155,22 +143,12 @@ def log_model(
     return tracking.log_sklearn_model(run, pipeline, example, pipeline.predict(example))
 
 
-@task(
-    name="log-metrics",
-    retries=IO_RETRIES,
-    retry_delay_seconds=IO_RETRY_DELAYS,
-    cache_policy=NO_CACHE,
-)
+@io_task("log-metrics", cache_policy=NO_CACHE)
 def log_metrics(run: tracking.RunHandle, metrics: dict[str, float]) -> None:
     tracking.log_metrics(run, metrics)
 
 
-@task(
-    name="finish-tracking",
-    retries=IO_RETRIES,
-    retry_delay_seconds=IO_RETRY_DELAYS,
-    cache_policy=NO_CACHE,
-)
+@io_task("finish-tracking", cache_policy=NO_CACHE)
 def finish_tracking(run: tracking.RunHandle) -> None:
     tracking.end_run(run, "FINISHED")
 

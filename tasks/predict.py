@@ -22,7 +22,7 @@ from libs.plots import drift_figures, render_report
 from libs.scoring import ColumnSpec, conform_to_signature, csv_dtypes, stamp_predictions
 from libs.settings import PlatformSettings
 from tasks import tracking
-from tasks._common import IO_RETRIES, IO_RETRY_DELAYS, retry_unless_input_error
+from tasks._common import io_task
 
 # Rows read to check the input against the signature before any run or output exists.
 PROBE_ROWS = 1_000
@@ -62,13 +62,7 @@ class LoadedModel:
         return self.model.predict(chunk[present])
 
 
-@task(
-    name="load-model",
-    retries=IO_RETRIES,
-    retry_delay_seconds=IO_RETRY_DELAYS,
-    retry_condition_fn=retry_unless_input_error,
-    cache_policy=NO_CACHE,
-)
+@io_task("load-model", cache_policy=NO_CACHE)
 def load_model(
     settings: PlatformSettings, name: str, alias: str | None, version: str | None
 ) -> LoadedModel:
@@ -88,13 +82,7 @@ class InputProbe:
     rows: int | None
 
 
-@task(
-    name="check-input",
-    retries=IO_RETRIES,
-    retry_delay_seconds=IO_RETRY_DELAYS,
-    retry_condition_fn=retry_unless_input_error,
-    cache_policy=NO_CACHE,
-)
+@io_task("check-input", cache_policy=NO_CACHE)
 def check_input(
     loaded: LoadedModel, input_uri: str, output_uri: str, storage: Storage
 ) -> InputProbe:
@@ -123,13 +111,7 @@ def check_input(
     )
 
 
-@task(
-    name="drift-reference",
-    retries=IO_RETRIES,
-    retry_delay_seconds=IO_RETRY_DELAYS,
-    retry_condition_fn=retry_unless_input_error,
-    cache_policy=NO_CACHE,
-)
+@io_task("drift-reference", cache_policy=NO_CACHE)
 def drift_reference(
     loaded: LoadedModel, probe: InputProbe, spec: DriftSpec, storage: Storage
 ) -> DriftReference | None:
@@ -147,13 +129,7 @@ def drift_reference(
     return build_reference(frame, columns, spec)
 
 
-@task(
-    name="start-inference-run",
-    retries=IO_RETRIES,
-    retry_delay_seconds=IO_RETRY_DELAYS,
-    retry_condition_fn=retry_unless_input_error,
-    cache_policy=NO_CACHE,
-)
+@io_task("start-inference-run", cache_policy=NO_CACHE)
 def start_inference_run(
     settings: PlatformSettings,
     storage: Storage,
@@ -230,13 +206,7 @@ def _progress(show: bool, total: int | None) -> Iterator[Any]:
         yield lambda rows: bar.advance(job, rows)
 
 
-@task(
-    name="score",
-    retries=IO_RETRIES,
-    retry_delay_seconds=IO_RETRY_DELAYS,
-    retry_condition_fn=retry_unless_input_error,
-    cache_policy=NO_CACHE,
-)
+@io_task("score", cache_policy=NO_CACHE)
 def score(
     loaded: LoadedModel,
     probe: InputProbe,
@@ -328,12 +298,7 @@ def _metric_key(text: str) -> str:
     return "".join(c if c.isalnum() or c in "_-. /" else "_" for c in text)
 
 
-@task(
-    name="log-batch",
-    retries=IO_RETRIES,
-    retry_delay_seconds=IO_RETRY_DELAYS,
-    cache_policy=NO_CACHE,
-)
+@io_task("log-batch", cache_policy=NO_CACHE)
 def log_batch(run: tracking.RunHandle, result: ScoreResult, html: str) -> None:
     """Metrics, the drift table and report, and the output's location, on the MLflow run."""
     tracking.log_metrics(run, batch_metrics(result))
@@ -386,7 +351,7 @@ def summary_markdown(summary: BatchSummary) -> str:
     )
 
 
-@task(name="publish-batch-summary", retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS)
+@io_task("publish-batch-summary")
 def publish_batch_summary(summary: BatchSummary) -> None:
     """A markdown artifact with the batch's outcome and a link artifact to its MLflow run."""
     key = "".join(c if c.isalnum() else "-" for c in summary.model_name.lower()).strip("-")
