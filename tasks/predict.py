@@ -17,7 +17,7 @@ from blocks.storage import Storage
 from libs import io as storage_io
 from libs.drift import DriftAccumulator, DriftReference, DriftResult, DriftSpec, build_reference
 from libs.errors import InputError
-from libs.io.tables import _table_format
+from libs.io import table_format
 from libs.plots import drift_figures, render_report
 from libs.scoring import ColumnSpec, conform_to_signature, csv_dtypes, stamp_predictions
 from libs.settings import PlatformSettings
@@ -91,7 +91,7 @@ def check_input(
     Later chunks are checked again as they are scored; this catches the usual
     mistakes (a wrong file, a renamed column) before a run or a file exists.
     """
-    _table_format(output_uri)
+    table_format(output_uri)
     if output_uri.rstrip("/") == input_uri.rstrip("/"):
         raise InputError(f"output: {output_uri} is the input; choose another URI")
     options = options_for(storage, input_uri)
