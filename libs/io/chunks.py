@@ -23,7 +23,7 @@ from fsspec.implementations.local import LocalFileSystem
 from libs.errors import InputError
 from libs.io.errors import CorruptFileError
 from libs.io.storage import _fsync_dir, _not_found_as_input_error, _resolve, temp_name
-from libs.io.tables import _reason, table_format, check_csv_header, check_unique_columns
+from libs.io.tables import _reason, check_csv_header, check_unique_columns, table_format
 
 DEFAULT_CHUNK_ROWS = 50_000
 
