@@ -1,36 +1,25 @@
-"""Start and finish the MLflow run of a flow run, and log the model into it."""
+"""The training run's tasks: start it, log its model and metrics, finish it.
+
+Thin `@task` wrappers: every MLflow call they make goes through `tasks.tracking`,
+the one owner of the MLflow lifecycle; these only choose what a training run records.
+"""
 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 from prefect.cache_policies import NO_CACHE
 
 from blocks.storage import Storage
-from libs.datasets import Split
-from libs.errors import InputError
-from libs.gate import GateSpec
-from libs.metrics import METRIC_NAMES
+from libs.datasets import Split, split_digest
+from libs.gate import GateSpec, check_gate_metric
 from libs.models import ModelAdapter
 from libs.settings import PlatformSettings
 from tasks import tracking
 from tasks._common import io_task
 from tasks.data import Snapshot
 from tasks.preprocess import Features
-
-
-def check_gate_metric(gate: GateSpec, task_type: str) -> str:
-    """The gate's metric must be one this task computes; checked before any run exists."""
-    metric = gate.metric_for(task_type)
-    known = METRIC_NAMES[task_type]  # type: ignore[index]
-    if metric not in known:
-        raise InputError(
-            f"gate.metric: '{metric}' is not computed for {task_type} "
-            f"(choose from {', '.join(known)})"
-        )
-    return metric
 
 
 @io_task("start-tracking", cache_policy=NO_CACHE)
@@ -107,21 +96,6 @@ def start_tracking(
     return run
 
 
-def split_digest(snapshot_digest: str, split: Split) -> Callable[[str], str]:
-    """Short digests of a split's parts: the snapshot's digest and the rows' index."""
-    import hashlib
-
-    import pandas as pd
-
-    def part(context: str) -> str:
-        index = split.x_train.index if context == "training" else split.x_test.index
-        h = hashlib.sha256(f"{snapshot_digest}:{context}".encode())
-        h.update(pd.util.hash_pandas_object(index, index=False).to_numpy().tobytes())
-        return h.hexdigest()[:8]
-
-    return part
-
-
 @io_task("log-model", cache_policy=NO_CACHE)
 def log_model(
     run: tracking.RunHandle, model: ModelAdapter, features: Features, split: Split
@@ -153,4 +127,4 @@ def finish_tracking(run: tracking.RunHandle) -> None:
     tracking.end_run(run, "FINISHED")
 
 
-__all__ = ["check_gate_metric", "finish_tracking", "log_metrics", "log_model", "start_tracking"]
+__all__ = ["finish_tracking", "log_metrics", "log_model", "start_tracking"]
