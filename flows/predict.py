@@ -89,14 +89,14 @@ def preflight(config: PredictConfig, settings: PlatformSettings | None = None) -
     a second, and before any local state (Prefect's database) is created.
     """
     from libs import io as storage_io
-    from libs.io.tables import _table_format
+    from libs.io import table_format
     from tasks import tracking
 
     settings = check_environment(settings)
     name, alias, version = config.model_parts
     tracking.resolve_model_version(settings, name, alias=alias, version=version)
     for uri in (config.input, config.output):
-        _table_format(uri)
+        table_format(uri)
     if "://" not in config.input and not storage_io.exists(config.input):
         raise InputError(f"file not found: {config.input}")
 

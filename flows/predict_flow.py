@@ -5,11 +5,11 @@ from __future__ import annotations
 from prefect import flow
 
 from flows.predict_config import PredictConfig
+from libs.scoring import BatchSummary
 from libs.settings import PlatformSettings, check_environment
 from tasks import tracking
 from tasks.lifecycle import finish_tracking
 from tasks.predict import (
-    BatchSummary,
     check_input,
     drift_reference,
     drift_report,

@@ -41,4 +41,13 @@ def progress_bar(
         yield advance
 
 
-__all__ = ["progress_bar"]
+@contextlib.contextmanager
+def counting_bar(
+    label: str, total: int | None, enabled: bool = True
+) -> Iterator[Callable[[int], None]]:
+    """`progress_bar` without counts: yields `advance(n)` (items done out of `total`)."""
+    with progress_bar(label, total, enabled=enabled) as advance:
+        yield lambda n: advance(n)
+
+
+__all__ = ["counting_bar", "progress_bar"]

@@ -1,14 +1,20 @@
-"""Defaults shared by the platform's tasks."""
+"""Defaults shared by the platform's tasks: the one decorator of an I/O task."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+from prefect import Task, task
 
 from libs.errors import InputError
 
 # I/O tasks retry transient failures with growing delays (seconds).
 IO_RETRIES = 3
 IO_RETRY_DELAYS: list[float] = [1, 4, 10]
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def retry_unless_input_error(task: Any, task_run: Any, state: Any) -> bool:
@@ -22,4 +28,21 @@ def retry_unless_input_error(task: Any, task_run: Any, state: Any) -> bool:
     return True
 
 
-__all__ = ["IO_RETRIES", "IO_RETRY_DELAYS", "retry_unless_input_error"]
+def io_task(name: str, **options: Any) -> Callable[[Callable[P, R]], Task[P, R]]:
+    """The decorator of a task that touches storage, MLflow or the network.
+
+    Retried `IO_RETRIES` times with growing delays, except on `InputError`, which
+    would fail the same way again. `options` go to `prefect.task` as they are
+    (a cache policy, a result serializer...).
+    """
+    decorator: Callable[[Callable[P, R]], Task[P, R]] = task(
+        name=name,
+        retries=IO_RETRIES,
+        retry_delay_seconds=list(IO_RETRY_DELAYS),
+        retry_condition_fn=retry_unless_input_error,
+        **options,
+    )
+    return decorator
+
+
+__all__ = ["IO_RETRIES", "IO_RETRY_DELAYS", "io_task", "retry_unless_input_error"]

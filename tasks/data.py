@@ -27,7 +27,7 @@ from libs.datasets import (
 )
 from libs.features import FeatureSpec, FeatureSpecError, resolve_columns
 from libs.io.schema import check_table
-from tasks._common import IO_RETRIES, IO_RETRY_DELAYS, retry_unless_input_error
+from tasks._common import io_task
 from tasks.caching import ingest_cache_key, source_options
 
 
@@ -47,14 +47,7 @@ class Snapshot:
         return len(self.frame)
 
 
-@task(
-    name="ingest",
-    retries=IO_RETRIES,
-    retry_delay_seconds=IO_RETRY_DELAYS,
-    retry_condition_fn=retry_unless_input_error,
-    cache_key_fn=ingest_cache_key,
-    persist_result=True,
-)
+@io_task("ingest", cache_key_fn=ingest_cache_key, persist_result=True)
 def ingest(
     spec: DataSpec,
     features: FeatureSpec,

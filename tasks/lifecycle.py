@@ -1,46 +1,28 @@
-"""Start and finish the MLflow run of a flow run, and log the model into it."""
+"""The training run's tasks: start it, log its model and metrics, finish it.
+
+Thin `@task` wrappers: every MLflow call they make goes through `tasks.tracking`,
+the one owner of the MLflow lifecycle; these only choose what a training run records.
+"""
 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
-from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from blocks.storage import Storage
-from libs.datasets import Split
-from libs.errors import InputError
-from libs.gate import GateSpec
-from libs.metrics import METRIC_NAMES
+from libs.datasets import Split, split_digest
+from libs.gate import GateSpec, check_gate_metric
 from libs.models import ModelAdapter
 from libs.settings import PlatformSettings
 from tasks import tracking
-from tasks._common import IO_RETRIES, IO_RETRY_DELAYS, retry_unless_input_error
+from tasks._common import io_task
 from tasks.data import Snapshot
 from tasks.preprocess import Features
 
 
-def check_gate_metric(gate: GateSpec, task_type: str) -> str:
-    """The gate's metric must be one this task computes; checked before any run exists."""
-    metric = gate.metric_for(task_type)
-    known = METRIC_NAMES[task_type]  # type: ignore[index]
-    if metric not in known:
-        raise InputError(
-            f"gate.metric: '{metric}' is not computed for {task_type} "
-            f"(choose from {', '.join(known)})"
-        )
-    return metric
-
-
-@task(
-    name="start-tracking",
-    retries=IO_RETRIES,
-    retry_delay_seconds=IO_RETRY_DELAYS,
-    retry_condition_fn=retry_unless_input_error,
-    cache_policy=NO_CACHE,
-)
+@io_task("start-tracking", cache_policy=NO_CACHE)
 def start_tracking(
     settings: PlatformSettings,
     *,
@@ -69,18 +51,18 @@ def start_tracking(
             "task": snapshot.task,
         }
     )
-    if flow_run_id:
-        all_tags["prefect.flow_run_id"] = flow_run_id
-        all_tags["prefect.flow_run_name"] = str(flow_run.name)
-        if get_current_settings().api.url and flow_run.ui_url:
-            all_tags["prefect.flow_run_url"] = str(flow_run.ui_url)
+    has_ui = bool(flow_run_id and get_current_settings().api.url and flow_run.ui_url)
+    all_tags.update(
+        tracking.link_tags(
+            flow_run_id,
+            flow_run_name=str(flow_run.name),
+            flow_run_url=str(flow_run.ui_url) if has_ui else None,
+        )
+    )
     # Which machine, process (and worker) trained it: tracking.start_run adds them.
     if parent_run_id:
         # MLflow shows the run nested under its parent (a sweep's run).
         all_tags["mlflow.parentRunId"] = parent_run_id
-    commit = tracking.git_commit()
-    if commit:
-        all_tags["mlflow.source.git.commit"] = commit
     tracking.use_artifact_credentials(storage.artifact_env())
     run = tracking.start_run(
         settings,
@@ -114,27 +96,7 @@ def start_tracking(
     return run
 
 
-def split_digest(snapshot_digest: str, split: Split) -> Callable[[str], str]:
-    """Short digests of a split's parts: the snapshot's digest and the rows' index."""
-    import hashlib
-
-    import pandas as pd
-
-    def part(context: str) -> str:
-        index = split.x_train.index if context == "training" else split.x_test.index
-        h = hashlib.sha256(f"{snapshot_digest}:{context}".encode())
-        h.update(pd.util.hash_pandas_object(index, index=False).to_numpy().tobytes())
-        return h.hexdigest()[:8]
-
-    return part
-
-
-@task(
-    name="log-model",
-    retries=IO_RETRIES,
-    retry_delay_seconds=IO_RETRY_DELAYS,
-    cache_policy=NO_CACHE,
-)
+@io_task("log-model", cache_policy=NO_CACHE)
 def log_model(
     run: tracking.RunHandle, model: ModelAdapter, features: Features, split: Split
 ) -> str:
@@ -155,24 +117,14 @@ def log_model(
     return tracking.log_sklearn_model(run, pipeline, example, pipeline.predict(example))
 
 
-@task(
-    name="log-metrics",
-    retries=IO_RETRIES,
-    retry_delay_seconds=IO_RETRY_DELAYS,
-    cache_policy=NO_CACHE,
-)
+@io_task("log-metrics", cache_policy=NO_CACHE)
 def log_metrics(run: tracking.RunHandle, metrics: dict[str, float]) -> None:
     tracking.log_metrics(run, metrics)
 
 
-@task(
-    name="finish-tracking",
-    retries=IO_RETRIES,
-    retry_delay_seconds=IO_RETRY_DELAYS,
-    cache_policy=NO_CACHE,
-)
+@io_task("finish-tracking", cache_policy=NO_CACHE)
 def finish_tracking(run: tracking.RunHandle) -> None:
     tracking.end_run(run, "FINISHED")
 
 
-__all__ = ["check_gate_metric", "finish_tracking", "log_metrics", "log_model", "start_tracking"]
+__all__ = ["finish_tracking", "log_metrics", "log_model", "start_tracking"]

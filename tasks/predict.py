@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,14 +13,24 @@ from prefect.cache_policies import NO_CACHE
 
 from blocks.storage import Storage
 from libs import io as storage_io
-from libs.drift import DriftAccumulator, DriftReference, DriftResult, DriftSpec, build_reference
+from libs.drift import DriftAccumulator, DriftReference, DriftSpec, build_reference
 from libs.errors import InputError
-from libs.io.tables import _table_format
-from libs.plots import drift_figures, render_report
-from libs.scoring import ColumnSpec, conform_to_signature, csv_dtypes, stamp_predictions
+from libs.io import table_format
+from libs.progress import counting_bar
+from libs.scoring import (
+    BatchSummary,
+    ColumnSpec,
+    ScoreResult,
+    batch_metrics,
+    conform_to_signature,
+    csv_dtypes,
+    drift_report_html,
+    stamp_predictions,
+    summary_markdown,
+)
 from libs.settings import PlatformSettings
 from tasks import tracking
-from tasks._common import IO_RETRIES, IO_RETRY_DELAYS, retry_unless_input_error
+from tasks._common import io_task
 
 # Rows read to check the input against the signature before any run or output exists.
 PROBE_ROWS = 1_000
@@ -62,13 +70,7 @@ class LoadedModel:
         return self.model.predict(chunk[present])
 
 
-@task(
-    name="load-model",
-    retries=IO_RETRIES,
-    retry_delay_seconds=IO_RETRY_DELAYS,
-    retry_condition_fn=retry_unless_input_error,
-    cache_policy=NO_CACHE,
-)
+@io_task("load-model", cache_policy=NO_CACHE)
 def load_model(
     settings: PlatformSettings, name: str, alias: str | None, version: str | None
 ) -> LoadedModel:
@@ -88,13 +90,7 @@ class InputProbe:
     rows: int | None
 
 
-@task(
-    name="check-input",
-    retries=IO_RETRIES,
-    retry_delay_seconds=IO_RETRY_DELAYS,
-    retry_condition_fn=retry_unless_input_error,
-    cache_policy=NO_CACHE,
-)
+@io_task("check-input", cache_policy=NO_CACHE)
 def check_input(
     loaded: LoadedModel, input_uri: str, output_uri: str, storage: Storage
 ) -> InputProbe:
@@ -103,7 +99,7 @@ def check_input(
     Later chunks are checked again as they are scored; this catches the usual
     mistakes (a wrong file, a renamed column) before a run or a file exists.
     """
-    _table_format(output_uri)
+    table_format(output_uri)
     if output_uri.rstrip("/") == input_uri.rstrip("/"):
         raise InputError(f"output: {output_uri} is the input; choose another URI")
     options = options_for(storage, input_uri)
@@ -123,13 +119,7 @@ def check_input(
     )
 
 
-@task(
-    name="drift-reference",
-    retries=IO_RETRIES,
-    retry_delay_seconds=IO_RETRY_DELAYS,
-    retry_condition_fn=retry_unless_input_error,
-    cache_policy=NO_CACHE,
-)
+@io_task("drift-reference", cache_policy=NO_CACHE)
 def drift_reference(
     loaded: LoadedModel, probe: InputProbe, spec: DriftSpec, storage: Storage
 ) -> DriftReference | None:
@@ -147,13 +137,7 @@ def drift_reference(
     return build_reference(frame, columns, spec)
 
 
-@task(
-    name="start-inference-run",
-    retries=IO_RETRIES,
-    retry_delay_seconds=IO_RETRY_DELAYS,
-    retry_condition_fn=retry_unless_input_error,
-    cache_policy=NO_CACHE,
-)
+@io_task("start-inference-run", cache_policy=NO_CACHE)
 def start_inference_run(
     settings: PlatformSettings,
     storage: Storage,
@@ -177,12 +161,7 @@ def start_inference_run(
         "input.uri": probe.uri,
         "input.sha256": probe.digest,
     }
-    if flow_run_id:
-        all_tags["prefect.flow_run_id"] = flow_run_id
-        all_tags["prefect.flow_run_name"] = str(flow_run.name)
-    commit = tracking.git_commit()
-    if commit:
-        all_tags["mlflow.source.git.commit"] = commit
+    all_tags.update(tracking.link_tags(flow_run_id, flow_run_name=str(flow_run.name)))
     tracking.use_artifact_credentials(storage.artifact_env())
     run = tracking.start_run(
         settings,
@@ -200,48 +179,7 @@ def start_inference_run(
     return run
 
 
-@dataclass(frozen=True)
-class ScoreResult:
-    """What one batch produced: rows, time taken, the output and the input's drift."""
-
-    rows: int
-    seconds: float
-    output_uri: str
-    drift: DriftResult | None
-
-    @property
-    def rows_per_second(self) -> float:
-        return self.rows / self.seconds if self.seconds > 0 else 0.0
-
-
-@contextlib.contextmanager
-def _progress(show: bool, total: int | None) -> Iterator[Any]:
-    """A rich progress bar of rows scored on stderr, or a no-op."""
-    if not show:
-        yield lambda rows: None
-        return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    columns = (TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
-        job = bar.add_task("rows", total=total)
-        yield lambda rows: bar.advance(job, rows)
-
-
-@task(
-    name="score",
-    retries=IO_RETRIES,
-    retry_delay_seconds=IO_RETRY_DELAYS,
-    retry_condition_fn=retry_unless_input_error,
-    cache_policy=NO_CACHE,
-)
+@io_task("score", cache_policy=NO_CACHE)
 def score(
     loaded: LoadedModel,
     probe: InputProbe,
@@ -261,7 +199,7 @@ def score(
     started = time.perf_counter()
     scored = 0
 
-    with _progress(show_progress, probe.rows) as advance:
+    with counting_bar("scoring", probe.rows, enabled=show_progress) as advance:
 
         def score_chunk(chunk: pd.DataFrame) -> pd.DataFrame:
             nonlocal scored
@@ -295,50 +233,10 @@ def score(
 @task(name="drift-report", cache_policy=NO_CACHE)
 def drift_report(title: str, result: ScoreResult, meta: dict[str, str]) -> str:
     """The drift table and figures as one offline HTML page (or a note that none was made)."""
-    metrics = {"rows": float(result.rows), "rows_per_second": result.rows_per_second}
-    if result.drift is None:
-        meta = {**meta, "drift": "no training snapshot recorded for this model"}
-        return render_report(title, metrics, [], meta)
-    drift = result.drift
-    metrics["features_flagged"] = float(len(drift.flagged))
-    for row in drift.table.itertuples():
-        metrics[f"psi {row.feature}"] = float(row.psi)
-    meta = {
-        **meta,
-        "psi threshold": f"{drift.spec.psi_threshold:g}",
-        "flagged": ", ".join(drift.flagged) or "none",
-    }
-    figures = drift_figures(drift.table, drift.histograms, drift.spec.psi_threshold)
-    return render_report(title, metrics, figures, meta)
+    return drift_report_html(title, result, meta)
 
 
-def batch_metrics(result: ScoreResult) -> dict[str, float]:
-    """Run metrics: volume, speed and one PSI (and KS) per feature."""
-    metrics = {
-        "rows": float(result.rows),
-        "duration_s": result.seconds,
-        "rows_per_second": result.rows_per_second,
-    }
-    if result.drift is not None:
-        metrics["drift.features_flagged"] = float(len(result.drift.flagged))
-        for row in result.drift.table.itertuples():
-            name = _metric_key(str(row.feature))
-            metrics[f"drift.psi.{name}"] = float(row.psi)
-            if row.kind == "numeric":
-                metrics[f"drift.ks.{name}"] = float(row.ks)
-    return metrics
-
-
-def _metric_key(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "_-. /" else "_" for c in text)
-
-
-@task(
-    name="log-batch",
-    retries=IO_RETRIES,
-    retry_delay_seconds=IO_RETRY_DELAYS,
-    cache_policy=NO_CACHE,
-)
+@io_task("log-batch", cache_policy=NO_CACHE)
 def log_batch(run: tracking.RunHandle, result: ScoreResult, html: str) -> None:
     """Metrics, the drift table and report, and the output's location, on the MLflow run."""
     tracking.log_metrics(run, batch_metrics(result))
@@ -350,48 +248,7 @@ def log_batch(run: tracking.RunHandle, result: ScoreResult, html: str) -> None:
     tracking.log_text(run, html, "drift/drift_report.html")
 
 
-@dataclass(frozen=True)
-class BatchSummary:
-    """What a person needs after a batch: where the output went and what made it."""
-
-    rows: int
-    output_uri: str
-    model_name: str
-    model_version: str
-    model_run_id: str
-    run_id: str
-    run_url: str
-    experiment: str
-    seconds: float
-    flagged: list[str] | None
-    ui_command: str
-
-    @property
-    def drift_line(self) -> str:
-        if self.flagged is None:
-            return "not measured (no training snapshot recorded)"
-        return (
-            f"{len(self.flagged)} flagged ({', '.join(self.flagged)})" if self.flagged else "none"
-        )
-
-
-def summary_markdown(summary: BatchSummary) -> str:
-    speed = summary.rows / summary.seconds if summary.seconds > 0 else 0.0
-    return (
-        f"# Batch scored: {summary.model_name} version {summary.model_version}\n\n"
-        f"| | |\n|---|---|\n"
-        f"| rows scored | {summary.rows} |\n"
-        f"| output | `{summary.output_uri}` |\n"
-        f"| model run | `{summary.model_run_id}` |\n"
-        f"| duration | {summary.seconds:.2f} s ({speed:,.0f} rows/s) |\n"
-        f"| input drift | {summary.drift_line} |\n\n"
-        f"**MLflow run:** [{summary.run_id}]({summary.run_url}) in experiment "
-        f"`{summary.experiment}`; drift report under `drift/drift_report.html`.\n\n"
-        f"Open the MLflow UI: `{summary.ui_command}`\n"
-    )
-
-
-@task(name="publish-batch-summary", retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS)
+@io_task("publish-batch-summary")
 def publish_batch_summary(summary: BatchSummary) -> None:
     """A markdown artifact with the batch's outcome and a link artifact to its MLflow run."""
     key = "".join(c if c.isalnum() else "-" for c in summary.model_name.lower()).strip("-")
@@ -404,11 +261,8 @@ def publish_batch_summary(summary: BatchSummary) -> None:
 
 
 __all__ = [
-    "BatchSummary",
     "InputProbe",
     "LoadedModel",
-    "ScoreResult",
-    "batch_metrics",
     "check_input",
     "drift_reference",
     "drift_report",
@@ -417,5 +271,4 @@ __all__ = [
     "publish_batch_summary",
     "score",
     "start_inference_run",
-    "summary_markdown",
 ]

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from libs.gate import GateDecision, GateSpec, decide
 from libs.metrics import greater_is_better
 from libs.settings import PlatformSettings
 from tasks import tracking
-from tasks._common import IO_RETRIES, IO_RETRY_DELAYS, retry_unless_input_error
+from tasks._common import io_task
 
 
 @dataclass(frozen=True)
@@ -22,13 +21,7 @@ class Registration:
     reason: str
 
 
-@task(
-    name="register",
-    retries=IO_RETRIES,
-    retry_delay_seconds=IO_RETRY_DELAYS,
-    retry_condition_fn=retry_unless_input_error,
-    cache_policy=NO_CACHE,
-)
+@io_task("register", cache_policy=NO_CACHE)
 def register_model(
     run: tracking.RunHandle,
     *,

@@ -20,7 +20,7 @@ from libs.plots import (
     render_report,
 )
 from tasks import tracking
-from tasks._common import IO_RETRIES, IO_RETRY_DELAYS, retry_unless_input_error
+from tasks._common import io_task
 from tasks.evaluate import Evaluation
 from tasks.preprocess import Features
 
@@ -60,13 +60,7 @@ def build_report(
     return render_report(title, evaluation.metrics, figures, meta)
 
 
-@task(
-    name="publish-report",
-    retries=IO_RETRIES,
-    retry_delay_seconds=IO_RETRY_DELAYS,
-    retry_condition_fn=retry_unless_input_error,
-    cache_policy=NO_CACHE,
-)
+@io_task("publish-report", cache_policy=NO_CACHE)
 def publish_report(run: tracking.RunHandle, html: str, storage: Storage) -> str:
     """Store the report beside the data and log it to the MLflow run; returns its URI."""
     uri = storage_io.join_key(storage.root, f"reports/{run.run_id}/report.html")
@@ -107,7 +101,7 @@ def summary_markdown(summary: RunSummary) -> str:
     )
 
 
-@task(name="publish-summary", retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS)
+@io_task("publish-summary")
 def publish_summary(summary: RunSummary) -> None:
     """A markdown artifact with the outcome and a link artifact to the MLflow run."""
     key = "".join(c if c.isalnum() else "-" for c in summary.model_name.lower()).strip("-")

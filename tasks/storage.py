@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from blocks.storage import Storage, load_storage
 from libs.io.probe import probe_root
 from libs.settings import PlatformSettings
-from tasks._common import IO_RETRIES, IO_RETRY_DELAYS, retry_unless_input_error
+from tasks._common import io_task
 
 
-@task(
-    name="open-storage",
-    retries=IO_RETRIES,
-    retry_delay_seconds=IO_RETRY_DELAYS,
-    retry_condition_fn=retry_unless_input_error,
-    cache_policy=NO_CACHE,
-)
+@io_task("open-storage", cache_policy=NO_CACHE)
 def open_storage(settings: PlatformSettings) -> Storage:
     """The local folder, or the S3 bucket of `MLOPS_STORAGE_BLOCK`, checked before any work."""
     storage = load_storage(settings.storage_block, settings.storage_root)

@@ -33,7 +33,7 @@ from libs.plots import render_report, table_figure
 from libs.plots.doe_sweep import report_meta, sweep_figures
 from libs.settings import PlatformSettings
 from tasks import tracking
-from tasks._common import IO_RETRIES, IO_RETRY_DELAYS, retry_unless_input_error
+from tasks._common import io_task
 
 # --- point records (they read and tag the training runs) --------------------------------
 
@@ -145,18 +145,9 @@ def record_point(
 # --- tasks -----------------------------------------------------------------------------
 
 
-_IO_DELAYS: list[float] = [float(d) for d in IO_RETRY_DELAYS]
-
-
 def _io_task(name: str) -> Any:
-    """The decorator of an I/O task: retried with growing delays, never cached."""
-    return task(
-        name=name,
-        retries=IO_RETRIES,
-        retry_delay_seconds=_IO_DELAYS,
-        retry_condition_fn=retry_unless_input_error,
-        cache_policy=NO_CACHE,
-    )
+    """The shared I/O task decorator (`tasks._common.io_task`), never cached."""
+    return io_task(name, cache_policy=NO_CACHE)
 
 
 @_io_task("start-sweep")
@@ -276,7 +267,7 @@ def finish_sweep(run: tracking.RunHandle, tags: dict[str, str]) -> None:
     tracking.end_run(run, "FINISHED")
 
 
-@task(name="publish-sweep-summary", retries=IO_RETRIES, retry_delay_seconds=_IO_DELAYS)
+@io_task("publish-sweep-summary")
 def publish_sweep_summary(markdown: str, key: str) -> None:
     """The sweep's outcome as a markdown artifact in the Prefect UI."""
     slug = "".join(c if c.isalnum() else "-" for c in key.lower()).strip("-")[:60]

@@ -6,6 +6,7 @@ from libs.datasets.core import (
     check_target,
     infer_task,
     load_bundled,
+    split_digest,
     split_frame,
     subsample,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "check_target",
     "infer_task",
     "load_bundled",
+    "split_digest",
     "split_frame",
     "subsample",
 ]

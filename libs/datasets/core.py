@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,4 +98,25 @@ def split_frame(frame: pd.DataFrame, target: str, task: TaskType, spec: SplitSpe
     return Split(x_train, x_test, y_train, y_test, stratified=stratify is not None)
 
 
-__all__ = ["Split", "check_target", "infer_task", "load_bundled", "split_frame", "subsample"]
+def split_digest(snapshot_digest: str, split: Split) -> Callable[[str], str]:
+    """Short digests of a split's parts ("training", "testing"): the snapshot's digest and
+    the rows' index, so a part is named without hashing its rows again."""
+
+    def part(context: str) -> str:
+        index = split.x_train.index if context == "training" else split.x_test.index
+        h = hashlib.sha256(f"{snapshot_digest}:{context}".encode())
+        h.update(pd.util.hash_pandas_object(index, index=False).to_numpy().tobytes())
+        return h.hexdigest()[:8]
+
+    return part
+
+
+__all__ = [
+    "Split",
+    "check_target",
+    "infer_task",
+    "load_bundled",
+    "split_digest",
+    "split_frame",
+    "subsample",
+]

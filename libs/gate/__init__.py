@@ -105,4 +105,19 @@ def decide(
     )
 
 
-__all__ = ["GateDecision", "GateSpec", "decide"]
+def check_gate_metric(gate: GateSpec, task_type: str) -> str:
+    """The gate's metric, which must be one this task computes; checked before any run exists."""
+    from libs.errors import InputError
+    from libs.metrics import METRIC_NAMES
+
+    metric = gate.metric_for(task_type)
+    known = METRIC_NAMES[task_type]  # type: ignore[index]
+    if metric not in known:
+        raise InputError(
+            f"gate.metric: '{metric}' is not computed for {task_type} "
+            f"(choose from {', '.join(known)})"
+        )
+    return metric
+
+
+__all__ = ["GateDecision", "GateSpec", "check_gate_metric", "decide"]

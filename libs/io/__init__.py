@@ -22,7 +22,7 @@ from libs.io.errors import (
 )
 from libs.io.schema import check_table
 from libs.io.storage import digest, exists, join_key, read_bytes, write_bytes
-from libs.io.tables import read_json, read_table, write_json, write_table
+from libs.io.tables import read_json, read_table, table_format, write_json, write_table
 
 __all__ = [
     "DEFAULT_CHUNK_ROWS",
@@ -41,6 +41,7 @@ __all__ = [
     "read_bytes",
     "read_json",
     "read_table",
+    "table_format",
     "table_rows",
     "transform_table",
     "write_bytes",

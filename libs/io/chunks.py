@@ -23,7 +23,7 @@ from fsspec.implementations.local import LocalFileSystem
 from libs.errors import InputError
 from libs.io.errors import CorruptFileError
 from libs.io.storage import _fsync_dir, _not_found_as_input_error, _resolve, temp_name
-from libs.io.tables import _reason, _table_format, check_csv_header, check_unique_columns
+from libs.io.tables import _reason, check_csv_header, check_unique_columns, table_format
 
 DEFAULT_CHUNK_ROWS = 50_000
 
@@ -35,7 +35,7 @@ def _check_rows(chunk_rows: int) -> None:
 
 def table_rows(uri: str, storage_options: dict[str, Any] | None = None) -> int | None:
     """The row count from Parquet metadata (no data read); None for CSV, which must be scanned."""
-    if _table_format(uri) != "parquet":
+    if table_format(uri) != "parquet":
         return None
     fs, path = _resolve(uri, storage_options)
     with _not_found_as_input_error(uri), fs.open(path, "rb") as handle:
@@ -60,7 +60,7 @@ def iter_table(
     float there); Parquet carries its types.
     """
     _check_rows(chunk_rows)
-    fmt = _table_format(uri)
+    fmt = table_format(uri)
     fs, path = _resolve(uri, storage_options)
     reader = _iter_parquet if fmt == "parquet" else _iter_csv
     yielded = False
@@ -120,7 +120,7 @@ class ChunkWriter:
         metadata: Mapping[str, str] | None = None,
     ) -> None:
         self.uri = uri
-        self.format = _table_format(uri)
+        self.format = table_format(uri)
         self.fs, self.path = _resolve(uri, storage_options)
         self.metadata = {str(k): str(v) for k, v in (metadata or {}).items()}
         self.rows = 0

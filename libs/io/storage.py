@@ -138,7 +138,8 @@ def temp_name(name: str) -> str:
     return f".{name}.{os.getpid()}@{_host_label()}.{secrets.token_hex(8)}.tmp"
 
 
-def _pid_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` exists on this host (someone else's counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -169,7 +170,7 @@ def remove_dead_temp_files(folder: str, *, recursive: bool = False) -> list[str]
     for directory, files in walked:
         for name in files:
             match = _TEMP_NAME.match(name)
-            if match is None or match["host"] != host or _pid_alive(int(match["pid"])):
+            if match is None or match["host"] != host or process_alive(int(match["pid"])):
                 continue
             with contextlib.suppress(OSError):  # gone already, or not ours to remove
                 os.unlink(os.path.join(directory, name))
@@ -230,4 +231,12 @@ def join_key(root: str, key: str) -> str:
     return root.rstrip("/") + "/" + relative
 
 
-__all__ = ["digest", "exists", "join_key", "read_bytes", "write_bytes"]
+__all__ = [
+    "digest",
+    "exists",
+    "join_key",
+    "process_alive",
+    "read_bytes",
+    "remove_dead_temp_files",
+    "write_bytes",
+]

@@ -24,7 +24,7 @@ _FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 _REASON_LIMIT = 200
 
 
-def _table_format(uri: str) -> str:
+def table_format(uri: str) -> str:
     """Pick the table format from the URI's extension (case-insensitive)."""
     suffix = PurePosixPath(uri.split("?", 1)[0]).suffix.lower()
     if suffix not in _FORMATS:
@@ -44,7 +44,7 @@ def _reason(exc: BaseException) -> str:
 
 def read_table(uri: str, storage_options: dict[str, Any] | None = None) -> pd.DataFrame:
     """Read a CSV or Parquet table; refuse an empty one, since no stage can use it."""
-    fmt = _table_format(uri)
+    fmt = table_format(uri)
     data = read_bytes(uri, storage_options)
     reader = pd.read_csv if fmt == "csv" else pd.read_parquet
     if fmt == "csv":
@@ -96,7 +96,7 @@ def write_table(df: pd.DataFrame, uri: str, storage_options: dict[str, Any] | No
     """
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"write_table expects a pandas DataFrame, got {type(df).__name__}")
-    fmt = _table_format(uri)
+    fmt = table_format(uri)
     if fmt == "csv":
         data = df.to_csv(index=False).encode("utf-8")
     else:
@@ -133,6 +133,7 @@ __all__ = [
     "check_unique_columns",
     "read_json",
     "read_table",
+    "table_format",
     "write_json",
     "write_table",
 ]

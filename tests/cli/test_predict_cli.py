@@ -2,34 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
+from cli_support import run_cli
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def run_cli(home: Path, module: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("MLOPS_", "PREFECT_", "MLFLOW_"))
-    }
-    env.update(
-        MLOPS_HOME=str(home),
-        PREFECT_SERVER_ANALYTICS_ENABLED="false",
-        MLOPS_PREFECT_SERVER="temporary",
-    )
-    return subprocess.run(
-        [sys.executable, "-m", module, *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def register_champion(home: Path, name: str) -> Path:

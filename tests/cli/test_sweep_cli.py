@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
+
+from cli_support import run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -24,32 +23,13 @@ objective: {metric: accuracy}
 """
 
 
-def run_cli(home: Path, *args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("MLOPS_", "PREFECT_", "MLFLOW_"))
-    }
-    env.update(
-        MLOPS_HOME=str(home),
-        PREFECT_SERVER_ANALYTICS_ENABLED="false",
-        MLOPS_PREFECT_SERVER="temporary",
-    )
-    return subprocess.run(
-        [sys.executable, "-m", "flows.sweep", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
-
-
 def test_cli_runs_the_screening_sweep_and_prints_what_it_found(tmp_path: Path) -> None:
     # given: the shipped screening sweep (4 points) on a 120-row sample
     home = tmp_path / "state"
     # when
     result = run_cli(
         home,
+        "flows.sweep",
         "--config",
         "configs/sweeps/wine_rf_screening.yaml",
         "--set",
@@ -79,7 +59,7 @@ def test_cli_bad_factor_exits_2_with_one_line_and_writes_nothing(tmp_path: Path)
     config = tmp_path / "bad.yaml"
     config.write_text(TINY.replace("model.params.fit_intercept", "model.fit_intercept"))
     # when
-    result = run_cli(home, "--config", str(config))
+    result = run_cli(home, "flows.sweep", "--config", str(config))
     # then
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
@@ -95,7 +75,9 @@ def test_cli_unknown_metric_override_exits_2(tmp_path: Path) -> None:
     config = tmp_path / "tiny.yaml"
     config.write_text(TINY)
     # when
-    result = run_cli(home, "--config", str(config), "--set", "objective.metric=acuracy")
+    result = run_cli(
+        home, "flows.sweep", "--config", str(config), "--set", "objective.metric=acuracy"
+    )
     # then
     assert result.returncode == 2
     assert result.stderr.strip().startswith(
@@ -105,7 +87,7 @@ def test_cli_unknown_metric_override_exits_2(tmp_path: Path) -> None:
 
 
 def test_cli_prints_the_sweep_config_schema(tmp_path: Path) -> None:
-    result = run_cli(tmp_path / "state", "--print-schema")
+    result = run_cli(tmp_path / "state", "flows.sweep", "--print-schema")
     assert result.returncode == 0
     schema = json.loads(result.stdout)
     assert {"base", "train", "factors", "design", "objective", "concurrency", "mode"} <= set(

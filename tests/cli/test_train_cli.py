@@ -2,33 +2,23 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
+
+from cli_support import run_cli
 
 from deployments.runtime.servers import stop
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def run_cli(
-    home: Path, *args: str, timeout: int = 300, **extra: str
-) -> subprocess.CompletedProcess[str]:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("MLOPS_", "PREFECT_", "MLFLOW_"))
-    }
-    # The warm worker has its own tests (test_warm_worker.py).
-    env.update(MLOPS_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false")
-    env.update(MLOPS_WARM_WORKER="false", **extra)
-    return subprocess.run(
-        [sys.executable, "-m", "flows.train", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
+def train_cli(home: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    """`python -m flows.train` with the platform's default Prefect server.
+
+    The warm worker has its own tests (test_warm_worker.py).
+    """
+    return run_cli(
+        home, "flows.train", *args, temporary_server=False, MLOPS_WARM_WORKER="false", **extra
     )
 
 
@@ -38,8 +28,8 @@ def test_cli_trains_registers_and_prints_where_to_look(tmp_path: Path) -> None:
     args = ("--config", "configs/iris_random_forest.yaml", "--set", "model.params.n_estimators=20")
     try:
         # when: a first run, then a second one on the same state folder
-        first = run_cli(home, *args)
-        second = run_cli(home, *args, "--set", "model.params.n_estimators=10")
+        first = train_cli(home, *args)
+        second = train_cli(home, *args, "--set", "model.params.n_estimators=10")
         # then
         assert first.returncode == 0, first.stderr[-3000:]
         out = first.stdout
@@ -67,7 +57,7 @@ def test_cli_with_temporary_prefect_server_leaves_nothing_running(tmp_path: Path
     # given
     home = tmp_path / "state"
     # when
-    result = run_cli(home, "--set", "data.source=wine", MLOPS_PREFECT_SERVER="temporary")
+    result = train_cli(home, "--set", "data.source=wine", MLOPS_PREFECT_SERVER="temporary")
     # then
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Registered model: wine-logistic-regression version 1" in result.stdout
@@ -81,7 +71,7 @@ def test_cli_bad_config_exits_2_with_one_line_and_writes_nothing(tmp_path: Path)
     bad = tmp_path / "bad.yaml"
     bad.write_text("split:\n  test_size: 1.5\n")
     # when
-    result = run_cli(home, "--config", str(bad))
+    result = train_cli(home, "--config", str(bad))
     # then
     assert result.returncode == 2
     assert result.stderr.strip() == (
@@ -91,7 +81,7 @@ def test_cli_bad_config_exits_2_with_one_line_and_writes_nothing(tmp_path: Path)
 
 
 def test_cli_unknown_override_key_exits_2(tmp_path: Path) -> None:
-    result = run_cli(tmp_path / "state", "--set", "model.nmae=svm")
+    result = train_cli(tmp_path / "state", "--set", "model.nmae=svm")
     assert result.returncode == 2
     assert result.stderr.strip() == "error: config: model.nmae: unknown key"
 
@@ -99,7 +89,7 @@ def test_cli_unknown_override_key_exits_2(tmp_path: Path) -> None:
 def test_cli_prints_the_config_schema(tmp_path: Path) -> None:
     import json
 
-    result = run_cli(tmp_path / "state", "--print-schema")
+    result = train_cli(tmp_path / "state", "--print-schema")
     assert result.returncode == 0
     schema = json.loads(result.stdout)
     assert set(schema["properties"]) == {"data", "split", "features", "model", "gate", "tracking"}

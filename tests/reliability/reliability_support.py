@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import re
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -24,41 +21,13 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from cli_support import cli_env, run_cli
 from mlflow import MlflowClient
 
 REPO = Path(__file__).resolve().parents[2]
 
 # (method, path, body) -> an HTTP status to answer with instead, or None to pass it through.
 Rule = Callable[[str, str, bytes], "int | None"]
-
-
-def cli_env(home: Path, **extra: str) -> dict[str, str]:
-    """The user's environment minus platform, Prefect and MLflow settings, on a temp home."""
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("MLOPS_", "PREFECT_", "MLFLOW_"))
-    }
-    env.update(
-        MLOPS_HOME=str(home),
-        MLOPS_PREFECT_SERVER="temporary",
-        PREFECT_SERVER_ANALYTICS_ENABLED="false",
-        **extra,
-    )
-    return env
-
-
-def run_cli(
-    home: Path, module: str, *args: str, timeout: int = 300, **extra: str
-) -> subprocess.CompletedProcess[str]:
-    """`python -m <module> ARGS` exactly as a user runs it, with a temporary Prefect server."""
-    return subprocess.run(
-        [sys.executable, "-m", module, *args],
-        cwd=REPO,
-        env=cli_env(home, **extra),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 # What Prefect logs by itself as the process exits (its temporary server stopping, its

@@ -65,6 +65,10 @@ def test_the_code_keeps_every_contract() -> None:
             "import deployments.runtime.procs",
             "tasks is not allowed to import deployments.runtime",
         ),
+        ("tasks/data.py", "import deployments.apply", "tasks is not allowed to import deployments"),
+        ("tasks/report.py", "import benchmarks", "tasks is not allowed to import benchmarks"),
+        ("tasks/evaluate.py", "import mlflow", "tasks.evaluate is not allowed to import mlflow"),
+        ("flows/train.py", "import mlflow", "flows is not allowed to import mlflow"),
     ],
 )
 def test_an_upward_import_breaks_the_contract(
@@ -91,3 +95,15 @@ def test_a_cycle_between_sibling_modules_breaks_the_contract(tmp_path: Path) -> 
     # then
     assert result.returncode != 0
     assert "No cycles are allowed in deployments.runtime" in result.stdout, result.stdout
+
+
+def test_a_cycle_inside_the_tracking_package_breaks_the_contract(tmp_path: Path) -> None:
+    # given: the client module importing the runs module, which imports the client
+    root = _copy_of_the_code(tmp_path)
+    client = root / "tasks/tracking/_client.py"
+    client.write_text(client.read_text() + "\nfrom tasks.tracking import _runs  # cycle\n")
+    # when
+    result = _lint(root)
+    # then
+    assert result.returncode != 0
+    assert "No cycles are allowed in tasks.tracking" in result.stdout, result.stdout

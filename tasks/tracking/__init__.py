@@ -1,0 +1,125 @@
+"""The one owner of the MLflow lifecycle: runs, tags, inputs, models, registry.
+
+Every MLflow call of the platform lives in this package; flows and tasks use
+the names below and nothing else imports mlflow. Behind this face, one
+private module per job: `_client` (the client, store and HTTP settings),
+`_links` (the link and process tags), `_runs` (start, resume, tags, end),
+`_reconcile` (what dead processes left), `_inputs` (datasets), `_models`
+(logged models), `_registry` (keyed versions, the champion, the gate's tags)
+and `_queries` (read-only searches).
+"""
+
+from __future__ import annotations
+
+from tasks.tracking._client import (
+    RunHandle,
+    client_for,
+    prepare_store,
+    run_handle,
+    use_artifact_credentials,
+)
+from tasks.tracking._inputs import log_dataset, log_input_source
+from tasks.tracking._links import git_commit, link_tags, process_tags
+from tasks.tracking._models import (
+    keras_requirements,
+    log_keras_model,
+    log_sklearn_model,
+    pinned_requirements,
+)
+from tasks.tracking._queries import (
+    ChildRun,
+    TrainingData,
+    find_child_run,
+    find_sweep_point,
+    load_pyfunc_model,
+    model_input_columns,
+    training_data,
+)
+from tasks.tracking._reconcile import (
+    clean_up_dead_processes,
+    reconcile_abandoned_runs,
+    settle_abandoned_versions,
+)
+from tasks.tracking._registry import (
+    CHAMPION,
+    GATE_ABANDONED,
+    GATE_DONE,
+    GATE_PENDING,
+    Champion,
+    ModelVersionRef,
+    abandon_pending_versions,
+    champion,
+    existing_version,
+    register_version,
+    registry_lock,
+    resolve_model_version,
+    set_champion,
+    tag_version,
+    version_tags,
+)
+from tasks.tracking._runs import (
+    end_run,
+    failing_on_error,
+    log_epoch_metrics,
+    log_metrics,
+    log_table,
+    log_text,
+    run_status,
+    set_tags,
+    set_tags_by_id,
+    start_run,
+    start_sweep_run,
+)
+
+__all__ = [
+    "CHAMPION",
+    "GATE_ABANDONED",
+    "GATE_DONE",
+    "GATE_PENDING",
+    "Champion",
+    "ChildRun",
+    "ModelVersionRef",
+    "RunHandle",
+    "TrainingData",
+    "abandon_pending_versions",
+    "champion",
+    "clean_up_dead_processes",
+    "client_for",
+    "end_run",
+    "existing_version",
+    "failing_on_error",
+    "find_child_run",
+    "find_sweep_point",
+    "git_commit",
+    "keras_requirements",
+    "link_tags",
+    "load_pyfunc_model",
+    "log_dataset",
+    "log_epoch_metrics",
+    "log_input_source",
+    "log_keras_model",
+    "log_metrics",
+    "log_sklearn_model",
+    "log_table",
+    "log_text",
+    "model_input_columns",
+    "pinned_requirements",
+    "prepare_store",
+    "process_tags",
+    "reconcile_abandoned_runs",
+    "register_version",
+    "registry_lock",
+    "resolve_model_version",
+    "run_handle",
+    "run_status",
+    "set_champion",
+    "set_tags",
+    "set_tags_by_id",
+    "settle_abandoned_versions",
+    "start_run",
+    "start_sweep_run",
+    "tag_version",
+    "training_data",
+    "use_artifact_credentials",
+    "version_tags",
+]

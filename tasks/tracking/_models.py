@@ -1,0 +1,127 @@
+"""Logged models: scikit-learn pipelines and Keras networks in, pyfunc models out."""
+
+from __future__ import annotations
+
+import warnings
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from tasks.tracking._client import LIBS_DIR, RunHandle, client_of, quiet_logger
+
+# What the logged scikit-learn model needs at load time, pinned to what trained it.
+MODEL_REQUIREMENTS = ("mlflow", "scikit-learn", "numpy", "pandas", "scipy", "cloudpickle")
+# What the logged Keras model needs at load time, pinned to what trained it.
+KERAS_MODEL_REQUIREMENTS = (
+    "mlflow",
+    "tensorflow",
+    "keras",
+    "scikit-learn",
+    "numpy",
+    "pandas",
+    "scipy",
+    "cloudpickle",
+)
+# MLflow's pyfunc imports this module from the model's shipped code and calls its
+# `_load_pyfunc(data_path)`: the network and its feature pipeline, raw rows in.
+KERAS_LOADER_MODULE = "libs.models.tensorflow.serving"
+
+
+def pinned_requirements(names: tuple[str, ...] = MODEL_REQUIREMENTS) -> list[str]:
+    """`name==version` for each installed package; inference would cost seconds."""
+    return [f"{name}=={metadata.version(name)}" for name in names]
+
+
+def keras_requirements() -> list[str]:
+    """Pinned requirements; `tensorflow-cpu` stands in where that is what is installed."""
+    pins = []
+    for name in KERAS_MODEL_REQUIREMENTS:
+        try:
+            pins.append(f"{name}=={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            if name != "tensorflow":
+                raise
+            pins.append(f"tensorflow-cpu=={metadata.version('tensorflow-cpu')}")
+    return pins
+
+
+def log_sklearn_model(
+    run: RunHandle, model: Any, input_example: pd.DataFrame, predictions: Any
+) -> str:
+    """Log a raw-input scikit-learn pipeline with signature and pinned requirements."""
+    import mlflow.sklearn
+    from mlflow.models import infer_signature
+
+    mlflow.set_tracking_uri(run.tracking_uri)
+    with warnings.catch_warnings(), quiet_logger("mlflow.sklearn"):
+        # Known, accepted: integer columns hint, and cloudpickle's safety notice
+        # (the model is our own pipeline, loaded by our own flows).
+        warnings.simplefilter("ignore", UserWarning)
+        signature = infer_signature(input_example, predictions)
+        # Create the LoggedModel in the run's experiment ourselves: without an active
+        # run, MLflow would file it under the default experiment in the working dir.
+        logged = client_of(run).create_logged_model(
+            experiment_id=run.experiment_id, name="model", source_run_id=run.run_id
+        )
+        info = mlflow.sklearn.log_model(
+            model,
+            name="model",
+            run_id=run.run_id,
+            model_id=logged.model_id,
+            signature=signature,
+            input_example=input_example,
+            pip_requirements=pinned_requirements(),
+            # cloudpickle: skops refuses numpy dtypes that a ColumnTransformer holds.
+            serialization_format="cloudpickle",
+            # The feature pipeline may use our transformers: ship the libs with it.
+            code_paths=[str(LIBS_DIR)],
+        )
+    return info.model_uri
+
+
+def log_keras_model(
+    run: RunHandle, data_path: str | Path, input_example: pd.DataFrame, predictions: Any
+) -> str:
+    """Log a saved Keras network + feature pipeline as a raw-input pyfunc model.
+
+    No mlflow.tensorflow flavor: the pyfunc takes raw rows (the features
+    travel with it) and returns labels, like the scikit-learn pipelines do.
+    """
+    import mlflow.pyfunc
+    from mlflow.models import Model, infer_signature
+
+    mlflow.set_tracking_uri(run.tracking_uri)
+    with warnings.catch_warnings(), quiet_logger("mlflow.pyfunc"):
+        warnings.simplefilter("ignore", UserWarning)
+        signature = infer_signature(input_example, predictions)
+        logged = client_of(run).create_logged_model(
+            experiment_id=run.experiment_id, name="model", source_run_id=run.run_id
+        )
+        # Model.log rather than pyfunc.log_model: only it takes an explicit run id.
+        info = Model.log(
+            artifact_path=None,
+            name="model",
+            flavor=mlflow.pyfunc,
+            run_id=run.run_id,
+            model_id=logged.model_id,
+            loader_module=KERAS_LOADER_MODULE,
+            data_path=str(data_path),
+            code_paths=[str(LIBS_DIR)],
+            signature=signature,
+            input_example=input_example,
+            pip_requirements=keras_requirements(),
+        )
+    return info.model_uri
+
+
+__all__ = [
+    "KERAS_LOADER_MODULE",
+    "KERAS_MODEL_REQUIREMENTS",
+    "MODEL_REQUIREMENTS",
+    "keras_requirements",
+    "log_keras_model",
+    "log_sklearn_model",
+    "pinned_requirements",
+]

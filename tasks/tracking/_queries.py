@@ -1,0 +1,124 @@
+"""Read-only searches: a sweep's points, a model's training data, a loaded model."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+from libs.settings import PlatformSettings
+from tasks.tracking._client import MlflowClient, client_for
+from tasks.tracking._registry import ModelVersionRef
+
+
+@dataclass(frozen=True)
+class ChildRun:
+    """A training run of a sweep point, as found in the store."""
+
+    run_id: str
+    experiment_id: str
+    status: str
+    metrics: dict[str, float]
+    tags: dict[str, str]
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """Where the model's training snapshot lives and which of its columns is the target."""
+
+    snapshot_uri: str | None
+    target: str
+
+
+def _child(run: Any) -> ChildRun:
+    return ChildRun(
+        run_id=run.info.run_id,
+        experiment_id=run.info.experiment_id,
+        status=run.info.status,
+        metrics=dict(run.data.metrics),
+        tags=dict(run.data.tags),
+    )
+
+
+def find_sweep_point(
+    settings: PlatformSettings, *, experiment: str, sweep_id: str, config_digest: str
+) -> ChildRun | None:
+    """The newest FINISHED run of this sweep with this point's config, if any (for reuse)."""
+    client = client_for(settings)
+    found = client.get_experiment_by_name(experiment)
+    if found is None:
+        return None
+    runs = client.search_runs(
+        [found.experiment_id],
+        filter_string=(
+            f"tags.`sweep.id` = '{sweep_id}' and tags.config_digest = '{config_digest}' "
+            f"and attributes.status = 'FINISHED'"
+        ),
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    return _child(runs[0]) if runs else None
+
+
+def find_child_run(
+    settings: PlatformSettings, *, parent_run_id: str, config_digest: str
+) -> ChildRun | None:
+    """The newest run nested under `parent_run_id` with this config digest, any status."""
+    client = client_for(settings)
+    experiment_id = client.get_run(parent_run_id).info.experiment_id
+    runs = client.search_runs(
+        [experiment_id],
+        filter_string=(
+            f"tags.`mlflow.parentRunId` = '{parent_run_id}' "
+            f"and tags.config_digest = '{config_digest}'"
+        ),
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    return _child(runs[0]) if runs else None
+
+
+def training_data(ref: ModelVersionRef) -> TrainingData:
+    """The training run's data snapshot (tag `data.snapshot_uri`) and target column."""
+    if not ref.run_id:
+        return TrainingData(snapshot_uri=None, target="target")
+    run = MlflowClient(ref.tracking_uri).get_run(ref.run_id)
+    target = run.data.params.get("data.target") or run.data.tags.get("data.target") or "target"
+    return TrainingData(snapshot_uri=run.data.tags.get("data.snapshot_uri"), target=target)
+
+
+def load_pyfunc_model(ref: ModelVersionRef) -> Any:
+    """The version's model behind MLflow's generic pyfunc interface (any flavor)."""
+    import mlflow.pyfunc
+
+    mlflow.set_tracking_uri(ref.tracking_uri)
+    with warnings.catch_warnings():
+        # cloudpickle's safety notice: the platform loads models it logged itself.
+        warnings.simplefilter("ignore", UserWarning)
+        return mlflow.pyfunc.load_model(ref.model_uri)
+
+
+def model_input_columns(model: Any) -> list[Any] | None:
+    """The model's named input columns as `libs.scoring.ColumnSpec`s; None without a
+    column signature (no signature, or a tensor one), where no column check applies."""
+    from libs.scoring import ColumnSpec
+
+    schema = model.metadata.get_input_schema()
+    if schema is None or schema.is_tensor_spec() or not schema.has_input_names():
+        return None
+    columns = []
+    for spec in schema.inputs:
+        kind = getattr(spec.type, "name", None) or str(spec.type)
+        columns.append(ColumnSpec(name=str(spec.name), type=kind, required=bool(spec.required)))
+    return columns
+
+
+__all__ = [
+    "ChildRun",
+    "TrainingData",
+    "find_child_run",
+    "find_sweep_point",
+    "load_pyfunc_model",
+    "model_input_columns",
+    "training_data",
+]

@@ -1,0 +1,53 @@
+"""The platform's command lines run as a user runs them: `python -m MODULE ARGS`, in a subprocess.
+
+One copy for every suite (tests/cli, tests/reliability): the user's environment
+minus platform, Prefect and MLflow settings, on a temporary home.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def cli_env(home: Path, *, temporary_server: bool = True, **extra: str) -> dict[str, str]:
+    """The environment of a command line on `home`; `extra` wins over the defaults.
+
+    `temporary_server` gives the run its own temporary Prefect server (and so no
+    warm worker); without it the platform's default (a local server) applies.
+    """
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("MLOPS_", "PREFECT_", "MLFLOW_"))
+    }
+    env.update(MLOPS_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    if temporary_server:
+        env["MLOPS_PREFECT_SERVER"] = "temporary"
+    env.update(extra)
+    return env
+
+
+def run_cli(
+    home: Path,
+    module: str,
+    *args: str,
+    timeout: int = 300,
+    temporary_server: bool = True,
+    **extra: str,
+) -> subprocess.CompletedProcess[str]:
+    """`python -m <module> ARGS` exactly as a user runs it, from the repository root."""
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=REPO,
+        env=cli_env(home, temporary_server=temporary_server, **extra),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+__all__ = ["REPO", "cli_env", "run_cli"]
