@@ -37,45 +37,26 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 @contextlib.contextmanager
 def progress_bar(total: int, enabled: bool = True) -> Iterator[Any]:
-    """A terminal progress bar (on stderr) for points done and failed; yields its callback."""
-    if not enabled:
-        yield lambda result: None
-        return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
+    """The sweep's bar (points done, failed, reused) on `libs.progress`; yields its callback."""
+    from libs.progress import progress_bar as bar
 
-    progress = Progress(
-        TextColumn("[bold]sweep[/bold]"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("points  failed: {task.fields[failed]}  reused: {task.fields[reused]}"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=False,
-    )
+    fields = "points  failed: {task.fields[failed]}  reused: {task.fields[reused]}"
     counts = {"failed": 0, "reused": 0}
-    with progress:
-        bar = progress.add_task("points", total=total, failed=0, reused=0)
+    with bar("[bold]sweep[/bold]", total, fields=fields, enabled=enabled) as step:
 
         def advance(result: Any) -> None:
             counts["failed"] += result.status == "failed"
             counts["reused"] += result.status == "reused"
-            progress.update(bar, advance=1, failed=counts["failed"], reused=counts["reused"])
+            step(1, **counts)
 
         yield advance
 
 
 def print_summary(summary: Any) -> None:
+    from flows.cli import print_summary as print_block
     from tasks.sweep import summary_lines
 
-    lines = ["", "Sweep complete.", *(f"  {line}" for line in summary_lines(summary))]
-    print("\n".join(lines), flush=True)
+    print_block("Sweep complete.", summary_lines(summary))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
