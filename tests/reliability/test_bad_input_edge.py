@@ -578,7 +578,7 @@ def test_bad_data_through_python_m_exits_2_with_one_line(
 
 @pytest.fixture(scope="module")
 def served_home(inputs: Path) -> Iterator[Path]:
-    from blocks.servers import stop
+    from deployments.runtime import stop
 
     home = inputs.parent / "served-home"
     # The same settings as the cases' runs, so that they match the warm worker's.
