@@ -241,7 +241,7 @@ def _recorded(home: Path) -> dict[str, Any]:
 
 def stop(home: Path) -> list[str]:
     """Stop the servers started by `start` and the warm worker; returns the names stopped."""
-    from deployments.runtime import warm  # the worker's module: `python -m` runs it
+    import deployments.runtime.warm as warm  # the worker's module: `python -m` runs it
 
     folder = home / "serve"
     if not folder.is_dir():

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from libs.doe import notes as words
+import libs.doe.notes as words
 from libs.doe.analysis import Response, check_inputs
 from libs.doe.anova import AnovaResult, Term, anova, model_matrix, reduce_terms
 from libs.doe.canonical import Canonical, Region, canonical, steepest_path

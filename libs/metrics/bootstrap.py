@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+import libs.metrics.classification as classification
+import libs.metrics.regression as regression
 from libs.errors import InputError
-from libs.metrics import classification, regression
 from libs.metrics._inputs import as_labels, same_length
 from libs.metrics.sets import Task, check_task, task_of
 

@@ -6,7 +6,6 @@ TensorFlow itself only when that adapter trains or serves.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
@@ -18,10 +17,13 @@ from libs.models.sklearn import (
     refused_tasks,
     sklearn_estimator_names,
 )
-from libs.models.spec import ModelSpec, SklearnModelName, SklearnModelSpec, TensorflowModelSpec
-
-EpochHook = Callable[[int, dict[str, float]], None]
-"""Called after each epoch with its 0-based number and its logs (loss, acc, val_*)."""
+from libs.models.spec import (
+    EpochHook,
+    ModelSpec,
+    SklearnModelName,
+    SklearnModelSpec,
+    TensorflowModelSpec,
+)
 
 
 class ModelAdapter(Protocol):

@@ -7,6 +7,7 @@ every config written before TensorFlow joined keeps its meaning.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
@@ -21,6 +22,10 @@ SklearnModelName = Literal[
     "ridge",
     "linear_regression",
 ]
+
+
+EpochHook = Callable[[int, dict[str, float]], None]
+"""Called after each epoch with its 0-based number and its logs (loss, acc, val_*)."""
 
 
 class SklearnModelSpec(BaseModel):

@@ -8,8 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.pipeline import Pipeline
 
-from libs.models import EpochHook
-from libs.models.spec import TensorflowModelSpec
+from libs.models.spec import EpochHook, TensorflowModelSpec
 from libs.models.tensorflow.builders import build_network, compile_network, output_head
 from libs.models.tensorflow.runtime import device_name, load_tensorflow, seed_everything
 
