@@ -200,7 +200,8 @@ def test_distributed_sweep_spreads_points_over_both_workers(
     parents = {r.data.tags.get("mlflow.parentRunId") for r in children}
     assert len(children) == 4 and len(parents) == 1
     assert all(r.info.status == "FINISHED" for r in children)
-    assert {r.data.tags["worker"] for r in children} == set(workers)
+    # Four points scheduled at once, three free slots, at most two per worker
+    assert {r.data.tags["worker"] for r in children} == set(workers), logs
 
 
 def test_nightly_schedule_exists_and_is_paused_as_configured(deployed: Served) -> None:
