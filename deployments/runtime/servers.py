@@ -172,7 +172,9 @@ def _begin_locked(home: Path, folder: Path, prefect_port: int, mlflow_port: int 
         prefect_api = f"http://127.0.0.1:{free_port(prefect_port)}/api"
         (folder / "prefect").mkdir(exist_ok=True)
         port = prefect_api.rsplit(":", 1)[1].removesuffix("/api")
-        argv = [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", port]
+        # `prefect server start` with SQLite writes that wait for the lock (module doc)
+        argv = [sys.executable, "-m", "deployments.runtime.prefect_server"]
+        argv += ["--host", "127.0.0.1", "--port", port]
         spawn("prefect", argv, _prefect_env(folder, prefect_api), folder)
         began.append("prefect")
     mlflow_url = known.get("mlflow_url")
