@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -177,6 +179,31 @@ def test_two_seeded_fits_are_identical() -> None:
     assert first.history == second.history  # type: ignore[attr-defined]
     assert np.array_equal(first.predict_proba(x), second.predict_proba(x))  # type: ignore[arg-type]
     assert first.history != other.history  # type: ignore[attr-defined]
+
+
+def test_seeded_fits_do_not_depend_on_other_threads_drawing_random_numbers() -> None:
+    # given: a thread drawing from Python's global `random`, as Prefect's run
+    # naming and retry jitter do while a training task builds its network
+    x, y = blobs()
+    spec = TensorflowModelSpec(architecture="mlp", units=[16, 8], dropout=0.3, epochs=2)
+    stop = threading.Event()
+
+    def draw() -> None:
+        while not stop.is_set():
+            random.random()
+
+    noise = threading.Thread(target=draw, daemon=True)
+    # when
+    quiet = create_model(spec, "classification", seed=7).fit(x, y)
+    noise.start()
+    try:
+        noisy = create_model(spec, "classification", seed=7).fit(x, y)
+    finally:
+        stop.set()
+        noise.join()
+    # then
+    assert quiet.history == noisy.history  # type: ignore[attr-defined]
+    assert np.array_equal(quiet.predict_proba(x), noisy.predict_proba(x))  # type: ignore[arg-type]
 
 
 def test_saved_model_predicts_labels_from_raw_rows(tmp_path: Path) -> None:

@@ -106,7 +106,7 @@ class TensorflowModel:
         """The compiled network for `n_features` inputs (seeded; no training)."""
         seed_everything(self.seed)
         head = output_head(self.task, n_classes)
-        network = build_network(self.spec, n_features, head)
+        network = build_network(self.spec, n_features, head, seed=self.seed)
         return compile_network(network, self.spec, self.task, head)
 
     def fit(self, features: Any, y: np.ndarray) -> TensorflowModel:

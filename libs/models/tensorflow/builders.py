@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,7 +58,9 @@ def image_shape(spec: TensorflowModelSpec, n_features: int) -> tuple[int, int, i
     return (side, side, 1)
 
 
-def _hidden(keras: Any, x: Any, layer: Any, spec: TensorflowModelSpec) -> Any:
+def _hidden(
+    keras: Any, x: Any, layer: Any, spec: TensorflowModelSpec, seed: Callable[[], int]
+) -> Any:
     """One hidden layer: linear part, optional batch norm, activation, optional dropout."""
     if spec.batch_norm:
         x = keras.layers.BatchNormalization()(layer(x))
@@ -64,13 +68,29 @@ def _hidden(keras: Any, x: Any, layer: Any, spec: TensorflowModelSpec) -> Any:
     else:
         x = layer(x)
     if spec.dropout > 0:
-        x = keras.layers.Dropout(spec.dropout)(x)
+        x = keras.layers.Dropout(spec.dropout, seed=seed())(x)
     return x
 
 
-def build_network(spec: TensorflowModelSpec, n_features: int, head: OutputHead) -> Any:
-    """An uncompiled `keras.Model` taking rows of `n_features` preprocessed values."""
+def build_network(
+    spec: TensorflowModelSpec, n_features: int, head: OutputHead, seed: int = 0
+) -> Any:
+    """An uncompiled `keras.Model` taking rows of `n_features` preprocessed values.
+
+    Every random layer gets its own seed drawn from `seed`. Left unseeded, Keras
+    draws one per layer from Python's global `random`, which other threads of
+    the process (Prefect's run names, retry jitter) also draw from: two seeded
+    runs then start from different weights whenever they interleave.
+    """
     _, keras = load_tensorflow()
+    rng = random.Random(seed)
+
+    def next_seed() -> int:
+        return rng.randint(1, 10**9)
+
+    def glorot() -> Any:
+        return keras.initializers.GlorotUniform(seed=next_seed())
+
     act = None if spec.batch_norm else spec.activation
     inputs = keras.Input(shape=(n_features,), name="features")
     x = inputs
@@ -78,15 +98,24 @@ def build_network(spec: TensorflowModelSpec, n_features: int, head: OutputHead) 
         height, width, channels = image_shape(spec, n_features)
         x = keras.layers.Reshape((height, width, channels), name="image")(x)
         for filters in spec.filters:
-            conv = keras.layers.Conv2D(filters, spec.kernel_size, padding="same", activation=act)
-            x = _hidden(keras, x, conv, spec)
+            conv = keras.layers.Conv2D(
+                filters,
+                spec.kernel_size,
+                padding="same",
+                activation=act,
+                kernel_initializer=glorot(),
+            )
+            x = _hidden(keras, x, conv, spec, next_seed)
             if height >= 2 and width >= 2:  # pool while there is something to pool
                 x = keras.layers.MaxPooling2D(2)(x)
                 height, width = height // 2, width // 2
         x = keras.layers.Flatten()(x)
     for units in spec.units:
-        x = _hidden(keras, x, keras.layers.Dense(units, activation=act), spec)
-    outputs = keras.layers.Dense(head.units, activation=head.activation, name="output")(x)
+        dense = keras.layers.Dense(units, activation=act, kernel_initializer=glorot())
+        x = _hidden(keras, x, dense, spec, next_seed)
+    outputs = keras.layers.Dense(
+        head.units, activation=head.activation, name="output", kernel_initializer=glorot()
+    )(x)
     return keras.Model(inputs, outputs, name=f"keras_{spec.architecture}")
 
 
