@@ -153,8 +153,11 @@ def test_reads_failing_after_the_create_never_register_twice(
 @pytest.mark.flow
 @pytest.mark.slow
 def test_failing_champion_lookup_never_lets_a_worse_model_take_the_alias(
-    proxy: AfterWorkProxy, mlflow_server: str, model_name: str
+    proxy: AfterWorkProxy, mlflow_server: str, model_name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # No back-off between MLflow's tries: the lookups fail for good, or for longer than
+    # MLflow's own retries last (the task's retries ride that out)
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "0")
     experiment = "faults-champion-lookup"
     server = MlflowClient(mlflow_server)
     # given: a good champion
