@@ -125,6 +125,47 @@ def interleave(
     return row
 
 
+def point_overheads(home: Path, experiment: str) -> list[float]:
+    """Each point's orchestration overhead in the newest sweep of `experiment` (seconds).
+
+    The point's wall time (sweep/results.csv `seconds`: from the point's start
+    to its recorded result) minus its training work (the child run's
+    `train_seconds` metric, when the run logs it).
+    """
+    import pandas as pd
+    from mlflow import MlflowClient
+
+    client = MlflowClient(f"sqlite:///{home / 'mlflow.db'}")
+    found = client.get_experiment_by_name(experiment)
+    if found is None:
+        return []
+    parents = client.search_runs(
+        [found.experiment_id],
+        filter_string="tags.`sweep.role` = 'parent'",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    if not parents:
+        return []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = client.download_artifacts(parents[0].info.run_id, "sweep/results.csv", tmp)
+        table = pd.read_csv(path)
+    work = table.get("metric.train_seconds", pd.Series(0.0, index=table.index)).fillna(0.0)
+    return [float(v) for v in (table["seconds"] - work).dropna()]
+
+
+def overhead_note(overheads: list[list[float]]) -> str:
+    """The worst round's largest point overhead against its median (target <= 3x)."""
+    ratios = [max(o) / statistics.median(o) for o in overheads if o and statistics.median(o) > 0]
+    if not ratios:
+        return ""
+    medians = [statistics.median(o) for o in overheads if o]
+    return (
+        f"point overhead: median {statistics.median(medians):.2f} s, "
+        f"largest {max(ratios):.1f}x the median in the worst round (target <= 3x)"
+    )
+
+
 def case_default(work: Path, repeat: int) -> list[Row]:
     """`python -m flows.train` on the defaults vs the baseline script: first and later runs."""
     train = [PY, "-m", "flows.train"]
@@ -193,22 +234,30 @@ def case_sweep(work: Path, repeat: int) -> list[Row]:
     row = Row("16-point sweep vs plain loop", "<= 1.0x", 1.0)
     counter = iter(range(10_000))
     home = work / "sweep"
+    overheads: list[list[float]] = []
+
+    def ours() -> Sample:
+        experiment = f"bench-{next(counter)}"
+        sample = measure(
+            [
+                PY,
+                "-m",
+                "flows.sweep",
+                "--config",
+                "benchmarks/configs/sweep16.yaml",
+                "--no-progress",
+                "--set",
+                f"train.tracking.experiment={experiment}",
+            ],
+            base_env(home),
+        )
+        overheads.append(point_overheads(home, experiment))
+        return sample
+
     try:
         interleave(
             row,
-            lambda: measure(
-                [
-                    PY,
-                    "-m",
-                    "flows.sweep",
-                    "--config",
-                    "benchmarks/configs/sweep16.yaml",
-                    "--no-progress",
-                    "--set",
-                    f"train.tracking.experiment=bench-{next(counter)}",
-                ],
-                base_env(home),
-            ),
+            ours,
             lambda: measure(
                 [
                     PY,
@@ -226,6 +275,7 @@ def case_sweep(work: Path, repeat: int) -> list[Row]:
         subprocess.run(
             [PY, "-m", "deployments.serve", "stop"], env=base_env(home), capture_output=True
         )
+    row.note = overhead_note(overheads[1:])  # the warm-up round aside
     return [row]
 
 
@@ -234,22 +284,30 @@ def case_sweep_c(work: Path, repeat: int) -> list[Row]:
     row = Row("16 values of C, lean points, vs plain loop", "<= 1.5x", 1.5)
     counter = iter(range(10_000))
     home = work / "sweep-c"
+    overheads: list[list[float]] = []
+
+    def ours() -> Sample:
+        experiment = f"bench-c-{next(counter)}"
+        sample = measure(
+            [
+                PY,
+                "-m",
+                "flows.sweep",
+                "--config",
+                "benchmarks/configs/sweep_c16.yaml",
+                "--no-progress",
+                "--set",
+                f"train.tracking.experiment={experiment}",
+            ],
+            base_env(home),
+        )
+        overheads.append(point_overheads(home, experiment))
+        return sample
+
     try:
         interleave(
             row,
-            lambda: measure(
-                [
-                    PY,
-                    "-m",
-                    "flows.sweep",
-                    "--config",
-                    "benchmarks/configs/sweep_c16.yaml",
-                    "--no-progress",
-                    "--set",
-                    f"train.tracking.experiment=bench-c-{next(counter)}",
-                ],
-                base_env(home),
-            ),
+            ours,
             lambda: measure(
                 [
                     PY,
@@ -267,7 +325,14 @@ def case_sweep_c(work: Path, repeat: int) -> list[Row]:
         subprocess.run(
             [PY, "-m", "deployments.serve", "stop"], env=base_env(home), capture_output=True
         )
-    row.note = "the best point's report and model logged and registered; warm worker"
+    row.note = "; ".join(
+        n
+        for n in (
+            "the best point's report and model logged and registered; warm worker",
+            overhead_note(overheads[1:]),
+        )
+        if n
+    )
     return [row]
 
 
