@@ -1,0 +1,389 @@
+"""Several responses of one sweep: per-response goals, desirability, optimum, Pareto front.
+
+Each response is analysed on its own (`analyse_points`); this module combines
+them with Derringer and Suich's (1980) desirability: every response maps to
+d in [0, 1] by its goal and bounds, and the overall D is their weighted
+geometric mean (Myers, Montgomery and Anderson-Cook, *Response Surface
+Methodology*, 4th ed., section 6.6). The optimum of D is searched on the
+fitted surfaces when every response has one (a grid over the design's
+region), and otherwise among the runs that completed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, model_validator
+
+from libs.doe.canonical import Region
+from libs.doe.desirability import Desirability, overall_desirability, pareto_front
+from libs.doe.space import FactorSpace
+from libs.doe.sweep import SweepAnalysis
+from libs.errors import InputError
+
+GRID_POINTS = 20_000  # points of the coded region searched for the best overall desirability
+
+
+class ResponseGoal(BaseModel):
+    """One response of a sweep and its goal in the overall desirability.
+
+    `metric` is any metric the training run logs (the task's metric set and
+    the cost metrics `train_seconds`, `predict_ms_per_row`,
+    `model_size_bytes`). `goal` defaults to the metric's own direction;
+    `low`/`high` default to the range the completed runs reached.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    metric: str
+    goal: Literal["maximize", "minimize", "target"] | None = None
+    low: float | None = None
+    high: float | None = None
+    target: float | None = None
+    weight: PositiveFloat = Field(1.0, description="Importance in the geometric mean.")
+    shape: PositiveFloat = Field(1.0, description="Derringer-Suich exponent (below a target).")
+    shape_high: PositiveFloat = Field(1.0, description="Exponent above a target.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ResponseGoal:
+        if self.low is not None and self.high is not None and not self.low < self.high:
+            raise InputError(
+                f"responses: {self.metric}: low ({self.low}) must be below high ({self.high})"
+            )
+        if self.goal == "target" and self.target is None:
+            raise InputError(f"responses: {self.metric}: goal 'target' needs a target value")
+        if self.goal != "target" and self.target is not None:
+            raise InputError(f"responses: {self.metric}: target is only for goal 'target'")
+        return self
+
+    def desirability(self, observed: Sequence[float], natural: str) -> Desirability:
+        """The resolved Desirability: bounds not given come from the observed values."""
+        finite = [float(v) for v in observed if v is not None and math.isfinite(v)]
+        lo = self.low if self.low is not None else (min(finite) if finite else 0.0)
+        hi = self.high if self.high is not None else (max(finite) if finite else 1.0)
+        if not lo < hi:  # every run gave the same value: any value there is as good
+            lo, hi = lo - 0.5 * (abs(lo) or 1.0), hi + 0.5 * (abs(hi) or 1.0)
+        goal = self.goal or natural
+        target = self.target
+        if goal == "target" and target is not None:
+            lo, hi = min(lo, target), max(hi, target)
+        try:
+            return Desirability(
+                goal=goal,  # type: ignore[arg-type]
+                low=lo,
+                high=hi,
+                target=target,
+                shape=self.shape,
+                shape_high=self.shape_high,
+                weight=self.weight,
+            )
+        except InputError as exc:
+            raise InputError(f"responses: {self.metric}: {exc}") from None
+
+
+@dataclass(frozen=True)
+class DesirabilityOptimum:
+    """Where the overall desirability is highest, and what each response is there."""
+
+    source: str  # "fitted surfaces" | "completed runs"
+    coded: dict[str, float]
+    natural: dict[str, Any]
+    overall: float
+    responses: dict[str, float]
+    index: int | None = None  # the run, when found among the completed runs
+
+
+@dataclass(frozen=True)
+class MultiResponse:
+    """Each response's analysis, the desirability of every run, the optimum and the front."""
+
+    analyses: dict[str, SweepAnalysis]
+    goals: dict[str, Desirability]
+    table: pd.DataFrame  # point, each response, d.<response>, D, pareto
+    optimum: DesirabilityOptimum | None
+    pareto_pair: tuple[str, str] | None
+    notes: tuple[str, ...] = ()
+
+    def lines(self) -> list[str]:
+        """The outcome in words: goals, then the optimum."""
+        out = []
+        for name, d in self.goals.items():
+            aim = f"target {d.target:.4g}" if d.goal == "target" else d.goal
+            out.append(f"{name}: {aim} in [{d.low:.4g}, {d.high:.4g}], weight {d.weight:g}")
+        if self.optimum is not None:
+            o = self.optimum
+            where = ", ".join(f"{k}={_fmt(v)}" for k, v in o.natural.items())
+            values = ", ".join(f"{k}={v:.4g}" for k, v in o.responses.items())
+            run = f" (run #{o.index})" if o.index is not None else ""
+            out.append(f"desirability optimum D={o.overall:.3f} on the {o.source}{run}: {where}")
+            out.append(f"  responses there: {values}")
+        return out
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _grid(region: Region, k: int) -> np.ndarray:
+    per_axis = max(3, min(41, round(GRID_POINTS ** (1.0 / k))))
+    axes = [np.linspace(region.low[j], region.high[j], per_axis) for j in range(k)]
+    mesh = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, k)
+    inside = np.sqrt((mesh**2).sum(axis=1)) <= region.radius + 1e-9
+    return mesh[inside]
+
+
+def _surface_optimum(
+    analyses: Mapping[str, SweepAnalysis],
+    goals: Mapping[str, Desirability],
+    coded: pd.DataFrame,
+    space: FactorSpace,
+) -> DesirabilityOptimum | None:
+    """Highest D over the region on the fitted second-order surfaces (all responses)."""
+    results = [a.result for a in analyses.values()]
+    if any(r is None or r._surface is None for r in results):
+        return None
+    factors = results[0].factors  # type: ignore[union-attr]
+    if any(r.factors != factors for r in results):  # type: ignore[union-attr]
+        return None
+    x = coded[factors].to_numpy(dtype=float)
+    grid = pd.DataFrame(_grid(Region.of(x), len(factors)), columns=factors)
+    predicted = {name: a.result.predict(grid) for name, a in analyses.items()}  # type: ignore[union-attr]
+    overall = overall_desirability(predicted, goals)
+    best = int(np.argmax(overall))
+    point = {f: float(grid.iloc[best][f]) for f in factors}
+    natural = {f: space.factor(f).decode(v) for f, v in point.items()}
+    return DesirabilityOptimum(
+        "fitted surfaces",
+        point,
+        natural,
+        float(overall[best]),
+        {n: float(v[best]) for n, v in predicted.items()},
+    )
+
+
+def combine_responses(
+    coded: pd.DataFrame,
+    points: Sequence[Mapping[str, Any]],
+    space: FactorSpace,
+    values: Mapping[str, Mapping[int, float]],
+    goals: Mapping[str, ResponseGoal],
+    natural: Mapping[str, str],
+    analyses: Mapping[str, SweepAnalysis],
+) -> MultiResponse:
+    """The desirability of every completed run and the optimum, over several responses.
+
+    `values[response][point index]` are the observed responses; `natural`
+    maps each response to its default goal ("maximize" or "minimize").
+    """
+    if not goals:
+        raise InputError("responses: at least one response is needed")
+    index = sorted(set.intersection(*(set(v) for v in values.values())) if values else set())
+    resolved = {
+        name: goal.desirability([values[name][i] for i in index], natural[name])
+        for name, goal in goals.items()
+    }
+    table = pd.DataFrame({"point": index})
+    for name in goals:
+        table[name] = [values[name][i] for i in index]
+    notes: list[str] = []
+    optimum: DesirabilityOptimum | None = None
+    if index:
+        for name, d in resolved.items():
+            table[f"d.{name}"] = d(table[name].to_numpy(dtype=float))
+        table["D"] = overall_desirability({n: table[n].to_numpy() for n in goals}, resolved)
+        optimum = _surface_optimum(analyses, resolved, coded.iloc[index], space)
+        if optimum is None:
+            notes.append(
+                "desirability optimum taken among the completed runs (not every response "
+                "has a fitted second-order surface)"
+            )
+            row = table.loc[int(table["D"].to_numpy().argmax())]
+            i = int(row["point"])
+            optimum = DesirabilityOptimum(
+                "completed runs",
+                {k: float(v) for k, v in coded.iloc[i].items()},
+                dict(points[i]),
+                float(row["D"]),
+                {n: float(row[n]) for n in goals},
+                i,
+            )
+    pair: tuple[str, str] | None = None
+    names = list(goals)
+    if len(names) >= 2 and index:
+        pair = (names[0], names[1])
+        maximize = [resolved[n].goal != "minimize" for n in pair]
+        table["pareto"] = pareto_front(table[list(pair)].to_numpy(dtype=float), maximize)
+    if optimum is not None and optimum.overall == 0:
+        notes.append(
+            "every candidate has a desirability of 0: some response is outside its bounds "
+            "everywhere; widen the bounds"
+        )
+    return MultiResponse(dict(analyses), resolved, table, optimum, pair, tuple(notes))
+
+
+def analyse_responses(
+    design: Any,
+    space: FactorSpace,
+    results: Sequence[Any],
+    goals: Mapping[str, ResponseGoal],
+    natural: Mapping[str, str],
+) -> MultiResponse:
+    """Each response of the completed points analysed on its own, then combined.
+
+    `results` are the sweep's `PointResult`s (their `metrics` hold every
+    logged metric, the cost metrics included).
+    """
+    from libs.doe.sweep import analyse_points
+
+    values: dict[str, dict[int, float]] = {}
+    for name in goals:
+        values[name] = {
+            r.index: float(r.metrics[name])
+            for r in results
+            if r.ok and name in r.metrics and math.isfinite(float(r.metrics[name]))
+        }
+    analyses = {
+        name: analyse_points(design, space, values[name], natural[name] != "minimize")
+        for name in goals
+    }
+    coded = design.coded[list(design.active)] if design.active else design.coded
+    return combine_responses(coded, design.points, space, values, goals, natural, analyses)
+
+
+def next_step_hint(design: Any, result: Any, sweep_id: str) -> str:
+    """What the study should do next, as a command (empty when nothing follows)."""
+    if result is None:
+        return ""
+    ref = sweep_id[:12]
+    two_level = design.kind in ("fractional_factorial", "plackett_burman", "full_factorial")
+    if two_level and design.regular is not False and design.resolution == 3:
+        return (
+            f"python -m flows.sweep --fold-over {ref} (resolution III: main effects are "
+            "aliased with two-factor interactions)"
+        )
+    if result.steepest is not None:
+        try:
+            centre, how = next_centre(result, None)  # type: ignore[arg-type]
+        except InputError:
+            pass
+        else:
+            where = ", ".join(f"{k}={v:+.2g}" for k, v in centre.items())
+            return f"python -m flows.sweep --next {ref} (centre at coded {where}, {how})"
+    if design.kind in (*("fractional_factorial", "plackett_burman", "full_factorial"), "fold_over"):
+        return f"python -m flows.sweep --augment {ref} --to ccd (fit a second-order surface)"
+    return ""
+
+
+def active_factors(
+    result: Any, max_factors: int = 3, exclude: Collection[str] = ()
+) -> tuple[list[str], str]:
+    """The factors a screening analysis found active, for the next stage's surface.
+
+    Active: a main effect beyond Lenth's margin of error (or p < 0.05 in the
+    ANOVA), and the factors of an active two-factor interaction. Fewer than two
+    are filled up with the largest main effects; more than `max_factors` are
+    cut to the largest; factors in `exclude` (categorical ones, which have no
+    axial levels) are never chosen. Returns the factors and how they were chosen.
+    """
+    effects = result.effects
+    names = [n for n in result.factors if n not in exclude]
+    if effects.empty:
+        raise InputError("the analysis estimated no effects to choose active factors from")
+    size = {str(r["name"]): abs(float(r["effect"])) for _, r in effects.iterrows()}
+    if result.lenth is not None:
+        flagged = {
+            str(n)
+            for t, n in zip(effects["term"], effects["name"], strict=True)
+            if t in result.lenth.active
+        }
+    elif "p" in effects:
+        flagged = {str(r["name"]) for _, r in effects.iterrows() if r["p"] < 0.05}
+    else:
+        flagged = set()
+    active: dict[str, float] = {}
+    for label in flagged:
+        for part in label.split(":"):
+            if part in names:
+                active[part] = max(active.get(part, 0.0), size.get(part, 0.0))
+    how = "significant"
+    mains = sorted((n for n in names if n in size), key=lambda n: -size[n])
+    if len(active) < 2:
+        how = (
+            "significant, filled up with the largest main effects"
+            if active
+            else ("the largest main effects (none significant)")
+        )
+        for n in mains:
+            if len(active) >= 2:
+                break
+            active.setdefault(n, size[n])
+    chosen = sorted(active, key=lambda n: -active[n])[:max_factors]
+    if len(active) > max_factors:
+        how += f", the {max_factors} largest kept"
+    return [n for n in names if n in chosen], how
+
+
+def next_centre(result: Any, space: FactorSpace, step: int = 2) -> tuple[dict[str, float], str]:
+    """The centre (coded) of the next first-order design along the path of steepest ascent.
+
+    Step 2 of the path (the leading factor two coded units out) is the nearest
+    region of the same size that does not overlap the current one (Montgomery,
+    section 11.2). Refuses when a fitted surface or curvature says the
+    optimum is not beyond the region.
+    """
+    if result.steepest is None:
+        raise InputError(
+            "the analysis has no first-order path of steepest ascent (a second-order "
+            "surface, categorical factors, or too few effects); augment it to a CCD instead"
+        )
+    table = result.anova.table if result.anova is not None else None
+    if table is not None and "curvature" in table.index and table.loc["curvature", "PR(>F)"] < 0.05:
+        raise InputError(
+            f"the centre points show curvature (p = {table.loc['curvature', 'PR(>F)']:.3g}): "
+            "the optimum is near, not beyond, the region; augment to a CCD instead"
+        )
+    path = result.steepest
+    row = path.iloc[min(step, len(path) - 1)]
+    coded = {n: float(row[f"{n} (coded)"]) for n in result.factors}
+    way = "ascent" if result.maximize else "descent"
+    return coded, f"step {int(row['step'])} of the path of steepest {way}"
+
+
+def recentred_factors(space: FactorSpace, centre: Mapping[str, float]) -> list[dict[str, Any]]:
+    """The factors of the next design: the same half-width, centred on `centre` (coded).
+
+    A log factor keeps its width in decades; an integer factor is rounded and
+    keeps at least two levels. Factors not in `centre` are kept as they are.
+    """
+    out = []
+    for f in space.factors:
+        data = f.model_dump(mode="json")
+        if f.name in centre:
+            c = float(centre[f.name])
+            if f.type == "integer":
+                low, high = (f.decode(c - 1, clip=False), f.decode(c + 1, clip=False))  # type: ignore[call-arg]
+                high = max(high, low + 1)
+            else:
+                low, high = f.decode(c - 1), f.decode(c + 1)  # type: ignore[union-attr]
+                low, high = float(f"{low:.6g}"), float(f"{high:.6g}")
+            data |= {"low": low, "high": high}
+        out.append(data)
+    return out
+
+
+__all__ = [
+    "DesirabilityOptimum",
+    "MultiResponse",
+    "ResponseGoal",
+    "active_factors",
+    "analyse_responses",
+    "combine_responses",
+    "next_centre",
+    "next_step_hint",
+    "recentred_factors",
+]
