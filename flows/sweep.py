@@ -85,7 +85,7 @@ def stage_request(args: argparse.Namespace) -> tuple[str, str] | None:
 ARGS = {"fold_over": "--fold-over", "augment": "--augment", "next": "--next"}
 
 
-def stage_config(args: argparse.Namespace, step: str, ref: str) -> tuple[SweepConfig, list[str]]:
+def stage_config(args: argparse.Namespace, step: Any, ref: str) -> tuple[SweepConfig, list[str]]:
     """The next stage's config, planned from the earlier sweep read back from MLflow."""
     from flows.sweep_stages import next_stage
     from libs.settings import PlatformSettings

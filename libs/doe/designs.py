@@ -488,8 +488,10 @@ def _next_stage(space: FactorSpace, spec: FoldOver | AugmentToCCD) -> Design:
         first, added_frame, description = _augment_stage(space, spec)
         clip = False  # axial runs beyond the faces stay there, as in a circumscribed CCD
         active = tuple(
-            (spec.factors
-            and list(dict.fromkeys(_factor_column(space, first, f) for f in spec.factors)))
+            (
+                spec.factors
+                and list(dict.fromkeys(_factor_column(space, first, f) for f in spec.factors))
+            )
             or ()
         )
     added = added_frame.to_numpy()

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, model_validato
 
 from libs.doe.canonical import Region
 from libs.doe.desirability import Desirability, overall_desirability, pareto_front
-from libs.doe.space import FactorSpace
+from libs.doe.space import ContinuousFactor, FactorSpace, IntegerFactor
 from libs.doe.sweep import SweepAnalysis
 from libs.errors import InputError
 
@@ -255,6 +255,23 @@ def analyse_responses(
     return combine_responses(coded, design.points, space, values, goals, natural, analyses)
 
 
+def _active_interactions(result: Any) -> list[str]:
+    """Two-factor interactions flagged active (Lenth) or p < 0.05 (ANOVA)."""
+    effects = result.effects
+    if effects.empty:
+        return []
+    inter = effects[effects["name"].str.contains(":", regex=False)]
+    if result.lenth is not None:
+        return [
+            str(n)
+            for t, n in zip(inter["term"], inter["name"], strict=True)
+            if t in result.lenth.active
+        ]
+    if "p" in inter:
+        return [str(n) for n, p in zip(inter["name"], inter["p"], strict=True) if p < 0.05]
+    return []
+
+
 def next_step_hint(design: Any, result: Any, sweep_id: str) -> str:
     """What the study should do next, as a command (empty when nothing follows)."""
     if result is None:
@@ -266,7 +283,7 @@ def next_step_hint(design: Any, result: Any, sweep_id: str) -> str:
             f"python -m flows.sweep --fold-over {ref} (resolution III: main effects are "
             "aliased with two-factor interactions)"
         )
-    if result.steepest is not None:
+    if result.steepest is not None and not _active_interactions(result):
         try:
             centre, how = next_centre(result, None)  # type: ignore[arg-type]
         except InputError:
@@ -365,13 +382,14 @@ def recentred_factors(space: FactorSpace, centre: Mapping[str, float]) -> list[d
         data = f.model_dump(mode="json")
         if f.name in centre:
             c = float(centre[f.name])
-            if f.type == "integer":
-                low, high = (f.decode(c - 1, clip=False), f.decode(c + 1, clip=False))  # type: ignore[call-arg]
-                high = max(high, low + 1)
-            else:
-                low, high = f.decode(c - 1), f.decode(c + 1)  # type: ignore[union-attr]
-                low, high = float(f"{low:.6g}"), float(f"{high:.6g}")
-            data |= {"low": low, "high": high}
+            if isinstance(f, IntegerFactor):
+                lo, hi = f.decode(c - 1, clip=False), f.decode(c + 1, clip=False)
+                data |= {"low": lo, "high": max(hi, lo + 1)}
+            elif isinstance(f, ContinuousFactor):
+                data |= {
+                    "low": float(f"{f.decode(c - 1):.6g}"),
+                    "high": float(f"{f.decode(c + 1):.6g}"),
+                }
         out.append(data)
     return out
 
