@@ -247,10 +247,15 @@ def analyse_responses(
             for r in results
             if r.ok and name in r.metrics and math.isfinite(float(r.metrics[name]))
         }
-    analyses = {
-        name: analyse_points(design, space, values[name], natural[name] != "minimize")
-        for name in goals
-    }
+    analyses = {}
+    for name in goals:
+        try:
+            analyses[name] = analyse_points(
+                design, space, values[name], natural[name] != "minimize"
+            )
+        except Exception as exc:  # one response's analysis never sinks the others or the sweep
+            note = f"analysis of {name} failed: {type(exc).__name__}: {exc}"[:300]
+            analyses[name] = SweepAnalysis(design.kind, len(values[name]), 0, notes=(note,))
     coded = design.coded[list(design.active)] if design.active else design.coded
     return combine_responses(coded, design.points, space, values, goals, natural, analyses)
 
