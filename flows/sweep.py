@@ -135,11 +135,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     def body() -> Any:
         from libs.settings import check_environment
 
+        request = stage_request(args)  # the arguments first: they need nothing else
         check_environment()  # a bad MLOPS_HOME or tracking URI fails before a server starts
         from deployments.runtime import local_prefect, starting_local_prefect
 
         with starting_local_prefect():  # the server starts while the points are checked
-            request = stage_request(args)
             if request is None:
                 config = load_sweep_config(args.config, args.overrides)
             else:

@@ -27,6 +27,7 @@ from flows.sweep_config import (
 from libs.config import apply_override, format_validation_error
 from libs.doe import CategoricalFactor
 from libs.doe.responses import active_factors, next_centre, recentred_factors
+from libs.doe.structure import roman
 from libs.doe.sweep import EarlierSweep, SweepAnalysis, analyse_points
 from libs.errors import InputError
 
@@ -89,7 +90,7 @@ def _fold_over_design(config: SweepConfig, plan: SweepPlan, on: str | None) -> d
     _two_level_first(design, config.design.kind, "--fold-over", sweep)
     res, full = plan.design.resolution, plan.design.regular and plan.design.resolution is None
     if full or (res is not None and res >= 5) or (on is None and res == 4):
-        what = "a full factorial" if full else f"of resolution {res}"
+        what = "a full factorial" if full else f"of resolution {roman(res)}"
         hint = " (--on FACTOR can still separate that factor's interactions)" if res == 4 else ""
         raise InputError(
             f"--fold-over: sweep {sweep} is {what}: its main effects are already free of "

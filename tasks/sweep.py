@@ -75,6 +75,10 @@ def find_sweep(settings: PlatformSettings, ref: str, argument: str) -> EarlierSw
     from pathlib import Path
 
     ref = ref.strip()
+    uri = settings.resolved_tracking_uri
+    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).exists():
+        # looking would create an empty store: bad input leaves nothing behind
+        raise InputError(f"{argument}: no sweep has run yet (no tracking store at {uri})")
     client = tracking.client_for(settings)
     runs = _parent_runs(client, ref) if ref else []
     done = [r for r in runs if r.info.status == "FINISHED"]

@@ -299,7 +299,7 @@ def test_augment_stage_chooses_the_active_factors_of_the_fold_over() -> None:
         (
             {"kind": "fractional_factorial", "generator": "a b c d abc"},
             "fold_over",
-            "--fold-over: sweep .* is of resolution 4.*separates nothing",
+            "--fold-over: sweep .* is of resolution IV.*separates nothing",
         ),
         ({"kind": "full_factorial"}, "fold_over", "--fold-over: .* a full factorial"),
         ({"kind": "box_behnken"}, "augment", "--augment: sweep .* is a box_behnken design"),
