@@ -157,7 +157,7 @@ def test_study_fold_over_makes_resolution_iv_and_keeps_stage_one() -> None:
 
 def test_fold_over_of_a_resolution_iv_fraction_is_refused_as_pointless() -> None:
     res_iv = FractionalFactorial(generator="a b c d abc")
-    with pytest.raises(InputError, match="resolution IV.*separates nothing"):
+    with pytest.raises(InputError, match=r"resolution IV.*separates nothing"):
         generate_design(FIVE, FoldOver(first=res_iv))
     # a fold-over on one factor of a resolution IV fraction still separates 2FIs
     assert len(generate_design(FIVE, FoldOver(first=res_iv, factor="A"))) == 32
@@ -188,7 +188,7 @@ def test_augmenting_factors_aliased_in_the_earlier_runs_is_refused() -> None:
     # D = AB in the resolution III fraction: A, B, D cannot carry a quadratic model
     with pytest.raises(InputError, match="resolution III"):
         generate_design(FIVE, AugmentToCCD(first=RES_III, factors=["A", "B", "D"]))
-    with pytest.raises(InputError, match="design.hold: Z"):
+    with pytest.raises(InputError, match=r"design\.hold: Z"):
         generate_design(
             FIVE, AugmentToCCD(first=FoldOver(first=RES_III), factors=["A", "B"], hold={"Z": 1})
         )
@@ -284,7 +284,7 @@ def test_augment_stage_chooses_the_active_factors_of_the_fold_over() -> None:
     names = list(x.columns)
     y = 0.4 + 0.05 * x[names[1]] - 0.08 * x[names[0]] * x[names[1]] + 0.03 * x[names[0]]
     y = y + 0.02 * x[names[0]] * x[names[2]]
-    stage3, said = next_stage(_earlier(stage2, y.to_numpy()), "augment")
+    stage3, _ = next_stage(_earlier(stage2, y.to_numpy()), "augment")
     plan3 = plan_sweep(stage3)
     assert stage3.design.kind == "augment_ccd"
     assert set(plan3.design.active) <= set(names[:3]) and len(plan3.design.active) >= 2
