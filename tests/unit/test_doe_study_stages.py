@@ -335,3 +335,21 @@ def test_cost_metrics_per_row_and_size() -> None:
     assert out["model_size_bytes"] > 100
     assert serialized_size(lambda: 0) is None  # a lambda cannot be pickled: no size
     assert "train_seconds" not in cost_metrics(None, 0.1, 0, None)
+
+
+def test_next_stage_recentres_the_design_along_steepest_ascent() -> None:
+    # given: the screen read back with a plane rising in learning rate and trees
+    config = load_sweep_config(STUDY)
+    plan = plan_sweep(config)
+    x = plan.design.coded
+    y = 0.4 + 0.04 * x["model.params.learning_rate"] + 0.02 * x["model.params.n_estimators"]
+    # when
+    nxt, said = next_stage(_earlier(config, y.to_numpy()), "next")
+    # then: the same design, each factor as wide as before, centred two steps along the path
+    assert nxt.design == config.design and nxt.study is not None and nxt.study.step == "next"
+    rate = next(f for f in nxt.factors if f.name == "model.params.learning_rate")
+    assert rate.low == pytest.approx(0.2, rel=0.02)  # lr moved 2 coded units (a decade each)
+    assert rate.high == pytest.approx(2.0, rel=0.02)
+    trees = next(f for f in nxt.factors if f.name == "model.params.n_estimators")
+    assert (trees.low, trees.high) == (50, 90)  # one coded unit up (half the lead's step)
+    assert "steepest ascent" in said[0]
