@@ -19,7 +19,7 @@ from prefect.futures import as_completed
 
 from flows.sweep_config import PointJob, SweepConfig, SweepPlan, natural_goal, plan_sweep
 from flows.train_flow import training_flow
-from libs.doe.responses import next_step_hint
+from libs.doe.stages import next_step_hint
 from libs.settings import PlatformSettings
 from tasks import sweep as st
 from tasks import tracking

@@ -26,7 +26,7 @@ from flows.sweep_config import (
 )
 from libs.config import apply_override, format_validation_error
 from libs.doe import CategoricalFactor
-from libs.doe.responses import active_factors, next_centre, recentred_factors
+from libs.doe.stages import active_factors, next_centre, recentred_factors
 from libs.doe.structure import roman
 from libs.doe.sweep import EarlierSweep, SweepAnalysis, analyse_points
 from libs.errors import InputError

@@ -28,13 +28,8 @@ from libs.doe import (
     generate_design,
 )
 from libs.doe.desirability import Desirability, overall_desirability
-from libs.doe.responses import (
-    ResponseGoal,
-    active_factors,
-    combine_responses,
-    next_centre,
-    recentred_factors,
-)
+from libs.doe.responses import ResponseGoal, combine_responses
+from libs.doe.stages import active_factors, next_centre, recentred_factors
 from libs.doe.sweep import EarlierSweep, analyse_points
 from libs.errors import InputError
 from libs.metrics.cost import cost_metrics, serialized_size
