@@ -1,6 +1,12 @@
 """`python -m flows.sweep`: run a designed experiment over a training config and analyse it.
 
     python -m flows.sweep --config FILE [--set dotted.key=value ...] [--print-schema]
+    python -m flows.sweep --fold-over SWEEP [--on FACTOR]    # stage 2: separate aliases
+    python -m flows.sweep --augment SWEEP --to ccd [--factors A,B]   # a response surface
+    python -m flows.sweep --next SWEEP     # a new design along the path of steepest ascent
+
+SWEEP is a sweep id (or its first characters as printed) or the parent MLflow
+run id of a finished sweep; the new stage reuses every point already run.
 
 Each design point is one sub-flow run of the training flow, nested in MLflow
 under one parent sweep run that holds the design, the results table, the
@@ -20,6 +26,7 @@ from typing import Any
 
 from flows.cli import add_config_arguments, run_command, run_module_main
 from flows.sweep_config import SweepConfig, load_sweep_config, plan_sweep
+from libs.errors import InputError
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -32,7 +39,67 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         example="train.data.max_rows=200",
     )
     parser.add_argument("--no-progress", action="store_true", help="do not draw the progress bar")
+    stage = parser.add_argument_group("the next stage of a study (reuses the points already run)")
+    stage.add_argument("--fold-over", metavar="SWEEP", help="fold a two-level fraction over")
+    stage.add_argument("--on", metavar="FACTOR", help="with --fold-over: fold on one factor")
+    stage.add_argument("--augment", metavar="SWEEP", help="augment a two-level design")
+    stage.add_argument("--to", choices=["ccd"], help="with --augment: the design to reach")
+    stage.add_argument(
+        "--factors",
+        metavar="A,B",
+        help="with --augment: the surface's factors (default: the active ones)",
+    )
+    stage.add_argument("--next", metavar="SWEEP", help="a design along steepest ascent")
     return parser.parse_args(argv)
+
+
+def stage_request(args: argparse.Namespace) -> tuple[str, str] | None:
+    """(step, sweep) for --fold-over/--augment/--next, after checking the arguments."""
+    given = [
+        (step, ref)
+        for step, ref in (
+            ("fold_over", args.fold_over),
+            ("augment", args.augment),
+            ("next", args.next),
+        )
+        if ref is not None
+    ]
+    if len(given) > 1:
+        raise InputError("--fold-over, --augment, --next: give one of them")
+    if given and args.config:
+        raise InputError(
+            f"--config: not with {ARGS[given[0][0]]} (the earlier sweep's config is used)"
+        )
+    step = given[0][0] if given else None
+    if args.on is not None and step != "fold_over":
+        raise InputError("--on: only with --fold-over")
+    if (args.to is not None or args.factors is not None) and step != "augment":
+        raise InputError(f"--{'to' if args.to is not None else 'factors'}: only with --augment")
+    if step == "augment" and args.to is None:
+        raise InputError("--to: --augment needs the design to reach (--to ccd)")
+    if given and not given[0][1].strip():
+        raise InputError(f"{ARGS[given[0][0]]}: a sweep id or parent run id is needed")
+    return given[0] if given else None
+
+
+ARGS = {"fold_over": "--fold-over", "augment": "--augment", "next": "--next"}
+
+
+def stage_config(args: argparse.Namespace, step: Any, ref: str) -> tuple[SweepConfig, list[str]]:
+    """The next stage's config, planned from the earlier sweep read back from MLflow."""
+    from flows.sweep_stages import next_stage
+    from libs.settings import PlatformSettings
+    from tasks.sweep import find_sweep
+
+    earlier = find_sweep(PlatformSettings(), ref, ARGS[step])
+    factors = [f.strip() for f in (args.factors or "").split(",") if f.strip()]
+    return next_stage(
+        earlier,
+        step,
+        on=args.on,
+        factors=factors,
+        overrides=args.overrides,  # type: ignore[arg-type]
+    )
 
 
 @contextlib.contextmanager
@@ -68,13 +135,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     def body() -> Any:
         from libs.settings import check_environment
 
+        request = stage_request(args)  # the arguments first: they need nothing else
         check_environment()  # a bad MLOPS_HOME or tracking URI fails before a server starts
         from deployments.runtime import local_prefect, starting_local_prefect
 
         with starting_local_prefect():  # the server starts while the points are checked
-            config = load_sweep_config(args.config, args.overrides)
+            if request is None:
+                config = load_sweep_config(args.config, args.overrides)
+            else:
+                config, said = stage_config(args, *request)
+                for line in said:
+                    print(line, file=sys.stderr)
             # Every point is validated here, before Prefect or MLflow do any work.
-            plan = plan_sweep(config, args.config)
+            source = ARGS[request[0]] if request else args.config
+            plan = plan_sweep(config, source)
             from flows.sweep_flow import on_point_done, run_sweep
 
         bar = progress_bar(len(plan.jobs), not args.no_progress)

@@ -42,8 +42,10 @@ from libs.doe import (
     generate_design,
     set_dotted,
 )
+from libs.doe.responses import ResponseGoal
 from libs.errors import InputError
 from libs.metrics import METRIC_NAMES, greater_is_better
+from libs.metrics.cost import COST_METRICS
 from libs.metrics.sets import task_of
 from libs.models import build_estimator
 
@@ -78,6 +80,44 @@ class Objective(BaseModel):
     @property
     def maximize(self) -> bool:
         return greater_is_better(self.metric)
+
+
+class StudyStage(BaseModel):
+    """An earlier stage of a sequential study: its parent MLflow run and sweep id."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    stage: int = Field(ge=1)
+    step: str = Field(description="How the stage came about: screen, fold_over, augment, next.")
+    run_id: str
+    sweep_id: str
+    design: str
+    runs: int = Field(ge=0)
+
+
+class Study(BaseModel):
+    """The lineage of a sweep that continues earlier ones (fold-over, augmentation, next)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    step: Literal["fold_over", "augment", "next"]
+    stages: list[StudyStage] = Field(min_length=1, description="The earlier stages, in order.")
+
+    @property
+    def stage(self) -> int:
+        return len(self.stages) + 1
+
+    @property
+    def reuse_ids(self) -> list[str]:
+        """Sweep ids whose finished points this stage reuses (newest first)."""
+        return [s.sweep_id for s in reversed(self.stages)]
+
+
+def natural_goal(metric: str) -> str:
+    """A response's default goal: its metric's direction; the cost metrics are minimised."""
+    if metric in COST_METRICS:
+        return "minimize"
+    return "maximize" if greater_is_better(metric) else "minimize"
 
 
 class SweepConfig(BaseModel):
@@ -124,6 +164,33 @@ class SweepConfig(BaseModel):
     register_best: bool = Field(
         True, description="Register the best point's model behind the registry gate."
     )
+    responses: list[ResponseGoal] = Field(
+        default_factory=list,
+        description="Responses analysed each on its own and combined by Derringer-Suich "
+        "desirability: any metric the run logs, or train_seconds, predict_ms_per_row, "
+        "model_size_bytes. Empty: the objective alone.",
+    )
+    study: Study | None = Field(
+        None, description="Earlier stages of a sequential study (set by --fold-over etc.)."
+    )
+
+    @field_validator("responses")
+    @classmethod
+    def _distinct_responses(cls, responses: list[ResponseGoal]) -> list[ResponseGoal]:
+        names = [r.metric for r in responses]
+        for r in responses:
+            if r.metric not in COST_METRICS:
+                try:
+                    greater_is_better(r.metric)
+                except ValueError:
+                    raise InputError(
+                        f"responses: unknown metric {r.metric!r} (a metric of the task's "
+                        f"set, or one of {', '.join(COST_METRICS)})"
+                    ) from None
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise InputError(f"responses: {', '.join(dup)} named twice")
+        return responses
 
     @field_validator("factors")
     @classmethod
@@ -149,6 +216,18 @@ class SweepConfig(BaseModel):
         """The base training config as a mapping: the YAML, then `train` merged over it."""
         data = read_yaml(self.base) if self.base else {}
         return deep_merge(data, self.train)
+
+    def resolved(self) -> SweepConfig:
+        """The same sweep with its base YAML merged in, so a later stage needs no file."""
+        if self.base is None:
+            return self
+        return self.model_copy(update={"base": None, "train": self.base_data()})
+
+    @property
+    def response_goals(self) -> dict[str, ResponseGoal]:
+        """The responses by metric name (the objective alone when none are named)."""
+        goals = {r.metric: r for r in self.responses}
+        return goals or {self.objective.metric: ResponseGoal(metric=self.objective.metric)}
 
 
 def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -352,6 +431,9 @@ def plan_sweep(config: SweepConfig, source: str = "sweep") -> SweepPlan:
     check_sweep_before_data(config, base, source)
     task = known_task(base) or check_sweep_data_task(config, base, source)
     _check_metric(config.objective.metric, "objective.metric", task, source)
+    for response in config.responses:
+        if response.metric not in COST_METRICS:
+            _check_metric(response.metric, "responses.metric", task, source)
     if task is not None:
         _check_metric(base.gate.metric_for(task), "gate.metric", task, f"{source}: base")
         try:
@@ -387,6 +469,8 @@ __all__ = [
     "MAX_SWEEP_POINTS",
     "Objective",
     "PointJob",
+    "Study",
+    "StudyStage",
     "SweepConfig",
     "SweepPlan",
     "check_sweep_before_data",
@@ -394,6 +478,7 @@ __all__ = [
     "deep_merge",
     "known_task",
     "load_sweep_config",
+    "natural_goal",
     "plan_sweep",
     "sweep_digest",
 ]

@@ -17,8 +17,9 @@ from prefect import flow, task, unmapped
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 
-from flows.sweep_config import PointJob, SweepConfig, SweepPlan, plan_sweep
+from flows.sweep_config import PointJob, SweepConfig, SweepPlan, natural_goal, plan_sweep
 from flows.train_flow import training_flow
+from libs.doe.stages import next_step_hint
 from libs.settings import PlatformSettings
 from tasks import sweep as st
 from tasks import tracking
@@ -90,7 +91,8 @@ def sweep_params(plan: SweepPlan) -> dict[str, str]:
 
 
 def sweep_tags(plan: SweepPlan) -> dict[str, str]:
-    return {
+    """The parent run's tags; a study's later stage links the earlier stages' runs."""
+    tags = {
         "sweep.id": plan.digest,
         "sweep.design": plan.design.kind,
         "sweep.n_points": str(len(plan.jobs)),
@@ -98,6 +100,48 @@ def sweep_tags(plan: SweepPlan) -> dict[str, str]:
         "sweep.role": "parent",
         "model_name": plan.base.registered_model_name,
     }
+    if plan.config.responses:
+        tags["sweep.responses"] = ",".join(r.metric for r in plan.config.responses)
+    study = plan.config.study
+    if study is None:
+        tags |= {"study.id": plan.digest, "study.stage": "1", "study.step": "screen"}
+    else:
+        tags |= {
+            "study.id": study.stages[0].sweep_id,
+            "study.stage": str(study.stage),
+            "study.step": study.step,
+            "study.previous_run_id": study.stages[-1].run_id,
+            "study.previous_run_ids": ",".join(s.run_id for s in study.stages),
+            "study.previous_sweep_ids": ",".join(s.sweep_id for s in study.stages),
+        }
+    return tags
+
+
+def study_stages(plan: SweepPlan, parent_run_id: str) -> list[dict[str, str]]:
+    """Every stage of the study up to this one, for the report's table."""
+    study = plan.config.study
+    rows = [
+        {
+            "stage": str(s.stage),
+            "step": s.step,
+            "design": s.design,
+            "runs": str(s.runs),
+            "sweep id": s.sweep_id[:12],
+            "run": s.run_id,
+        }
+        for s in (study.stages if study else [])
+    ]
+    rows.append(
+        {
+            "stage": str(study.stage if study else 1),
+            "step": study.step if study else "screen",
+            "design": plan.design.kind,
+            "runs": str(len(plan.design)),
+            "sweep id": plan.digest[:12],
+            "run": f"{parent_run_id} (this run)",
+        }
+    )
+    return rows
 
 
 def _train_point(job: PointJob, parent_run_id: str, lean: bool) -> Any:
@@ -118,13 +162,15 @@ def run_point(
     deployment_name: str | None,
     timeout: float | None,
     lean: bool = True,
+    earlier: tuple[str, ...] = (),
 ) -> st.PointResult:
     """Train one point as a sub-flow run (or a deployment run); a failure is recorded.
 
     A point already trained by an earlier run of the same sweep is reused.
     A `lean` point logs params, metrics, tags and datasets, no model or report
     (a deployment run trains in full). This task lives in flows/ because it
-    calls a flow.
+    calls a flow. `earlier`: sweep ids of a study's earlier stages, whose points
+    with the same training config are reused.
     """
     lean = lean and mode == "local"
     settings = PlatformSettings()
@@ -137,6 +183,7 @@ def run_point(
         config_digest=job.config_digest,
         metric=metric,
         need_model=not lean,
+        earlier=earlier,
     )
     if reused is not None:
         return reused
@@ -239,7 +286,8 @@ def sweep(config: SweepConfig) -> st.SweepSummary:
         tags=sweep_tags(plan),
     )
     with tracking.failing_on_error(parent):
-        st.log_design(parent, plan.design, config.model_dump_json(indent=2))
+        # The config with its base YAML merged in: a later stage plans from it alone
+        st.log_design(parent, plan.design, config.resolved().model_dump_json(indent=2))
 
         # 3. Points: one training sub-flow run each, nested under the parent
         futures = run_point.map(
@@ -252,12 +300,21 @@ def sweep(config: SweepConfig) -> st.SweepSummary:
             deployment_name=unmapped(config.deployment_name),
             timeout=unmapped(config.point_timeout_s),
             lean=unmapped(config.log_models != "all"),
+            earlier=unmapped(tuple(config.study.reuse_ids) if config.study else ()),
         )
         results = collect(list(futures), plan.jobs)
         st.log_results(parent, st.results_table(plan.design, results, objective.metric))
 
         # 4. Analysis and report
         analysis = st.analyse_sweep(plan.design, config.space, results, objective.maximize)
+        multi = None
+        if config.responses:  # each response on its own, then their desirability
+            goals = config.response_goals
+            natural = {name: natural_goal(name) for name in goals}
+            multi = st.analyse_responses(plan.design, config.space, results, goals, natural)
+            st.log_responses(parent, multi)
+        stages = study_stages(plan, parent.run_id)
+        next_step = next_step_hint(plan.design, analysis.result, plan.digest)
         counts = {
             "sweep.points": float(len(results)),
             "sweep.completed": float(sum(r.ok for r in results)),
@@ -282,7 +339,10 @@ def sweep(config: SweepConfig) -> st.SweepSummary:
                 "sweep id": plan.digest,
                 "parent run": parent.run_id,
                 "experiment": base.tracking.experiment,
+                **({"next stage": next_step} if next_step else {}),
             },
+            multi,
+            stages if config.study else None,
         )
         report_uri = publish_report(parent, html, storage)
 
@@ -350,7 +410,15 @@ def sweep(config: SweepConfig) -> st.SweepSummary:
         ),
         report_uri=report_uri,
         ui_command=settings.ui_command(),
-        notes=list(analysis.notes),
+        notes=list(analysis.notes) + list(multi.notes if multi else ()),
+        study=[
+            f"{r['stage']}: {r['step']}, {r['design']}, {r['runs']} runs, sweep {r['sweep id']}"
+            for r in stages
+        ]
+        if config.study
+        else [],
+        desirability=multi.lines() if multi else [],
+        next_step=next_step,
     )
     st.publish_sweep_summary(st.summary_markdown(summary), plan.run_name)
     return summary
@@ -371,6 +439,7 @@ __all__ = [
     "on_point_done",
     "run_point",
     "run_sweep",
+    "study_stages",
     "sweep",
     "sweep_params",
     "sweep_tags",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,7 @@ from prefect.cache_policies import NO_CACHE
 
 from libs.datasets import Split
 from libs.metrics import compute_metrics
+from libs.metrics.cost import cost_metrics, serialized_size
 from libs.models import ModelAdapter
 from tasks.preprocess import Features
 
@@ -29,8 +31,14 @@ class Evaluation:
 def evaluate_model(
     model: ModelAdapter, features: Features, split: Split, task_type: str
 ) -> Evaluation:
-    """The task's metric set (classification or regression) on the test split."""
+    """The task's metric set on the test split, plus what the model costs.
+
+    The cost metrics (`libs.metrics.cost`): training time, prediction latency
+    per test row and pickled size; a sweep can take any of them as a response.
+    """
+    started = time.perf_counter()
     y_pred = model.predict(features.test)
+    predict_seconds = time.perf_counter() - started
     y_proba = model.predict_proba(features.test)
     metrics = compute_metrics(
         task_type,  # type: ignore[arg-type]
@@ -38,6 +46,12 @@ def evaluate_model(
         y_pred,
         y_proba,
         labels=model.classes,
+    )
+    metrics |= cost_metrics(
+        getattr(model, "train_seconds", None),
+        predict_seconds,
+        len(y_pred),
+        serialized_size(model),
     )
     return Evaluation(metrics=metrics, y_pred=y_pred, y_proba=y_proba, classes=model.classes)
 

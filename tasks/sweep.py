@@ -10,6 +10,7 @@ a note.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -19,8 +20,11 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from libs.doe import Design, FactorSpace
+from libs.doe.responses import MultiResponse, ResponseGoal
+from libs.doe.responses import analyse_responses as combine_responses
 from libs.doe.summary import SweepSummary, summary_lines, summary_markdown
 from libs.doe.sweep import (
+    EarlierSweep,
     PointResult,
     SweepAnalysis,
     analyse_points,
@@ -29,11 +33,86 @@ from libs.doe.sweep import (
     objective_value,
     results_table,
 )
+from libs.errors import InputError
 from libs.plots import render_report, table_figure
 from libs.plots.doe_sweep import report_meta, sweep_figures
+from libs.plots.pareto import pareto_figure
 from libs.settings import PlatformSettings
 from tasks import tracking
 from tasks._common import io_task
+
+# --- earlier sweeps (a study's next stage reads them back) -------------------------------
+
+
+def _parent_runs(client: Any, ref: str) -> list[Any]:
+    """Parent sweep runs whose run id is `ref` or whose sweep id starts with it, newest first."""
+    if not ref.isalnum():  # a sweep id and a run id are hex: nothing else can match
+        return []
+    runs = []
+    if len(ref) == 32 and all(c in "0123456789abcdef" for c in ref):
+        with contextlib.suppress(Exception):  # no such run: look for a sweep id instead
+            runs.append(client.get_run(ref))
+    if not runs:
+        ids = [e.experiment_id for e in client.search_experiments()]
+        if ids:
+            runs = client.search_runs(
+                ids,
+                filter_string=f"tags.`sweep.id` LIKE '{ref}%' and tags.`sweep.role` = 'parent'",
+                order_by=["attributes.start_time DESC"],
+                max_results=20,
+            )
+    return [r for r in runs if r.data.tags.get("sweep.role") == "parent"]
+
+
+def find_sweep(settings: PlatformSettings, ref: str, argument: str) -> EarlierSweep:
+    """The newest finished sweep with this sweep id or parent run id; InputError if none.
+
+    Reads back what the sweep logged: its config (`sweep/sweep_config.json`)
+    and its results table (`sweep/results.csv`), so the next stage can be
+    planned and the earlier one re-analysed without retraining anything.
+    """
+    import tempfile
+    from pathlib import Path
+
+    ref = ref.strip()
+    uri = settings.resolved_tracking_uri
+    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).exists():
+        # looking would create an empty store: bad input leaves nothing behind
+        raise InputError(f"{argument}: no sweep has run yet (no tracking store at {uri})")
+    client = tracking.client_for(settings)
+    runs = _parent_runs(client, ref) if ref else []
+    done = [r for r in runs if r.info.status == "FINISHED"]
+    if not done:
+        state = f" (it ended {runs[0].info.status})" if runs else ""
+        raise InputError(
+            f"{argument}: no finished sweep with sweep id or parent run id {ref!r} in the "
+            f"tracking store {settings.resolved_tracking_uri}{state}"
+        )
+    if len({r.data.tags.get("sweep.id") for r in done}) > 1:
+        raise InputError(f"{argument}: {ref!r} starts more than one sweep id; give more of it")
+    run = done[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            config = Path(
+                client.download_artifacts(run.info.run_id, "sweep/sweep_config.json", tmp)
+            )
+            results = Path(client.download_artifacts(run.info.run_id, "sweep/results.csv", tmp))
+            config_json, table = config.read_text(), pd.read_csv(results)
+        except Exception as exc:
+            raise InputError(
+                f"{argument}: sweep {ref!r} has no logged config or results table ({exc})"
+            ) from None
+    experiment = client.get_experiment(run.info.experiment_id).name
+    return EarlierSweep(
+        run_id=run.info.run_id,
+        sweep_id=run.data.tags.get("sweep.id", ""),
+        run_name=run.data.tags.get("mlflow.runName", run.info.run_name or ""),
+        experiment=experiment,
+        config_json=config_json,
+        results=table,
+        tags=dict(run.data.tags),
+    )
+
 
 # --- point records (they read and tag the training runs) --------------------------------
 
@@ -59,14 +138,23 @@ def reusable_point(
     config_digest: str,
     metric: str,
     need_model: bool = False,
+    earlier: tuple[str, ...] = (),
 ) -> PointResult | None:
     """A FINISHED run of the same sweep and point config, recorded as reused; else None.
 
     A lean point (no model) is reusable unless `need_model` (`log_models: all`).
+    `earlier` names the sweep ids of a study's earlier stages: a point they
+    already ran (same training config) is reused, not retrained.
     """
-    found = tracking.find_sweep_point(
-        settings, experiment=experiment, sweep_id=sweep_id, config_digest=config_digest
-    )
+    found = None
+    for sid in (sweep_id, *earlier):
+        found = tracking.find_sweep_point(
+            settings, experiment=experiment, sweep_id=sid, config_digest=config_digest
+        )
+        if found is not None and (
+            found.tags.get("sweep.model_uri") or found.tags.get("sweep.status") == "completed"
+        ):
+            break
     if found is None:
         return None
     has_model = bool(found.tags.get("sweep.model_uri"))
@@ -207,6 +295,38 @@ def analyse_sweep(
     return analyse_points(design, space, responses, maximize)
 
 
+@task(name="analyse-responses", cache_policy=NO_CACHE)
+def analyse_responses(
+    design: Design,
+    space: FactorSpace,
+    results: list[PointResult],
+    goals: dict[str, ResponseGoal],
+    natural: dict[str, str],
+) -> MultiResponse:
+    """Each response analysed, then Derringer-Suich desirability over them (`libs.doe`)."""
+    return combine_responses(design, space, results, goals, natural)
+
+
+@_io_task("log-responses")
+def log_responses(run: tracking.RunHandle, multi: MultiResponse) -> None:
+    """Per-response analyses and the desirability table, as artifacts and metrics."""
+    metrics: dict[str, float] = {}
+    for name, analysis in multi.analyses.items():
+        if analysis.result is not None:
+            tracking.log_text(run, analysis.result.text(), f"sweep/responses/{name}.txt")
+    tracking.log_table(run, multi.table, "sweep/desirability.csv")
+    if multi.optimum is not None:
+        metrics["desirability.optimum"] = multi.optimum.overall
+        for name, value in multi.optimum.responses.items():
+            metrics[f"desirability.at_optimum.{name}"] = value
+    tracking.log_text(run, "\n".join(multi.lines()) + "\n", "sweep/desirability.txt")
+    tracking.log_metrics(run, metrics)
+
+
+def stage_table(stages: list[dict[str, str]]) -> pd.DataFrame:
+    return pd.DataFrame(stages, columns=["stage", "step", "design", "runs", "sweep id", "run"])
+
+
 @_io_task("log-analysis")
 def log_analysis(
     run: tracking.RunHandle, analysis: SweepAnalysis, counts: dict[str, float]
@@ -233,13 +353,49 @@ def build_sweep_report(
     metric: str,
     best: PointResult | None,
     meta: dict[str, str],
+    multi: MultiResponse | None = None,
+    stages: list[dict[str, str]] | None = None,
 ) -> str:
-    """The sweep's report: run details, analysis metrics, figures and tables, one HTML page."""
+    """The sweep's report: run details, analysis metrics, figures and tables, one HTML page.
+
+    With several responses it adds the desirability table and optimum and a
+    Pareto front of the first two; in a study, a table of all its stages.
+    """
     figures = sweep_figures(design, space, results, analysis, metric)
+    header = report_meta(design, analysis, best, metric, meta)
+    if stages:
+        figures.insert(0, ("Study stages", table_figure(stage_table(stages), "Study stages")))
+    if multi is not None and len(multi.goals) > 1:
+        figures += _response_figures(multi)
+        for i, line in enumerate(multi.lines(), 1):
+            header[f"desirability {i}"] = line
     figures.append(("Results", table_figure(results_table(design, results, metric), "Results")))
-    return render_report(
-        title, analysis.metrics(), figures, report_meta(design, analysis, best, metric, meta)
-    )
+    return render_report(title, analysis.metrics(), figures, header)
+
+
+def _response_figures(multi: MultiResponse) -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    table = multi.table
+    if multi.pareto_pair is not None and not table.empty:
+        x, y = multi.pareto_pair
+        chosen = None
+        if multi.optimum is not None and multi.optimum.index is not None:
+            hits = list(table.index[table["point"] == multi.optimum.index])
+            chosen = int(table.index.get_loc(hits[0])) if hits else None
+        elif "D" in table:
+            chosen = int(table["D"].to_numpy().argmax())
+        figure = pareto_figure(
+            table[x],
+            table[y],
+            table["pareto"],
+            x_name=x,
+            y_name=y,
+            labels=list(table["point"]),
+            chosen=chosen,
+        )
+        out.append((f"Pareto front: {y} against {x}", figure))
+    out.append(("Desirability", table_figure(table.round(6), "Derringer-Suich desirability")))
+    return out
 
 
 @_io_task("child-run")
@@ -278,14 +434,17 @@ __all__ = [
     "PointResult",
     "SweepAnalysis",
     "SweepSummary",
+    "analyse_responses",
     "analyse_sweep",
     "best_point",
     "build_sweep_report",
     "child_run",
+    "find_sweep",
     "finish_sweep",
     "log_analysis",
     "log_design",
     "log_point",
+    "log_responses",
     "log_results",
     "publish_sweep_summary",
     "record_point",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
@@ -68,7 +70,10 @@ def _fit(
 ) -> ModelAdapter:
     hook = epoch_logger(run) if run is not None else None
     model = create_model(spec, task_type, seed=seed, on_epoch_end=hook)
+    started = time.perf_counter()
     model = model.fit(features.train, split.y_train.to_numpy())
+    # Measured here and kept on the adapter, so a cached fit reports the time it took.
+    model.train_seconds = time.perf_counter() - started  # type: ignore[attr-defined]
     device = getattr(model, "device", None)
     if run is not None and device:
         tracking.set_tags(run, {"device": device})

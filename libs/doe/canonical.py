@@ -99,11 +99,13 @@ def best_in_region(
             constraints=cons,
             options={"ftol": 1e-12, "maxiter": 500},
         )
-        x = np.clip(res.x, region.low, region.high)
-        if region.contains(x, tol=1e-6) and sign * f(x) < best_val - 1e-12:
-            best, best_val = x, sign * f(x)
-    assert best is not None
-    return best
+        # The start itself is a candidate too: SLSQP can stop outside the ball or return
+        # NaN on a badly scaled response (bytes, seconds), and the runs lie inside.
+        for x in (np.clip(res.x, region.low, region.high), np.clip(x0, region.low, region.high)):
+            value = sign * f(x)
+            if np.isfinite(value) and region.contains(x, tol=1e-6) and value < best_val - 1e-12:
+                best, best_val = x, value
+    return best if best is not None else np.zeros(len(b))
 
 
 def canonical(

@@ -6,7 +6,7 @@ picks one by name and a typo fails at validation, before any run starts.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, model_validator
 
@@ -180,19 +180,42 @@ class FoldOver(_NextStageBase):
     )
 
 
-class AugmentToCCD(_NextStageBase):
+class AugmentToCCD(_DesignBase):
     """A two-level first stage completed into a central composite design.
 
-    Adds 2k axial runs and centre runs in a second block; `orthogonal` alpha
+    Adds 2k axial runs and centre runs in a new block; `orthogonal` alpha
     keeps the block effect orthogonal to the quadratic model (Montgomery 11.4).
+    `first` may itself be a fold-over (a three-stage study). With `factors`
+    (the active ones) the CCD is built in those alone: the earlier runs are
+    projected onto them, and the added runs hold the other factors at their
+    centre (a categorical one at its first level, or at `hold`).
     """
 
     kind: Literal["augment_ccd"] = "augment_ccd"
+    first: FullFactorial | FractionalFactorial | PlackettBurman | FoldOver = Field(
+        discriminator="kind", description="The design of the stage(s) already run."
+    )
+    factors: list[str] | None = Field(
+        default=None,
+        description="The factors of the surface (paths or letters); none: every factor.",
+    )
+    hold: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Values of the other factors in the added runs (default: their centre).",
+    )
     alpha: Literal["orthogonal", "rotatable", "faced"] = "orthogonal"
     center_points: NonNegativeInt | None = Field(
         default=None,
         description="Centre runs in the axial block; none: as many as stage 1 had, at least 2.",
     )
+
+    @model_validator(mode="after")
+    def _one_copy(self) -> AugmentToCCD:
+        if self.replicates != 1 or self.drop_duplicates:
+            raise InputError(
+                "augment_ccd: replicates and drop_duplicates belong to the first stage's design"
+            )
+        return self
 
 
 DesignSpec = Annotated[

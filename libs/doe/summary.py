@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -38,6 +38,9 @@ class SweepSummary:
     notes: list[str]
     optimum_kind: str = "optimum"  # or "best point inside the region (saddle, ...)"
     significance: str = ""
+    study: list[str] = field(default_factory=list)  # the study's stages, in words
+    desirability: list[str] = field(default_factory=list)  # goals, then the optimum
+    next_step: str = ""  # the next stage's command, when the analysis proposes one
 
 
 def _fmt(value: Any) -> str:
@@ -74,6 +77,10 @@ def summary_lines(s: SweepSummary) -> list[str]:
         lines.append(("Fitted optimum", "none (no response surface for this design)"))
     if s.significance:
         lines.append(("Significance", s.significance))
+    lines += [("Desirability", line) for line in s.desirability]
+    lines += [("Study stage", line) for line in s.study]
+    if s.next_step:
+        lines.append(("Next stage", s.next_step))
     if s.best_point is not None and s.best_value is not None:
         at = ", ".join(f"{k}={_fmt(v)}" for k, v in s.best_point.items())
         lines.append(("Best point", f"#{s.best_index}: {s.metric}={s.best_value:.4g} ({at})"))

@@ -90,6 +90,33 @@ def design_tables(design: Design) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 @dataclass(frozen=True)
+class EarlierSweep:
+    """A finished sweep read back from the tracking store, to continue its study."""
+
+    run_id: str
+    sweep_id: str
+    run_name: str
+    experiment: str
+    config_json: str
+    results: pd.DataFrame
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def responses(self, metric: str) -> dict[int, float]:
+        """Point index -> value of `metric` (objective or logged metric), completed points only."""
+        table = self.results
+        column = metric if metric in table else f"metric.{metric}"
+        if column not in table:
+            column = f"objective.{metric}"
+        if column not in table:
+            return {}
+        ok = table[table["status"].isin(["completed", "reused"])]
+        values = pd.to_numeric(ok[column], errors="coerce")
+        return {
+            int(i): float(v) for i, v in zip(ok["point"], values, strict=True) if math.isfinite(v)
+        }
+
+
+@dataclass(frozen=True)
 class SweepAnalysis:
     """What the completed points say about the factors (`result` is None when nothing could)."""
 
@@ -154,6 +181,8 @@ def analyse_points(
     if failed:
         notes.append(f"{failed} of {len(design)} points failed; analysed the {len(used)} others")
     coded = design.coded.iloc[used].reset_index(drop=True)
+    if design.active:  # a surface in the active factors: the others are held or noise
+        coded = coded[list(design.active)]
     y = np.array([responses[i] for i in used], dtype=float)
     constant = [c for c in coded.columns if coded[c].nunique() < 2]
     if constant:
@@ -173,6 +202,7 @@ def analyse_points(
 
 __all__ = [
     "TOP_EFFECTS",
+    "EarlierSweep",
     "PointResult",
     "SweepAnalysis",
     "analyse_points",

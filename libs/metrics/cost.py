@@ -1,0 +1,49 @@
+"""What a model costs: training time, prediction latency per row, serialized size.
+
+Every training run logs these beside its quality metrics, so a sweep can
+trade accuracy against time and size (several responses, desirability).
+They are measurements, not scores: noisy on a busy machine, and lower is
+better for all three.
+"""
+
+from __future__ import annotations
+
+import pickle
+from typing import Any
+
+TRAIN_SECONDS = "train_seconds"
+PREDICT_MS_PER_ROW = "predict_ms_per_row"
+MODEL_SIZE_BYTES = "model_size_bytes"
+COST_METRICS = (TRAIN_SECONDS, PREDICT_MS_PER_ROW, MODEL_SIZE_BYTES)
+
+
+def serialized_size(model: Any) -> int | None:
+    """Bytes of the fitted model pickled (None when it cannot be pickled)."""
+    try:
+        return len(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
+    except Exception:  # a framework object without pickle support: no size, no failure
+        return None
+
+
+def cost_metrics(
+    train_seconds: float | None, predict_seconds: float, rows: int, size: int | None
+) -> dict[str, float]:
+    """The cost metrics of one run as plain floats (a value not measured is left out)."""
+    out: dict[str, float] = {}
+    if train_seconds is not None:
+        out[TRAIN_SECONDS] = float(train_seconds)
+    if rows > 0:
+        out[PREDICT_MS_PER_ROW] = 1000.0 * float(predict_seconds) / rows
+    if size is not None:
+        out[MODEL_SIZE_BYTES] = float(size)
+    return out
+
+
+__all__ = [
+    "COST_METRICS",
+    "MODEL_SIZE_BYTES",
+    "PREDICT_MS_PER_ROW",
+    "TRAIN_SECONDS",
+    "cost_metrics",
+    "serialized_size",
+]
