@@ -153,37 +153,28 @@ def _train_point(job: PointJob, parent_run_id: str, lean: bool) -> Any:
 @task(name="run-point", cache_policy=NO_CACHE)
 def run_point(
     job: PointJob,
+    prior: tracking.ChildRun | None = None,
     *,
+    settings: PlatformSettings,
     parent_run_id: str,
     sweep_id: str,
-    experiment: str,
     metric: str,
     mode: str,
     deployment_name: str | None,
     timeout: float | None,
     lean: bool = True,
-    earlier: tuple[str, ...] = (),
 ) -> st.PointResult:
     """Train one point as a sub-flow run (or a deployment run); a failure is recorded.
 
-    A point already trained by an earlier run of the same sweep is reused.
+    `prior` is a run of the same point config that an earlier run of this
+    sweep (or a study's earlier stage) finished: it is reused, not retrained.
     A `lean` point logs params, metrics, tags and datasets, no model or report
     (a deployment run trains in full). This task lives in flows/ because it
-    calls a flow. `earlier`: sweep ids of a study's earlier stages, whose points
-    with the same training config are reused.
+    calls a flow.
     """
     lean = lean and mode == "local"
-    settings = PlatformSettings()
-    reused = st.reusable_point(
-        settings,
-        experiment=experiment,
-        sweep_id=sweep_id,
-        index=job.index,
-        point=job.point,
-        config_digest=job.config_digest,
-        metric=metric,
-        need_model=not lean,
-        earlier=earlier,
+    reused = st.reuse_point(
+        prior, index=job.index, point=job.point, metric=metric, need_model=not lean
     )
     if reused is not None:
         return reused
@@ -289,18 +280,25 @@ def sweep(config: SweepConfig) -> st.SweepSummary:
         # The config with its base YAML merged in: a later stage plans from it alone
         st.log_design(parent, plan.design, config.resolved().model_dump_json(indent=2))
 
-        # 3. Points: one training sub-flow run each, nested under the parent
+        # 3. Points: one training sub-flow run each, nested under the parent; the
+        # runs they may reuse (this sweep's earlier runs, a study's stages) found at once
+        reusable = st.find_reusable_points(
+            settings,
+            experiment=base.tracking.experiment,
+            sweep_id=plan.digest,
+            earlier=tuple(config.study.reuse_ids) if config.study else (),
+        )
         futures = run_point.map(
             plan.jobs,
+            prior=[reusable.get(job.config_digest) for job in plan.jobs],
+            settings=unmapped(settings),
             parent_run_id=unmapped(parent.run_id),
             sweep_id=unmapped(plan.digest),
-            experiment=unmapped(base.tracking.experiment),
             metric=unmapped(objective.metric),
             mode=unmapped(config.mode),
             deployment_name=unmapped(config.deployment_name),
             timeout=unmapped(config.point_timeout_s),
             lean=unmapped(config.log_models != "all"),
-            earlier=unmapped(tuple(config.study.reuse_ids) if config.study else ()),
         )
         results = collect(list(futures), plan.jobs)
         st.log_results(parent, st.results_table(plan.design, results, objective.metric))

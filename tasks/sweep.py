@@ -128,33 +128,44 @@ def _point_tags(
     return tags
 
 
-def reusable_point(
+def reusable_points(
     settings: PlatformSettings,
     *,
     experiment: str,
     sweep_id: str,
+    earlier: tuple[str, ...] = (),
+) -> dict[str, tracking.ChildRun]:
+    """Per point config digest, the run a point of this sweep may reuse (one look-up).
+
+    The newest FINISHED run of the same sweep with that config, else of a
+    study's `earlier` stages (in their order), among those recorded as
+    completed or carrying a model; a point without one trains.
+    """
+    runs = tracking.sweep_point_runs(
+        settings, experiment=experiment, sweep_ids=(sweep_id, *earlier)
+    )
+    found: dict[str, tracking.ChildRun] = {}
+    for sid in dict.fromkeys((sweep_id, *earlier)):
+        for run in runs.get(sid, []):  # newest first
+            digest = run.tags.get("config_digest", "")
+            usable = run.tags.get("sweep.model_uri") or run.tags.get("sweep.status") == "completed"
+            if digest and usable and digest not in found:
+                found[digest] = run
+    return found
+
+
+def reuse_point(
+    found: tracking.ChildRun | None,
+    *,
     index: int,
     point: dict[str, Any],
-    config_digest: str,
     metric: str,
     need_model: bool = False,
-    earlier: tuple[str, ...] = (),
 ) -> PointResult | None:
-    """A FINISHED run of the same sweep and point config, recorded as reused; else None.
+    """The point recorded as reused from `found`; None when it must train.
 
     A lean point (no model) is reusable unless `need_model` (`log_models: all`).
-    `earlier` names the sweep ids of a study's earlier stages: a point they
-    already ran (same training config) is reused, not retrained.
     """
-    found = None
-    for sid in (sweep_id, *earlier):
-        found = tracking.find_sweep_point(
-            settings, experiment=experiment, sweep_id=sid, config_digest=config_digest
-        )
-        if found is not None and (
-            found.tags.get("sweep.model_uri") or found.tags.get("sweep.status") == "completed"
-        ):
-            break
     if found is None:
         return None
     has_model = bool(found.tags.get("sweep.model_uri"))
@@ -398,6 +409,14 @@ def _response_figures(multi: MultiResponse) -> list[tuple[str, Any]]:
     return out
 
 
+@_io_task("find-reusable-points")
+def find_reusable_points(
+    settings: PlatformSettings, *, experiment: str, sweep_id: str, earlier: tuple[str, ...] = ()
+) -> dict[str, tracking.ChildRun]:
+    """The runs the sweep's points may reuse, looked up once before they start."""
+    return reusable_points(settings, experiment=experiment, sweep_id=sweep_id, earlier=earlier)
+
+
 @_io_task("child-run")
 def child_run(settings: PlatformSettings, run_id: str) -> tracking.RunHandle:
     """A handle on the best point's training run, to register its model."""
@@ -439,6 +458,7 @@ __all__ = [
     "best_point",
     "build_sweep_report",
     "child_run",
+    "find_reusable_points",
     "find_sweep",
     "finish_sweep",
     "log_analysis",
@@ -449,7 +469,8 @@ __all__ = [
     "publish_sweep_summary",
     "record_point",
     "results_table",
-    "reusable_point",
+    "reusable_points",
+    "reuse_point",
     "start_sweep",
     "summary_lines",
     "summary_markdown",

@@ -30,9 +30,9 @@ from tasks.tracking._queries import (
     ChildRun,
     TrainingData,
     find_child_run,
-    find_sweep_point,
     load_pyfunc_model,
     model_input_columns,
+    sweep_point_runs,
     training_data,
 )
 from tasks.tracking._reconcile import (
@@ -89,7 +89,6 @@ __all__ = [
     "existing_version",
     "failing_on_error",
     "find_child_run",
-    "find_sweep_point",
     "git_commit",
     "keras_requirements",
     "link_tags",
@@ -118,6 +117,7 @@ __all__ = [
     "settle_abandoned_versions",
     "start_run",
     "start_sweep_run",
+    "sweep_point_runs",
     "tag_version",
     "training_data",
     "use_artifact_credentials",

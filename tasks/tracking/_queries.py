@@ -40,24 +40,28 @@ def _child(run: Any) -> ChildRun:
     )
 
 
-def find_sweep_point(
-    settings: PlatformSettings, *, experiment: str, sweep_id: str, config_digest: str
-) -> ChildRun | None:
-    """The newest FINISHED run of this sweep with this point's config, if any (for reuse)."""
+def sweep_point_runs(
+    settings: PlatformSettings, *, experiment: str, sweep_ids: tuple[str, ...]
+) -> dict[str, list[ChildRun]]:
+    """Every FINISHED run of these sweeps, newest first, per sweep id: one search each.
+
+    A sweep looks its reusable points up once, before its points start,
+    instead of one search per point.
+    """
     client = client_for(settings)
     found = client.get_experiment_by_name(experiment)
     if found is None:
-        return None
-    runs = client.search_runs(
-        [found.experiment_id],
-        filter_string=(
-            f"tags.`sweep.id` = '{sweep_id}' and tags.config_digest = '{config_digest}' "
-            f"and attributes.status = 'FINISHED'"
-        ),
-        order_by=["attributes.start_time DESC"],
-        max_results=1,
-    )
-    return _child(runs[0]) if runs else None
+        return {}
+    out: dict[str, list[ChildRun]] = {}
+    for sweep_id in dict.fromkeys(sweep_ids):
+        runs = client.search_runs(
+            [found.experiment_id],
+            filter_string=f"tags.`sweep.id` = '{sweep_id}' and attributes.status = 'FINISHED'",
+            order_by=["attributes.start_time DESC"],
+            max_results=50_000,
+        )
+        out[sweep_id] = [_child(r) for r in runs if r.data.tags.get("sweep.role") != "parent"]
+    return out
 
 
 def find_child_run(
@@ -117,8 +121,8 @@ __all__ = [
     "ChildRun",
     "TrainingData",
     "find_child_run",
-    "find_sweep_point",
     "load_pyfunc_model",
     "model_input_columns",
+    "sweep_point_runs",
     "training_data",
 ]

@@ -34,7 +34,7 @@ def test_the_public_face_is_pinned_and_every_name_resolves() -> None:
         "reconcile_abandoned_runs",
         "settle_abandoned_versions",
         "resolve_model_version",
-        "find_sweep_point",
+        "sweep_point_runs",
         "find_child_run",
         "training_data",
     } <= set(tracking.__all__)
