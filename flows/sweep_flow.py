@@ -11,15 +11,25 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Literal
 
 from prefect import flow, task, unmapped
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 
-from flows.sweep_config import PointJob, SweepConfig, SweepPlan, natural_goal, plan_sweep
+from flows.sweep_config import (
+    PointJob,
+    SweepConfig,
+    SweepPlan,
+    load_sweep_config,
+    natural_goal,
+    plan_sweep,
+)
+from flows.sweep_stages import ARGUMENT
+from flows.sweep_stages import next_stage as plan_next_stage
 from flows.train_flow import training_flow
 from libs.doe.stages import next_step_hint
+from libs.errors import InputError
 from libs.settings import PlatformSettings
 from tasks import sweep as st
 from tasks import tracking
@@ -431,6 +441,36 @@ def run_sweep(config: SweepConfig, plan: SweepPlan | None = None) -> st.SweepSum
     return sweep.with_options(task_runner=runner)(config)
 
 
+@flow(name="sweep", version="1")
+def sweep_file(
+    config_file: str = "configs/sweeps/wine_rf_screening.yaml",
+    overrides: list[str] | None = None,
+    next_stage: Literal["fold_over", "augment", "next"] | None = None,
+    earlier: str | None = None,
+    on: str | None = None,
+    factors: list[str] | None = None,
+) -> Any:
+    """The deployable sweep (`sweep/<deployment>`): a sweep config file plus overrides.
+
+    With `overrides: [mode=deployment, deployment_name=train/default]` every
+    point becomes a run of the `train/default` deployment, so the workers of its
+    pool share the sweep. With `next_stage` and `earlier` (a sweep id or parent
+    run id) it runs the next stage of that sweep's study instead, as
+    `python -m flows.sweep --fold-over/--augment/--next` does (`config_file`
+    is then not read; `on` and `factors` as --on and --factors). The command
+    line (`python -m flows.sweep`) runs `run_sweep` directly.
+    """
+    if next_stage is None:
+        return run_sweep(load_sweep_config(config_file, overrides or []))
+    if not earlier:
+        raise InputError(f"earlier: {ARGUMENT[next_stage]} needs the earlier sweep's id")
+    found = st.find_sweep(PlatformSettings(), earlier, "earlier")
+    config, _ = plan_next_stage(
+        found, next_stage, on=on, factors=factors or (), overrides=overrides or ()
+    )
+    return run_sweep(config)
+
+
 __all__ = [
     "complete_best",
     "deployment_request",
@@ -439,6 +479,7 @@ __all__ = [
     "run_sweep",
     "study_stages",
     "sweep",
+    "sweep_file",
     "sweep_params",
     "sweep_tags",
 ]
