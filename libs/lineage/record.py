@@ -60,7 +60,7 @@ def environment_record() -> dict[str, Any]:
     """Python and every installed distribution, `name -> version`, sorted by name."""
     packages: dict[str, str] = {}
     for dist in metadata.distributions():
-        name = dist.metadata.get("Name")
+        name = dist.metadata["Name"]
         if name:
             packages.setdefault(str(name).lower(), dist.version)
     return {

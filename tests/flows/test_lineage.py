@@ -83,7 +83,7 @@ def test_every_hop_from_champion(trained: dict, flow_home: Path) -> None:
     # then: the version and its gate decision
     model = record["model"]
     assert model["version"] == "2" and model["aliases"] == ["champion"]
-    assert model["description"].startswith("Champion: accuracy")
+    assert model["description"].startswith("Champion: no threshold; beats champion v1 (")
     assert model["model_id"].startswith("m-")
     assert record["gate"]["promote"] is True and "beats champion v1" in record["gate"]["reason"]
     # data: the user's file by absolute path and full sha256, and the snapshot's
