@@ -207,16 +207,38 @@ def test_compare_and_json_from_the_command_line(
     )
 
 
-def test_sweep_points_are_named_by_their_point(flow_home: Path, model_name: str) -> None:
-    # given: a parent run that lists its factors as a sweep's does
-    from tasks.tracking._client import ensure_experiment
+def test_a_sweep_names_its_points_keeps_its_config_and_shows_in_lineage(
+    flow_home: Path, model_name: str, tmp_path: Path
+) -> None:
+    # given: a two-point sweep
+    from flows.sweep_config import load_sweep_config
+    from flows.sweep_flow import run_sweep
 
-    c = client()
-    experiment_id = ensure_experiment(c, "training", None)
-    parent = c.create_run(experiment_id, run_name="sweep")
-    c.log_param(parent.info.run_id, "factor.model.params.C", "{}")
-    config = load_train_config(None, [f"tracking.model_name={model_name}", "model.params.C=0.25"])
+    path = tmp_path / "sweep.yaml"
+    path.write_text(
+        f"""
+train:
+  data: {{source: iris, max_rows: 90}}
+  model: {{name: logistic_regression}}
+  tracking: {{experiment: sweep-lineage, model_name: {model_name}}}
+factors:
+  - {{name: model.params.C, type: continuous, scale: log, low: 0.01, high: 1}}
+design: {{kind: full_factorial, levels: 2}}
+objective: {{metric: accuracy}}
+"""
+    )
     # when
-    summary = train_sklearn(config, parent_run_id=parent.info.run_id, lean=True)
-    # then
-    assert client().get_run(summary.run_id).data.tags["mlflow.runName"] == "C=0.25"
+    summary = run_sweep(load_sweep_config(path))
+    # then: the children are named by their point, the parent keeps its config
+    parent = client().get_run(summary.parent_run_id)
+    runs = client().search_runs(
+        [parent.info.experiment_id],
+        filter_string=f"tags.`mlflow.parentRunId` = '{summary.parent_run_id}'",
+    )
+    assert sorted(r.data.tags["mlflow.runName"] for r in runs) == ["C=0.01", "C=1.0"]
+    assert recorded_config(client(), summary.parent_run_id)["design"]["kind"] == "full_factorial"
+    # and: the registered best says which sweep and point it came from
+    record = lineage_of(f"{model_name}@champion", PlatformSettings(), None)
+    assert record["sweep"]["parent_run_id"] == summary.parent_run_id
+    assert record["sweep"]["point"] in ("C=0.01", "C=1.0")
+    assert record["prefect_flow_run"]["url"] is None and record["prefect_flow_run"]["note"]
