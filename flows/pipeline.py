@@ -23,6 +23,7 @@ from tasks.lifecycle import (
     finish_tracking,
     log_metrics,
     log_model,
+    record_config,
     start_tracking,
     testing_dataset,
 )
@@ -88,7 +89,8 @@ def run_training_pipeline(
         split=split,
         storage=storage,
         parent_run_id=parent_run_id,
-        config=config.model_dump(mode="json"),
+        # A lean point keeps no artifacts: the sweep's run holds the sweep's config.
+        config=None if lean else config.model_dump(mode="json"),
     )
     with tracking.failing_on_error(run):
         # 3. Features and model, fitted on the training rows only (epochs stream to the run)
@@ -212,6 +214,7 @@ def _complete_run(
     # 2. Tracking: the existing run
     # A failure here leaves the lean run as it was (FINISHED): the caller reports it.
     run = child_run(settings, run_id)
+    record_config(run, config.model_dump(mode="json"))  # what --reproduce re-runs
 
     # 3. Features and model (cache hits for ingest, features and a scikit-learn fit)
     features, model = _fit(config, framework, storage, cached, snapshot, split, run)

@@ -162,9 +162,22 @@ def log_metrics(
         tracking.log_metrics(run, metrics)
 
 
+@io_task("record-config", cache_policy=NO_CACHE)
+def record_config(run: tracking.RunHandle, config: dict[str, Any]) -> None:
+    """The validated config (YAML and JSON) and the environment, into an existing run."""
+    tracking.log_run_record(run, config)
+
+
 @io_task("finish-tracking", cache_policy=NO_CACHE)
 def finish_tracking(run: tracking.RunHandle) -> None:
     tracking.end_run(run, "FINISHED")
 
 
-__all__ = ["finish_tracking", "log_metrics", "log_model", "start_tracking", "testing_dataset"]
+__all__ = [
+    "finish_tracking",
+    "log_metrics",
+    "log_model",
+    "record_config",
+    "start_tracking",
+    "testing_dataset",
+]

@@ -241,4 +241,10 @@ objective: {{metric: accuracy}}
     record = lineage_of(f"{model_name}@champion", PlatformSettings(), None)
     assert record["sweep"]["parent_run_id"] == summary.parent_run_id
     assert record["sweep"]["point"] in ("C=0.01", "C=1.0")
+    # and: its config was recorded when its lean run was completed, so it can be re-run
+    assert record["config"]["recorded"]
+    assert (
+        TrainConfig.model_validate(record["config"]["values"]).digest()
+        == record["config"]["digest"]
+    )
     assert record["prefect_flow_run"]["url"] is None and record["prefect_flow_run"]["note"]
