@@ -19,7 +19,14 @@ from tasks import tracking
 from tasks.caching import cache_options
 from tasks.data import Snapshot, ingest, split_data
 from tasks.evaluate import evaluate_model
-from tasks.lifecycle import finish_tracking, log_metrics, log_model, start_tracking
+from tasks.lifecycle import (
+    finish_tracking,
+    log_metrics,
+    log_model,
+    record_config,
+    start_tracking,
+    testing_dataset,
+)
 from tasks.preprocess import Features, fit_features
 from tasks.register import register_model
 from tasks.report import RunSummary, build_report, publish_report, publish_summary
@@ -82,6 +89,8 @@ def run_training_pipeline(
         split=split,
         storage=storage,
         parent_run_id=parent_run_id,
+        # A lean point keeps no artifacts: the sweep's run holds the sweep's config.
+        config=None if lean else config.model_dump(mode="json"),
     )
     with tracking.failing_on_error(run):
         # 3. Features and model, fitted on the training rows only (epochs stream to the run)
@@ -114,7 +123,6 @@ def run_training_pipeline(
                 report_uri="",
                 ui_command=settings.ui_command(),
             )
-        log_metrics(run, evaluation.metrics)
         meta = {"run id": run.run_id, "model": model_name, "data": snapshot.uri}
         html = build_report(
             f"{model_name}: evaluation",
@@ -128,8 +136,11 @@ def run_training_pipeline(
         )
         report_uri = publish_report(run, html, storage)
 
-        # 5. Model logging and registration behind the gate
-        model_uri = log_model(run, model, features, split)
+        # 5. Model logging (its metrics tied to the test rows) and registration behind the gate
+        model_uri = log_model(
+            run, model, features, split, name=model_name, params=config.flat_params()
+        )
+        log_metrics(run, evaluation.metrics, model_uri, testing_dataset(snapshot, split))
         registration = (
             register_model(
                 run,
@@ -203,22 +214,23 @@ def _complete_run(
     # 2. Tracking: the existing run
     # A failure here leaves the lean run as it was (FINISHED): the caller reports it.
     run = child_run(settings, run_id)
+    record_config(run, config.model_dump(mode="json"))  # what --reproduce re-runs
 
     # 3. Features and model (cache hits for ingest, features and a scikit-learn fit)
     features, model = _fit(config, framework, storage, cached, snapshot, split, run)
 
     # 4. Evaluation and report
     evaluation = evaluate_model(model, features, split, snapshot.task)
-    if framework != "sklearn":  # refitted: its metrics replace the lean run's
-        log_metrics(run, evaluation.metrics)
     meta = {"run id": run.run_id, "model": model_name, "data": snapshot.uri}
     html = build_report(
         f"{model_name}: evaluation", model, features, split, evaluation, snapshot.task, meta, seed
     )
     report_uri = publish_report(run, html, storage)
 
-    # 5. Model logging (the caller registers it)
-    model_uri = log_model(run, model, features, split)
+    # 5. Model logging (the caller registers it); a refitted Keras model's metrics
+    # replace the lean run's, and either way they become the logged model's
+    model_uri = log_model(run, model, features, split, name=model_name, params=config.flat_params())
+    log_metrics(run, evaluation.metrics, model_uri, testing_dataset(snapshot, split))
     return RunSummary(
         run_id=run.run_id,
         run_url=run.url,

@@ -1,6 +1,7 @@
 """`python -m flows.train`: train, evaluate and register a model from a config.
 
     python -m flows.train [--config FILE] [--set dotted.key=value ...] [--print-schema]
+    python -m flows.train --reproduce MODEL/version [--allow-data-change]
 
 Runs on embedded defaults with nothing configured: MLflow on SQLite, data in a
 local folder, and a local Prefect server that the first run starts in the
@@ -8,6 +9,11 @@ background and later runs reuse (`make serve-stop` ends it;
 MLOPS_PREFECT_SERVER=temporary uses Prefect's per-run temporary server
 instead), all under `MLOPS_HOME` (default `.mlops/`). A bad config or bad data prints one line
 naming the field or file and exits with code 2.
+
+`--reproduce` re-runs a registered version's recorded config (every cached
+step recomputed) after checking that the data at its recorded URI still has
+the recorded sha256 (else one line naming both digests, exit 2, unless
+`--allow-data-change`), then prints the metrics next to the original's.
 """
 
 from __future__ import annotations
@@ -45,7 +51,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="recompute ingest and preprocess even when a cached result matches",
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--reproduce",
+        metavar="MODEL/VERSION",
+        help="re-run a registered version from its recorded config and compare the metrics",
+    )
+    parser.add_argument(
+        "--allow-data-change",
+        action="store_true",
+        help="with --reproduce: train even if the data no longer has the recorded digest",
+    )
+    args = parser.parse_args(argv)
+    if args.reproduce and (args.config or args.overrides):
+        parser.error("--reproduce runs the recorded config: no --config or --set with it")
+    if args.allow_data_change and not args.reproduce:
+        parser.error("--allow-data-change goes with --reproduce")
+    return args
 
 
 def summary_rows(summary: RunSummary, flow_run_url: str | None = None) -> list[tuple[str, str]]:
@@ -75,17 +96,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(TrainConfig.model_json_schema(), indent=2))
         return 0
 
+    plan = None
+
     def body() -> tuple[RunSummary, str | None]:
+        nonlocal plan
         from deployments.runtime import local_prefect, platform_settings, starting_local_prefect
 
-        platform_settings()  # a bad MLOPS_HOME or tracking URI fails before a server starts
+        # A bad MLOPS_HOME or tracking URI, or a reproduction refused, fails before a
+        # server starts.
+        settings = platform_settings()
+        if args.reproduce:
+            from flows.lineage import plan_reproduction
+
+            plan = plan_reproduction(
+                args.reproduce, settings, allow_data_change=args.allow_data_change
+            )
 
         # A first run: the server starts while the config is checked, the libraries
         # are imported and the (new) tracking store is created.
         with starting_local_prefect() as server_starting:
             from flows.train_config import load_train_config
 
-            config = load_train_config(args.config, args.overrides)
+            config = plan.config if plan else load_train_config(args.config, args.overrides)
             from flows.train_flow import training_flow
 
             flow = training_flow(config.model.framework)
@@ -98,13 +130,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                 flow,
                 config,
                 parent_run_id=None,
-                refresh_cache=args.refresh_cache,
+                # A reproduction recomputes every step: a cached result proves nothing.
+                refresh_cache=args.refresh_cache or plan is not None,
                 settings=settings,
             )
 
-    return run_command(
-        body, lambda s: print_summary("Training run complete.", summary_rows(*s)), what="training"
-    )
+    def report(result: tuple[RunSummary, str | None]) -> None:
+        print_summary("Training run complete.", summary_rows(*result))
+        if plan is not None:
+            from flows.lineage import reproduction_rows
+
+            print(reproduction_rows(plan, result[0].metrics, plan.config.digest()), flush=True)
+
+    return run_command(body, report, what="training")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io as _stdio
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 from prefect import task
@@ -41,6 +42,10 @@ class Snapshot:
     task: TaskType
     uri: str
     digest: str
+    # The user's own table: its URI (absolute for a local path) and the sha256 of its
+    # bytes, in full; a bundled dataset has no file (`bundled:NAME`, no digest).
+    source_uri: str = ""
+    source_digest: str = ""
 
     @property
     def rows(self) -> int:
@@ -65,6 +70,7 @@ def ingest(
     """
     source = spec.source
     options = source_options(storage, source)
+    source_uri, source_digest = _source_identity(spec, options)
     frame = load_bundled(source) if spec.is_bundled else storage_io.read_table(source, options)
     frame = subsample(frame, spec.max_rows, seed)
     target = spec.target_column
@@ -92,8 +98,24 @@ def ingest(
     if not storage_io.exists(uri, storage.options):
         storage_io.write_bytes(data, uri, storage.options)
     return Snapshot(
-        frame=frame, name=spec.name, target=target, task=task_type, uri=uri, digest=digest
+        frame=frame,
+        name=spec.name,
+        target=target,
+        task=task_type,
+        uri=uri,
+        digest=digest,
+        source_uri=source_uri,
+        source_digest=source_digest,
     )
+
+
+def _source_identity(spec: DataSpec, options: dict[str, object] | None) -> tuple[str, str]:
+    """Where the user's table is (absolute) and the sha256 of its bytes, read before the rows."""
+    if spec.is_bundled:
+        return f"bundled:{spec.source}", ""
+    source = spec.source
+    uri = source if "://" in source else str(Path(source).expanduser().resolve())
+    return uri, storage_io.digest(source, options)
 
 
 @task(name="split", cache_policy=NO_CACHE)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from prefect.cache_policies import NO_CACHE
 
@@ -35,8 +36,14 @@ def start_tracking(
     split: Split,
     storage: Storage,
     parent_run_id: str | None = None,
+    config: dict[str, Any] | None = None,
 ) -> tracking.RunHandle:
-    """One MLflow run per flow run, linked both ways, with the datasets as inputs."""
+    """One MLflow run per flow run, linked both ways, with the datasets as inputs.
+
+    `config` (the validated config, `model_dump(mode="json")`) is kept as YAML and
+    JSON artifacts with the training environment: what `--reproduce` re-runs.
+    A sweep's point (under `parent_run_id`) is named by its factor values.
+    """
     from prefect.runtime import flow_run
     from prefect.settings import get_current_settings
 
@@ -47,6 +54,8 @@ def start_tracking(
         {
             "data.snapshot_uri": snapshot.uri,
             "data.snapshot_sha256": snapshot.digest,
+            "data.source_uri": snapshot.source_uri,
+            "data.source_sha256": snapshot.source_digest,
             "data.rows": str(snapshot.rows),
             "task": snapshot.task,
         }
@@ -63,6 +72,7 @@ def start_tracking(
     if parent_run_id:
         # MLflow shows the run nested under its parent (a sweep's run).
         all_tags["mlflow.parentRunId"] = parent_run_id
+        run_name = tracking.point_run_name(settings, parent_run_id, params) or run_name
     tracking.use_artifact_credentials(storage.artifact_env())
     run = tracking.start_run(
         settings,
@@ -73,6 +83,8 @@ def start_tracking(
         tags=all_tags,
         flow_run_id=flow_run_id,
     )
+    if config is not None:
+        tracking.log_run_record(run, config)
     # The rows are named by the snapshot's digest and the split, not re-hashed.
     rows = split_digest(snapshot.digest, split)
     tracking.log_dataset(
@@ -87,23 +99,35 @@ def start_tracking(
     tracking.log_dataset(
         run,
         split.x_test.assign(**{snapshot.target: split.y_test}),
-        name=f"{snapshot.name}-test",
+        name=testing_dataset(snapshot, split)[0],
         source=snapshot.uri,
         context="testing",
         target=snapshot.target,
-        digest=rows("testing"),
+        digest=testing_dataset(snapshot, split)[1],
     )
     return run
 
 
+def testing_dataset(snapshot: Snapshot, split: Split) -> tuple[str, str]:
+    """The name and digest of the run's test rows, as logged: metrics are measured on them."""
+    return f"{snapshot.name}-test", split_digest(snapshot.digest, split)("testing")
+
+
 @io_task("log-model", cache_policy=NO_CACHE)
 def log_model(
-    run: tracking.RunHandle, model: ModelAdapter, features: Features, split: Split
+    run: tracking.RunHandle,
+    model: ModelAdapter,
+    features: Features,
+    split: Split,
+    *,
+    name: str = "model",
+    params: dict[str, str] | None = None,
 ) -> str:
     """Log the raw-input pipeline (features + model) with signature and example.
 
     A scikit-learn pipeline is logged in MLflow's sklearn flavor; a Keras
     network with its fitted features as a pyfunc model that takes raw rows.
+    The logged model is called `name` (the registered model's) and carries `params`.
     """
     pipeline = model.as_pipeline(features.preprocessor)
     example = split.x_train.head(5)
@@ -113,13 +137,35 @@ def log_model(
         assert isinstance(model, TensorflowModel)
         with tempfile.TemporaryDirectory(prefix="keras-model-") as tmp:
             folder = save_artifacts(model, features.preprocessor, Path(tmp) / "model")
-            return tracking.log_keras_model(run, folder, example, pipeline.predict(example))
-    return tracking.log_sklearn_model(run, pipeline, example, pipeline.predict(example))
+            return tracking.log_keras_model(
+                run, folder, example, pipeline.predict(example), name=name, params=params
+            )
+    return tracking.log_sklearn_model(
+        run, pipeline, example, pipeline.predict(example), name=name, params=params
+    )
 
 
 @io_task("log-metrics", cache_policy=NO_CACHE)
-def log_metrics(run: tracking.RunHandle, metrics: dict[str, float]) -> None:
-    tracking.log_metrics(run, metrics)
+def log_metrics(
+    run: tracking.RunHandle,
+    metrics: dict[str, float],
+    model_uri: str | None = None,
+    dataset: tuple[str, str] | None = None,
+) -> None:
+    """The run's metrics; with a `model_uri` and the test `dataset` (name, digest) they are
+    the logged model's too, tied to the rows they were measured on."""
+    if model_uri and dataset:
+        tracking.link_model_metrics(
+            run, model_uri, metrics, dataset_name=dataset[0], dataset_digest=dataset[1]
+        )
+    else:
+        tracking.log_metrics(run, metrics)
+
+
+@io_task("record-config", cache_policy=NO_CACHE)
+def record_config(run: tracking.RunHandle, config: dict[str, Any]) -> None:
+    """The validated config (YAML and JSON) and the environment, into an existing run."""
+    tracking.log_run_record(run, config)
 
 
 @io_task("finish-tracking", cache_policy=NO_CACHE)
@@ -127,4 +173,11 @@ def finish_tracking(run: tracking.RunHandle) -> None:
     tracking.end_run(run, "FINISHED")
 
 
-__all__ = ["finish_tracking", "log_metrics", "log_model", "start_tracking"]
+__all__ = [
+    "finish_tracking",
+    "log_metrics",
+    "log_model",
+    "record_config",
+    "start_tracking",
+    "testing_dataset",
+]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from prefect.cache_policies import NO_CACHE
 
 from libs.gate import GateDecision, GateSpec, decide
+from libs.lineage import decision_line
 from libs.metrics import greater_is_better
 from libs.settings import PlatformSettings
 from tasks import tracking
@@ -38,11 +39,13 @@ def register_model(
     before it is created, the champion is read (a failing read fails the task,
     never "no champion"), the decision is tagged, and only then does the alias
     move and get read back. `gate.state` turns `done` last, so a retry of an
-    attempt cut short anywhere picks up where it stopped.
+    attempt cut short anywhere picks up where it stopped. The version carries its
+    lineage (`tracking.lineage_tags`) and the decision as its one-line description.
     """
     metric = gate.metric_for(task_type)
+    all_tags = {**tracking.lineage_tags(run, model_uri), **tags}
     with tracking.registry_lock(PlatformSettings(), name):
-        version = tracking.register_version(run, name, model_uri, tags)
+        version = tracking.register_version(run, name, model_uri, all_tags)
         recorded = tracking.version_tags(run, name, version)
         if "gate.promote" in recorded and recorded.get("gate.state") != tracking.GATE_PENDING:
             # a retry after the gate already ran to the end
@@ -61,6 +64,9 @@ def register_model(
             champion_version=current.version if current and current.version != version else None,
         )
         tracking.tag_version(run, name, version, decision.as_tags())
+        tracking.describe_version(
+            run, name, version, decision_line(decision.promote, decision.reason)
+        )
         if decision.promote:
             tracking.set_champion(run, name, version)
         tracking.tag_version(run, name, version, {"gate.state": tracking.GATE_DONE})

@@ -289,6 +289,7 @@ def log_design(run: tracking.RunHandle, design: Design, config_json: str) -> Non
     tracking.log_table(run, real, "sweep/design_real.csv")
     tracking.log_text(run, json.dumps(design.metadata(), indent=2), "sweep/design.json")
     tracking.log_text(run, config_json, "sweep/sweep_config.json")
+    tracking.log_run_record(run, json.loads(config_json))  # config/ and environment/, as runs do
     tracking.set_tags(run, design.tags())
 
 

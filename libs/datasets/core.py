@@ -99,14 +99,14 @@ def split_frame(frame: pd.DataFrame, target: str, task: TaskType, spec: SplitSpe
 
 
 def split_digest(snapshot_digest: str, split: Split) -> Callable[[str], str]:
-    """Short digests of a split's parts ("training", "testing"): the snapshot's digest and
+    """Digests of a split's parts ("training", "testing"): the snapshot's digest and
     the rows' index, so a part is named without hashing its rows again."""
 
     def part(context: str) -> str:
         index = split.x_train.index if context == "training" else split.x_test.index
         h = hashlib.sha256(f"{snapshot_digest}:{context}".encode())
         h.update(pd.util.hash_pandas_object(index, index=False).to_numpy().tobytes())
-        return h.hexdigest()[:8]
+        return h.hexdigest()[:32]  # MLflow keeps dataset digests up to 36 characters
 
     return part
 

@@ -5,7 +5,8 @@ the names below and nothing else imports mlflow. Behind this face, one
 private module per job: `_client` (the client, store and HTTP settings),
 `_links` (the link and process tags), `_runs` (start, resume, tags, end),
 `_reconcile` (what dead processes left), `_inputs` (datasets), `_models`
-(logged models), `_registry` (keyed versions, the champion, the gate's tags)
+(logged models), `_registry` (keyed versions, the champion, the gate's tags),
+`_lineage` (the config and environment a run records, a version read back whole)
 and `_queries` (read-only searches).
 """
 
@@ -19,9 +20,19 @@ from tasks.tracking._client import (
     use_artifact_credentials,
 )
 from tasks.tracking._inputs import log_dataset, log_input_source
-from tasks.tracking._links import git_commit, link_tags, process_tags
+from tasks.tracking._lineage import (
+    champion_history,
+    lineage_tags,
+    log_run_record,
+    point_run_name,
+    read_artifact,
+    recorded_config,
+    version_lineage,
+)
+from tasks.tracking._links import git_commit, git_dirty, link_tags, process_tags, source_tags
 from tasks.tracking._models import (
     keras_requirements,
+    link_model_metrics,
     log_keras_model,
     log_sklearn_model,
     pinned_requirements,
@@ -49,6 +60,7 @@ from tasks.tracking._registry import (
     ModelVersionRef,
     abandon_pending_versions,
     champion,
+    describe_version,
     existing_version,
     register_version,
     registry_lock,
@@ -83,14 +95,19 @@ __all__ = [
     "TrainingData",
     "abandon_pending_versions",
     "champion",
+    "champion_history",
     "clean_up_dead_processes",
     "client_for",
+    "describe_version",
     "end_run",
     "existing_version",
     "failing_on_error",
     "find_child_run",
     "git_commit",
+    "git_dirty",
     "keras_requirements",
+    "lineage_tags",
+    "link_model_metrics",
     "link_tags",
     "load_pyfunc_model",
     "log_dataset",
@@ -98,14 +115,18 @@ __all__ = [
     "log_input_source",
     "log_keras_model",
     "log_metrics",
+    "log_run_record",
     "log_sklearn_model",
     "log_table",
     "log_text",
     "model_input_columns",
     "pinned_requirements",
+    "point_run_name",
     "prepare_store",
     "process_tags",
+    "read_artifact",
     "reconcile_abandoned_runs",
+    "recorded_config",
     "register_version",
     "registry_lock",
     "resolve_model_version",
@@ -115,11 +136,13 @@ __all__ = [
     "set_tags",
     "set_tags_by_id",
     "settle_abandoned_versions",
+    "source_tags",
     "start_run",
     "start_sweep_run",
     "sweep_point_runs",
     "tag_version",
     "training_data",
     "use_artifact_credentials",
+    "version_lineage",
     "version_tags",
 ]

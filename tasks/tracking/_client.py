@@ -31,6 +31,10 @@ with warnings.catch_warnings():
 # The platform's libs, shipped with every logged model (its pipelines may use them).
 LIBS_DIR = Path(__file__).resolve().parents[2] / "libs"
 _NOT_FOUND_CODES = ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "NOT_FOUND")
+# MLflow 3's UI opens an experiment by its kind; without the tag it may pick the GenAI
+# view (traces, tokens). The platform's experiments are classic model training.
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+EXPERIMENT_KIND = "custom_model_development"
 
 
 @dataclass(frozen=True)
@@ -101,12 +105,16 @@ def ensure_experiment(client: MlflowClient, name: str, artifact_root: str | None
     """
     existing = client.get_experiment_by_name(name)
     if existing is not None:
+        if EXPERIMENT_KIND_TAG not in (existing.tags or {}):  # made before the tag was set
+            client.set_experiment_tag(existing.experiment_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND)
         return existing.experiment_id
     # Never "." or "..": the folder must be one level below the artifact root.
     safe = re.sub(r"[^A-Za-z0-9_.\-]", "_", name).lstrip(".") or "_"
     try:
         location = f"{artifact_root.rstrip('/')}/{safe}" if artifact_root else None
-        return client.create_experiment(name, artifact_location=location)
+        return client.create_experiment(
+            name, artifact_location=location, tags={EXPERIMENT_KIND_TAG: EXPERIMENT_KIND}
+        )
     except MlflowException:
         # Another process created it between our lookup and create.
         found = client.get_experiment_by_name(name)
@@ -169,6 +177,8 @@ def file_lock(path: Path) -> Iterator[None]:
 
 
 __all__ = [
+    "EXPERIMENT_KIND",
+    "EXPERIMENT_KIND_TAG",
     "LIBS_DIR",
     "MlflowClient",
     "MlflowException",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 _REPO_DIR = Path(__file__).resolve().parents[2]
@@ -24,6 +26,45 @@ def git_commit(cwd: Path | None = None) -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def git_dirty(cwd: Path | None = None) -> bool | None:
+    """Whether the checkout has uncommitted changes to tracked files; None outside git."""
+    try:
+        out = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=cwd or _REPO_DIR,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return bool(out.stdout.strip()) if out.returncode == 0 else None
+
+
+def source_tags() -> dict[str, str]:
+    """MLflow's own "Source" and "User" columns (the entry point, who ran it), and
+    whether the checkout had uncommitted changes (`git.dirty`, inside a checkout only).
+
+    The entry point is the command (`flows.train`) when one runs, else the script.
+    """
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if spec is not None and spec.name and spec.name != "__main__":
+        name = spec.name.removesuffix(".__main__")
+    else:
+        name = os.path.basename(getattr(main, "__file__", "") or sys.argv[0] or "python")
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    tags = {"mlflow.source.name": name, "mlflow.source.type": "JOB", "mlflow.user": user}
+    dirty = git_dirty()
+    if dirty is not None:
+        tags["git.dirty"] = str(dirty).lower()
+    return tags
 
 
 def link_tags(
@@ -57,4 +98,4 @@ def process_tags() -> dict[str, str]:
     return tags
 
 
-__all__ = ["git_commit", "link_tags", "process_tags"]
+__all__ = ["git_commit", "git_dirty", "link_tags", "process_tags", "source_tags"]

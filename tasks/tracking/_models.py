@@ -29,6 +29,45 @@ KERAS_MODEL_REQUIREMENTS = (
 KERAS_LOADER_MODULE = "libs.models.tensorflow.serving"
 
 
+def link_model_metrics(
+    run: RunHandle,
+    model_uri: str,
+    metrics: dict[str, float],
+    *,
+    dataset_name: str,
+    dataset_digest: str,
+) -> None:
+    """The metrics of the logged model, tied to the dataset they were measured on.
+
+    MLflow shows a LoggedModel's metrics and datasets from run metrics that name
+    the model and the dataset; the run's own metrics stay as they were logged.
+    """
+    import math
+    import time
+
+    from mlflow.entities import Metric
+
+    model_id = model_uri.removeprefix("models:/").split("/")[0]
+    if not model_uri.startswith("models:/m-"):
+        return
+    now = int(time.time() * 1000)
+    items = [
+        Metric(
+            k,
+            float(v),
+            now,
+            0,
+            model_id=model_id,
+            dataset_name=dataset_name,
+            dataset_digest=dataset_digest,
+            run_id=run.run_id,
+        )
+        for k, v in metrics.items()
+        if math.isfinite(v)
+    ]
+    client_of(run).log_batch(run.run_id, metrics=items)
+
+
 def pinned_requirements(names: tuple[str, ...] = MODEL_REQUIREMENTS) -> list[str]:
     """`name==version` for each installed package; inference would cost seconds."""
     return [f"{name}=={metadata.version(name)}" for name in names]
@@ -47,10 +86,34 @@ def keras_requirements() -> list[str]:
     return pins
 
 
+def _logged_model_id(run: RunHandle, name: str, params: dict[str, str] | None) -> str:
+    """Create the LoggedModel in the run's experiment, named and with its params.
+
+    Ourselves: without an active run, MLflow would file it under the default
+    experiment in the working dir, named `model` and without parameters.
+    """
+    logged = client_of(run).create_logged_model(
+        experiment_id=run.experiment_id,
+        name=name,
+        source_run_id=run.run_id,
+        params={k: v[:6000] for k, v in (params or {}).items()},
+    )
+    return str(logged.model_id)
+
+
 def log_sklearn_model(
-    run: RunHandle, model: Any, input_example: pd.DataFrame, predictions: Any
+    run: RunHandle,
+    model: Any,
+    input_example: pd.DataFrame,
+    predictions: Any,
+    *,
+    name: str = "model",
+    params: dict[str, str] | None = None,
 ) -> str:
-    """Log a raw-input scikit-learn pipeline with signature and pinned requirements."""
+    """Log a raw-input scikit-learn pipeline with signature and pinned requirements.
+
+    The LoggedModel is called `name` (the registered model's) and carries `params`.
+    """
     import mlflow.sklearn
     from mlflow.models import infer_signature
 
@@ -60,16 +123,12 @@ def log_sklearn_model(
         # (the model is our own pipeline, loaded by our own flows).
         warnings.simplefilter("ignore", UserWarning)
         signature = infer_signature(input_example, predictions)
-        # Create the LoggedModel in the run's experiment ourselves: without an active
-        # run, MLflow would file it under the default experiment in the working dir.
-        logged = client_of(run).create_logged_model(
-            experiment_id=run.experiment_id, name="model", source_run_id=run.run_id
-        )
+        model_id = _logged_model_id(run, name, params)
         info = mlflow.sklearn.log_model(
             model,
             name="model",
             run_id=run.run_id,
-            model_id=logged.model_id,
+            model_id=model_id,
             signature=signature,
             input_example=input_example,
             pip_requirements=pinned_requirements(),
@@ -82,7 +141,13 @@ def log_sklearn_model(
 
 
 def log_keras_model(
-    run: RunHandle, data_path: str | Path, input_example: pd.DataFrame, predictions: Any
+    run: RunHandle,
+    data_path: str | Path,
+    input_example: pd.DataFrame,
+    predictions: Any,
+    *,
+    name: str = "model",
+    params: dict[str, str] | None = None,
 ) -> str:
     """Log a saved Keras network + feature pipeline as a raw-input pyfunc model.
 
@@ -96,16 +161,14 @@ def log_keras_model(
     with warnings.catch_warnings(), quiet_logger("mlflow.pyfunc"):
         warnings.simplefilter("ignore", UserWarning)
         signature = infer_signature(input_example, predictions)
-        logged = client_of(run).create_logged_model(
-            experiment_id=run.experiment_id, name="model", source_run_id=run.run_id
-        )
+        model_id = _logged_model_id(run, name, params)
         # Model.log rather than pyfunc.log_model: only it takes an explicit run id.
         info = Model.log(
             artifact_path=None,
             name="model",
             flavor=mlflow.pyfunc,
             run_id=run.run_id,
-            model_id=logged.model_id,
+            model_id=model_id,
             loader_module=KERAS_LOADER_MODULE,
             data_path=str(data_path),
             code_paths=[str(LIBS_DIR)],
@@ -121,6 +184,7 @@ __all__ = [
     "KERAS_MODEL_REQUIREMENTS",
     "MODEL_REQUIREMENTS",
     "keras_requirements",
+    "link_model_metrics",
     "log_keras_model",
     "log_sklearn_model",
     "pinned_requirements",

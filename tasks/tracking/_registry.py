@@ -164,12 +164,38 @@ def tag_version(run: RunHandle, name: str, version: str, tags: dict[str, str]) -
 
 
 def set_champion(run: RunHandle, name: str, version: str) -> None:
-    """Point `champion` at `version`, then read the alias back to be sure it moved."""
+    """Point `champion` at `version`, then read the alias back to be sure it moved.
+
+    The move is recorded on both versions (`champion.since` on the new one,
+    `champion.until` and `champion.replaced_by` on the one it replaces): the
+    registry keeps no history of an alias, and `flows.lineage` reads it back
+    from these tags. Called under `registry_lock`, so the tags and the alias agree.
+    """
+    import datetime as dt
+
     client = client_of(run)
+    try:
+        before: str | None = str(client.get_model_version_by_alias(name, CHAMPION).version)
+    except MlflowException as exc:
+        if not not_found(exc):
+            raise
+        before = None
+    now_iso = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    if before != str(version):
+        client.set_model_version_tag(name, version, "champion.since", now_iso)
+        client.set_model_version_tag(name, version, "champion.previous", before or "")
     client.set_registered_model_alias(name, CHAMPION, version)
     now = client.get_model_version_by_alias(name, CHAMPION)
     if str(now.version) != str(version):
         raise RuntimeError(f"{name}: champion reads back as v{now.version}, not v{version}")
+    if before is not None and before != str(version):
+        client.set_model_version_tag(name, before, "champion.until", now_iso)
+        client.set_model_version_tag(name, before, "champion.replaced_by", str(version))
+
+
+def describe_version(run: RunHandle, name: str, version: str, description: str) -> None:
+    """The version's one-line description (the MLflow UI shows it in the versions table)."""
+    client_of(run).update_model_version(name, version, description=description)
 
 
 def settle(client: MlflowClient, mv: Any, reason: str) -> None:
@@ -251,6 +277,7 @@ __all__ = [
     "ModelVersionRef",
     "abandon_pending_versions",
     "champion",
+    "describe_version",
     "existing_version",
     "register_version",
     "registry_lock",

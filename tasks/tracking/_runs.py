@@ -24,7 +24,7 @@ from tasks.tracking._client import (
     rest_store,
     run_url,
 )
-from tasks.tracking._links import link_tags, process_tags
+from tasks.tracking._links import link_tags, process_tags, source_tags
 from tasks.tracking._reconcile import clean_up_dead_processes
 from tasks.tracking._registry import abandon_pending_versions
 
@@ -49,7 +49,7 @@ def start_run(
     client = client_for(settings)
     clean_up_dead_processes(settings)
     experiment_id = ensure_experiment(client, experiment, artifact_root)
-    all_tags = {**tags, **process_tags()}
+    all_tags = {**source_tags(), **tags, **process_tags()}
     if flow_run_id:
         all_tags["prefect.flow_run_id"] = flow_run_id
     found = _runs_of_flow_run(client, experiment_id, flow_run_id) if flow_run_id else []

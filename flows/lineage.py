@@ -1,0 +1,182 @@
+"""`python -m flows.lineage`: where a registered model version came from.
+
+    python -m flows.lineage MODEL[@alias|/version] [--json]
+    python -m flows.lineage --compare MODEL/a MODEL/b [--json]
+
+The first prints one version's lineage on one screen: its gate decision,
+metrics, data (URI, the source file's sha256 and the snapshot's, rows), config
+(digest and the config itself), code (commit, dirty tree), environment, the
+MLflow run, the Prefect flow run (a link built from today's Prefect server),
+the sweep it came from, and the model's champion history. A bare MODEL means
+its champion. `--compare` prints what differs between two versions (config,
+data digests, metrics, commits) as a table. `--json` prints the same for
+machines. Reads the tracking store only: no Prefect server is started. An
+unknown model, alias or version prints one line and exits with code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flows.cli import run_command
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m flows.lineage", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "model", nargs="?", help="MODEL (its champion), MODEL@alias or MODEL/version"
+    )
+    parser.add_argument(
+        "--compare", nargs=2, metavar=("A", "B"), help="two versions to compare, e.g. m/1 m/2"
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    args = parser.parse_args(argv)
+    if bool(args.model) == bool(args.compare):
+        parser.error("give one MODEL[@alias|/version], or --compare A B")
+    return args
+
+
+def prefect_ui_url() -> str | None:
+    """Today's Prefect UI: the configured API's, else the platform's local server if it runs."""
+    api = os.environ.get("PREFECT_API_URL")
+    if not api:
+        from deployments.runtime import discover, platform_settings
+
+        found = discover(platform_settings().home_dir)
+        api = found.get("prefect_api_url") if found else None
+    return api.rstrip("/").removesuffix("/api") if api else None
+
+
+def lineage_of(reference: str, settings: Any, ui_url: str | None) -> dict[str, Any]:
+    """The recorded lineage of one `NAME[@alias|/version]` (an unknown one is an InputError)."""
+    from libs.lineage import parse_model_ref
+    from tasks import tracking
+
+    name, alias, version = parse_model_ref(reference)
+    ref = tracking.resolve_model_version(settings, name, alias=alias, version=version)
+    return tracking.version_lineage(settings, ref, ui_url)
+
+
+@dataclass(frozen=True)
+class Reproduction:
+    """What `python -m flows.train --reproduce` re-runs and what it compares against."""
+
+    reference: str
+    config: Any  # the recorded TrainConfig, as validated then
+    original: dict[str, Any]  # the version's lineage record
+    data_note: str
+
+
+def plan_reproduction(reference: str, settings: Any, *, allow_data_change: bool) -> Reproduction:
+    """The recorded config of `reference`, checked against the data at the recorded URI.
+
+    The source file's sha256 must still be the recorded one: otherwise one
+    InputError line names both digests, unless `allow_data_change`. A local
+    source given by a relative path is read at the recorded absolute path.
+    """
+    from flows.train_config import TrainConfig, check_train_config
+    from libs import io as storage_io
+    from libs.config import validate
+    from libs.errors import InputError
+
+    original = lineage_of(reference, settings, None)
+    label = f"{original['model']['name']}/{original['model']['version']}"
+    if not original["config"]["recorded"]:
+        raise InputError(
+            f"--reproduce {label}: its run kept no config artifact (trained before configs "
+            "were recorded); nothing to re-run"
+        )
+    data = dict(original["config"]["values"])
+    recorded_uri = original["data"]["source_uri"] or ""
+    recorded_sha = original["data"]["source_sha256"] or ""
+    note = "bundled dataset: no file to check"
+    if recorded_uri and not recorded_uri.startswith("bundled:"):
+        found = storage_io.digest(recorded_uri)
+        if found != recorded_sha:
+            if not allow_data_change:
+                raise InputError(
+                    f"--reproduce {label}: data changed: {recorded_uri} has sha256 {found}, "
+                    f"the model was trained on sha256 {recorded_sha or '(not recorded)'}; "
+                    "pass --allow-data-change to train on the data as it is now"
+                )
+            note = f"data changed (allowed): sha256 {recorded_sha} -> {found}"
+        else:
+            note = f"data unchanged: sha256 {found}"
+        source = data["data"]["source"]
+        if "://" not in source and os.path.realpath(source) != os.path.realpath(recorded_uri):
+            data["data"] = {**data["data"], "source": recorded_uri}
+    config = validate(TrainConfig, data, f"--reproduce {label}: recorded config")
+    check_train_config(config, f"--reproduce {label}: recorded config")
+    return Reproduction(reference=label, config=config, original=original, data_note=note)
+
+
+def reproduction_rows(plan: Reproduction, metrics: dict[str, float], config_digest: str) -> str:
+    """The reproduction next to the original: config digest, data, then metric by metric."""
+    from libs.lineage import metric_diff_rows, table
+
+    rows = metric_diff_rows(plan.original["metrics"], metrics)
+    same = sum(1 for r in rows if r[3] == "identical")
+    recorded_digest = plan.original["config"]["digest"]
+    digest_line = (
+        "same"
+        if recorded_digest == config_digest
+        else (f"differs ({recorded_digest} -> {config_digest})")
+    )
+    verdict = (
+        f"all {len(rows)} metrics identical"
+        if same == len(rows)
+        else f"{len(rows) - same} of {len(rows)} metrics differ"
+    )
+    lines = [
+        "",
+        f"Reproduction of {plan.reference}: {verdict}",
+        f"  Config digest:    {digest_line}",
+        f"  Data:             {plan.data_note}",
+        "",
+        table([("metric", "original", "reproduced", "difference"), *rows]),
+    ]
+    return "\n".join(lines)
+
+
+def print_text(text: str) -> None:
+    """Print; a reader that closed the pipe (`| head`) ends the output quietly."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+
+    def body() -> str:
+        from deployments.runtime import platform_settings
+        from libs.lineage import compare_rows, render_compare, render_show
+
+        settings = platform_settings()
+        ui_url = prefect_ui_url()
+        if args.compare:
+            a, b = (lineage_of(ref, settings, ui_url) for ref in args.compare)
+            if args.json:
+                rows = [
+                    dict(zip(("section", "field", "a", "b"), r, strict=True))
+                    for r in compare_rows(a, b)
+                ]
+                return json.dumps({"a": a, "b": b, "differences": rows}, indent=2, default=str)
+            return render_compare(a, b)
+        record = lineage_of(args.model, settings, ui_url)
+        return json.dumps(record, indent=2, default=str) if args.json else render_show(record)
+
+    return run_command(body, print_text, what="lineage")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
