@@ -74,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
             url = info.get(key)
             state = "up" if url and healthy(url + suffix) else "down"
             print(f"{name}: {state} {url or ''}")
-        print(f"Database: {info.get('db', chosen_db(home))} {info.get('database', '')}".rstrip())
+        if info.get("db", chosen_db(home)) == "postgres":  # team mode; SQLite goes unsaid
+            print(f"Database: postgres {info.get('database', '')}".rstrip())
         return 0
     db = args.db or chosen_db(home)
     if db == "postgres":

@@ -116,7 +116,7 @@ def _prefect_env(
     store = {}
     if database is not None:
         store["PREFECT_API_DATABASE_CONNECTION_URL"] = database.url("prefect", "asyncpg")
-    return server_env(
+    env = server_env(
         drop=(
             "PREFECT_API_URL",
             "PREFECT_HOME",
@@ -124,7 +124,6 @@ def _prefect_env(
             "PREFECT_UI_API_URL",
             "PREFECT_API_DATABASE_CONNECTION_URL",
         ),
-        **store,
         PREFECT_HOME=str(folder / "prefect"),
         # The UI asks the server where its API is (`/ui-settings`): the port this
         # server bound, not Prefect's default 4200 (another checkout's server there).
@@ -134,6 +133,7 @@ def _prefect_env(
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
         PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION="true",
     )
+    return {**env, **store}
 
 
 def _mlflow_env(destination: str, database: postgres.Database | None = None) -> dict[str, str]:
@@ -143,12 +143,12 @@ def _mlflow_env(destination: str, database: postgres.Database | None = None) -> 
     if database is not None:
         # In the environment, not the command line: `ps` would show a password.
         store["MLFLOW_BACKEND_STORE_URI"] = database.url("mlflow")
-    return server_env(
+    env = server_env(
         extra_prefixes=("AWS_",) if remote else (),
         drop=("MLFLOW_TRACKING_URI", "MLFLOW_BACKEND_STORE_URI"),
-        **store,
         MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false",
     )
+    return {**env, **store}
 
 
 def mlflow_store_args(home: Path, on_postgres: bool = False) -> tuple[str, list[str]]:

@@ -26,12 +26,10 @@ REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 MODEL = "breast-cancer-logistic-regression"
 # As docs/content/how-to/serve-a-model.md shows it (the docs checker finds this text here).
-# The venv's bin goes first on PATH: the scoring server is started as `uvicorn`.
-DOC_SERVE = (
-    'PATH="$PWD/.venv/bin:$PATH" .venv/bin/mlflow models serve '
-    '-m "models:/breast-cancer-logistic-regression@champion" '
-    "--env-manager local --host 127.0.0.1 --port 5001"
-)
+# The venv is activated first (its bin first on PATH: the scoring server is
+# started as `uvicorn`); `_env` does the same.
+DOC_ACTIVATE = "source .venv/bin/activate"
+DOC_SERVE = 'MLFLOW_TRACKING_URI=sqlite:///.mlops/mlflow.db mlflow models serve -m "models:/breast-cancer-logistic-regression@champion" --env-manager local --host 127.0.0.1 --port 5001'  # noqa: E501
 
 
 def _env(home: Path) -> dict[str, str]:
@@ -44,7 +42,7 @@ def _env(home: Path) -> dict[str, str]:
         PYTHONPATH=str(REPO),
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
         MLFLOW_TRACKING_URI=f"sqlite:///{home / 'mlflow.db'}",
-        PATH=f"{BIN}:{os.environ['PATH']}",
+        PATH=f"{BIN}:{os.environ['PATH']}",  # what DOC_ACTIVATE does
     )
     return env
 
@@ -80,7 +78,8 @@ def served_model(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
         check=True,
     )
     port = free_port(0)
-    argv = shlex.split(DOC_SERVE.replace("5001", str(port)).split(" ", 1)[1])
+    # the store is the test's own (`_env`), not the checkout's
+    argv = shlex.split(DOC_SERVE.replace("5001", str(port)))[1:]
     log = (home / "serve-model.log").open("wb")
     proc = subprocess.Popen(
         [str(BIN / "mlflow"), *argv[1:]],

@@ -62,7 +62,8 @@ def local_sweep():
         "name": "local-sweep",
         "train": {{"data": {{"source": "iris", "max_rows": 60}},
                    "model": {{"name": "logistic_regression"}},
-                   "tracking": {{"experiment": "team-local-sweep", "model_name": "team-sweep-lr"}}}},
+                   "tracking": {{"experiment": "team-local-sweep",
+                                 "model_name": "team-sweep-lr"}}}},
         "factors": [{{"name": "model.params.C", "type": "continuous", "scale": "log",
                       "low": 0.01, "high": 10}}],
         "design": {{"kind": "full_factorial"}},
@@ -169,8 +170,13 @@ def _scenario(home: Path, db: str) -> Outcome:
         began = time.monotonic()
         api = {"PREFECT_API_URL": outcome.servers["prefect_api_url"]}
         distributed = subprocess.Popen(
-            [str(BIN / "prefect"), "deployment", "run", "sweep/wine-screening-distributed"]
-            + ["--watch"],
+            [
+                str(BIN / "prefect"),
+                "deployment",
+                "run",
+                "sweep/wine-screening-distributed",
+                "--watch",
+            ],
             cwd=REPO,
             env=_env(home, **api),
             stdout=subprocess.PIPE,
