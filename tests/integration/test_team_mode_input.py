@@ -1,4 +1,4 @@
-"""Team mode's bad input and choices, without starting a server: one line, exit 2, nothing started."""
+"""Team mode's bad input and choices, with no server started: one line, exit 2."""
 
 from __future__ import annotations
 
