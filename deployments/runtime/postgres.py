@@ -5,9 +5,11 @@ the MLflow server on PostgreSQL, one database each (`prefect`, `mlflow`).
 With `MLOPS_DATABASE_URL` (`postgresql://user:password@host:port/`) those
 databases live on that server (created when missing and the user may);
 without it the platform creates a cluster of its own from Debian's
-`postgresql` binaries in `<MLOPS_HOME>/serve/postgres/` (initdb, trust
-authentication on loopback and a socket in that folder only, a free port),
-started by `serve start` and stopped by `serve stop`.
+`postgresql` binaries in `<MLOPS_HOME>/serve/postgres/` (initdb, a free
+loopback port), started by `serve start` and stopped by `serve stop`. Other
+users of the machine cannot get in: TCP connections need the superuser's
+password, generated at initdb and kept in `password` there (mode 0600), and
+the socket in that folder admits its owner only.
 
 PostgreSQL refuses to run as root: as root the cluster belongs to the
 `postgres` system user (Debian's package creates it; `MLOPS_POSTGRES_USER`
@@ -23,6 +25,7 @@ import contextlib
 import json
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import subprocess
@@ -35,6 +38,7 @@ from deployments.runtime.procs import alive, recorded_pid, server_env, spawn
 
 DATABASES = ("prefect", "mlflow")
 SUPERUSER = "mlops"
+PASSWORD_FILE = "password"
 STOP_SECONDS = 30.0
 _BIN_GLOB = "/usr/lib/postgresql/*/bin"
 
@@ -190,13 +194,32 @@ def ensure_local(home: Path, port: int, timeout: float = 60) -> Database:
     else:
         _start(bin_dir, folder, data, port, owner)
     _wait_ready(folder, port, timeout)
-    database = Database(f"postgresql://{SUPERUSER}@127.0.0.1:{port}/", local=True)
+    database = local_database(home)
+    assert database is not None  # just written
     create_databases(database)
     return database
 
 
+def local_database(home: Path) -> Database | None:
+    """The local cluster's URL (with its password), when one was created and started."""
+    folder = folder_of(home)
+    port = _info(folder).get("port")
+    try:
+        password = (folder / PASSWORD_FILE).read_text().strip()
+    except OSError:
+        return None
+    if not isinstance(port, int):
+        return None
+    return Database(f"postgresql://{SUPERUSER}:{password}@127.0.0.1:{port}/", local=True)
+
+
 def _initdb(bin_dir: Path, folder: Path, data: Path, owner: pwd.struct_passwd | None) -> None:
     shutil.rmtree(data, ignore_errors=True)  # a half-made cluster of an interrupted start
+    password = secrets.token_urlsafe(24)
+    secret = folder / PASSWORD_FILE
+    tmp = folder / f".{PASSWORD_FILE}.{os.getpid()}"
+    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
+        out.write(password)
     log = folder / "initdb.log"
     with log.open("wb") as out:
         done = subprocess.run(
@@ -206,14 +229,16 @@ def _initdb(bin_dir: Path, folder: Path, data: Path, owner: pwd.struct_passwd | 
                 str(data),
                 "-U",
                 SUPERUSER,
-                "--auth=trust",  # loopback and this folder's socket only, see _start
+                "--auth-host=scram-sha-256",  # TCP: the password
+                "--auth-local=trust",  # the socket: its owner only (see _start)
+                "--pwfile=/dev/stdin",
                 "--encoding=UTF8",
                 "--no-instructions",
             ],
             **_as_owner(owner),  # type: ignore[call-overload]
             stdout=out,
             stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
+            input=password.encode(),
             env=server_env(LC_ALL="C.UTF-8"),
             cwd=folder,
             check=False,
@@ -222,7 +247,9 @@ def _initdb(bin_dir: Path, folder: Path, data: Path, owner: pwd.struct_passwd | 
     if done.returncode != 0:
         tail = log.read_text(errors="replace")[-1500:]
         shutil.rmtree(data, ignore_errors=True)
+        tmp.unlink(missing_ok=True)
         raise RuntimeError(f"initdb failed in {data}:\n{tail}")
+    os.replace(tmp, secret)
 
 
 def _start(
@@ -239,6 +266,8 @@ def _start(
         "listen_addresses=127.0.0.1",
         "-c",
         f"unix_socket_directories={folder}",
+        "-c",
+        "unix_socket_permissions=0700",
         "-c",
         "max_connections=200",  # two servers' pools, workers and their flow runs
         "-c",
@@ -319,6 +348,7 @@ __all__ = [
     "ensure_local",
     "folder_of",
     "given_url",
+    "local_database",
     "missing_reason",
     "stop_local",
 ]

@@ -8,7 +8,6 @@ alias -> version -> source -> run -> experiment, and the model loads.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -88,9 +87,9 @@ def migrated() -> Iterator[tuple[Path, dict[str, str], subprocess.CompletedProce
 
 
 def _pg_uri(home: Path) -> str:
-    port = json.loads((postgres.folder_of(home) / "cluster.json").read_text())["port"]
-    base = f"postgresql://{postgres.SUPERUSER}@127.0.0.1:{port}/"
-    return postgres.Database(base, local=True).url("mlflow")
+    database = postgres.local_database(home)
+    assert database is not None, "no local cluster"
+    return database.url("mlflow")
 
 
 @pytest.mark.slow
@@ -155,9 +154,32 @@ def test_migrating_into_a_store_that_holds_a_history_refuses_and_changes_nothing
     assert again.returncode == 2, again.stdout + again.stderr
     lines = again.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: --target: "), again.stderr
-    assert "already holds a history" in lines[0] and "password" not in lines[0]
+    assert "already holds a history" in lines[0]
+    assert postgres.local_database(home).base.split(":")[2].split("@")[0] not in lines[0]
     after = len(MlflowClient(_pg_uri(home)).search_model_versions(f"name = '{MODEL}'"))
     assert after == before
+
+
+@pytest.mark.slow
+def test_the_local_cluster_wants_its_password_over_tcp(
+    migrated: tuple[Path, dict[str, str], subprocess.CompletedProcess[str]],
+) -> None:
+    import psycopg2
+
+    home, _, first = migrated
+    assert first.returncode == 0, first.stderr[-3000:]
+    database = postgres.local_database(home)
+    assert database is not None
+    port = int(database.base.rsplit(":", 1)[1].strip("/"))
+    secret = home / "serve" / "postgres" / "password"
+    # then: the password file is its owner's only, and without it TCP is refused
+    assert secret.stat().st_mode & 0o777 == 0o600
+    with pytest.raises(psycopg2.OperationalError, match="password"):
+        psycopg2.connect(host="127.0.0.1", port=port, user="mlops", dbname="mlflow")
+    with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
+        psycopg2.connect(
+            host="127.0.0.1", port=port, user="mlops", password="guess", dbname="mlflow"
+        )
 
 
 @pytest.mark.slow
