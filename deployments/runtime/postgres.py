@@ -220,6 +220,8 @@ def _initdb(bin_dir: Path, folder: Path, data: Path, owner: pwd.struct_passwd | 
     tmp = folder / f".{PASSWORD_FILE}.{os.getpid()}"
     with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
         out.write(password)
+    if owner is not None:  # initdb, run as the cluster's user, reads it
+        os.chown(tmp, owner.pw_uid, owner.pw_gid)
     log = folder / "initdb.log"
     with log.open("wb") as out:
         done = subprocess.run(
@@ -231,14 +233,14 @@ def _initdb(bin_dir: Path, folder: Path, data: Path, owner: pwd.struct_passwd | 
                 SUPERUSER,
                 "--auth-host=scram-sha-256",  # TCP: the password
                 "--auth-local=trust",  # the socket: its owner only (see _start)
-                "--pwfile=/dev/stdin",
+                f"--pwfile={tmp}",
                 "--encoding=UTF8",
                 "--no-instructions",
             ],
             **_as_owner(owner),  # type: ignore[call-overload]
             stdout=out,
             stderr=subprocess.STDOUT,
-            input=password.encode(),
+            stdin=subprocess.DEVNULL,
             env=server_env(LC_ALL="C.UTF-8"),
             cwd=folder,
             check=False,
@@ -249,6 +251,8 @@ def _initdb(bin_dir: Path, folder: Path, data: Path, owner: pwd.struct_passwd | 
         shutil.rmtree(data, ignore_errors=True)
         tmp.unlink(missing_ok=True)
         raise RuntimeError(f"initdb failed in {data}:\n{tail}")
+    if owner is not None:
+        os.chown(tmp, os.geteuid(), os.getegid())  # kept by who runs `serve`, not the cluster
     os.replace(tmp, secret)
 
 
