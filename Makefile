@@ -24,7 +24,12 @@ $(VENV)/.core: $(BIN)/python pyproject.toml $(CONSTRAINTS)
 	@touch $@
 
 $(VENV)/.dev: $(VENV)/.core
-	$(INSTALL) -e '.[dev,aws,tf]'
+	$(INSTALL) -e '.[dev,aws,tf,postgres]'
+	@touch $@
+
+# Team mode's PostgreSQL driver (make serve DB=postgres).
+$(VENV)/.postgres: $(VENV)/.core
+	$(INSTALL) -e '.[postgres]'
 	@touch $@
 
 # Offline infra checkers for tests/infra. checkov and python-hcl2 both ship an
@@ -54,10 +59,12 @@ typecheck: $(VENV)/.dev ## mypy
 
 check: lint typecheck test ## everything CI runs
 
-serve: $(VENV)/.core ## start a local Prefect server and MLflow server on loopback
-	$(BIN)/python -m deployments.serve start
+# DB=postgres: team mode, both servers on PostgreSQL (MLOPS_DATABASE_URL or a local cluster).
+DB ?=
+serve: $(VENV)/.core $(if $(filter postgres,$(DB)),$(VENV)/.postgres) ## start the local Prefect and MLflow servers (DB=postgres: on PostgreSQL)
+	$(BIN)/python -m deployments.serve start $(if $(DB),--db $(DB))
 
-serve-stop: $(VENV)/.core ## stop the servers of make serve
+serve-stop: $(VENV)/.core ## stop the servers of make serve (and its PostgreSQL)
 	$(BIN)/python -m deployments.serve stop
 
 TARGET ?= local

@@ -1,8 +1,10 @@
 """`make deploy`: work pools, storage blocks and deployments of one target, idempotently.
 
-    python -m deployments.apply [--target local | workstations | aws/<account>/<region>]
+    python -m deployments.apply [--target local | workstations | local/<machine>
+                                 | aws/<account>/<region>]
 
-A target (deployments/targets/NAME.yaml or deployments/aws/ACCOUNT/REGION/target.yaml)
+A target (deployments/targets/NAME.yaml, deployments/local/MACHINE/target.yaml
+or deployments/aws/ACCOUNT/REGION/target.yaml)
 names its work pools, the pool the deployments use, where the code lives on the
 workers, and environment for the flow runs. Needs a Prefect server: the one of
 `make serve`, or PREFECT_API_URL. Applying the same target twice changes nothing.
@@ -49,7 +51,7 @@ class TargetSpec(BaseModel):
 
 
 def target_path(name: str) -> Path:
-    if name.startswith("aws/"):
+    if name.startswith(("aws/", "local/")):
         return HERE / name / "target.yaml"
     return HERE / "targets" / f"{name}.yaml"
 

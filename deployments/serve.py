@@ -1,6 +1,7 @@
 """`make serve`: a local Prefect server and MLflow server on loopback, kept lean.
 
     python -m deployments.serve [start|stop|status] [--prefect-port 4200] [--mlflow-port 5000]
+                                [--db sqlite|postgres]
 
 Both run in the background with their state under `<MLOPS_HOME>/serve/`
 (logs, pids, databases); `servers.json` there records their URLs so that
@@ -8,6 +9,13 @@ Both run in the background with their state under `<MLOPS_HOME>/serve/`
 other setting. MLflow artifacts go to `MLOPS_ARTIFACTS_DESTINATION` (for
 example `s3://bucket/prefix/mlartifacts`, with AWS credentials in the
 environment) or a local folder, served through the MLflow server.
+
+`--db postgres` (team mode, `make serve DB=postgres`) runs both servers on
+PostgreSQL: `MLOPS_DATABASE_URL` when set, else a local cluster under
+`<MLOPS_HOME>/serve/postgres/` that `stop` stops too
+(`deployments.runtime.postgres`). The choice is kept for later starts;
+`--db sqlite` goes back. `python -m deployments.migrate` copies an existing
+SQLite history into PostgreSQL.
 """
 
 from __future__ import annotations
@@ -16,7 +24,17 @@ import argparse
 import json
 import sys
 
-from deployments.runtime.servers import Served, healthy, servers_file, start, stop
+from deployments.runtime import postgres
+from deployments.runtime.servers import (
+    DBS,
+    Served,
+    choose_db,
+    chosen_db,
+    healthy,
+    servers_file,
+    start,
+    stop,
+)
 from deployments.runtime.settings import platform_settings
 from libs.errors import InputError
 
@@ -30,6 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("action", nargs="?", default="start", choices=["start", "stop", "status"])
     parser.add_argument("--prefect-port", type=int, default=4200)
     parser.add_argument("--mlflow-port", type=int, default=5000)
+    parser.add_argument(
+        "--db",
+        choices=DBS,
+        default=None,
+        help="the servers' database (default: the last choice, else sqlite)",
+    )
     args = parser.parse_args(argv)
     try:
         home = platform_settings().home_dir
@@ -50,9 +74,23 @@ def main(argv: list[str] | None = None) -> int:
             url = info.get(key)
             state = "up" if url and healthy(url + suffix) else "down"
             print(f"{name}: {state} {url or ''}")
+        if info.get("db", chosen_db(home)) == "postgres":  # team mode; SQLite goes unsaid
+            print(f"Database: postgres {info.get('database', '')}".rstrip())
         return 0
+    db = args.db or chosen_db(home)
+    if db == "postgres":
+        try:
+            reason = postgres.missing_reason()
+            postgres.given_url()
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        if reason:
+            print(f"error: --db postgres: {reason}", file=sys.stderr)
+            return 2
     try:
-        served = start(home, args.prefect_port, args.mlflow_port)
+        served = start(home, args.prefect_port, args.mlflow_port, db=db)
+        choose_db(home, db)
     except RuntimeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -63,12 +101,20 @@ def main(argv: list[str] | None = None) -> int:
                 f"  Prefect UI:   {served.ui_url}",
                 f"  Prefect API:  {served.prefect_api_url}",
                 f"  MLflow UI:    {served.mlflow_url}",
+                f"  Database:     {_database_line(served)}",
                 f"  State:        {home / 'serve'}",
                 "python -m flows.train, make deploy and make worker now use them.",
             ]
         )
     )
     return 0
+
+
+def _database_line(served: Served) -> str:
+    if served.db == "sqlite":
+        return "SQLite (make serve DB=postgres for PostgreSQL)"
+    info = json.loads(servers_file(served.home).read_text())
+    return f"PostgreSQL {info.get('database', '')}".rstrip()
 
 
 if __name__ == "__main__":

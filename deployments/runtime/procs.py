@@ -81,9 +81,20 @@ def locked(folder: Path) -> Iterator[None]:
 
 
 def spawn(
-    name: str, argv: list[str], env: dict[str, str], folder: Path, cwd: Path | None = None
+    name: str,
+    argv: list[str],
+    env: dict[str, str],
+    folder: Path,
+    cwd: Path | None = None,
+    user: Any = None,
 ) -> int:
-    """Start a background process logging to `<name>.log`; `<name>.pid` lets `end` stop it."""
+    """Start a background process logging to `<name>.log`; `<name>.pid` lets `end` stop it.
+
+    `user` (a `pwd.struct_passwd`) runs it as that user: PostgreSQL refuses root.
+    """
+    as_user: dict[str, Any] = {}
+    if user is not None:
+        as_user = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
     with (folder / f"{name}.log").open("ab") as log:
         proc = subprocess.Popen(
             argv,
@@ -93,6 +104,7 @@ def spawn(
             env=env,
             cwd=cwd or folder,
             start_new_session=True,  # outlives the command that started it; `end` stops it
+            **as_user,
         )
     _children[proc.pid] = proc
     pid_file = folder / f"{name}.pid"

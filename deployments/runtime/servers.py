@@ -23,9 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from deployments.runtime import postgres
 from deployments.runtime.procs import alive, end, locked, recorded_pid, server_env, spawn
 
 SERVERS_FILE = Path("serve") / "servers.json"
+# The database chosen by the last `serve start --db ...`: later starts keep it.
+DATABASE_FILE = Path("serve") / "database.json"
+DBS = ("sqlite", "postgres")
 BIN = Path(sys.executable).parent
 
 
@@ -41,6 +45,7 @@ class Served:
     mlflow_url: str | None
     home: Path
     began: tuple[str, ...] = ()
+    db: str = "sqlite"
 
     @property
     def ui_url(self) -> str:
@@ -105,9 +110,20 @@ def _wait(url: str, name: str, folder: Path, timeout: float) -> None:
     raise RuntimeError(f"{name} did not become healthy at {url} within {timeout:.0f} s:\n{tail}")
 
 
-def _prefect_env(folder: Path, api_url: str) -> dict[str, str]:
-    return server_env(
-        drop=("PREFECT_API_URL", "PREFECT_HOME", "PREFECT_PROFILES_PATH", "PREFECT_UI_API_URL"),
+def _prefect_env(
+    folder: Path, api_url: str, database: postgres.Database | None = None
+) -> dict[str, str]:
+    store = {}
+    if database is not None:
+        store["PREFECT_API_DATABASE_CONNECTION_URL"] = database.url("prefect", "asyncpg")
+    env = server_env(
+        drop=(
+            "PREFECT_API_URL",
+            "PREFECT_HOME",
+            "PREFECT_PROFILES_PATH",
+            "PREFECT_UI_API_URL",
+            "PREFECT_API_DATABASE_CONNECTION_URL",
+        ),
         PREFECT_HOME=str(folder / "prefect"),
         # The UI asks the server where its API is (`/ui-settings`): the port this
         # server bound, not Prefect's default 4200 (another checkout's server there).
@@ -117,19 +133,25 @@ def _prefect_env(folder: Path, api_url: str) -> dict[str, str]:
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
         PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION="true",
     )
+    return {**env, **store}
 
 
-def _mlflow_env(destination: str) -> dict[str, str]:
+def _mlflow_env(destination: str, database: postgres.Database | None = None) -> dict[str, str]:
     # Artifacts proxied to S3 are the one case where the server needs AWS settings.
     remote = destination.startswith("s3://")
-    return server_env(
+    store = {}
+    if database is not None:
+        # In the environment, not the command line: `ps` would show a password.
+        store["MLFLOW_BACKEND_STORE_URI"] = database.url("mlflow")
+    env = server_env(
         extra_prefixes=("AWS_",) if remote else (),
-        drop=("MLFLOW_TRACKING_URI",),
+        drop=("MLFLOW_TRACKING_URI", "MLFLOW_BACKEND_STORE_URI"),
         MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false",
     )
+    return {**env, **store}
 
 
-def mlflow_store_args(home: Path) -> tuple[str, list[str]]:
+def mlflow_store_args(home: Path, on_postgres: bool = False) -> tuple[str, list[str]]:
     """The MLflow server's store: the one the command line uses without a server.
 
     The tracking store `<home>/mlflow.db` and the artifact root `<home>/mlartifacts`
@@ -137,10 +159,12 @@ def mlflow_store_args(home: Path) -> tuple[str, list[str]]:
     only the URL: earlier runs, models and links stay. Clients write artifacts to
     that folder themselves (the server only listens on loopback). With
     `MLOPS_ARTIFACTS_DESTINATION` the server proxies artifacts to it instead (a
-    bucket). Returns (where artifacts go, the server's arguments).
+    bucket). On PostgreSQL (team mode) the backend store is passed in the
+    environment instead (`_mlflow_env`); the artifact root stays the same folder.
+    Returns (where artifacts go, the server's arguments).
     """
     home = home.resolve()
-    store = ["--backend-store-uri", f"sqlite:///{home / 'mlflow.db'}"]
+    store = [] if on_postgres else ["--backend-store-uri", f"sqlite:///{home / 'mlflow.db'}"]
     remote = os.environ.get("MLOPS_ARTIFACTS_DESTINATION")
     if remote:
         return remote, [*store, "--artifacts-destination", remote]
@@ -148,7 +172,48 @@ def mlflow_store_args(home: Path) -> tuple[str, list[str]]:
     return root, [*store, "--default-artifact-root", root, "--no-serve-artifacts"]
 
 
-def begin(home: Path, prefect_port: int = 4200, mlflow_port: int | None = 5000) -> Served:
+def chosen_db(home: Path) -> str:
+    """The database of the servers: the last `serve start --db`'s, else PostgreSQL when
+    `MLOPS_DATABASE_URL` is set, else SQLite."""
+    try:
+        db = json.loads((home / DATABASE_FILE).read_text()).get("db")
+    except (OSError, ValueError, AttributeError):
+        db = None
+    if db in DBS:
+        return str(db)
+    return "postgres" if os.environ.get("MLOPS_DATABASE_URL") else "sqlite"
+
+
+def choose_db(home: Path, db: str) -> None:
+    """Record `db` as the servers' database for later starts (`serve start --db`)."""
+    if db not in DBS:
+        raise ValueError(f"--db: expected one of {', '.join(DBS)}, got {db!r}")
+    path = home / DATABASE_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.write_text(json.dumps({"db": db}))
+    os.replace(tmp, path)
+
+
+def _database(home: Path) -> tuple[postgres.Database, bool]:
+    """The PostgreSQL of team mode, started if it is the local cluster; (it, began it)."""
+    url = postgres.given_url()
+    if url is not None:
+        database = postgres.Database(url, local=False)
+        postgres.create_databases(database)
+        return database, False
+    folder = postgres.folder_of(home)
+    pid = recorded_pid(folder, "postgres")
+    was_up = pid is not None and alive(pid)
+    return postgres.ensure_local(home, free_port(5432)), not was_up
+
+
+def begin(
+    home: Path,
+    prefect_port: int = 4200,
+    mlflow_port: int | None = 5000,
+    db: str | None = None,
+) -> Served:
     """Start the servers that are neither up nor starting, without waiting for them.
 
     Their URLs are recorded at once; `start` (or `discover`, once they answer)
@@ -158,12 +223,24 @@ def begin(home: Path, prefect_port: int = 4200, mlflow_port: int | None = 5000) 
     """
     folder = home / "serve"
     with locked(folder):
-        return _begin_locked(home, folder, prefect_port, mlflow_port)
+        return _begin_locked(home, folder, prefect_port, mlflow_port, db or chosen_db(home))
 
 
-def _begin_locked(home: Path, folder: Path, prefect_port: int, mlflow_port: int | None) -> Served:
+def _begin_locked(
+    home: Path, folder: Path, prefect_port: int, mlflow_port: int | None, db: str
+) -> Served:
     known = _recorded(home)
     began: list[str] = []
+    running_db = known.get("db", "sqlite")
+    if known and running_db != db and discover(home) is not None:
+        raise RuntimeError(
+            f"the servers run on {running_db}, not {db}: stop them first (make serve-stop)"
+        )
+    database: postgres.Database | None = None
+    if db == "postgres":
+        database, began_db = _database(home)
+        if began_db:
+            began.append("postgres")
     prefect_api = known.get("prefect_api_url")
     if prefect_api and not _up_or_starting(f"{prefect_api}/health", folder, "prefect"):
         prefect_api = None
@@ -175,7 +252,7 @@ def _begin_locked(home: Path, folder: Path, prefect_port: int, mlflow_port: int 
         # `prefect server start` with SQLite writes that wait for the lock (module doc)
         argv = [sys.executable, "-m", "deployments.runtime.prefect_server"]
         argv += ["--host", "127.0.0.1", "--port", port]
-        spawn("prefect", argv, _prefect_env(folder, prefect_api), folder)
+        spawn("prefect", argv, _prefect_env(folder, prefect_api, database), folder)
         began.append("prefect")
     mlflow_url = known.get("mlflow_url")
     if mlflow_url and not _up_or_starting(f"{mlflow_url}/health", folder, "mlflow"):
@@ -184,13 +261,16 @@ def _begin_locked(home: Path, folder: Path, prefect_port: int, mlflow_port: int 
         end(folder, "mlflow")
         mlflow_url = f"http://127.0.0.1:{free_port(mlflow_port)}"
         port = mlflow_url.rsplit(":", 1)[1]
-        destination, store_args = mlflow_store_args(home)
+        destination, store_args = mlflow_store_args(home, on_postgres=database is not None)
         argv = [str(BIN / "mlflow"), "server", "--host", "127.0.0.1", "--port", port]
         argv += ["--workers", "1", *store_args]
-        spawn("mlflow", argv, _mlflow_env(destination), folder)
+        spawn("mlflow", argv, _mlflow_env(destination, database), folder)
         began.append("mlflow")
-    served = Served(prefect_api, mlflow_url, home, tuple(began))
-    _record(home, {"prefect_api_url": served.prefect_api_url, "mlflow_url": served.mlflow_url})
+    served = Served(prefect_api, mlflow_url, home, tuple(began), db)
+    info = {"prefect_api_url": served.prefect_api_url, "mlflow_url": served.mlflow_url, "db": db}
+    if database is not None:
+        info["database"] = database.shown
+    _record(home, info)
     return served
 
 
@@ -207,12 +287,15 @@ def start(
     prefect_port: int = 4200,
     mlflow_port: int | None = 5000,
     timeout: float = 120,
+    db: str | None = None,
 ) -> Served:
     """Start the servers (or reuse running or starting ones) and wait until they answer.
 
     `mlflow_port=None` starts Prefect only (runs then log to MLflow on SQLite).
+    `db` ("sqlite" or "postgres") picks the servers' database; None keeps the
+    last choice (`chosen_db`).
     """
-    served = begin(home, prefect_port, mlflow_port)
+    served = begin(home, prefect_port, mlflow_port, db)
     folder = home / "serve"
     _wait(f"{served.prefect_api_url}/health", "prefect", folder, timeout)
     if served.mlflow_url:
@@ -242,7 +325,10 @@ def _recorded(home: Path) -> dict[str, Any]:
 
 
 def stop(home: Path) -> list[str]:
-    """Stop the servers started by `start` and the warm worker; returns the names stopped."""
+    """Stop the servers started by `start`, the warm worker and the local PostgreSQL.
+
+    Returns the names stopped.
+    """
     import deployments.runtime.warm as warm  # the worker's module: `python -m` runs it
 
     folder = home / "serve"
@@ -252,6 +338,8 @@ def stop(home: Path) -> list[str]:
         stopped = [name for name in ("prefect", "mlflow") if end(folder, name)]
         if warm.stop(home):
             stopped.append("warm worker")
+        if postgres.stop_local(home):  # last: the servers above held its connections
+            stopped.append("postgres")
         servers_file(home).unlink(missing_ok=True)
     return stopped
 
@@ -261,16 +349,23 @@ def undo(served: Served) -> None:
     folder = served.home / "serve"
     with locked(folder):
         for name in served.began:
-            end(folder, name)
+            if name == "postgres":
+                postgres.stop_local(served.home)
+            else:
+                end(folder, name)
         others = {"mlflow"} if _recorded(served.home).get("mlflow_url") else set()
         if not others - set(served.began):  # nothing recorded that another started
             servers_file(served.home).unlink(missing_ok=True)
 
 
 __all__ = [
+    "DATABASE_FILE",
+    "DBS",
     "SERVERS_FILE",
     "Served",
     "begin",
+    "choose_db",
+    "chosen_db",
     "discover",
     "free_port",
     "healthy",

@@ -40,7 +40,8 @@ def test_the_builder_installs_the_pinned_project_and_the_runtime_copies_its_venv
     builder, runtime = steps[:runtime_from], steps[runtime_from:]
 
     # then
-    assert any(k == "RUN" and "-c constraints.txt '.[aws]'" in a for k, a in builder)
+    # the aws extra for the workers, postgres for the team stack's servers (modules/servers)
+    assert any(k == "RUN" and "-c constraints.txt '.[aws,postgres]'" in a for k, a in builder)
     assert any(k == "COPY" and a.startswith("--from=builder /opt/venv") for k, a in runtime)
     assert not any(k == "RUN" and "pip install" in a for k, a in runtime)
 

@@ -89,7 +89,9 @@ resource "aws_launch_template" "worker" {
     log_group           = aws_cloudwatch_log_group.worker.name
     api_url_parameter   = var.ssm_parameter_names.prefect_api_url
     api_key_parameter   = var.ssm_parameter_names.prefect_api_key
+    auth_parameter      = var.ssm_parameter_names.prefect_auth_string
     mlflow_parameter    = var.ssm_parameter_names.mlflow_tracking_uri
+    mlflow_credentials  = var.ssm_parameter_names.mlflow_credentials
     image_tag_parameter = var.ssm_parameter_names.image_tag
   }))
 

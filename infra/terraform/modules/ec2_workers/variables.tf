@@ -53,11 +53,13 @@ variable "work_pool" {
 }
 
 variable "ssm_parameter_names" {
-  description = "Names of the SSM parameters read at boot: prefect_api_url, prefect_api_key (SecureString), mlflow_tracking_uri (optional), image_tag."
+  description = "Names of the SSM parameters read at boot: prefect_api_url, prefect_api_key (SecureString, Prefect Cloud), prefect_auth_string (SecureString, a self-hosted server's user:password), mlflow_tracking_uri, mlflow_credentials (SecureString user:password of MLflow's basic auth), image_tag. The optional ones may be absent."
   type = object({
     prefect_api_url     = string
     prefect_api_key     = string
+    prefect_auth_string = string
     mlflow_tracking_uri = string
+    mlflow_credentials  = string
     image_tag           = string
   })
 }

@@ -21,7 +21,9 @@ locals {
   ssm_parameter_names = {
     prefect_api_url     = "${local.ssm_prefix}/prefect/api_url"
     prefect_api_key     = "${local.ssm_prefix}/prefect/api_key"
+    prefect_auth_string = "${local.ssm_prefix}/prefect/auth_string"
     mlflow_tracking_uri = "${local.ssm_prefix}/mlflow/tracking_uri"
+    mlflow_credentials  = "${local.ssm_prefix}/mlflow/credentials"
     image_tag           = "${local.ssm_prefix}/worker/image_tag"
   }
 

@@ -1,0 +1,358 @@
+"""The PostgreSQL of team mode: a URL the user gives, or a local cluster under the state folder.
+
+`python -m deployments.serve start --db postgres` runs the Prefect server and
+the MLflow server on PostgreSQL, one database each (`prefect`, `mlflow`).
+With `MLOPS_DATABASE_URL` (`postgresql://user:password@host:port/`) those
+databases live on that server (created when missing and the user may);
+without it the platform creates a cluster of its own from Debian's
+`postgresql` binaries in `<MLOPS_HOME>/serve/postgres/` (initdb, a free
+loopback port), started by `serve start` and stopped by `serve stop`. Other
+users of the machine cannot get in: TCP connections need the superuser's
+password, generated at initdb and kept in `password` there (mode 0600), and
+the socket in that folder admits its owner only.
+
+PostgreSQL refuses to run as root: as root the cluster belongs to the
+`postgres` system user (Debian's package creates it; `MLOPS_POSTGRES_USER`
+names another), which must be able to reach the state folder.
+
+Standard library only at import time: psycopg2 is imported when a database is
+created.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from deployments.runtime.procs import alive, recorded_pid, server_env, spawn
+
+DATABASES = ("prefect", "mlflow")
+SUPERUSER = "mlops"
+PASSWORD_FILE = "password"
+STOP_SECONDS = 30.0
+_BIN_GLOB = "/usr/lib/postgresql/*/bin"
+
+
+@dataclass(frozen=True)
+class Database:
+    """Where the servers' databases are: `base` is `postgresql://...` without a database."""
+
+    base: str
+    local: bool
+
+    def url(self, name: str, driver: str = "psycopg2") -> str:
+        """SQLAlchemy URL of database `name` (`asyncpg` for Prefect, `psycopg2` for MLflow)."""
+        parts = urlsplit(self.base)
+        return urlunsplit((f"postgresql+{driver}", parts.netloc, f"/{name}", parts.query, ""))
+
+    @property
+    def shown(self) -> str:
+        """The base URL without its password, for messages."""
+        parts = urlsplit(self.base)
+        netloc = parts.netloc.rpartition("@")
+        user = netloc[0].split(":")[0]
+        host = f"{user}@{netloc[2]}" if netloc[1] else netloc[2]
+        return urlunsplit((parts.scheme, host, "/", "", ""))
+
+
+def binaries() -> Path | None:
+    """The folder of `initdb` and `postgres`: on PATH, else Debian's newest version."""
+    found = shutil.which("initdb")
+    if found and (Path(found).resolve().parent / "postgres").is_file():
+        return Path(found).resolve().parent
+    versions = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin"),
+        key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
+    )
+    for folder in reversed(versions):
+        if (folder / "initdb").is_file() and (folder / "postgres").is_file():
+            return folder
+    return None
+
+
+def missing_reason() -> str | None:
+    """Why team mode cannot run here (a sentence), or None when it can."""
+    try:
+        import psycopg2  # noqa: F401
+    except ImportError:
+        return "psycopg2 is not installed (pip install 'mlops-platform[postgres]')"
+    if os.environ.get("MLOPS_DATABASE_URL"):
+        return None
+    if binaries() is None:
+        return "no PostgreSQL binaries (initdb, postgres): apt-get install postgresql"
+    return None
+
+
+def folder_of(home: Path) -> Path:
+    return home / "serve" / "postgres"
+
+
+def given_url() -> str | None:
+    """`MLOPS_DATABASE_URL`, checked: a postgresql:// URL naming a host."""
+    url = os.environ.get("MLOPS_DATABASE_URL")
+    if not url:
+        return None
+    parts = urlsplit(url)
+    scheme = parts.scheme.split("+")[0]
+    if scheme not in ("postgresql", "postgres") or not parts.hostname:
+        raise ValueError(
+            "MLOPS_DATABASE_URL: expected postgresql://user:password@host:port/, "
+            f"got scheme {parts.scheme or '(none)'!r}"
+        )
+    return urlunsplit(("postgresql", parts.netloc, "/", parts.query, ""))
+
+
+def _owner() -> pwd.struct_passwd | None:
+    """The user the local cluster runs as: None for this user (when not root)."""
+    if os.geteuid() != 0:
+        return None
+    name = os.environ.get("MLOPS_POSTGRES_USER", "postgres")
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        raise RuntimeError(
+            f"PostgreSQL refuses to run as root and there is no user {name!r} to run it as: "
+            "install Debian's postgresql package (it creates `postgres`) or set "
+            "MLOPS_POSTGRES_USER"
+        ) from None
+
+
+def _as_owner(owner: pwd.struct_passwd | None) -> dict[str, object]:
+    if owner is None:
+        return {}
+    return {"user": owner.pw_uid, "group": owner.pw_gid, "extra_groups": []}
+
+
+def _reachable(folder: Path, owner: pwd.struct_passwd) -> bool:
+    """Whether `owner` can enter every folder above `folder` (checked as that user)."""
+    probe = subprocess.run(
+        ["test", "-x", str(folder.parent)],
+        **_as_owner(owner),  # type: ignore[call-overload]
+        capture_output=True,
+        check=False,
+    )
+    return probe.returncode == 0
+
+
+def _info(folder: Path) -> dict[str, object]:
+    try:
+        info = json.loads((folder / "cluster.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return info if isinstance(info, dict) else {}
+
+
+def _ready(folder: Path, port: int) -> bool:
+    """Whether the cluster accepts connections on its socket (pg_isready)."""
+    bin_dir = binaries()
+    if bin_dir is None:
+        return False
+    probe = subprocess.run(
+        [str(bin_dir / "pg_isready"), "-q", "-h", str(folder), "-p", str(port), "-U", SUPERUSER],
+        capture_output=True,
+        check=False,
+    )
+    return probe.returncode == 0
+
+
+def ensure_local(home: Path, port: int, timeout: float = 60) -> Database:
+    """Create the local cluster if needed, start it if it is down; wait until it answers.
+
+    Called under the state folder's start lock (`servers.begin`).
+    """
+    bin_dir = binaries()
+    if bin_dir is None:
+        raise RuntimeError("no PostgreSQL binaries (initdb, postgres): apt-get install postgresql")
+    folder = folder_of(home)
+    data = folder / "data"
+    owner = _owner()
+    folder.mkdir(parents=True, exist_ok=True)
+    if owner is not None:
+        if not _reachable(folder, owner):
+            raise RuntimeError(
+                f"PostgreSQL runs as user {owner.pw_name!r} here (not as root), and that user "
+                f"cannot reach {folder}: put MLOPS_HOME under a folder other users may enter"
+            )
+        os.chown(folder, owner.pw_uid, owner.pw_gid)
+    if not (data / "PG_VERSION").is_file():
+        _initdb(bin_dir, folder, data, owner)
+    info = _info(folder)
+    known_port = info.get("port")
+    pid = recorded_pid(folder, "postgres")
+    if isinstance(known_port, int) and pid is not None and alive(pid):
+        port = known_port
+    else:
+        _start(bin_dir, folder, data, port, owner)
+    _wait_ready(folder, port, timeout)
+    database = local_database(home)
+    assert database is not None  # just written
+    create_databases(database)
+    return database
+
+
+def local_database(home: Path) -> Database | None:
+    """The local cluster's URL (with its password), when one was created and started."""
+    folder = folder_of(home)
+    port = _info(folder).get("port")
+    try:
+        password = (folder / PASSWORD_FILE).read_text().strip()
+    except OSError:
+        return None
+    if not isinstance(port, int):
+        return None
+    return Database(f"postgresql://{SUPERUSER}:{password}@127.0.0.1:{port}/", local=True)
+
+
+def _initdb(bin_dir: Path, folder: Path, data: Path, owner: pwd.struct_passwd | None) -> None:
+    shutil.rmtree(data, ignore_errors=True)  # a half-made cluster of an interrupted start
+    password = secrets.token_urlsafe(24)
+    secret = folder / PASSWORD_FILE
+    tmp = folder / f".{PASSWORD_FILE}.{os.getpid()}"
+    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
+        out.write(password)
+    if owner is not None:  # initdb, run as the cluster's user, reads it
+        os.chown(tmp, owner.pw_uid, owner.pw_gid)
+    log = folder / "initdb.log"
+    with log.open("wb") as out:
+        done = subprocess.run(
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                SUPERUSER,
+                "--auth-host=scram-sha-256",  # TCP: the password
+                "--auth-local=trust",  # the socket: its owner only (see _start)
+                f"--pwfile={tmp}",
+                "--encoding=UTF8",
+                "--no-instructions",
+            ],
+            **_as_owner(owner),  # type: ignore[call-overload]
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=server_env(LC_ALL="C.UTF-8"),
+            cwd=folder,
+            check=False,
+            timeout=120,
+        )
+    if done.returncode != 0:
+        tail = log.read_text(errors="replace")[-1500:]
+        shutil.rmtree(data, ignore_errors=True)
+        tmp.unlink(missing_ok=True)
+        raise RuntimeError(f"initdb failed in {data}:\n{tail}")
+    if owner is not None:
+        os.chown(tmp, os.geteuid(), os.getegid())  # kept by who runs `serve`, not the cluster
+    os.replace(tmp, secret)
+
+
+def _start(
+    bin_dir: Path, folder: Path, data: Path, port: int, owner: pwd.struct_passwd | None
+) -> None:
+    (data / "postmaster.pid").unlink(missing_ok=True)  # left by a killed cluster
+    argv = [
+        str(bin_dir / "postgres"),
+        "-D",
+        str(data),
+        "-p",
+        str(port),
+        "-c",
+        "listen_addresses=127.0.0.1",
+        "-c",
+        f"unix_socket_directories={folder}",
+        "-c",
+        "unix_socket_permissions=0700",
+        "-c",
+        "max_connections=200",  # two servers' pools, workers and their flow runs
+        "-c",
+        "fsync=off" if os.environ.get("MLOPS_POSTGRES_FSYNC") == "off" else "fsync=on",
+    ]
+    spawn("postgres", argv, server_env(LC_ALL="C.UTF-8"), folder, user=owner)
+    tmp = folder / f".cluster.json.{os.getpid()}"
+    tmp.write_text(json.dumps({"port": port}))
+    os.replace(tmp, folder / "cluster.json")
+
+
+def _wait_ready(folder: Path, port: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if _ready(folder, port):
+            return
+        pid = recorded_pid(folder, "postgres")
+        if pid is None or not alive(pid):
+            break
+        time.sleep(0.2)
+    tail = (folder / "postgres.log").read_text(errors="replace")[-2000:]
+    raise RuntimeError(f"PostgreSQL did not start on 127.0.0.1:{port}:\n{tail}")
+
+
+def create_databases(database: Database, names: tuple[str, ...] = DATABASES) -> None:
+    """Create the servers' databases that do not exist yet."""
+    try:
+        import psycopg2
+    except ImportError:
+        raise RuntimeError(
+            "team mode needs psycopg2: pip install 'mlops-platform[postgres]'"
+        ) from None
+    parts = urlsplit(database.base)
+    connection = psycopg2.connect(
+        host=parts.hostname,
+        port=parts.port or 5432,
+        user=parts.username,
+        password=parts.password,
+        dbname="postgres",
+        connect_timeout=10,
+    )
+    try:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            for name in names:
+                cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+                if cursor.fetchone() is None:
+                    cursor.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        connection.close()
+
+
+def stop_local(home: Path, timeout: float = STOP_SECONDS) -> bool:
+    """Stop the local cluster (fast shutdown); True when it was running. Leaves no process."""
+    folder = folder_of(home)
+    pid = recorded_pid(folder, "postgres")
+    if pid is None:
+        return False
+    running = alive(pid)
+    if running:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGINT)  # fast shutdown: ends the sessions, then exits
+        from deployments.runtime.procs import end
+
+        deadline = time.monotonic() + timeout
+        while alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        end(folder, "postgres", timeout=5)  # reaps it, or kills the group if it hangs
+    (folder / "postgres.pid").unlink(missing_ok=True)
+    return running
+
+
+__all__ = [
+    "DATABASES",
+    "Database",
+    "binaries",
+    "create_databases",
+    "ensure_local",
+    "folder_of",
+    "given_url",
+    "local_database",
+    "missing_reason",
+    "stop_local",
+]
