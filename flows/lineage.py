@@ -123,7 +123,9 @@ def reproduction_rows(plan: Reproduction, metrics: dict[str, float], config_dige
     from libs.lineage import metric_diff_rows, table
 
     rows = metric_diff_rows(plan.original["metrics"], metrics)
-    same = sum(1 for r in rows if r[3] == "identical")
+    measured = [r for r in rows if r[3].startswith("measured")]
+    compared = [r for r in rows if not r[3].startswith("measured")]
+    same = sum(1 for r in compared if r[3] == "identical")
     recorded_digest = plan.original["config"]["digest"]
     digest_line = (
         "same"
@@ -131,14 +133,22 @@ def reproduction_rows(plan: Reproduction, metrics: dict[str, float], config_dige
         else (f"differs ({recorded_digest} -> {config_digest})")
     )
     verdict = (
-        f"all {len(rows)} metrics identical"
-        if same == len(rows)
-        else f"{len(rows) - same} of {len(rows)} metrics differ"
+        f"all {len(compared)} metrics identical"
+        if same == len(compared)
+        else f"{len(compared) - same} of {len(compared)} metrics differ"
     )
     lines = [
         "",
         f"Reproduction of {plan.reference}: {verdict}",
         f"  Config digest:    {digest_line}",
+        *(
+            [
+                f"  Measured again:   {', '.join(r[0] for r in measured)}"
+                " (time and size, not compared)"
+            ]
+            if measured
+            else []
+        ),
         f"  Data:             {plan.data_note}",
         "",
         table([("metric", "original", "reproduced", "difference"), *rows]),

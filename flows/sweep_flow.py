@@ -188,7 +188,7 @@ def run_point(
     )
     if reused is not None:
         return reused
-    started, error, model_uri = time.monotonic(), "", ""
+    started, error, model_uri, run_id = time.monotonic(), "", "", ""
     try:
         if mode == "deployment":
             from prefect.deployments import run_deployment
@@ -208,7 +208,7 @@ def run_point(
                 error = f"flow run {flow_run.name} ended {state.name if state else 'unknown'}"
         else:
             summary = _train_point(job, parent_run_id, lean)
-            model_uri = summary.model_uri
+            model_uri, run_id = summary.model_uri, summary.run_id
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}".splitlines()[0][:2000]
     return st.record_point(
@@ -223,6 +223,7 @@ def run_point(
         seconds=time.monotonic() - started,
         error=error,
         lean=lean,
+        run_id=run_id,
     )
 
 

@@ -197,6 +197,7 @@ def record_point(
     seconds: float,
     error: str = "",
     lean: bool = False,
+    run_id: str = "",
 ) -> PointResult:
     """Find the point's child run under the parent, tag it with the sweep, and record it.
 
@@ -204,8 +205,12 @@ def record_point(
     training flow unaware of sweeps; a completed point is reusable only once
     it carries `sweep.id` and its model URI.
     """
-    child = tracking.find_child_run(
-        settings, parent_run_id=parent_run_id, config_digest=config_digest
+    child = (
+        tracking.get_child_run(settings, run_id)  # the point's flow returned it
+        if run_id
+        else tracking.find_child_run(
+            settings, parent_run_id=parent_run_id, config_digest=config_digest
+        )
     )
     if child is None:
         return PointResult(

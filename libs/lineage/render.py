@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from libs.lineage.record import flatten
+from libs.metrics.cost import COST_METRICS
 
 _MISSING = "-"
 
@@ -175,7 +176,12 @@ def render_compare(a: dict[str, Any], b: dict[str, Any]) -> str:
 def metric_diff_rows(
     original: dict[str, float], reproduced: dict[str, float]
 ) -> list[tuple[str, str, str, str]]:
-    """`(metric, original, reproduced, difference)` for every metric of either run."""
+    """`(metric, original, reproduced, difference)` for every metric of either run.
+
+    The cost metrics (training time, latency, model size) are measurements of
+    the machine as much as of the model: their difference is shown, marked
+    `measured`, and never counts as a failed reproduction.
+    """
     rows = []
     for key in sorted(set(original) | set(reproduced)):
         va, vb = original.get(key), reproduced.get(key)
@@ -185,6 +191,8 @@ def metric_diff_rows(
             diff = "identical"
         else:
             diff = f"{vb - va:+.3g}"
+        if key in COST_METRICS and va is not None and vb is not None:
+            diff = f"measured ({diff})"
         rows.append((key, _exact(va), _exact(vb), diff))
     return rows
 

@@ -60,14 +60,19 @@ def client_for(settings: PlatformSettings) -> MlflowClient:
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3")
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
-    if uri.startswith("sqlite:///"):
+    if uri.startswith("sqlite:///") and uri not in _PREPARED:
         settings.home_dir.mkdir(parents=True, exist_ok=True)
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         with file_lock(settings.home_dir / ".mlflow-store.lock"):
             client = MlflowClient(uri)
             client.search_experiments(max_results=1)
+        _PREPARED.add(uri)  # once per process: a sweep's points do not queue on the lock
         return client
     return MlflowClient(uri)
+
+
+# The SQLite stores this process has created or migrated already.
+_PREPARED: set[str] = set()
 
 
 def prepare_store(settings: PlatformSettings | None = None) -> None:

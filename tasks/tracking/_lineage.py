@@ -8,6 +8,7 @@ into plain values (`libs.lineage` renders them).
 
 from __future__ import annotations
 
+import functools
 import json
 import tempfile
 from pathlib import Path
@@ -70,11 +71,16 @@ def point_run_name(
     settings: PlatformSettings, parent_run_id: str, params: dict[str, str]
 ) -> str | None:
     """A sweep point's run name from the factors its parent run lists (`factor.NAME` params)."""
-    parent = client_for(settings).get_run(parent_run_id)
-    factors = sorted(
-        k.removeprefix("factor.") for k in parent.data.params if k.startswith("factor.")
+    return point_name(list(_factor_names(settings.resolved_tracking_uri, parent_run_id)), params)
+
+
+@functools.lru_cache(maxsize=64)
+def _factor_names(tracking_uri: str, parent_run_id: str) -> tuple[str, ...]:
+    """The factors a sweep's parent run lists (read once per sweep, not per point)."""
+    parent = MlflowClient(tracking_uri).get_run(parent_run_id)
+    return tuple(
+        sorted(k.removeprefix("factor.") for k in parent.data.params if k.startswith("factor."))
     )
-    return point_name(factors, params)
 
 
 def read_artifact(client: MlflowClient, run_id: str, path: str) -> str | None:

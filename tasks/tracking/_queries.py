@@ -64,6 +64,11 @@ def sweep_point_runs(
     return out
 
 
+def get_child_run(settings: PlatformSettings, run_id: str) -> ChildRun:
+    """A sweep point's run by its id (the point's training flow returned it)."""
+    return _child(client_for(settings).get_run(run_id))
+
+
 def find_child_run(
     settings: PlatformSettings, *, parent_run_id: str, config_digest: str
 ) -> ChildRun | None:
@@ -121,6 +126,7 @@ __all__ = [
     "ChildRun",
     "TrainingData",
     "find_child_run",
+    "get_child_run",
     "load_pyfunc_model",
     "model_input_columns",
     "sweep_point_runs",

@@ -47,7 +47,8 @@ def start_run(
     flow run) is reduced to the oldest run, the others deleted.
     """
     client = client_for(settings)
-    clean_up_dead_processes(settings)
+    if "mlflow.parentRunId" not in tags:  # a sweep's points: the sweep's start did it
+        clean_up_dead_processes(settings)
     experiment_id = ensure_experiment(client, experiment, artifact_root)
     all_tags = {**source_tags(), **tags, **process_tags()}
     if flow_run_id:
