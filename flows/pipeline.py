@@ -13,6 +13,7 @@ from blocks.storage import Storage
 from flows.train_config import TrainConfig, check_train_config
 from libs.datasets import Split
 from libs.errors import InputError
+from libs.metrics import interval_metrics
 from libs.models import ModelAdapter
 from libs.settings import PlatformSettings, check_environment
 from tasks import tracking
@@ -97,7 +98,7 @@ def run_training_pipeline(
             model = train_model(config.model, snapshot.task, seed, features, split, run)
 
         # 4. Evaluation and report
-        evaluation = evaluate_model(model, features, split, snapshot.task)
+        evaluation = evaluate_model(model, features, split, snapshot.task, seed)
         if lean:  # a sweep's point: the sweep's report covers it, the best gets the rest
             from tasks.sweep import log_point
 
@@ -114,19 +115,7 @@ def run_training_pipeline(
                 report_uri="",
                 ui_command=settings.ui_command(),
             )
-        log_metrics(run, evaluation.metrics)
-        meta = {"run id": run.run_id, "model": model_name, "data": snapshot.uri}
-        html = build_report(
-            f"{model_name}: evaluation",
-            model,
-            features,
-            split,
-            evaluation,
-            snapshot.task,
-            meta,
-            seed,
-        )
-        report_uri = publish_report(run, html, storage)
+        log_metrics(run, {**evaluation.metrics, **interval_metrics(evaluation.intervals)})
 
         # 5. Model logging and registration behind the gate
         model_uri = log_model(run, model, features, split)
@@ -139,13 +128,32 @@ def run_training_pipeline(
                 task_type=snapshot.task,
                 metrics=evaluation.metrics,
                 tags={"config_digest": config.digest(), "data_sha256": snapshot.digest},
+                intervals=evaluation.intervals,
             )
             if config.tracking.register_model
             else None
         )
+
+        # 6. Report: the evaluation card, which names the gate's decision
+        meta = _report_meta(run.run_id, model_name, snapshot)
+        html = build_report(
+            f"{model_name}: evaluation",
+            model,
+            features,
+            split,
+            evaluation,
+            snapshot.task,
+            meta,
+            seed,
+            registration=registration,
+            gate=config.gate,
+            config=config.flat_params(),
+            data_source=config.data.source,
+        )
+        report_uri = publish_report(run, html, storage)
         finish_tracking(run)
 
-    # 6. Summary in the Prefect UI
+    # 7. Summary in the Prefect UI
     summary = RunSummary(
         run_id=run.run_id,
         run_url=run.url,
@@ -161,6 +169,15 @@ def run_training_pipeline(
     )
     publish_summary(summary)
     return summary
+
+
+def _report_meta(run_id: str, model_name: str, snapshot: Snapshot) -> dict[str, str]:
+    return {
+        "run id": run_id,
+        "model": model_name,
+        "data": snapshot.uri,
+        "data digest": f"sha256:{snapshot.digest}",
+    }
 
 
 def _fit(
@@ -208,12 +225,22 @@ def _complete_run(
     features, model = _fit(config, framework, storage, cached, snapshot, split, run)
 
     # 4. Evaluation and report
-    evaluation = evaluate_model(model, features, split, snapshot.task)
+    evaluation = evaluate_model(model, features, split, snapshot.task, seed)
     if framework != "sklearn":  # refitted: its metrics replace the lean run's
         log_metrics(run, evaluation.metrics)
-    meta = {"run id": run.run_id, "model": model_name, "data": snapshot.uri}
+    log_metrics(run, interval_metrics(evaluation.intervals))
+    meta = _report_meta(run.run_id, model_name, snapshot)
     html = build_report(
-        f"{model_name}: evaluation", model, features, split, evaluation, snapshot.task, meta, seed
+        f"{model_name}: evaluation",
+        model,
+        features,
+        split,
+        evaluation,
+        snapshot.task,
+        meta,
+        seed,
+        config=config.flat_params(),
+        data_source=config.data.source,
     )
     report_uri = publish_report(run, html, storage)
 

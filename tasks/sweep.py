@@ -29,7 +29,7 @@ from libs.doe.sweep import (
     objective_value,
     results_table,
 )
-from libs.plots import render_report, table_figure
+from libs.plots import Table, render_report
 from libs.plots.doe_sweep import report_meta, sweep_figures
 from libs.settings import PlatformSettings
 from tasks import tracking
@@ -236,7 +236,8 @@ def build_sweep_report(
 ) -> str:
     """The sweep's report: run details, analysis metrics, figures and tables, one HTML page."""
     figures = sweep_figures(design, space, results, analysis, metric)
-    figures.append(("Results", table_figure(results_table(design, results, metric), "Results")))
+    table = results_table(design, results, metric)
+    figures.append(("Results", Table(table, "One row per point; click a column to sort.")))
     return render_report(
         title, analysis.metrics(), figures, report_meta(design, analysis, best, metric, meta)
     )

@@ -62,7 +62,7 @@ def _weights(n_rows: int, n_boot: int, seed: int) -> np.ndarray:
 
 def _per_resample(weights: np.ndarray, codes: np.ndarray, size: int, values: Any = None) -> Any:
     """Sum of `values` (default 1) per (resample, code): shape (n_boot, size)."""
-    n_boot, n_rows = weights.shape
+    n_boot = weights.shape[0]
     flat = (codes[None, :] + np.arange(n_boot)[:, None] * size).ravel()
     w = weights if values is None else weights * np.asarray(values, dtype=float)[None, :]
     return np.bincount(flat, weights=w.ravel(), minlength=n_boot * size).reshape(n_boot, size)
@@ -275,4 +275,13 @@ def bootstrap_intervals(
     )
 
 
-__all__ = ["bootstrap_ci", "bootstrap_intervals"]
+def interval_metrics(intervals: dict[str, tuple[float, float]]) -> dict[str, float]:
+    """Intervals as flat metrics (`accuracy_ci_low`, `accuracy_ci_high`); undefined left out."""
+    flat: dict[str, float] = {}
+    for name, (low, high) in intervals.items():
+        if np.isfinite(low) and np.isfinite(high):
+            flat[f"{name}_ci_low"], flat[f"{name}_ci_high"] = float(low), float(high)
+    return flat
+
+
+__all__ = ["bootstrap_ci", "bootstrap_intervals", "interval_metrics"]
