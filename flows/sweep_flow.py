@@ -22,6 +22,7 @@ from flows.train_flow import training_flow
 from libs.settings import PlatformSettings
 from tasks import sweep as st
 from tasks import tracking
+from tasks.artifacts import SweepBoard
 from tasks.register import register_model
 from tasks.report import publish_report
 from tasks.storage import open_storage
@@ -178,8 +179,10 @@ def run_point(
     )
 
 
-def collect(futures: list[Any], jobs: list[PointJob]) -> list[st.PointResult]:
-    """Results in design order, telling listeners as each point finishes."""
+def collect(
+    futures: list[Any], jobs: list[PointJob], on_result: ProgressCallback | None = None
+) -> list[st.PointResult]:
+    """Results in design order, telling listeners (and `on_result`) as each point finishes."""
     job_of = {id(f): j for f, j in zip(futures, jobs, strict=True)}
     results = []
     for future in as_completed(futures):
@@ -191,7 +194,7 @@ def collect(futures: list[Any], jobs: list[PointJob]) -> list[st.PointResult]:
         results.append(result)
         with _listeners_lock:
             listeners = list(_listeners)
-        for callback in listeners:
+        for callback in [*listeners, *([on_result] if on_result else [])]:
             callback(result)
     return sorted(results, key=lambda r: r.index)
 
@@ -242,6 +245,7 @@ def sweep(config: SweepConfig) -> st.SweepSummary:
         st.log_design(parent, plan.design, config.model_dump_json(indent=2))
 
         # 3. Points: one training sub-flow run each, nested under the parent
+        board = SweepBoard(plan.run_name, plan.design, objective.metric)  # live in the UI
         futures = run_point.map(
             plan.jobs,
             parent_run_id=unmapped(parent.run_id),
@@ -253,7 +257,7 @@ def sweep(config: SweepConfig) -> st.SweepSummary:
             timeout=unmapped(config.point_timeout_s),
             lean=unmapped(config.log_models != "all"),
         )
-        results = collect(list(futures), plan.jobs)
+        results = collect(list(futures), plan.jobs, on_result=board.point_done)
         st.log_results(parent, st.results_table(plan.design, results, objective.metric))
 
         # 4. Analysis and report

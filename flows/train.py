@@ -103,7 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
 
     return run_command(
-        body, lambda s: print_summary("Training run complete.", summary_rows(*s)), what="training"
+        body,
+        lambda s: print_summary("Training run complete.", summary_rows(*s)),
+        what="training",
+        verbose=args.verbose,
     )
 
 

@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 from prefect import task
-from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from blocks.storage import Storage
@@ -26,6 +25,7 @@ from libs.plots import (
 from libs.plots.card import CardFacts, GateOutcome, data_profile, evaluation_header
 from tasks import tracking
 from tasks._common import io_task
+from tasks.artifacts import artifact_key, link_artifact, markdown_artifact
 from tasks.evaluate import Evaluation
 from tasks.preprocess import Features
 from tasks.register import Registration
@@ -183,13 +183,25 @@ def summary_markdown(summary: RunSummary) -> str:
 
 @io_task("publish-summary")
 def publish_summary(summary: RunSummary) -> None:
-    """A markdown artifact with the outcome and a link artifact to the MLflow run."""
-    key = "".join(c if c.isalnum() else "-" for c in summary.model_name.lower()).strip("-")
-    create_markdown_artifact(
-        summary_markdown(summary), key=f"{key}-summary", description="Training run summary"
+    """A markdown artifact with the outcome and a link artifact to the MLflow run.
+
+    Both on the flow run, where the Prefect UI shows them first.
+    """
+    key = artifact_key(summary.model_name)
+    version = f"version {summary.version}" if summary.version else "not registered"
+    markdown_artifact(
+        summary_markdown(summary),
+        key=f"{key}-summary",
+        description=f"Training run summary: {summary.model_name} {version}",
     )
-    create_link_artifact(
-        summary.run_url, link_text=f"MLflow run {summary.run_id}", key=f"{key}-mlflow-run"
+    link_artifact(
+        summary.run_url,
+        text=f"MLflow run {summary.run_id}",
+        key=f"{key}-mlflow-run",
+        description=(
+            f"The MLflow run of {summary.model_name} ({version}): params, metrics with "
+            "intervals, the evaluation report and the logged model"
+        ),
     )
 
 

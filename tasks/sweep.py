@@ -15,7 +15,6 @@ from typing import Any
 
 import pandas as pd
 from prefect import task
-from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from libs.doe import Design, FactorSpace
@@ -34,6 +33,7 @@ from libs.plots.doe_sweep import report_meta, sweep_figures
 from libs.settings import PlatformSettings
 from tasks import tracking
 from tasks._common import io_task
+from tasks.artifacts import artifact_key, markdown_artifact
 
 # --- point records (they read and tag the training runs) --------------------------------
 
@@ -271,8 +271,8 @@ def finish_sweep(run: tracking.RunHandle, tags: dict[str, str]) -> None:
 @io_task("publish-sweep-summary")
 def publish_sweep_summary(markdown: str, key: str) -> None:
     """The sweep's outcome as a markdown artifact in the Prefect UI."""
-    slug = "".join(c if c.isalnum() else "-" for c in key.lower()).strip("-")[:60]
-    create_markdown_artifact(markdown, key=f"{slug}-sweep", description="DOE sweep summary")
+    slug = artifact_key(key)[:60]
+    markdown_artifact(markdown, key=f"{slug}-sweep", description="DOE sweep summary")
 
 
 __all__ = [
