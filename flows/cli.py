@@ -177,11 +177,22 @@ def print_summary(title: str, rows: Sequence[tuple[str, str] | str]) -> None:
     """
     log = active_log()
     if log is not None and log.exists():
-        rows = [*rows, ("Log", _shown(log))]
+        rows = [*rows, _log_row(rows, _shown(log))]
     lines = ["", title]
     for row in rows:
         lines.append(f"  {row}" if isinstance(row, str) else f"  {row[0] + ':':<18}{row[1]}")
     print("\n".join(lines), flush=True)
+
+
+def _log_row(rows: Sequence[tuple[str, str] | str], path: str) -> tuple[str, str] | str:
+    """The `Log:` row, aligned with rows the caller formatted itself (plain strings)."""
+    if rows and all(isinstance(row, str) for row in rows):
+        first = str(rows[0])
+        label, _, value = first.partition(":")
+        if value:
+            width = len(label) + 1 + len(value) - len(value.lstrip())
+            return f"{'Log:':<{width}}{path}"
+    return ("Log", path)
 
 
 def run_in_flow(flow_fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, str | None]:

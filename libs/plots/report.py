@@ -59,10 +59,13 @@ h2 { font-size: 1.2rem; margin: 2rem 0 0.5rem; border-bottom: 1px solid #e4e7eb;
      padding-bottom: 0.25rem; }
 table { border-collapse: collapse; margin: 0.5rem 0 1rem; min-width: 20rem; }
 th, td { text-align: left; padding: 0.3rem 0.9rem 0.3rem 0; border-bottom: 1px solid #eef0f2;
-         vertical-align: top; overflow-wrap: anywhere; }
+         vertical-align: top; }
+td { overflow-wrap: anywhere; }
 th { font-weight: 600; color: #52606d; }
 td.value { font-variant-numeric: tabular-nums; text-align: right; }
-table.data th { cursor: pointer; user-select: none; white-space: normal; }
+table.data { font-size: 0.9rem; }
+table.data th { cursor: pointer; user-select: none; vertical-align: bottom; }
+table.data td { white-space: nowrap; overflow-wrap: normal; }
 table.data th[aria-sort="ascending"]::after { content: " \\25B2"; }
 table.data th[aria-sort="descending"]::after { content: " \\25BC"; }
 table.data td.num { font-variant-numeric: tabular-nums; text-align: right; }
@@ -233,11 +236,16 @@ def _cell(value: Any) -> tuple[str, str | None]:
     return str(value), None
 
 
+def _breakable(name: str) -> str:
+    """A column name that may wrap after its dots and underscores, never inside a word."""
+    return re.sub(r"([._])", r"\1<wbr>", html.escape(name))
+
+
 def data_table_html(frame: pd.DataFrame) -> str:
     """A sortable HTML table of `frame`: full column names, wrapping cells."""
     if not isinstance(frame, pd.DataFrame) or frame.shape[1] == 0:
         raise PlotInputError("frame: expected a DataFrame with at least one column")
-    head = "".join(f'<th scope="col">{html.escape(str(c))}</th>' for c in frame.columns)
+    head = "".join(f'<th scope="col">{_breakable(str(c))}</th>' for c in frame.columns)
     body = []
     for row in frame.itertuples(index=False, name=None):
         cells = []
