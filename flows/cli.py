@@ -92,9 +92,9 @@ def terminal_logging(command: str, verbose: bool) -> Iterator[Path]:
     when imported, and those are the ones replaced. Prefect's API handler stays,
     so the Prefect UI still shows the run's logs. Restored on exit.
     """
-    import mlflow  # noqa: F401  (installs its handlers: replaced below)
     import prefect.main  # noqa: F401  (configures Prefect's logging; `import prefect` defers it)
 
+    import tasks.tracking  # noqa: F401  (imports MLflow, which installs its handlers)
     from libs.progress import log_handler
     from libs.settings import PlatformSettings
 
