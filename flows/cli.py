@@ -84,6 +84,19 @@ def _loggers() -> list[logging.Logger]:
     return [logging.getLogger(), *named]
 
 
+def _prefect_formatter(fmt: str) -> logging.Formatter:
+    """Prefect's own line format: a run's lines say `Flow run 'name'` / `Task run 'name'`."""
+    from prefect.logging.formatters import PrefectFormatter
+
+    prefix = fmt.split("%(name)s - ", 1)[0]
+    return PrefectFormatter(
+        format=fmt,
+        flow_run_fmt=prefix + "Flow run %(flow_run_name)r - %(message)s",
+        task_run_fmt=prefix + "Task run %(task_run_name)r - %(message)s",
+        datefmt="%H:%M:%S",
+    )
+
+
 @contextlib.contextmanager
 def terminal_logging(command: str, verbose: bool) -> Iterator[Path]:
     """Route every terminal log handler to one log file (and, verbose, above the bar).
@@ -102,10 +115,12 @@ def terminal_logging(command: str, verbose: bool) -> Iterator[Path]:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     path = folder / f"{command}-{stamp}-{os.getpid()}.log"
     to_file = _LazyFileHandler(path, encoding="utf-8", delay=True)
-    to_file.setFormatter(logging.Formatter(_LOG_FORMAT, datefmt="%H:%M:%S"))
+    to_file.setFormatter(_prefect_formatter(_LOG_FORMAT))
     ours: list[logging.Handler] = [to_file]
-    if verbose:
-        ours.append(log_handler(logging.NOTSET))
+    if verbose:  # rich draws the time and the level itself
+        screen = log_handler(logging.NOTSET)
+        screen.setFormatter(_prefect_formatter("%(name)s - %(message)s"))
+        ours.append(screen)
     saved: list[tuple[logging.Logger, list[logging.Handler]]] = []
     for logger in _loggers():
         if any(_is_console(h) for h in logger.handlers):

@@ -129,7 +129,8 @@ def test_an_interrupt_reaches_the_run_in_the_worker(warm_home: Path) -> None:
     # given: a run in progress in the worker
     wait_ready(warm_home)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "flows.train", "--set", "data.source=digits"],
+        # --verbose: Prefect's lines on stderr tell when the run is under way
+        [sys.executable, "-m", "flows.train", "--set", "data.source=digits", "--verbose"],
         cwd=REPO,
         env=env_for(warm_home),
         stdout=subprocess.PIPE,
