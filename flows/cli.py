@@ -111,7 +111,9 @@ def terminal_logging(command: str, verbose: bool) -> Iterator[Path]:
     from libs.progress import log_handler
     from libs.settings import PlatformSettings
 
-    folder = PlatformSettings().home_dir / "logs"
+    home = PlatformSettings().home_dir
+    folder = home / "logs"
+    fresh = [p for p in (home, folder) if not p.exists()]  # bad input leaves neither behind
     stamp = time.strftime("%Y%m%d-%H%M%S")
     path = folder / f"{command}-{stamp}-{os.getpid()}.log"
     to_file = _LazyFileHandler(path, encoding="utf-8", delay=True)
@@ -134,6 +136,15 @@ def terminal_logging(command: str, verbose: bool) -> Iterator[Path]:
     _active_log.append(path)
     try:
         yield path
+    except InputError:
+        # One `error:` line says it all; a log file would be the only trace of the
+        # command (a config error must leave no folder, not even the home).
+        to_file.close()
+        path.unlink(missing_ok=True)
+        for made in reversed(fresh):
+            with contextlib.suppress(OSError):
+                made.rmdir()  # only when empty: what else ran keeps its state
+        raise
     finally:
         _active_log.remove(path)
         captured(False)

@@ -115,3 +115,26 @@ def test_terminal_logging_sends_console_lines_to_the_log_file_and_restores(
         assert "a line for the screen" in capsys.readouterr().err
     finally:
         logger.removeHandler(console)
+
+
+def test_bad_input_leaves_no_log_file_and_no_home(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given: a command whose body logs a line, then meets bad input
+    import logging
+
+    from flows.cli import run_command
+
+    home = tmp_path / "state"
+    monkeypatch.setenv("MLOPS_HOME", str(home))
+
+    def body() -> None:
+        logging.getLogger("prefect").warning("about to fail")
+        raise InputError("config: model.nmae: unknown key")
+
+    # when
+    code = run_command(body, lambda _: None, what="training")
+    # then: one error line, exit 2, and nothing written
+    assert code == 2
+    assert capsys.readouterr().err.strip() == "error: config: model.nmae: unknown key"
+    assert not home.exists()
