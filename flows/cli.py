@@ -3,19 +3,32 @@
 Every command exits 0 on success, 2 with one `error:` line for bad input
 (config, data, URIs, credentials), 130 when interrupted, and 1 with one line
 for anything else. Importing this module is cheap: `--help` stays instant.
+
+The terminal has one output layer: the progress bar owns the bottom line, and
+Prefect's and MLflow's log lines go to a file under `<MLOPS_HOME>/logs/` (the
+summary names it), or, with `-v/--verbose`, print above the bar through the
+same console. A closed pipe (`--print-schema | head`) ends the command quietly.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
+import logging
+import os
 import sys
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 from libs.errors import InputError
 
 T = TypeVar("T")
+
+_LOG_FORMAT = "%(asctime)s.%(msecs)03d | %(levelname)-7s | %(name)s - %(message)s"
+_active_log: list[Path] = []  # the log file of the command running in this process
 
 
 def add_config_arguments(
@@ -34,25 +47,178 @@ def add_config_arguments(
     parser.add_argument(
         "--print-schema", action="store_true", help="print the config's JSON schema and exit"
     )
+    add_verbose_argument(parser)
+
+
+def add_verbose_argument(parser: argparse.ArgumentParser) -> None:
+    """`-v/--verbose`: Prefect's and MLflow's log lines on screen, above the bar."""
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="show Prefect's and MLflow's log lines (by default they go to <MLOPS_HOME>/logs/)",
+    )
+
+
+class _LazyFileHandler(logging.FileHandler):
+    """A log file whose folder and file appear with the first line (a bad config makes none)."""
+
+    def _open(self) -> Any:
+        Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
+        return super()._open()
+
+
+def _is_console(handler: logging.Handler) -> bool:
+    """A handler writing to the terminal (stderr or stdout), which would write over a bar."""
+    return isinstance(handler, logging.StreamHandler) and not isinstance(
+        handler, logging.FileHandler
+    )
+
+
+def _loggers() -> list[logging.Logger]:
+    named = [
+        logger
+        for logger in logging.Logger.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger)
+    ]
+    return [logging.getLogger(), *named]
+
+
+def _prefect_formatter(fmt: str) -> logging.Formatter:
+    """Prefect's own line format: a run's lines say `Flow run 'name'` / `Task run 'name'`."""
+    from prefect.logging.formatters import PrefectFormatter
+
+    prefix = fmt.split("%(name)s - ", 1)[0]
+    return PrefectFormatter(
+        format=fmt,
+        flow_run_fmt=prefix + "Flow run %(flow_run_name)r - %(message)s",
+        task_run_fmt=prefix + "Task run %(task_run_name)r - %(message)s",
+        datefmt="%H:%M:%S",
+    )
+
+
+@contextlib.contextmanager
+def terminal_logging(command: str, verbose: bool) -> Iterator[Path]:
+    """Route every terminal log handler to one log file (and, verbose, above the bar).
+
+    Prefect and MLflow are imported first: each installs its console handlers
+    when imported, and those are the ones replaced. Prefect's API handler stays,
+    so the Prefect UI still shows the run's logs. Restored on exit.
+    """
+    import prefect.main  # noqa: F401  (configures Prefect's logging; `import prefect` defers it)
+
+    import tasks.tracking  # noqa: F401  (imports MLflow, which installs its handlers)
+    from libs.progress import log_handler
+    from libs.settings import PlatformSettings
+
+    home = PlatformSettings().home_dir
+    folder = home / "logs"
+    fresh = [p for p in (home, folder) if not p.exists()]  # bad input leaves neither behind
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = folder / f"{command}-{stamp}-{os.getpid()}.log"
+    to_file = _LazyFileHandler(path, encoding="utf-8", delay=True)
+    to_file.setFormatter(_prefect_formatter(_LOG_FORMAT))
+    ours: list[logging.Handler] = [to_file]
+    if verbose:  # rich draws the time and the level itself
+        screen = log_handler(logging.NOTSET)
+        screen.setFormatter(_prefect_formatter("%(name)s - %(message)s"))
+        ours.append(screen)
+    saved: list[tuple[logging.Logger, list[logging.Handler]]] = []
+    for logger in _loggers():
+        if any(_is_console(h) for h in logger.handlers):
+            saved.append((logger, list(logger.handlers)))
+            logger.handlers = [h for h in logger.handlers if not _is_console(h)] + ours
+    captured = logging.captureWarnings  # warnings (SQLAlchemy's, MLflow's) are log lines too
+    captured(True)
+    quiet_urls = os.environ.get("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT")
+    if not verbose:  # MLflow prints "View run ..." on stdout itself, not through logging
+        os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
+    _active_log.append(path)
+    try:
+        yield path
+    except InputError:
+        # One `error:` line says it all; a log file would be the only trace of the
+        # command (a config error must leave no folder, not even the home).
+        to_file.close()
+        path.unlink(missing_ok=True)
+        for made in reversed(fresh):
+            with contextlib.suppress(OSError):
+                made.rmdir()  # only when empty: what else ran keeps its state
+        raise
+    finally:
+        _active_log.remove(path)
+        captured(False)
+        for logger, handlers in saved:
+            logger.handlers = handlers
+        to_file.close()
+        if quiet_urls is None:
+            os.environ.pop("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", None)
+        else:
+            os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = quiet_urls
+
+
+def active_log() -> Path | None:
+    """The log file of the command running now (None outside one)."""
+    return _active_log[-1] if _active_log else None
+
+
+def _shown(path: Path) -> str:
+    """A path relative to here when below it (as a person would type it)."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def run_module_main(module: str, main: Callable[[], int]) -> int:
-    """`python -m module`: handed to the warm worker when one matches, else run here."""
+    """`python -m module`: handed to the warm worker when one matches, else run here.
+
+    A reader that closes the pipe early (`--print-schema | head`) ends it with
+    exit 0 and no traceback, as `cat` would.
+    """
     from deployments.runtime.warm import run_warm
 
-    code = run_warm(module, sys.argv[1:])
-    return main() if code is None else code
+    try:
+        code = run_warm(module, sys.argv[1:])
+        result = main() if code is None else code
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return closed_pipe()
+    return result
+
+
+def closed_pipe() -> int:
+    """Stop writing to a closed stdout: point it at /dev/null so the exit flush is silent."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 0
 
 
 def print_summary(title: str, rows: Sequence[tuple[str, str] | str]) -> None:
     """The block every command ends with: a title, then `label: value` rows in one column.
 
     A row given as a plain string is printed as it is (indented like the others).
+    A command running under `terminal_logging` adds a last row naming its log file.
     """
+    log = active_log()
+    if log is not None and log.exists():
+        rows = [*rows, _log_row(rows, _shown(log))]
     lines = ["", title]
     for row in rows:
         lines.append(f"  {row}" if isinstance(row, str) else f"  {row[0] + ':':<18}{row[1]}")
     print("\n".join(lines), flush=True)
+
+
+def _log_row(rows: Sequence[tuple[str, str] | str], path: str) -> tuple[str, str] | str:
+    """The `Log:` row, aligned with rows the caller formatted itself (plain strings)."""
+    if rows and all(isinstance(row, str) for row in rows):
+        first = str(rows[0])
+        label, _, value = first.partition(":")
+        if value:
+            width = len(label) + 1 + len(value) - len(value.lstrip())
+            return f"{'Log:':<{width}}{path}"
+    return ("Log", path)
 
 
 def run_in_flow(flow_fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, str | None]:
@@ -85,20 +251,36 @@ def link_rows(run_url: str, ui_command: str, flow_run_url: str | None) -> list[t
     return rows
 
 
-def run_command(body: Callable[[], T], on_success: Callable[[T], None], *, what: str) -> int:
-    """Run `body`, report its outcome and return the exit code."""
+def run_command(
+    body: Callable[[], T],
+    on_success: Callable[[T], None],
+    *,
+    what: str,
+    verbose: bool = False,
+) -> int:
+    """Run `body` with the terminal's logging in place, report its outcome, return the code.
+
+    A failure's line names the log file, where Prefect's and MLflow's lines went.
+    """
+    log: Path | None = None
     try:
-        result = body()
+        with terminal_logging(what, verbose) as log:
+            result = body()
+            on_success(result)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return closed_pipe()
     except Exception as exc:
-        print(f"error: {what} failed: {type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr)
+        line = f"error: {what} failed: {type(exc).__name__}: {exc}".splitlines()[0]
+        if log is not None and log.exists() and not verbose:
+            line += f" (log: {_shown(log)})"
+        print(line, file=sys.stderr)
         return 1
-    on_success(result)
     # Skip the interpreter's final garbage collection over the many objects that
     # Prefect, MLflow and scikit-learn leave behind: about a second at exit.
     gc.freeze()
@@ -106,10 +288,14 @@ def run_command(body: Callable[[], T], on_success: Callable[[T], None], *, what:
 
 
 __all__ = [
+    "active_log",
     "add_config_arguments",
+    "add_verbose_argument",
+    "closed_pipe",
     "link_rows",
     "print_summary",
     "run_command",
     "run_in_flow",
     "run_module_main",
+    "terminal_logging",
 ]

@@ -13,6 +13,7 @@ from blocks.storage import Storage
 from flows.train_config import TrainConfig, check_train_config
 from libs.datasets import Split
 from libs.errors import InputError
+from libs.metrics import interval_metrics
 from libs.models import ModelAdapter
 from libs.settings import PlatformSettings, check_environment
 from tasks import tracking
@@ -106,7 +107,7 @@ def run_training_pipeline(
             model = train_model(config.model, snapshot.task, seed, features, split, run)
 
         # 4. Evaluation and report
-        evaluation = evaluate_model(model, features, split, snapshot.task)
+        evaluation = evaluate_model(model, features, split, snapshot.task, seed)
         if lean:  # a sweep's point: the sweep's report covers it, the best gets the rest
             from tasks.sweep import log_point
 
@@ -123,24 +124,17 @@ def run_training_pipeline(
                 report_uri="",
                 ui_command=settings.ui_command(),
             )
-        meta = {"run id": run.run_id, "model": model_name, "data": snapshot.uri}
-        html = build_report(
-            f"{model_name}: evaluation",
-            model,
-            features,
-            split,
-            evaluation,
-            snapshot.task,
-            meta,
-            seed,
-        )
-        report_uri = publish_report(run, html, storage)
 
         # 5. Model logging (its metrics tied to the test rows) and registration behind the gate
         model_uri = log_model(
             run, model, features, split, name=model_name, params=config.flat_params()
         )
-        log_metrics(run, evaluation.metrics, model_uri, testing_dataset(snapshot, split))
+        log_metrics(
+            run,
+            {**evaluation.metrics, **interval_metrics(evaluation.intervals)},
+            model_uri,
+            testing_dataset(snapshot, split),
+        )
         registration = (
             register_model(
                 run,
@@ -150,13 +144,32 @@ def run_training_pipeline(
                 task_type=snapshot.task,
                 metrics=evaluation.metrics,
                 tags={"config_digest": config.digest(), "data_sha256": snapshot.digest},
+                intervals=evaluation.intervals,
             )
             if config.tracking.register_model
             else None
         )
+
+        # 6. Report: the evaluation card, which names the gate's decision
+        meta = _report_meta(run.run_id, model_name, snapshot)
+        html = build_report(
+            f"{model_name}: evaluation",
+            model,
+            features,
+            split,
+            evaluation,
+            snapshot.task,
+            meta,
+            seed,
+            registration=registration,
+            gate=config.gate,
+            config=config.flat_params(),
+            data_source=config.data.source,
+        )
+        report_uri = publish_report(run, html, storage)
         finish_tracking(run)
 
-    # 6. Summary in the Prefect UI
+    # 7. Summary in the Prefect UI
     summary = RunSummary(
         run_id=run.run_id,
         run_url=run.url,
@@ -172,6 +185,15 @@ def run_training_pipeline(
     )
     publish_summary(summary)
     return summary
+
+
+def _report_meta(run_id: str, model_name: str, snapshot: Snapshot) -> dict[str, str]:
+    return {
+        "run id": run_id,
+        "model": model_name,
+        "data": snapshot.uri,
+        "data digest": f"sha256:{snapshot.digest}",
+    }
 
 
 def _fit(
@@ -220,17 +242,31 @@ def _complete_run(
     features, model = _fit(config, framework, storage, cached, snapshot, split, run)
 
     # 4. Evaluation and report
-    evaluation = evaluate_model(model, features, split, snapshot.task)
-    meta = {"run id": run.run_id, "model": model_name, "data": snapshot.uri}
+    evaluation = evaluate_model(model, features, split, snapshot.task, seed)
+    meta = _report_meta(run.run_id, model_name, snapshot)
     html = build_report(
-        f"{model_name}: evaluation", model, features, split, evaluation, snapshot.task, meta, seed
+        f"{model_name}: evaluation",
+        model,
+        features,
+        split,
+        evaluation,
+        snapshot.task,
+        meta,
+        seed,
+        config=config.flat_params(),
+        data_source=config.data.source,
     )
     report_uri = publish_report(run, html, storage)
 
     # 5. Model logging (the caller registers it); a refitted Keras model's metrics
     # replace the lean run's, and either way they become the logged model's
     model_uri = log_model(run, model, features, split, name=model_name, params=config.flat_params())
-    log_metrics(run, evaluation.metrics, model_uri, testing_dataset(snapshot, split))
+    log_metrics(
+        run,
+        {**evaluation.metrics, **interval_metrics(evaluation.intervals)},
+        model_uri,
+        testing_dataset(snapshot, split),
+    )
     return RunSummary(
         run_id=run.run_id,
         run_url=run.url,

@@ -18,7 +18,14 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from flows.cli import link_rows, print_summary, run_command, run_in_flow, run_module_main
+from flows.cli import (
+    add_verbose_argument,
+    link_rows,
+    print_summary,
+    run_command,
+    run_in_flow,
+    run_module_main,
+)
 from flows.predict_config import PredictConfig
 from libs.config import validate
 from libs.errors import InputError
@@ -51,6 +58,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="flag a feature whose PSI exceeds X (default 0.2)",
     )
     parser.add_argument("--experiment", default="inference", help="MLflow experiment name")
+    add_verbose_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -115,7 +123,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_in_flow(batch_predict, config, show_progress=True, settings=settings)
 
     return run_command(
-        body, lambda s: print_summary("Batch scored.", summary_rows(*s)), what="scoring"
+        body,
+        lambda s: print_summary("Batch scored.", summary_rows(*s)),
+        what="scoring",
+        verbose=args.verbose,
     )
 
 

@@ -155,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with local_prefect(leave_warm_worker=True), bar as advance, on_point_done(advance):
             return run_sweep(config, plan)
 
-    return run_command(body, print_summary, what="sweep")
+    return run_command(body, print_summary, what="sweep", verbose=args.verbose)
 
 
 if __name__ == "__main__":

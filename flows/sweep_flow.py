@@ -33,6 +33,7 @@ from libs.errors import InputError
 from libs.settings import PlatformSettings
 from tasks import sweep as st
 from tasks import tracking
+from tasks.artifacts import SweepBoard
 from tasks.register import register_model
 from tasks.report import publish_report
 from tasks.storage import open_storage
@@ -227,8 +228,10 @@ def run_point(
     )
 
 
-def collect(futures: list[Any], jobs: list[PointJob]) -> list[st.PointResult]:
-    """Results in design order, telling listeners as each point finishes."""
+def collect(
+    futures: list[Any], jobs: list[PointJob], on_result: ProgressCallback | None = None
+) -> list[st.PointResult]:
+    """Results in design order, telling listeners (and `on_result`) as each point finishes."""
     job_of = {id(f): j for f, j in zip(futures, jobs, strict=True)}
     results = []
     for future in as_completed(futures):
@@ -240,7 +243,7 @@ def collect(futures: list[Any], jobs: list[PointJob]) -> list[st.PointResult]:
         results.append(result)
         with _listeners_lock:
             listeners = list(_listeners)
-        for callback in listeners:
+        for callback in [*listeners, *([on_result] if on_result else [])]:
             callback(result)
     return sorted(results, key=lambda r: r.index)
 
@@ -299,6 +302,7 @@ def sweep(config: SweepConfig) -> st.SweepSummary:
             sweep_id=plan.digest,
             earlier=tuple(config.study.reuse_ids) if config.study else (),
         )
+        board = SweepBoard(plan.run_name, plan.design, objective.metric)  # live in the UI
         futures = run_point.map(
             plan.jobs,
             prior=[reusable.get(job.config_digest) for job in plan.jobs],
@@ -311,7 +315,7 @@ def sweep(config: SweepConfig) -> st.SweepSummary:
             timeout=unmapped(config.point_timeout_s),
             lean=unmapped(config.log_models != "all"),
         )
-        results = collect(list(futures), plan.jobs)
+        results = collect(list(futures), plan.jobs, on_result=board.point_done)
         st.log_results(parent, st.results_table(plan.design, results, objective.metric))
 
         # 4. Analysis and report

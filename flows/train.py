@@ -142,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             print(reproduction_rows(plan, result[0].metrics, plan.config.digest()), flush=True)
 
-    return run_command(body, report, what="training")
+    return run_command(body, report, what="training", verbose=args.verbose)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ from typing import Any
 
 import pandas as pd
 from prefect import task
-from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from blocks.storage import Storage
@@ -31,6 +30,7 @@ from libs.scoring import (
 from libs.settings import PlatformSettings
 from tasks import tracking
 from tasks._common import io_task
+from tasks.artifacts import artifact_key, link_artifact, markdown_artifact
 
 # Rows read to check the input against the signature before any run or output exists.
 PROBE_ROWS = 1_000
@@ -115,7 +115,7 @@ def check_input(
         uri=input_uri,
         sample=sample,
         digest=storage_io.digest(input_uri, options),
-        rows=storage_io.table_rows(input_uri, options),
+        rows=storage_io.table_rows(input_uri, options, count_csv=True),  # the bar's total
     )
 
 
@@ -251,12 +251,15 @@ def log_batch(run: tracking.RunHandle, result: ScoreResult, html: str) -> None:
 @io_task("publish-batch-summary")
 def publish_batch_summary(summary: BatchSummary) -> None:
     """A markdown artifact with the batch's outcome and a link artifact to its MLflow run."""
-    key = "".join(c if c.isalnum() else "-" for c in summary.model_name.lower()).strip("-")
-    create_markdown_artifact(
+    key = artifact_key(summary.model_name)
+    markdown_artifact(
         summary_markdown(summary), key=f"{key}-batch-summary", description="Batch scoring summary"
     )
-    create_link_artifact(
-        summary.run_url, link_text=f"MLflow run {summary.run_id}", key=f"{key}-batch-mlflow-run"
+    link_artifact(
+        summary.run_url,
+        text=f"MLflow run {summary.run_id}",
+        key=f"{key}-batch-mlflow-run",
+        description=f"The MLflow run of this batch: input, drift report, {summary.model_name}",
     )
 
 

@@ -20,6 +20,7 @@ class Registration:
     version: str
     promoted: bool
     reason: str
+    decision: GateDecision | None = None  # None on a retry that found the gate already run
 
 
 @io_task("register", cache_policy=NO_CACHE)
@@ -32,6 +33,7 @@ def register_model(
     task_type: str,
     metrics: dict[str, float],
     tags: dict[str, str],
+    intervals: dict[str, tuple[float, float]] | None = None,
 ) -> Registration:
     """Register a version (once per run), apply the gate, tag the outcome on the version.
 
@@ -62,6 +64,7 @@ def register_model(
             candidate=metrics[metric],
             champion=current.value if current and current.version != version else None,
             champion_version=current.version if current and current.version != version else None,
+            candidate_interval=(intervals or {}).get(metric),
         )
         tracking.tag_version(run, name, version, decision.as_tags())
         tracking.describe_version(
@@ -70,7 +73,7 @@ def register_model(
         if decision.promote:
             tracking.set_champion(run, name, version)
         tracking.tag_version(run, name, version, {"gate.state": tracking.GATE_DONE})
-    return Registration(name, version, decision.promote, decision.reason)
+    return Registration(name, version, decision.promote, decision.reason, decision)
 
 
 def _recorded(name: str, version: str, tags: dict[str, str]) -> Registration:

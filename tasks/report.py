@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
+import numpy as np
 from prefect import task
-from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from blocks.storage import Storage
 from libs import io as storage_io
-from libs.datasets import Split
+from libs.datasets import Split, class_names
+from libs.gate import GateSpec
 from libs.models import ModelAdapter
 from libs.plots import (
     bounded_permutation_importance,
@@ -19,10 +22,53 @@ from libs.plots import (
     history_figure,
     render_report,
 )
+from libs.plots.card import CardFacts, GateOutcome, data_profile, evaluation_header
 from tasks import tracking
 from tasks._common import io_task
+from tasks.artifacts import artifact_key, link_artifact, markdown_artifact
 from tasks.evaluate import Evaluation
 from tasks.preprocess import Features
+from tasks.register import Registration
+
+
+def _named(values: Any, names: dict[Any, str] | None) -> Any:
+    """Labels shown by their class names (a bijection: curves and counts are unchanged)."""
+    if not names or values is None:
+        return values
+    return np.asarray([names.get(v, str(v)) for v in np.asarray(values).tolist()], dtype=object)
+
+
+def _gate_outcome(
+    gate: GateSpec, registration: Registration | None, evaluation: Evaluation
+) -> GateOutcome | None:
+    decision = registration.decision if registration else None
+    if decision is None:
+        return None
+    return GateOutcome(
+        metric=decision.metric,
+        candidate=decision.candidate,
+        threshold=decision.threshold,
+        champion=decision.champion,
+        champion_version=decision.champion_version,
+        passed_threshold=decision.passed_threshold,
+        beats_champion=decision.beats_champion,
+        promote=decision.promote,
+        reason=decision.reason,
+        min_improvement=gate.min_improvement,
+        interval=evaluation.intervals.get(decision.metric),
+        beyond_interval=gate.beyond_interval,
+    )
+
+
+def _duration() -> str:
+    """Time since the flow run started (the report is built last, so about the whole run)."""
+    from prefect.runtime import flow_run
+
+    if flow_run.id is None:
+        return ""
+    start = flow_run.scheduled_start_time  # when the run was created, for a run started here
+    seconds = (datetime.now(UTC) - start).total_seconds()
+    return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
 @task(name="build-report", cache_policy=NO_CACHE)
@@ -35,19 +81,30 @@ def build_report(
     task_type: str,
     meta: dict[str, str],
     seed: int,
+    *,
+    registration: Registration | None = None,
+    gate: GateSpec | None = None,
+    config: dict[str, str] | None = None,
+    data_source: str = "",
 ) -> str:
-    """Metrics table and figures (with permutation importance) as one offline HTML page.
+    """The evaluation card, metrics with intervals, figures (with permutation importance).
 
-    Models trained in epochs (Keras) add their training history first.
+    One offline HTML page. The card says which version this is, whether it is
+    the champion and why (the gate against the champion), the config and the
+    data profile; classes of a bundled dataset show by name. Models trained in
+    epochs (Keras) add their training history first.
     """
+    names = class_names(data_source) if task_type == "classification" else None
     history = getattr(model, "history", None)
-    figures = [("Training history", history_figure(history))] if history else []
+    figures: list[tuple[str, Any]] = (
+        [("Training history", history_figure(history))] if history else []
+    )
     figures += evaluation_figures(
         task_type,  # type: ignore[arg-type]
-        split.y_test.to_numpy(),
-        evaluation.y_pred,
+        _named(split.y_test.to_numpy(), names),
+        _named(evaluation.y_pred, names),
         evaluation.y_proba,
-        evaluation.classes,
+        _named(evaluation.classes, names) if evaluation.classes is not None else None,
     )
     pipeline = model.as_pipeline(features.preprocessor)
     # Bounded, so a wide table cannot stall the run on its report; the note says what ran.
@@ -56,8 +113,31 @@ def build_report(
     )
     if importance is not None:
         figures.append(("Permutation importance", feature_importance_figure(importance)))
-    meta = {**meta, "permutation importance": note}
-    return render_report(title, evaluation.metrics, figures, meta)
+    model_name = meta.get("model", title)
+    run_meta = dict(meta)
+    if registration is not None:
+        run_meta["registered version"] = f"{registration.name} version {registration.version}"
+    duration = _duration()
+    if duration:
+        run_meta["duration"] = duration
+    commit = tracking.git_commit()
+    run_meta["commit"] = commit or "not in a git checkout"
+    run_meta["permutation importance"] = note
+    card = CardFacts(
+        model_name=model_name,
+        version=registration.version if registration else None,
+        promoted=bool(registration and registration.promoted),
+        gate_reason=registration.reason if registration else "",
+        gate=_gate_outcome(gate or GateSpec(), registration, evaluation),
+        config=config or {},
+    )
+    profile = data_profile(
+        split.x_train, split.x_test, split.y_train, split.y_test, task_type, names
+    )
+    header = evaluation_header(card, profile)
+    return render_report(
+        title, evaluation.metrics, figures, run_meta, header=header, intervals=evaluation.intervals
+    )
 
 
 @io_task("publish-report", cache_policy=NO_CACHE)
@@ -103,13 +183,25 @@ def summary_markdown(summary: RunSummary) -> str:
 
 @io_task("publish-summary")
 def publish_summary(summary: RunSummary) -> None:
-    """A markdown artifact with the outcome and a link artifact to the MLflow run."""
-    key = "".join(c if c.isalnum() else "-" for c in summary.model_name.lower()).strip("-")
-    create_markdown_artifact(
-        summary_markdown(summary), key=f"{key}-summary", description="Training run summary"
+    """A markdown artifact with the outcome and a link artifact to the MLflow run.
+
+    Both on the flow run, where the Prefect UI shows them first.
+    """
+    key = artifact_key(summary.model_name)
+    version = f"version {summary.version}" if summary.version else "not registered"
+    markdown_artifact(
+        summary_markdown(summary),
+        key=f"{key}-summary",
+        description=f"Training run summary: {summary.model_name} {version}",
     )
-    create_link_artifact(
-        summary.run_url, link_text=f"MLflow run {summary.run_id}", key=f"{key}-mlflow-run"
+    link_artifact(
+        summary.run_url,
+        text=f"MLflow run {summary.run_id}",
+        key=f"{key}-mlflow-run",
+        description=(
+            f"The MLflow run of {summary.model_name} ({version}): params, metrics with "
+            "intervals, the evaluation report and the logged model"
+        ),
     )
 
 

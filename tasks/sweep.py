@@ -16,7 +16,6 @@ from typing import Any
 
 import pandas as pd
 from prefect import task
-from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from libs.doe import Design, FactorSpace
@@ -34,12 +33,13 @@ from libs.doe.sweep import (
     results_table,
 )
 from libs.errors import InputError
-from libs.plots import render_report, table_figure
+from libs.plots import Table, render_report
 from libs.plots.doe_sweep import report_meta, sweep_figures
 from libs.plots.pareto import pareto_figure
 from libs.settings import PlatformSettings
 from tasks import tracking
 from tasks._common import io_task
+from tasks.artifacts import artifact_key, markdown_artifact
 
 # --- earlier sweeps (a study's next stage reads them back) -------------------------------
 
@@ -381,12 +381,13 @@ def build_sweep_report(
     figures = sweep_figures(design, space, results, analysis, metric)
     header = report_meta(design, analysis, best, metric, meta)
     if stages:
-        figures.insert(0, ("Study stages", table_figure(stage_table(stages), "Study stages")))
+        figures.insert(0, ("Study stages", Table(stage_table(stages), "One row per stage.")))
     if multi is not None and len(multi.goals) > 1:
         figures += _response_figures(multi)
         for i, line in enumerate(multi.lines(), 1):
             header[f"desirability {i}"] = line
-    figures.append(("Results", table_figure(results_table(design, results, metric), "Results")))
+    table = results_table(design, results, metric)
+    figures.append(("Results", Table(table, "One row per point; click a column to sort.")))
     return render_report(title, analysis.metrics(), figures, header)
 
 
@@ -411,7 +412,7 @@ def _response_figures(multi: MultiResponse) -> list[tuple[str, Any]]:
             chosen=chosen,
         )
         out.append((f"Pareto front: {y} against {x}", figure))
-    out.append(("Desirability", table_figure(table.round(6), "Derringer-Suich desirability")))
+    out.append(("Desirability", Table(table.round(6), "Derringer-Suich desirability per point.")))
     return out
 
 
@@ -451,8 +452,8 @@ def finish_sweep(run: tracking.RunHandle, tags: dict[str, str]) -> None:
 @io_task("publish-sweep-summary")
 def publish_sweep_summary(markdown: str, key: str) -> None:
     """The sweep's outcome as a markdown artifact in the Prefect UI."""
-    slug = "".join(c if c.isalnum() else "-" for c in key.lower()).strip("-")[:60]
-    create_markdown_artifact(markdown, key=f"{slug}-sweep", description="DOE sweep summary")
+    slug = artifact_key(key)[:60]
+    markdown_artifact(markdown, key=f"{slug}-sweep", description="DOE sweep summary")
 
 
 __all__ = [

@@ -4,6 +4,7 @@ from libs.datasets.checks import MIN_ROWS, DataRules, check_data
 from libs.datasets.core import (
     Split,
     check_target,
+    class_names,
     infer_task,
     load_bundled,
     split_digest,
@@ -23,6 +24,7 @@ __all__ = [
     "TaskType",
     "check_data",
     "check_target",
+    "class_names",
     "infer_task",
     "load_bundled",
     "split_digest",

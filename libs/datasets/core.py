@@ -33,6 +33,17 @@ def load_bundled(name: str) -> pd.DataFrame:
     return frame
 
 
+def class_names(source: str) -> dict[int, str] | None:
+    """The class names of a bundled classification dataset by label (e.g. 0 -> 'malignant').
+
+    None for any other source, whose labels are their own names.
+    """
+    if source not in _LOADERS or _BUNDLED_TASK.get(source) == "regression":
+        return None
+    names = _LOADERS[source]().target_names
+    return {i: str(name) for i, name in enumerate(names)}
+
+
 def subsample(frame: pd.DataFrame, max_rows: int | None, seed: int) -> pd.DataFrame:
     """A seeded subsample, so quick runs stay reproducible."""
     if max_rows is None or len(frame) <= max_rows:
@@ -114,6 +125,7 @@ def split_digest(snapshot_digest: str, split: Split) -> Callable[[str], str]:
 __all__ = [
     "Split",
     "check_target",
+    "class_names",
     "infer_task",
     "load_bundled",
     "split_digest",

@@ -32,6 +32,14 @@ class GateSpec(BaseModel):
     compare_to_champion: bool = Field(
         True, description="Require beating the current champion, not only the threshold."
     )
+    beyond_interval: bool = Field(
+        False,
+        description=(
+            "Also require the candidate's 95% bootstrap interval to clear the champion's "
+            "value (its lower bound above it; upper bound below it for lower-is-better "
+            "metrics), so that a win within the noise of the test set does not promote."
+        ),
+    )
 
     def metric_for(self, task: str) -> str:
         return self.metric or ("accuracy" if task == "classification" else "r2")
@@ -62,11 +70,15 @@ def decide(
     candidate: float,
     champion: float | None = None,
     champion_version: str | None = None,
+    candidate_interval: tuple[float, float] | None = None,
 ) -> GateDecision:
     """Apply the gate to one candidate value against an optional champion value.
 
     No `champion_version` means there is no champion; a champion without a
-    (finite) value is never beaten, since nothing was compared.
+    (finite) value is never beaten, since nothing was compared. With
+    `spec.beyond_interval`, beating the champion also needs the candidate's
+    interval to lie wholly on the better side of the champion's value (no
+    interval: not beaten, since that could not be checked).
     """
     sign = 1.0 if greater_is_better else -1.0
     word = ">=" if greater_is_better else "<="
@@ -90,6 +102,16 @@ def decide(
         improvement = sign * (candidate - champion)
         beats = improvement > 0 and improvement >= spec.min_improvement
         margin = f", by at least {spec.min_improvement}" if spec.min_improvement else ""
+        if beats and spec.beyond_interval:
+            bound = None
+            if candidate_interval is not None:
+                bound = candidate_interval[0] if greater_is_better else candidate_interval[1]
+            if bound is None or math.isnan(bound) or sign * (bound - champion) <= 0:
+                beats = False
+                shown = "no interval" if bound is None else f"interval bound {bound:.4f}"
+                margin += f", beyond the 95% interval ({shown})"
+            else:
+                margin += f", beyond the 95% interval (bound {bound:.4f})"
         verb = "beats" if beats else "does not beat"
         vs = f"{verb} champion v{champion_version} ({champion:.4f}{margin})"
     return GateDecision(

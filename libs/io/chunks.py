@@ -33,16 +33,44 @@ def _check_rows(chunk_rows: int) -> None:
         raise InputError(f"chunk_rows: must be a positive integer, got {chunk_rows!r}")
 
 
-def table_rows(uri: str, storage_options: dict[str, Any] | None = None) -> int | None:
-    """The row count from Parquet metadata (no data read); None for CSV, which must be scanned."""
+def table_rows(
+    uri: str, storage_options: dict[str, Any] | None = None, *, count_csv: bool = False
+) -> int | None:
+    """The row count from Parquet metadata (no data read).
+
+    A CSV has none: None, unless `count_csv`, which scans it once (one column,
+    as text, so quoted newlines count right); None if that scan fails.
+    """
     if table_format(uri) != "parquet":
-        return None
+        return _count_csv_rows(uri, storage_options) if count_csv else None
     fs, path = _resolve(uri, storage_options)
     with _not_found_as_input_error(uri), fs.open(path, "rb") as handle:
         try:
             return int(pq.ParquetFile(handle).metadata.num_rows)
         except (OSError, pyarrow.ArrowException) as exc:
             raise CorruptFileError(f"{uri}: cannot parse Parquet: {_reason(exc)}") from exc
+
+
+def _count_csv_rows(uri: str, storage_options: dict[str, Any] | None) -> int | None:
+    import pyarrow.csv as pacsv
+
+    fs, path = _resolve(uri, storage_options)
+    try:
+        with fs.open(path, "rb") as handle:
+            first = pd.read_csv(handle, nrows=0).columns
+            if len(first) == 0:
+                return None
+            handle.seek(0)
+            name = str(first[0])
+            reader = pacsv.open_csv(
+                handle,
+                convert_options=pacsv.ConvertOptions(
+                    include_columns=[name], column_types={name: pyarrow.string()}
+                ),
+            )
+            return sum(batch.num_rows for batch in reader)
+    except (OSError, ValueError, pyarrow.ArrowException):
+        return None  # the scoring pass reports what is wrong with the file
 
 
 def iter_table(

@@ -4,7 +4,7 @@ Plain floats (not numpy scalars) so that the values go to MLflow, JSON and
 pydantic models unchanged.
 """
 
-from libs.metrics.bootstrap import bootstrap_ci, bootstrap_intervals
+from libs.metrics.bootstrap import bootstrap_ci, bootstrap_intervals, interval_metrics
 from libs.metrics.classification import classification_metrics
 from libs.metrics.regression import regression_metrics
 from libs.metrics.sets import METRIC_NAMES, Task, compute_metrics, greater_is_better
@@ -17,5 +17,6 @@ __all__ = [
     "classification_metrics",
     "compute_metrics",
     "greater_is_better",
+    "interval_metrics",
     "regression_metrics",
 ]

@@ -28,10 +28,13 @@ from libs.plots.importance import (
     permutation_importance_table,
 )
 from libs.plots.regression import predicted_vs_actual_figure, residuals_figure
-from libs.plots.report import figure_div_id, render_report
+from libs.plots.report import KeyValues, ReportHeader, Table, figure_div_id, render_report
 
 __all__ = [
+    "KeyValues",
     "PlotInputError",
+    "ReportHeader",
+    "Table",
     "bounded_permutation_importance",
     "calibration_figure",
     "confusion_matrix_figure",

@@ -24,6 +24,18 @@ from libs.plots.style import FIGURE_HEIGHT, styled
 
 MAX_LEVELS = 7  # more distinct values than this (a Latin hypercube) are binned
 _PER_ROW = 4
+_PALETTE = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
 _POSITIVE, _NEGATIVE = "#1f77b4", "#d62728"
 
 
@@ -66,16 +78,18 @@ def _ordered_levels(column: pd.Series, labels: pd.Series) -> list[str]:
     return list(dict.fromkeys(frame["label"]))
 
 
-def _grid(n: int, titles: Sequence[str], shared_y: bool) -> tuple[go.Figure, int]:
-    cols = min(n, _PER_ROW)
+def _grid(
+    n: int, titles: Sequence[str], shared_y: bool, per_row: int = _PER_ROW
+) -> tuple[go.Figure, int]:
+    cols = min(n, per_row)
     rows = math.ceil(n / cols)
     figure = make_subplots(
         rows=rows,
         cols=cols,
         subplot_titles=list(titles),
         shared_yaxes=shared_y,
-        horizontal_spacing=0.06,
-        vertical_spacing=0.22 if rows > 1 else 0.1,
+        horizontal_spacing=0.12 if per_row <= 2 else 0.06,
+        vertical_spacing=0.3 / rows if rows > 1 else 0.1,
     )
     return figure, cols
 
@@ -137,7 +151,10 @@ def interaction_figure(
             if name not in frame.columns:
                 raise PlotInputError(f"pairs: {name!r} is not a column of points")
     chosen = chosen[:8]
-    figure, cols = _grid(len(chosen), [f"{a} x {b}" for a, b in chosen], shared_y=True)
+    # Two per row: a pair's title ("a x b") is wider than a main-effect title.
+    figure, cols = _grid(len(chosen), [f"{a} x {b}" for a, b in chosen], True, per_row=2)
+    colors = _PALETTE
+    shown: dict[str, str] = {}  # legend entry -> its colour: one entry per `b=level`
     for i, (a, b) in enumerate(chosen):
         a_labels = level_labels(frame[a], max_levels)
         b_labels = level_labels(frame[b], max_levels)
@@ -146,12 +163,19 @@ def interaction_figure(
         for level in _ordered_levels(frame[b], b_labels):
             mask = (b_labels == level).to_numpy()
             means = pd.Series(values[mask]).groupby(a_labels.to_numpy()[mask]).mean().reindex(order)
+            name = f"{b}={level}"
+            first = name not in shown
+            color = shown.setdefault(name, colors[len(shown) % len(colors)])
             figure.add_trace(
                 go.Scatter(
                     x=order,
                     y=means.to_numpy(),
                     mode="lines+markers",
-                    name=f"{b}={level}",
+                    name=name,
+                    legendgroup=name,
+                    showlegend=first,
+                    line={"color": color},
+                    marker={"color": color},
                     connectgaps=True,
                     hovertemplate=(
                         f"{a}=%{{x}}<br>{b}={level}<br>mean {response}=%{{y:.4g}}<extra></extra>"
@@ -160,10 +184,10 @@ def interaction_figure(
                 row=row + 1,
                 col=col + 1,
             )
-        figure.update_xaxes(type="category", row=row + 1, col=col + 1)
+        figure.update_xaxes(type="category", title_text=a, row=row + 1, col=col + 1)
     figure.update_yaxes(title_text=f"mean {response}", col=1)
     rows = math.ceil(len(chosen) / cols)
-    return styled(figure, f"Interactions on {response}", height=max(FIGURE_HEIGHT, 320 * rows))
+    return styled(figure, f"Interactions on {response}", height=max(FIGURE_HEIGHT, 340 * rows))
 
 
 def pareto_figure(
@@ -306,7 +330,13 @@ def contour_figure(
         )
     figure.update_xaxes(title_text=x_name, type="log" if log_x else "linear")
     figure.update_yaxes(title_text=y_name, type="log" if log_y else "linear")
-    return styled(figure, f"Response surface of {response}: {x_name} x {y_name}")
+    styled(figure, f"Response surface of {response}: {x_name} x {y_name}", height=500)
+    # The legend goes under the plot: on the right it would cover the colorbar's title.
+    figure.update_layout(
+        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.2, "yanchor": "top"},
+        margin={"b": 110},
+    )
+    return figure
 
 
 def table_figure(frame: pd.DataFrame, title: str) -> go.Figure:

@@ -27,8 +27,8 @@ from libs.plots.doe import (
     interaction_figure,
     main_effects_figure,
     pareto_figure,
-    table_figure,
 )
+from libs.plots.report import Table
 
 MAX_PARTIAL_ROWS = 60
 
@@ -96,22 +96,22 @@ def _tables(result: DoeAnalysis) -> list[tuple[str, Any]]:
             title += f"; {result.defining_relation}, resolution {result.resolution}"
         letters = ", ".join(f"{v} = {k}" for k, v in result.letters.items())
         table = result.aliases.drop(columns=["estimated"])
-        out.append(("Alias structure", table_figure(table, f"{title}<br>{letters}")))
+        out.append(("Alias structure", Table(table, f"{title}. {letters}")))
     partial = result.partial_aliasing
     if partial is not None and not partial.empty:
         shown = partial.head(MAX_PARTIAL_ROWS)
         title = f"Partial aliasing: {len(partial)} correlated pairs"
-        out.append(("Partial aliasing", table_figure(shown, title)))
+        out.append(("Partial aliasing", Table(shown, title)))
     if result.anova is not None:
         table = result.anova.table.reset_index(names="source")
-        out.append(("ANOVA", table_figure(table, "ANOVA with pure error and lack of fit")))
+        out.append(("ANOVA", Table(table, "ANOVA with pure error and lack of fit")))
     canon = result.canonical_table()
     if canon is not None and result.canonical is not None:
         title = f"Canonical analysis: {result.canonical.nature}"
-        out.append(("Canonical analysis", table_figure(canon, title)))
+        out.append(("Canonical analysis", Table(canon, title)))
     if result.steepest is not None:
         way = "ascent" if result.maximize else "descent"
-        out.append((f"Path of steepest {way}", table_figure(result.steepest, f"Steepest {way}")))
+        out.append((f"Path of steepest {way}", Table(result.steepest, f"Steepest {way}")))
     return out
 
 

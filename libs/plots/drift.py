@@ -101,7 +101,9 @@ def drift_figures(
     for feature in worst["feature"].astype(str).head(max_histograms):
         if feature in histograms:
             labels, ref, cur = histograms[feature]
-            figures.append((f"Drift: {feature}", drift_histogram_figure(feature, labels, ref, cur)))
+            figures.append(
+                (f"{feature}: training vs input", drift_histogram_figure(feature, labels, ref, cur))
+            )
     return figures
 
 

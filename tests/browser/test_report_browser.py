@@ -86,3 +86,24 @@ def test_every_figure_of_the_report_draws_in_chromium(browser, tmp_path: Path) -
     assert errors == []
     assert all(url.startswith("file://") for url in requests), requests
     assert elapsed < 30
+
+
+def test_a_report_table_sorts_by_the_clicked_column(browser, tmp_path: Path) -> None:
+    # given: a results table whose numeric column sorts differently as text
+    from libs.plots import Table
+
+    frame = pd.DataFrame({"point": [0, 1, 2], "objective.accuracy": [0.9, 10.0, 2.5]})
+    report = tmp_path / "report.html"
+    report.write_text(render_report("t", {}, [("Results", Table(frame))]), encoding="utf-8")
+    page = browser.new_page()
+    page.goto(report.as_uri(), wait_until="load")
+    column = "table.data tbody td:nth-child(2)"
+    # when: one click sorts ascending, a second descending
+    page.click("table.data th:nth-child(2)")
+    ascending = page.eval_on_selector_all(column, "cells => cells.map(c => c.textContent)")
+    page.click("table.data th:nth-child(2)")
+    descending = page.eval_on_selector_all(column, "cells => cells.map(c => c.textContent)")
+    page.close()
+    # then: numbers sort as numbers
+    assert ascending == ["0.9", "2.5", "10"]
+    assert descending == ["10", "2.5", "0.9"]

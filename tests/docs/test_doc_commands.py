@@ -282,7 +282,7 @@ def test_commands_are_found_in_all_shell_block_kinds() -> None:
     [
         ("make no-such-target", "", "no target 'no-such-target'"),
         ("make train ARGS=--x", "", "`make <target>` alone"),
-        ("python -m flows.train --verbose", "", "no test passes --verbose"),
+        ("python -m flows.train --no-such-flag", "", "no test passes --no-such-flag"),
         ("python -m flows.train --set model.nmae=svm", "", "model.nmae: unknown key"),
         ("python -m flows.train --config configs/nope.yaml", "", "no such file"),
         ("python -m flows.nothing", "", "no test runs `python -m flows.nothing`"),

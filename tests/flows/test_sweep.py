@@ -290,3 +290,30 @@ log_models: all
     assert summary.version == "1"
     mv = client().get_model_version(model_name, "1")
     assert mv.run_id == summary.best_run_id
+    _, summary, _ = first_sweep
+    _, summary, _ = first_sweep
+
+
+def test_sweep_board_artifacts_are_on_the_flow_run_and_complete(
+    flow_home: Path, first_sweep: Any
+) -> None:
+    # given: the sweep's flow run (tagged on its parent MLflow run)
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    _config, summary, _ = first_sweep
+    flow_run_id = client().get_run(summary.parent_run_id).data.tags["prefect.flow_run_id"]
+    # when
+    with get_client(sync_client=True) as prefect:
+        artifacts = prefect.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
+        )
+    by_type = {a.type: a for a in artifacts}
+    # then: a progress at 100% and a table with one row per point, on the flow run
+    progress, table = by_type["progress"], by_type["table"]
+    assert progress.task_run_id is None and table.task_run_id is None
+    assert float(progress.data) == 100.0
+    assert "4 of 4 points done, 0 failed" in (progress.description or "")
+    rows = table.data if isinstance(table.data, list) else __import__("json").loads(table.data)
+    assert sorted(r["point"] for r in rows) == [0, 1, 2, 3]
+    assert all(r["status"] == "completed" for r in rows)
+    assert "markdown" in by_type  # the sweep summary, on the flow run too

@@ -140,3 +140,48 @@ def test_a_champion_without_a_value_is_never_beaten_by_default() -> None:
     # then: nothing was compared, so the alias stays where it is
     assert d.passed_threshold and not d.beats_champion and not d.promote
     assert "champion v4 has no accuracy" in d.reason
+
+
+@pytest.mark.parametrize(
+    ("greater", "candidate", "interval", "champion", "promote"),
+    [
+        (True, 0.95, (0.93, 0.97), 0.92, True),  # the whole interval above the champion
+        (True, 0.95, (0.90, 0.99), 0.92, False),  # better, but within the noise
+        (True, 0.95, None, 0.92, False),  # no interval: cannot be checked, not promoted
+        (False, 0.10, (0.08, 0.12), 0.15, True),  # lower is better: upper bound below
+        (False, 0.10, (0.05, 0.16), 0.15, False),
+    ],
+)
+def test_beyond_interval_needs_the_interval_clear_of_the_champion(
+    greater, candidate, interval, champion, promote
+) -> None:
+    # given
+    spec = GateSpec(beyond_interval=True)
+    # when
+    decision = decide(
+        spec,
+        metric="m",
+        greater_is_better=greater,
+        candidate=candidate,
+        champion=champion,
+        champion_version="1",
+        candidate_interval=interval,
+    )
+    # then
+    assert decision.promote is promote
+    assert "95% interval" in decision.reason
+
+
+def test_beyond_interval_is_off_by_default_and_ignores_the_interval() -> None:
+    # given / when
+    decision = decide(
+        GateSpec(),
+        metric="m",
+        greater_is_better=True,
+        candidate=0.95,
+        champion=0.92,
+        champion_version="1",
+        candidate_interval=(0.5, 0.99),
+    )
+    # then
+    assert decision.promote

@@ -457,3 +457,39 @@ def test_importing_libs_metrics_loads_neither_prefect_nor_mlflow() -> None:
     )
     # then
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(("n_classes", "n_rows"), [(2, 60), (3, 40), (5, 25)])
+def test_vectorised_bootstrap_equals_scikit_learn_on_every_resample(n_classes, n_rows) -> None:
+    # given: predictions with errors, and classes a small resample can miss
+    import libs.metrics.bootstrap as boot
+    import libs.metrics.classification as cls
+
+    rng = np.random.default_rng(n_classes)
+    y = rng.integers(0, n_classes, n_rows)
+    proba = rng.dirichlet(np.ones(n_classes), n_rows)
+    pred = proba.argmax(axis=1)
+    true, pred, proba, classes = cls.prepare(y, pred, proba, list(range(n_classes)))
+    # when
+    fast = boot._classification_values(true, pred, proba, classes, boot._weights(n_rows, 25, 7))
+    # then: each resample's value is scikit-learn's on the resampled rows (NaN where undefined)
+    for b, idx in enumerate(boot._resamples(n_rows, 25, 7)):
+        for name, metric in cls.FUNCTIONS.items():
+            slow = boot._safe(metric, true[idx], pred[idx], proba[idx], classes)
+            assert fast[name][b] == pytest.approx(slow, abs=1e-9, nan_ok=True), (name, b)
+
+
+def test_vectorised_regression_bootstrap_equals_scikit_learn() -> None:
+    # given: a response far from zero (the sums of squares must not cancel)
+    import libs.metrics.bootstrap as boot
+    import libs.metrics.regression as reg
+
+    rng = np.random.default_rng(3)
+    y = rng.normal(1e6, 2.0, 50)
+    pred = y + rng.normal(0.0, 1.0, 50)
+    # when
+    fast = boot._regression_values(y, pred, boot._weights(50, 20, 1))
+    # then
+    for b, idx in enumerate(boot._resamples(50, 20, 1)):
+        for name, metric in reg.FUNCTIONS.items():
+            assert fast[name][b] == pytest.approx(metric(y[idx], pred[idx]), rel=1e-7), name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
@@ -363,13 +364,55 @@ def test_report_contains_every_figure_div_and_metric(report_figures) -> None:
 def test_report_embeds_plotlyjs_once_and_loads_nothing_from_outside(report_figures) -> None:
     # given / when
     page = render_report("Run report", {}, report_figures)
-    # then
-    assert page.count(get_plotlyjs()) == 1
-    assert page.index(get_plotlyjs()) < page.index("</head>")
+    # then: one compressed bundle, unpacked in the page, and every figure drawn from JSON
+    assert page.count('id="plotly-bundle"') == 1
+    assert page.count("new DecompressionStream") == 1
+    assert page.count('class="figure-spec"') == len(report_figures)
+    assert get_plotlyjs()[:2000] not in page  # not the 4.8 MB plain bundle
     assert not re.search(r"<script[^>]*\bsrc=", page)
     assert not re.search(r"<link[^>]*\bhref=", page)
-    assert "cdn.plot.ly" not in page.replace(get_plotlyjs(), "")
-    assert "https://" not in page.replace(get_plotlyjs(), "")
+    assert "cdn.plot.ly" not in page
+    assert "https://" not in page
+
+
+def test_report_bundle_decompresses_to_the_plotly_js_of_plotly_itself(report_figures) -> None:
+    # given: the figures are all cartesian (scatter, heatmap)
+    import base64
+    import gzip
+
+    page = render_report("Run report", {}, report_figures)
+    # when
+    packed = page.split('id="plotly-bundle">', 1)[1].split("</script>", 1)[0]
+    code = gzip.decompress(base64.b64decode(packed)).decode()
+    # then: the cartesian bundle of the same plotly.js version, small enough for the page
+    version = re.search(r"plotly\.js v(\S+)", get_plotlyjs()[:200]).group(1)  # type: ignore[union-attr]
+    assert f"(cartesian - minified) v{version}" in code[:200]
+    assert len(page) < 1_000_000
+
+
+def test_a_report_with_a_non_cartesian_trace_embeds_the_full_bundle() -> None:
+    # given
+    import base64
+    import gzip
+
+    figure = go.Figure(go.Scatterpolar(r=[1, 2], theta=[0, 90]))
+    # when
+    page = render_report("polar", {}, [("Polar", figure)])
+    # then
+    packed = page.split('id="plotly-bundle">', 1)[1].split("</script>", 1)[0]
+    assert gzip.decompress(base64.b64decode(packed)).decode() == get_plotlyjs()
+
+
+def test_each_figure_has_one_title_its_heading() -> None:
+    # given: a figure whose own layout carries a title
+    figure = history_figure({"loss": [1.0, 0.5]})
+    assert figure.layout.title.text
+    # when
+    page = render_report("r", {}, [("Training history", figure)])
+    # then: the heading is the only title; the drawn figure has none
+    spec = page.split('class="figure-spec"', 1)[1].split(">", 1)[1].split("</script>", 1)[0]
+    assert "title" not in json.loads(spec)["layout"] or not json.loads(spec)["layout"]["title"]
+    assert page.count("<h2>Training history</h2>") == 1
 
 
 def test_report_escapes_html_in_user_text() -> None:
@@ -384,7 +427,7 @@ def test_report_escapes_html_in_user_text() -> None:
     assert hostile not in page
     assert "<title>Run &lt;script&gt;alert(1)&lt;/script&gt;</title>" in page
     assert "<h2>fig &lt;script&gt;alert(1)&lt;/script&gt;</h2>" in page
-    assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 5
+    assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 5  # figure JSON: \u003c
 
 
 def test_report_with_no_metrics_meta_or_figures_is_still_a_page() -> None:
