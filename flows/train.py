@@ -97,6 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
     plan = None
+    logged: dict[str, float] = {}
 
     def body() -> tuple[RunSummary, str | None]:
         nonlocal plan
@@ -126,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
                 prepare_store()
         with local_prefect(leave_warm_worker=True) as settings:
-            return run_in_flow(
+            result = run_in_flow(
                 flow,
                 config,
                 parent_run_id=None,
@@ -134,13 +135,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                 refresh_cache=args.refresh_cache or plan is not None,
                 settings=settings,
             )
+            if plan is not None:  # compared as logged, as the original's were read
+                from tasks.tracking import client_for
+
+                run = client_for(settings).get_run(result[0].run_id)
+                logged.update(run.data.metrics)
+            return result
 
     def report(result: tuple[RunSummary, str | None]) -> None:
         print_summary("Training run complete.", summary_rows(*result))
         if plan is not None:
             from flows.lineage import reproduction_rows
 
-            print(reproduction_rows(plan, result[0].metrics, plan.config.digest()), flush=True)
+            metrics = logged or result[0].metrics
+            print(reproduction_rows(plan, metrics, plan.config.digest()), flush=True)
 
     return run_command(body, report, what="training", verbose=args.verbose)
 

@@ -146,11 +146,14 @@ def test_reproduce_on_unchanged_data_gives_identical_metrics(
     assert plan.config == trained["config"] and "unchanged" in plan.data_note
     # when: every cached step recomputed
     again = train_sklearn(plan.config, refresh_cache=True)
-    # then: every quality metric to the last digit (time and size are measured again)
-    quality = {k: v for k, v in again.metrics.items() if k not in COST_METRICS}
+    # then: every logged metric to the last digit, bootstrap intervals included
+    # (time and size are measured again)
+    logged = client().get_run(again.run_id).data.metrics
+    assert set(logged) == set(plan.original["metrics"])
+    quality = {k: v for k, v in logged.items() if k not in COST_METRICS}
     assert quality == {k: plan.original["metrics"][k] for k in quality}
-    assert set(again.metrics) == set(plan.original["metrics"])
-    text = lineage_cli.reproduction_rows(plan, again.metrics, plan.config.digest())
+    assert any(k.endswith("_ci_low") for k in quality)
+    text = lineage_cli.reproduction_rows(plan, logged, plan.config.digest())
     assert text.splitlines()[1].endswith(f"all {len(quality)} metrics identical")
 
 

@@ -290,8 +290,6 @@ log_models: all
     assert summary.version == "1"
     mv = client().get_model_version(model_name, "1")
     assert mv.run_id == summary.best_run_id
-    _, summary, _ = first_sweep
-    _, summary, _ = first_sweep
 
 
 def test_sweep_board_artifacts_are_on_the_flow_run_and_complete(
