@@ -112,18 +112,7 @@ def run_training_pipeline(
             from tasks.sweep import log_point
 
             log_point(run, evaluation.metrics)
-            return RunSummary(
-                run_id=run.run_id,
-                run_url=run.url,
-                experiment=config.tracking.experiment,
-                model_name=model_name,
-                version=None,
-                champion=False,
-                gate_reason="lean run: no model logged",
-                metrics=evaluation.metrics,
-                report_uri="",
-                ui_command=settings.ui_command(),
-            )
+            return _summary(config, run, settings, evaluation.metrics, "lean run: no model logged")
 
         # 5. Model logging (its metrics tied to the test rows) and registration behind the gate
         model_uri = log_model(
@@ -170,21 +159,47 @@ def run_training_pipeline(
         finish_tracking(run)
 
     # 7. Summary in the Prefect UI
-    summary = RunSummary(
-        run_id=run.run_id,
-        run_url=run.url,
-        experiment=config.tracking.experiment,
-        model_name=model_name,
+    summary = _summary(
+        config,
+        run,
+        settings,
+        evaluation.metrics,
+        registration.reason if registration else "registration disabled",
         version=registration.version if registration else None,
         champion=bool(registration and registration.promoted),
-        gate_reason=registration.reason if registration else "registration disabled",
-        metrics=evaluation.metrics,
         report_uri=report_uri,
-        ui_command=settings.ui_command(),
         model_uri=model_uri,
     )
     publish_summary(summary)
     return summary
+
+
+def _summary(
+    config: TrainConfig,
+    run: tracking.RunHandle,
+    settings: PlatformSettings,
+    metrics: dict[str, float],
+    gate_reason: str,
+    *,
+    version: str | None = None,
+    champion: bool = False,
+    report_uri: str = "",
+    model_uri: str = "",
+) -> RunSummary:
+    """What a training flow returns: the run, the gate's word, the metrics, where to look."""
+    return RunSummary(
+        run_id=run.run_id,
+        run_url=run.url,
+        experiment=config.tracking.experiment,
+        model_name=config.registered_model_name,
+        version=version,
+        champion=champion,
+        gate_reason=gate_reason,
+        metrics=metrics,
+        report_uri=report_uri,
+        ui_command=settings.ui_command(),
+        model_uri=model_uri,
+    )
 
 
 def _report_meta(run_id: str, model_name: str, snapshot: Snapshot) -> dict[str, str]:
@@ -267,17 +282,13 @@ def _complete_run(
         model_uri,
         testing_dataset(snapshot, split),
     )
-    return RunSummary(
-        run_id=run.run_id,
-        run_url=run.url,
-        experiment=config.tracking.experiment,
-        model_name=model_name,
-        version=None,
-        champion=False,
-        gate_reason="registered by the caller",
-        metrics=evaluation.metrics,
+    return _summary(
+        config,
+        run,
+        settings,
+        evaluation.metrics,
+        "registered by the caller",
         report_uri=report_uri,
-        ui_command=settings.ui_command(),
         model_uri=model_uri,
     )
 
