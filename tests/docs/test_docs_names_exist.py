@@ -80,10 +80,14 @@ def command_flags(module: str) -> frozenset[str] | None:
 
 @functools.cache
 def code_settings() -> frozenset[str]:
-    """Every MLOPS_ name the code, Makefile or CI scripts use."""
+    """Every MLOPS_ name the code, Makefile, CI scripts or tests use (a page may tell
+    how to rerun a measured test, e.g. MLOPS_COMPARE_SQLITE)."""
     found: set[str] = set()
-    for folder in ("libs", "tasks", "flows", "blocks", "deployments", "benchmarks", "infra"):
+    folders = ("libs", "tasks", "flows", "blocks", "deployments", "benchmarks", "infra", "tests")
+    for folder in folders:
         for path in (REPO / folder).rglob("*"):
+            if path == Path(__file__).resolve():  # its self-test names a setting on purpose
+                continue
             if path.is_file() and path.suffix in {".py", ".yaml", ".sh", ".tf", ""}:
                 found |= set(_SETTING.findall(path.read_text(errors="ignore")))
     found |= set(_SETTING.findall((REPO / "Makefile").read_text()))
