@@ -61,11 +61,25 @@ def add_verbose_argument(parser: argparse.ArgumentParser) -> None:
 
 
 class _LazyFileHandler(logging.FileHandler):
-    """A log file whose folder and file appear with the first line (a bad config makes none)."""
+    """A log file whose folder and file appear with the first line (a bad config makes none).
+
+    A folder that cannot be made (MLOPS_HOME is a file, say) drops the lines
+    instead of failing the command: its own check then names the setting.
+    """
+
+    unwritable = False
 
     def _open(self) -> Any:
-        Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
-        return super()._open()
+        try:
+            Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
+            return super()._open()
+        except OSError:
+            self.unwritable = True
+            return None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.unwritable:
+            super().emit(record)
 
 
 def _is_console(handler: logging.Handler) -> bool:
@@ -140,7 +154,8 @@ def terminal_logging(command: str, verbose: bool) -> Iterator[Path]:
         # One `error:` line says it all; a log file would be the only trace of the
         # command (a config error must leave no folder, not even the home).
         to_file.close()
-        path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # a home that is a file has no log below it
+            path.unlink(missing_ok=True)
         for made in reversed(fresh):
             with contextlib.suppress(OSError):
                 made.rmdir()  # only when empty: what else ran keeps its state
