@@ -7,19 +7,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from prefect.testing.utilities import prefect_test_harness
+from prefect_support import platform_prefect_server
 from s3_support import FaultProxy
 
 
 @pytest.fixture(scope="session", autouse=True)
 def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    # Starting the harness takes seconds: once per session, not per test. Task
+    # Starting the server takes seconds: once per session, not per test. Task
     # results (the cache) go to the session's own folder, not ~/.prefect/storage.
     from prefect.settings import PREFECT_LOCAL_STORAGE_PATH, temporary_settings
 
     results = tmp_path_factory.mktemp("prefect-results")
     with (
-        prefect_test_harness(server_startup_timeout=120),
+        platform_prefect_server(tmp_path_factory.mktemp("prefect-server")),
         temporary_settings(updates={PREFECT_LOCAL_STORAGE_PATH: results}),
     ):
         yield

@@ -13,6 +13,7 @@ from flows.tensorflow_flow import train_tensorflow
 from flows.train_config import TrainConfig, load_train_config
 from libs.datasets import load_bundled
 from libs.errors import InputError
+from libs.metrics.cost import COST_METRICS
 from libs.settings import PlatformSettings
 
 EPOCHS = 3
@@ -83,7 +84,9 @@ def test_two_seeded_runs_give_equal_metrics(flow_home: Path, model_name: str) ->
     first = train_tensorflow(first_config)
     second = train_tensorflow(second_config)
     # then
-    assert first.metrics == second.metrics
+    # (every quality metric; training time and latency are measured, not seeded)
+    quality = set(first.metrics) - set(COST_METRICS)
+    assert {k: first.metrics[k] for k in quality} == {k: second.metrics[k] for k in quality}
     losses = [
         [m.value for m in client().get_metric_history(s.run_id, "val_loss")]
         for s in (first, second)

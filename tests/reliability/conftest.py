@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from prefect.settings import get_current_settings
-from prefect.testing.utilities import prefect_test_harness
+from prefect_support import platform_prefect_server
 from reliability_support import MlflowFaultProxy
 
 from deployments.runtime.servers import free_port, healthy
@@ -22,13 +22,13 @@ BIN = Path(sys.executable).parent
 
 
 @pytest.fixture(scope="session")
-def prefect_server() -> Iterator[None]:
-    """The Prefect test server for in-process flow runs (shared with tests/flows when it is up)."""
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The Prefect server for in-process flow runs (shared with tests/flows when it is up)."""
     if get_current_settings().api.url:
-        # tests/flows' harness is already serving this session: starting a second costs seconds.
+        # tests/flows' server is already serving this session: starting a second costs seconds.
         yield
         return
-    with prefect_test_harness(server_startup_timeout=120):
+    with platform_prefect_server(tmp_path_factory.mktemp("prefect-server")):
         yield
 
 
