@@ -88,7 +88,11 @@ def client_of(run: RunHandle) -> MlflowClient:
 def run_url(settings: PlatformSettings, experiment_id: str, run_id: str) -> str:
     uri = settings.resolved_tracking_uri
     base = uri if uri.startswith(("http://", "https://")) else settings.mlflow_ui_url
-    return f"{base.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"
+    # MLflow 3's UI opens in its GenAI view unless told otherwise (`workflowType`).
+    return (
+        f"{base.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"
+        "?workflowType=machine_learning"
+    )
 
 
 def run_handle(settings: PlatformSettings, run_id: str) -> RunHandle:

@@ -77,3 +77,15 @@ def test_link_tags_leave_out_the_commit_outside_a_checkout(tmp_path: Path) -> No
     # then
     assert _links.git_commit(tmp_path) is None
     assert tracking.git_commit() == _links.git_commit(REPO)
+
+
+def test_run_links_open_mlflow_in_its_model_training_view() -> None:
+    # given: a store served over HTTP
+    from libs.settings import PlatformSettings
+    from tasks.tracking._client import run_url
+
+    settings = PlatformSettings(tracking_uri="http://127.0.0.1:5391")
+    # when
+    url = run_url(settings, "1", "abc")
+    # then: not MLflow 3's default GenAI view (traces, tokens)
+    assert url == "http://127.0.0.1:5391/#/experiments/1/runs/abc?workflowType=machine_learning"
