@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from deployments.runtime import postgres
+import deployments.runtime.postgres as postgres
 from deployments.runtime.procs import alive, end, locked, recorded_pid, server_env, spawn
 
 SERVERS_FILE = Path("serve") / "servers.json"
