@@ -115,15 +115,7 @@ def run_training_pipeline(
             return _summary(config, run, settings, evaluation.metrics, "lean run: no model logged")
 
         # 5. Model logging (its metrics tied to the test rows) and registration behind the gate
-        model_uri = log_model(
-            run, model, features, split, name=model_name, params=config.flat_params()
-        )
-        log_metrics(
-            run,
-            {**evaluation.metrics, **interval_metrics(evaluation.intervals)},
-            model_uri,
-            testing_dataset(snapshot, split),
-        )
+        model_uri = _log_model(config, run, model, features, split, snapshot, evaluation)
         registration = (
             register_model(
                 run,
@@ -202,6 +194,29 @@ def _summary(
     )
 
 
+def _log_model(
+    config: TrainConfig,
+    run: tracking.RunHandle,
+    model: ModelAdapter,
+    features: Features,
+    split: Split,
+    snapshot: Snapshot,
+    evaluation: Any,
+) -> str:
+    """The model, named after the registered model, then its metrics (and intervals) tied
+    to it and to the test rows; returns the model's URI."""
+    model_uri = log_model(
+        run, model, features, split, name=config.registered_model_name, params=config.flat_params()
+    )
+    log_metrics(
+        run,
+        {**evaluation.metrics, **interval_metrics(evaluation.intervals)},
+        model_uri,
+        testing_dataset(snapshot, split),
+    )
+    return model_uri
+
+
 def _report_meta(run_id: str, model_name: str, snapshot: Snapshot) -> dict[str, str]:
     return {
         "run id": run_id,
@@ -275,13 +290,7 @@ def _complete_run(
 
     # 5. Model logging (the caller registers it); a refitted Keras model's metrics
     # replace the lean run's, and either way they become the logged model's
-    model_uri = log_model(run, model, features, split, name=model_name, params=config.flat_params())
-    log_metrics(
-        run,
-        {**evaluation.metrics, **interval_metrics(evaluation.intervals)},
-        model_uri,
-        testing_dataset(snapshot, split),
-    )
+    model_uri = _log_model(config, run, model, features, split, snapshot, evaluation)
     return _summary(
         config,
         run,
