@@ -26,17 +26,19 @@ from flows.cli import (
     run_in_flow,
     run_module_main,
 )
-from flows.predict_config import PredictConfig
-from libs.config import validate
 from libs.errors import InputError
-from libs.io.chunks import DEFAULT_CHUNK_ROWS
-from libs.settings import PlatformSettings, check_environment
 
 if TYPE_CHECKING:  # the summary pulls in Prefect and MLflow: a bad argument fails fast
+    from flows.predict_config import PredictConfig
+    from libs.settings import PlatformSettings
     from tasks.predict import BatchSummary
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    # Imported here, not at the top: the warm worker's client imports this module
+    # before it hands the command over, and pandas would cost it seconds.
+    from libs.io.chunks import DEFAULT_CHUNK_ROWS
+
     parser = argparse.ArgumentParser(
         prog="python -m flows.predict", description=__doc__.split("\n")[0]
     )
@@ -63,6 +65,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def config_from_args(args: argparse.Namespace) -> PredictConfig:
+    from flows.predict_config import PredictConfig
+    from libs.config import validate
+
     data: dict[str, Any] = {
         "model": args.model,
         "input": args.input,
@@ -98,6 +103,7 @@ def preflight(config: PredictConfig, settings: PlatformSettings | None = None) -
     """
     from libs import io as storage_io
     from libs.io import table_format
+    from libs.settings import check_environment
     from tasks import tracking
 
     settings = check_environment(settings)
@@ -130,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
 
 
-__all__ = ["PredictConfig", "config_from_args", "main", "preflight", "summary_rows"]
+__all__ = ["config_from_args", "main", "preflight", "summary_rows"]
 
 
 if __name__ == "__main__":

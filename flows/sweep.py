@@ -22,11 +22,13 @@ import contextlib
 import json
 import sys
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flows.cli import add_config_arguments, run_command, run_module_main
-from flows.sweep_config import SweepConfig, load_sweep_config, plan_sweep
 from libs.errors import InputError
+
+if TYPE_CHECKING:  # imported when used: the warm worker runs the command (see flows.cli)
+    from flows.sweep_config import SweepConfig
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -126,13 +128,32 @@ def print_summary(summary: Any) -> None:
     print_block("Sweep complete.", summary_lines(summary))
 
 
+@contextlib.contextmanager
+def point_workers(plan: Any) -> Iterator[Any]:
+    """The sweep's worker processes (`workers: processes`), or None: threads."""
+    if not plan.worker_processes:
+        yield None
+        return
+    from deployments.runtime.pool import process_pool
+
+    with process_pool(plan.worker_processes, preload=POINT_MODULES) as pool:
+        yield pool
+
+
+# What a point's worker imports before its first point (forkserver workers).
+POINT_MODULES = ("flows.sweep_points", "flows.sklearn_flow")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.print_schema:
+        from flows.sweep_config import SweepConfig
+
         print(json.dumps(SweepConfig.model_json_schema(), indent=2))
         return 0
 
     def body() -> Any:
+        from flows.sweep_config import load_sweep_config, plan_sweep
         from libs.settings import check_environment
 
         request = stage_request(args)  # the arguments first: they need nothing else
@@ -152,8 +173,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             from flows.sweep_flow import on_point_done, run_sweep
 
         bar = progress_bar(len(plan.jobs), not args.no_progress)
-        with local_prefect(leave_warm_worker=True), bar as advance, on_point_done(advance):
-            return run_sweep(config, plan)
+        with (
+            local_prefect(leave_warm_worker=True),
+            point_workers(plan) as executor,  # before the bar: forked while single-threaded
+            bar as advance,
+            on_point_done(advance),
+        ):
+            return run_sweep(config, plan, executor)
 
     return run_command(body, print_summary, what="sweep", verbose=args.verbose)
 
