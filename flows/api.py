@@ -54,15 +54,17 @@ def train(
 def sweep(config: SweepConfig | str | Path, *, overrides: Sequence[str] = ()) -> SweepSummary:
     """Run a DOE sweep from a sweep config (object or YAML path)."""
     from deployments.runtime import local_prefect
-    from flows.sweep_config import SweepConfig, load_sweep_config
+    from flows.sweep import point_workers
+    from flows.sweep_config import SweepConfig, load_sweep_config, plan_sweep
     from flows.sweep_flow import run_sweep
 
     if not isinstance(config, SweepConfig):
         config = load_sweep_config(str(config), list(overrides))
     elif overrides:
         raise TypeError("overrides apply to a config file; change a SweepConfig with model_copy")
-    with local_prefect():
-        return run_sweep(config)
+    plan = plan_sweep(config)
+    with local_prefect() as settings, point_workers(plan, settings) as executor:
+        return run_sweep(config, plan, executor)
 
 
 def predict(config: PredictConfig | None = None, **fields: Any) -> BatchSummary:

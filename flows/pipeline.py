@@ -17,7 +17,7 @@ from libs.metrics import interval_metrics
 from libs.models import ModelAdapter
 from libs.settings import PlatformSettings, check_environment
 from tasks import tracking
-from tasks.caching import cache_options
+from tasks.caching import cache_options, digest_of, shared
 from tasks.data import Snapshot, ingest, split_data
 from tasks.evaluate import evaluate_model
 from tasks.lifecycle import (
@@ -33,6 +33,39 @@ from tasks.register import register_model
 from tasks.report import RunSummary, build_report, publish_report, publish_summary
 from tasks.storage import open_storage
 from tasks.train import train_model, train_model_cached
+
+
+def _inputs(
+    config: TrainConfig, settings: PlatformSettings, rules: Any, refresh_cache: bool
+) -> tuple[Storage, dict[str, Any], Snapshot, Split]:
+    """Storage, the cached ingest (snapshot and checks) and the split."""
+    storage = open_storage(settings)
+    cached = cache_options(storage, refresh_cache)
+    snapshot = ingest.with_options(**cached)(
+        config.data, config.features, config.split.seed, storage, rules
+    )
+    return storage, cached, snapshot, split_data(snapshot, config.split)
+
+
+def _inputs_with_features(
+    config: TrainConfig, settings: PlatformSettings, rules: Any
+) -> tuple[Storage, dict[str, Any], Snapshot, Split, Features]:
+    """The inputs and the features fitted on their training rows, as a sweep shares them."""
+    storage, cached, snapshot, split = _inputs(config, settings, rules, False)
+    data_key = f"{storage.root}:{snapshot.digest}:{config.split.model_dump_json()}"
+    features = fit_features.with_options(**cached)(config.features, split, data_key)
+    return storage, cached, snapshot, split, features
+
+
+def _inputs_key(config: TrainConfig, settings: PlatformSettings, rules: Any) -> str:
+    """What the shared inputs depend on: settings, data, features, split and data rules."""
+    return "inputs-" + digest_of(
+        settings.model_dump(mode="json"),
+        config.data,
+        config.features,
+        config.split,
+        rules,
+    )
 
 
 def run_training_pipeline(
@@ -68,11 +101,16 @@ def run_training_pipeline(
     model_name = config.registered_model_name
     seed = config.split.seed
 
-    # 1. Data: storage, snapshot, checks, split (ingest and preprocess are cached)
-    storage = open_storage(settings)
-    cached = cache_options(storage, refresh_cache)
-    snapshot = ingest.with_options(**cached)(config.data, config.features, seed, storage, rules)
-    split = split_data(snapshot, config.split)
+    # 1. Data: storage, snapshot, checks, split (ingest and preprocess are cached);
+    # a sweep's lean points take all four, and the features, from the first point
+    features: Features | None = None
+    if lean and not refresh_cache:
+        storage, cached, snapshot, split, features = shared(
+            _inputs_key(config, settings, rules),
+            lambda: _inputs_with_features(config, settings, rules),
+        )
+    else:
+        storage, cached, snapshot, split = _inputs(config, settings, rules, refresh_cache)
     if complete_run_id:
         return _complete_run(
             config, framework, complete_run_id, settings, storage, cached, snapshot, split
@@ -97,7 +135,8 @@ def run_training_pipeline(
         # 3. Features and model, fitted on the training rows only (epochs stream to the run)
         # The rows the features are fitted on, in this storage (results live beside it).
         data_key = f"{storage.root}:{snapshot.digest}:{config.split.model_dump_json()}"
-        features = fit_features.with_options(**cached)(config.features, split, data_key)
+        if features is None:
+            features = fit_features.with_options(**cached)(config.features, split, data_key)
         if framework == "sklearn":  # a seeded fit, cached like the features
             fitted_on = f"{data_key}:{config.features.model_dump_json()}"
             model = train_model_cached.with_options(**cached)(

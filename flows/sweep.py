@@ -129,14 +129,23 @@ def print_summary(summary: Any) -> None:
 
 
 @contextlib.contextmanager
-def point_workers(plan: Any) -> Iterator[Any]:
+def point_workers(plan: Any, settings: Any) -> Iterator[Any]:
     """The sweep's worker processes (`workers: processes`), or None: threads."""
     if not plan.worker_processes:
         yield None
         return
     from deployments.runtime.pool import process_pool
+    from tasks.tracking import prepare_store
 
-    with process_pool(plan.worker_processes, preload=POINT_MODULES) as pool:
+    # Opened here, the tracking store (created, migrated, checked) is inherited by
+    # forked workers instead of being opened again in each.
+    prepare_store(settings)
+
+    from flows.sweep_points import keep_in_worker
+
+    with process_pool(
+        plan.worker_processes, preload=POINT_MODULES, keep_handler=keep_in_worker
+    ) as pool:
         yield pool
 
 
@@ -174,8 +183,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         bar = progress_bar(len(plan.jobs), not args.no_progress)
         with (
-            local_prefect(leave_warm_worker=True),
-            point_workers(plan) as executor,  # before the bar: forked while single-threaded
+            local_prefect(leave_warm_worker=True) as settings,
+            point_workers(
+                plan, settings
+            ) as executor,  # before the bar: forked while single-threaded
             bar as advance,
             on_point_done(advance),
         ):

@@ -147,6 +147,12 @@ class SweepConfig(BaseModel):
         description="Points trained at once (local mode); default: the number of cores "
         "(1 for TensorFlow).",
     )
+    workers: Literal["processes", "threads"] = Field(
+        "processes",
+        description="Where local points train when several run at once: 'processes' (worker "
+        "processes that have the imports done, so points really run in parallel) or "
+        "'threads' (in the sweep's own process).",
+    )
     log_models: Literal["best", "all"] = Field(
         "best",
         description="'best': points log params, metrics, tags and datasets, and the best point "
@@ -277,6 +283,14 @@ class SweepPlan:
             return 1
         return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
 
+    @property
+    def worker_processes(self) -> int:
+        """Worker processes for the points: 0 means they train in the sweep's threads."""
+        local = self.config.mode == "local" and self.base.model.framework != "tensorflow"
+        if local and self.config.workers == "processes" and self.concurrency > 1:
+            return self.concurrency
+        return 0
+
 
 def known_task(config: TrainConfig) -> str | None:
     """The task when it is known without reading data (explicit, or a bundled dataset)."""
@@ -288,8 +302,8 @@ def known_task(config: TrainConfig) -> str | None:
 def sweep_digest(base: TrainConfig, config: SweepConfig) -> str:
     """sha256 of what decides the points' results: base config, factors and design.
 
-    The objective, concurrency and mode are left out, so re-running a sweep
-    with another objective or more workers reuses the points already trained.
+    The objective, concurrency, workers and mode are left out, so re-running a
+    sweep with another objective or more workers reuses the points already trained.
     """
     canonical = json.dumps(
         {

@@ -7,10 +7,12 @@ flow itself (a deployment entrypoint: `flows/sweep_flow.py:sweep`).
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from typing import Any, Literal
 
 from prefect import flow, task, unmapped
@@ -25,6 +27,7 @@ from flows.sweep_config import (
     natural_goal,
     plan_sweep,
 )
+from flows.sweep_points import train_point
 from flows.sweep_stages import ARGUMENT
 from flows.sweep_stages import next_stage as plan_next_stage
 from flows.train_flow import training_flow
@@ -34,6 +37,7 @@ from libs.settings import PlatformSettings
 from tasks import sweep as st
 from tasks import tracking
 from tasks.artifacts import SweepBoard
+from tasks.caching import clear_shared
 from tasks.register import register_model
 from tasks.report import publish_report
 from tasks.storage import open_storage
@@ -155,12 +159,6 @@ def study_stages(plan: SweepPlan, parent_run_id: str) -> list[dict[str, str]]:
     return rows
 
 
-def _train_point(job: PointJob, parent_run_id: str, lean: bool) -> Any:
-    """The point's training sub-flow, in this thread."""
-    training = training_flow(job.config.model.framework)
-    return training(job.config, parent_run_id=parent_run_id, lean=lean)
-
-
 @task(name="run-point", cache_policy=NO_CACHE)
 def run_point(
     job: PointJob,
@@ -174,14 +172,16 @@ def run_point(
     deployment_name: str | None,
     timeout: float | None,
     lean: bool = True,
+    executor: Executor | None = None,
 ) -> st.PointResult:
     """Train one point as a sub-flow run (or a deployment run); a failure is recorded.
 
     `prior` is a run of the same point config that an earlier run of this
     sweep (or a study's earlier stage) finished: it is reused, not retrained.
     A `lean` point logs params, metrics, tags and datasets, no model or report
-    (a deployment run trains in full). This task lives in flows/ because it
-    calls a flow.
+    (a deployment run trains in full). With an `executor` (worker processes)
+    the point's sub-flow runs in one of them. This task lives in flows/
+    because it calls a flow.
     """
     lean = lean and mode == "local"
     reused = st.reuse_point(
@@ -208,8 +208,8 @@ def run_point(
             if state is None or not state.is_completed():
                 error = f"flow run {flow_run.name} ended {state.name if state else 'unknown'}"
         else:
-            summary = _train_point(job, parent_run_id, lean)
-            model_uri, run_id = summary.model_uri, summary.run_id
+            trained = train_point(job, parent_run_id, lean, executor)
+            model_uri, run_id, error = trained.model_uri, trained.run_id, trained.error
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}".splitlines()[0][:2000]
     return st.record_point(
@@ -269,9 +269,20 @@ def complete_best(
     return dataclasses.replace(best, model_uri=done.model_uri), ""
 
 
+# The worker processes of the sweep that `run_sweep` runs in this context, if any.
+_executor: contextvars.ContextVar[Executor | None] = contextvars.ContextVar(
+    "sweep_executor", default=None
+)
+
+
 @flow(name="doe-sweep", version="1")
 def sweep(config: SweepConfig) -> st.SweepSummary:
-    """Run every point of a designed experiment, analyse the results, register the best."""
+    """Run every point of a designed experiment, analyse the results, register the best.
+
+    The points train in worker processes when `run_sweep` was given an
+    executor, else each in its task's thread.
+    """
+    executor = _executor.get()
     settings = PlatformSettings()
     objective = config.objective
 
@@ -314,6 +325,7 @@ def sweep(config: SweepConfig) -> st.SweepSummary:
             deployment_name=unmapped(config.deployment_name),
             timeout=unmapped(config.point_timeout_s),
             lean=unmapped(config.log_models != "all"),
+            executor=unmapped(executor),
         )
         results = collect(list(futures), plan.jobs, on_result=board.point_done)
         st.log_results(parent, st.results_table(plan.design, results, objective.metric))
@@ -437,13 +449,25 @@ def sweep(config: SweepConfig) -> st.SweepSummary:
     return summary
 
 
-def run_sweep(config: SweepConfig, plan: SweepPlan | None = None) -> st.SweepSummary:
-    """Run the sweep flow, `plan.concurrency` points at once in threads (default: the cores)."""
+def run_sweep(
+    config: SweepConfig, plan: SweepPlan | None = None, executor: Executor | None = None
+) -> st.SweepSummary:
+    """Run the sweep flow, `plan.concurrency` points at once (default: the cores).
+
+    Each point's task waits in one of `concurrency` threads; its training runs
+    in that thread, or in a worker process of `executor` when one is given
+    (`deployments.runtime.pool.process_pool`, as `python -m flows.sweep` does).
+    """
     from prefect.task_runners import ThreadPoolTaskRunner
 
     plan = plan or plan_sweep(config)
     runner: Any = ThreadPoolTaskRunner(max_workers=plan.concurrency)
-    return sweep.with_options(task_runner=runner)(config)
+    token = _executor.set(executor)  # not a flow parameter: it is no data
+    try:
+        return sweep.with_options(task_runner=runner)(config)
+    finally:
+        _executor.reset(token)
+        clear_shared()  # the points' shared data and features: a next sweep reads afresh
 
 
 @flow(name="sweep", version="1")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import time
 from typing import Any
 from uuid import UUID
 
@@ -96,7 +97,10 @@ class SweepBoard:
     board must not sink the sweep it reports on.
     """
 
+    EVERY_S = 1.0  # the least time between two updates (the last point always updates)
+
     def __init__(self, name: str, design: Design, metric: str) -> None:
+        self._updated = 0.0
         self.design = design
         self.metric = metric
         self.done: list[PointResult] = []
@@ -134,8 +138,17 @@ class SweepBoard:
         return f"Sweep results on {self.metric}: {self._progress_text()}"
 
     def point_done(self, result: PointResult) -> None:
-        """Record one finished point and update both artifacts."""
+        """Record one finished point; update both artifacts at most once a second.
+
+        The last point always updates them. Points that finish within a second
+        of the last update wait for the next one: a fast sweep's board costs a
+        few API calls, not two per point (the results table grows with each).
+        """
         self.done.append(result)
+        now = time.monotonic()
+        if len(self.done) < len(self.design) and now - self._updated < self.EVERY_S:
+            return
+        self._updated = now
         share = 100.0 * len(self.done) / max(1, len(self.design))
         if self.progress_id is not None:
             self._safely(lambda: update_artifact(self.progress_id, share, self._progress_text()))

@@ -11,13 +11,17 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
 
 from libs import io as storage_io
 
+T = TypeVar("T")
 _ROOT = Path(__file__).resolve().parent.parent
 # The code an ingest or preprocess result depends on.
 _CODE = ("libs/datasets", "libs/io", "libs/features", "tasks/data.py", "tasks/preprocess.py")
@@ -116,12 +120,50 @@ def cache_options(storage: Any, refresh: bool) -> dict[str, Any]:
     return options
 
 
+# --- one sweep's shared inputs -------------------------------------------------------
+# A sweep's lean points share data and features: the first point in a process runs
+# ingest, split and preprocess (as task runs, through the cache above); the others
+# take the results from memory, without a task run each. The sweep clears them when
+# it ends, so a later sweep (or a changed source) computes them again.
+_SHARED: OrderedDict[str, Any] = OrderedDict()
+_SHARED_LOCKS: dict[str, threading.Lock] = {}
+_SHARED_GUARD = threading.Lock()
+_SHARED_KEPT = 2
+
+
+def shared(key: str, compute: Callable[[], T]) -> T:
+    """`compute()` once per `key` in this process until `clear_shared`; callers in other
+    threads wait for the first one. An exception is not kept: the next caller tries again."""
+    with _SHARED_GUARD:
+        lock = _SHARED_LOCKS.setdefault(key, threading.Lock())
+    with lock:
+        with _SHARED_GUARD:
+            if key in _SHARED:
+                _SHARED.move_to_end(key)
+                return cast(T, _SHARED[key])
+        value = compute()
+        with _SHARED_GUARD:
+            _SHARED[key] = value
+            while len(_SHARED) > _SHARED_KEPT:
+                _SHARED.popitem(last=False)
+        return value
+
+
+def clear_shared() -> None:
+    """Forget the shared inputs (a sweep's end)."""
+    with _SHARED_GUARD:
+        _SHARED.clear()
+        _SHARED_LOCKS.clear()
+
+
 __all__ = [
     "cache_options",
+    "clear_shared",
     "code_digest",
     "digest_of",
     "ingest_cache_key",
     "preprocess_cache_key",
+    "shared",
     "source_options",
     "train_cache_key",
     "train_code_digest",

@@ -82,30 +82,48 @@ def start_tracking(
         params=params,
         tags=all_tags,
         flow_run_id=flow_run_id,
+        resume=not _first_attempt(),
     )
     if config is not None:
         tracking.log_run_record(run, config)
     # The rows are named by the snapshot's digest and the split, not re-hashed.
     rows = split_digest(snapshot.digest, split)
-    tracking.log_dataset(
+    tracking.log_datasets(
         run,
-        split.x_train.assign(**{snapshot.target: split.y_train}),
-        name=f"{snapshot.name}-train",
-        source=snapshot.uri,
-        context="training",
-        target=snapshot.target,
-        digest=rows("training"),
-    )
-    tracking.log_dataset(
-        run,
-        split.x_test.assign(**{snapshot.target: split.y_test}),
-        name=testing_dataset(snapshot, split)[0],
-        source=snapshot.uri,
-        context="testing",
-        target=snapshot.target,
-        digest=testing_dataset(snapshot, split)[1],
+        [
+            tracking.DatasetRef(
+                lambda: split.x_train.assign(**{snapshot.target: split.y_train}),
+                name=f"{snapshot.name}-train",
+                source=snapshot.uri,
+                context="training",
+                target=snapshot.target,
+                digest=rows("training"),
+            ),
+            tracking.DatasetRef(
+                lambda: split.x_test.assign(**{snapshot.target: split.y_test}),
+                name=testing_dataset(snapshot, split)[0],
+                source=snapshot.uri,
+                context="testing",
+                target=snapshot.target,
+                digest=testing_dataset(snapshot, split)[1],
+            ),
+        ],
     )
     return run
+
+
+def _first_attempt() -> bool:
+    """Whether this task and its flow run are on their first try: no run of theirs can exist.
+
+    A retried task or flow run may have created its MLflow run before failing;
+    only then does `start_run` look for it (a search per run otherwise).
+    """
+    from prefect.context import FlowRunContext, TaskRunContext
+
+    task_run, flow_run = TaskRunContext.get(), FlowRunContext.get()
+    if task_run is None or flow_run is None or flow_run.flow_run is None:
+        return False
+    return task_run.task_run.run_count <= 1 and flow_run.flow_run.run_count <= 1
 
 
 def testing_dataset(snapshot: Snapshot, split: Split) -> tuple[str, str]:

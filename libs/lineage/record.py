@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import platform
 import re
@@ -58,17 +59,27 @@ def config_documents(data: dict[str, Any]) -> tuple[str, str]:
 
 def environment_record() -> dict[str, Any]:
     """Python and every installed distribution, `name -> version`, sorted by name."""
+    return {
+        "python": platform.python_version(),
+        "implementation": sys.implementation.name,
+        "platform": platform.platform(),
+        "packages": dict(_installed()),
+    }
+
+
+@functools.lru_cache(maxsize=1)
+def _installed() -> tuple[tuple[str, str], ...]:
+    """The installed distributions, read once per process (a scan of site-packages).
+
+    A command is one process and the warm worker forks a new one per command,
+    so an install between two runs is seen by the next.
+    """
     packages: dict[str, str] = {}
     for dist in metadata.distributions():
         name = dist.metadata["Name"]
         if name:
             packages.setdefault(str(name).lower(), dist.version)
-    return {
-        "python": platform.python_version(),
-        "implementation": sys.implementation.name,
-        "platform": platform.platform(),
-        "packages": dict(sorted(packages.items())),
-    }
+    return tuple(sorted(packages.items()))
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, str]:

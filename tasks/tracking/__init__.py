@@ -19,7 +19,7 @@ from tasks.tracking._client import (
     run_handle,
     use_artifact_credentials,
 )
-from tasks.tracking._inputs import log_dataset, log_input_source
+from tasks.tracking._inputs import DatasetRef, log_dataset, log_datasets, log_input_source
 from tasks.tracking._lineage import (
     champion_history,
     lineage_tags,
@@ -91,6 +91,7 @@ __all__ = [
     "GATE_PENDING",
     "Champion",
     "ChildRun",
+    "DatasetRef",
     "ModelVersionRef",
     "RunHandle",
     "TrainingData",
@@ -113,6 +114,7 @@ __all__ = [
     "link_tags",
     "load_pyfunc_model",
     "log_dataset",
+    "log_datasets",
     "log_epoch_metrics",
     "log_input_source",
     "log_keras_model",

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import threading
 import warnings
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -11,6 +15,67 @@ import pandas as pd
 from tasks.tracking._client import RunHandle, client_of, from_pandas
 
 _SCHEMA_SAMPLE = 1000
+
+
+@dataclass(frozen=True)
+class DatasetRef:
+    """A dataset to log as a run input; `frame` builds its rows only when they are needed."""
+
+    frame: Callable[[], pd.DataFrame]
+    name: str
+    source: str
+    context: str
+    target: str
+    digest: str | None = None
+
+
+# Dataset entities by everything they are made of (digest, name, source, target): the
+# points of a sweep log the same rows, and MLflow's schema and profile of them cost
+# tens of milliseconds each time.
+_ENTITIES: OrderedDict[tuple[str, str, str, str], Any] = OrderedDict()
+_ENTITIES_LOCK = threading.Lock()
+_ENTITIES_KEPT = 32
+
+
+def _entity(ref: DatasetRef) -> Any:
+    key = (ref.digest or "", ref.name, ref.source, ref.target)
+    if ref.digest:
+        with _ENTITIES_LOCK:
+            if key in _ENTITIES:
+                _ENTITIES.move_to_end(key)
+                return _ENTITIES[key]
+    frame = ref.frame()
+    with warnings.catch_warnings():
+        # MLflow warns that a local path matches its local source type twice; harmless.
+        warnings.simplefilter("ignore", UserWarning)
+        # ...and hints that integer columns cannot hold NaN; ours are checked at ingest.
+        dataset = from_pandas(
+            frame, source=ref.source, name=ref.name, targets=ref.target, digest=ref.digest
+        )
+        if len(frame) > _SCHEMA_SAMPLE:
+            dataset.__dict__["schema"] = _sampled_schema(frame)  # its cached property
+        entity = dataset._to_mlflow_entity()
+    if ref.digest:
+        with _ENTITIES_LOCK:
+            _ENTITIES[key] = entity
+            while len(_ENTITIES) > _ENTITIES_KEPT:
+                _ENTITIES.popitem(last=False)
+    return entity
+
+
+def log_datasets(run: RunHandle, refs: Sequence[DatasetRef]) -> None:
+    """Record datasets as run inputs in one call: source URI, digest, schema and role each.
+
+    A dataset with a `digest` already logged by this process (another point of
+    the sweep) reuses its entity, without building or profiling its rows again.
+    """
+    from mlflow.entities import DatasetInput, InputTag
+
+    inputs = [
+        DatasetInput(_entity(ref), tags=[InputTag("mlflow.data.context", ref.context)])
+        for ref in refs
+    ]
+    client_of(run).log_inputs(run.run_id, datasets=inputs)
 
 
 def log_dataset(
@@ -27,19 +92,9 @@ def log_dataset(
 
     `digest`, when the caller knows one (the snapshot's), spares hashing the rows.
     """
-    from mlflow.entities import DatasetInput, InputTag
-
-    with warnings.catch_warnings():
-        # MLflow warns that a local path matches its local source type twice; harmless.
-        warnings.simplefilter("ignore", UserWarning)
-        # ...and hints that integer columns cannot hold NaN; ours are checked at ingest.
-        dataset = from_pandas(frame, source=source, name=name, targets=target, digest=digest)
-        if len(frame) > _SCHEMA_SAMPLE:
-            dataset.__dict__["schema"] = _sampled_schema(frame)  # its cached property
-        entity = dataset._to_mlflow_entity()
-    client_of(run).log_inputs(
-        run.run_id,
-        datasets=[DatasetInput(entity, tags=[InputTag("mlflow.data.context", context)])],
+    log_datasets(
+        run,
+        [DatasetRef(lambda: frame, name, source, context, target, digest)],
     )
 
 

@@ -38,13 +38,15 @@ def start_run(
     params: dict[str, str],
     tags: dict[str, str],
     flow_run_id: str | None,
+    resume: bool = True,
 ) -> RunHandle:
     """Start the flow run's MLflow run, or resume it when the same flow run retries.
 
     Every run kind (training, sweep, batch scoring) starts here, so each one first
     cleans up after dead processes and records its own host and pid. Keyed on the
     Prefect flow-run id: a create that was retried behind our back (two runs for one
-    flow run) is reduced to the oldest run, the others deleted.
+    flow run) is reduced to the oldest run, the others deleted. `resume=False`
+    (the caller knows this is the flow run's first try) skips looking for one.
     """
     client = client_for(settings)
     if "mlflow.parentRunId" not in tags:  # a sweep's points: the sweep's start did it
@@ -53,7 +55,7 @@ def start_run(
     all_tags = {**source_tags(), **tags, **process_tags()}
     if flow_run_id:
         all_tags["prefect.flow_run_id"] = flow_run_id
-    found = _runs_of_flow_run(client, experiment_id, flow_run_id) if flow_run_id else []
+    found = _runs_of_flow_run(client, experiment_id, flow_run_id) if flow_run_id and resume else []
     if found:
         run_id = _keep_oldest_run(client, found)
         client.update_run(run_id, status="RUNNING")
@@ -128,6 +130,7 @@ def _create_run(
 
     error: Exception | None = None
     run_id = None
+    store = None
     try:
         store = rest_store(client._tracking_client.store)
         if store is None:
@@ -143,7 +146,9 @@ def _create_run(
             run_id = post_once(store, "/api/2.0/mlflow/runs/create", body)["run"]["info"]["run_id"]
     except Exception as exc:  # the answer may be lost while the run exists: read back first
         error = exc
-    if not flow_run_id:
+    if not flow_run_id or (store is None and error is None and run_id is not None):
+        # No flow run to key on, or a database store: its create either raised or
+        # committed, so there is no lost answer to read back.
         if error is not None or run_id is None:
             raise error or RuntimeError("runs/create returned no run")
         return str(run_id)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from cli_support import run_cli
+from mlflow import MlflowClient
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -51,6 +52,17 @@ def test_cli_runs_the_screening_sweep_and_prints_what_it_found(tmp_path: Path) -
     # and: the progress bar went to stderr, not into the summary
     assert "4/4" in result.stderr and "failed: 0" in result.stderr
     assert "4/4" not in out
+    # and: the points trained in worker processes (concurrency 2), not in the sweep's own
+    parent_id = out.split("Parent MLflow run: ")[1].split()[0]
+    store = MlflowClient(f"sqlite:///{home.resolve()}/mlflow.db")
+    parent = store.get_run(parent_id)
+    points = store.search_runs(
+        [parent.info.experiment_id], filter_string=f"tags.`mlflow.parentRunId` = '{parent_id}'"
+    )
+    point_pids = {r.data.tags["process.pid"] for r in points}
+    assert len(points) == 4
+    assert parent.data.tags["process.pid"] not in point_pids
+    assert 1 <= len(point_pids) <= 2
 
 
 def test_cli_bad_factor_exits_2_with_one_line_and_writes_nothing(tmp_path: Path) -> None:
