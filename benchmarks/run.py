@@ -328,7 +328,8 @@ def case_sweep_c(work: Path, repeat: int) -> list[Row]:
     row.note = "; ".join(
         n
         for n in (
-            "the best point's report and model logged and registered; warm worker",
+            "the best point's report and model logged and registered; warm worker; "
+            "points in worker processes (workers: processes)",
             overhead_note(overheads[1:]),
         )
         if n

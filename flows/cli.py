@@ -17,7 +17,9 @@ import contextlib
 import gc
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -266,6 +268,31 @@ def link_rows(run_url: str, ui_command: str, flow_run_url: str | None) -> list[t
     return rows
 
 
+@contextlib.contextmanager
+def _interrupts() -> Iterator[threading.Event]:
+    """Ctrl-C raises KeyboardInterrupt as usual, and is also remembered.
+
+    Prefect runs some calls inside its own `except BaseException` (a call it
+    runs for another thread keeps the exception for that thread), so an
+    interrupt that lands there never reaches the command. Remembered, it still
+    ends the command as interrupted (exit 130) once the run returns.
+    """
+    seen = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield seen
+        return
+
+    def on_interrupt(signum: int, frame: Any) -> None:
+        seen.set()
+        signal.default_int_handler(signum, frame)
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield seen
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
+
+
 def run_command(
     body: Callable[[], T],
     on_success: Callable[[T], None],
@@ -279,8 +306,10 @@ def run_command(
     """
     log: Path | None = None
     try:
-        with terminal_logging(what, verbose) as log:
+        with _interrupts() as interrupted, terminal_logging(what, verbose) as log:
             result = body()
+            if interrupted.is_set():  # Ctrl-C came, but a library swallowed it
+                raise KeyboardInterrupt
             on_success(result)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -19,6 +19,7 @@ from uuid import UUID
 
 from flows.sweep_config import PointJob
 from flows.train_flow import training_flow
+from tasks.tracking import OWNER_PID_ENV
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,8 @@ def point_request(job: PointJob, parent_run_id: str, lean: bool) -> PointRequest
         lean=lean,
         parent_task_run_id=stand_in_id,
         tags=tuple(sorted(TagsContext.get().current_tags)),
-        env=dict(os.environ),
+        # The sweep's process owns the point's run (a killed sweep's points are reconciled)
+        env={**os.environ, OWNER_PID_ENV: str(os.getpid())},
         cwd=os.getcwd(),
         prefect_settings=settings,
     )

@@ -44,10 +44,24 @@ _FORKSERVER_STARTED = False
 
 def _worker_init(forked: bool, log_queue: Any, keep: Callable[[logging.Handler], bool]) -> None:
     """In each new worker: its log lines go to the caller, and (forked) no shared connection."""
+    _die_with_parent()
     if log_queue is not None:
         _send_logs_to(log_queue, keep)
     if forked:
         _after_fork_in_worker()
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this worker when its parent (the caller, or the fork
+    server, which ends with the caller) dies, so a killed sweep leaves no worker behind."""
+    import ctypes
+    import signal
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def _send_logs_to(log_queue: Any, keep: Callable[[logging.Handler], bool]) -> None:

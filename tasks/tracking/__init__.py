@@ -29,7 +29,14 @@ from tasks.tracking._lineage import (
     recorded_config,
     version_lineage,
 )
-from tasks.tracking._links import git_commit, git_dirty, link_tags, process_tags, source_tags
+from tasks.tracking._links import (
+    OWNER_PID_ENV,
+    git_commit,
+    git_dirty,
+    link_tags,
+    process_tags,
+    source_tags,
+)
 from tasks.tracking._models import (
     keras_requirements,
     link_model_metrics,
@@ -89,6 +96,7 @@ __all__ = [
     "GATE_ABANDONED",
     "GATE_DONE",
     "GATE_PENDING",
+    "OWNER_PID_ENV",
     "Champion",
     "ChildRun",
     "DatasetRef",

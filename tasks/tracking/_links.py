@@ -90,12 +90,20 @@ def link_tags(
     return tags
 
 
+# Set by a sweep for its worker processes: the pid of the process that owns their runs.
+OWNER_PID_ENV = "MLOPS_RUN_OWNER_PID"
+
+
 def process_tags() -> dict[str, str]:
     """Which host and process drive a run: the clean-up of a killed one looks for them."""
-    tags = {"host": socket.gethostname(), "process.pid": str(os.getpid())}
+    # A sweep's worker process names the sweep's process, which owns the points it
+    # trains: the sweep dying (and its workers with it) is what leaves them unfinished.
+    owner = os.environ.get(OWNER_PID_ENV, "")
+    pid = owner if owner.isdigit() else str(os.getpid())
+    tags = {"host": socket.gethostname(), "process.pid": pid}
     if os.environ.get("MLOPS_WORKER_NAME"):
         tags["worker"] = os.environ["MLOPS_WORKER_NAME"]
     return tags
 
 
-__all__ = ["git_commit", "git_dirty", "link_tags", "process_tags", "source_tags"]
+__all__ = ["OWNER_PID_ENV", "git_commit", "git_dirty", "link_tags", "process_tags", "source_tags"]
