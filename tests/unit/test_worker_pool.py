@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures.process import BrokenProcessPool
@@ -35,21 +37,46 @@ def square(value: int) -> tuple[int, int]:
     return value * value, os.getpid()
 
 
-@pytest.mark.parametrize("method", ["fork", "forkserver"])
-def test_two_workers_run_two_tasks_at_once_in_other_processes(tmp_path: Path, method: str) -> None:
-    if method == "fork" and threading.active_count() > 1:
-        pytest.skip(
-            "this test process already runs other threads, and forking it could copy a "
-            "held lock; the command line forks before its first thread (tests/cli)"
-        )
-    # given: a pool of two workers
-    with process_pool(2, method=method) as pool:
+FORK_IN_A_FRESH_PROCESS = """
+import os, sys, tempfile
+sys.path.insert(0, sys.argv[1])
+from test_worker_pool import meet
+from deployments.runtime.pool import process_pool
+folder = tempfile.mkdtemp()
+with process_pool(2, method="fork") as pool:
+    first = pool.submit(meet, folder, "a", "b")
+    second = pool.submit(meet, folder, "b", "a")
+    pids = {first.result(timeout=120), second.result(timeout=120)}
+print(pool.method, len(pids), os.getpid() in pids)
+"""
+
+
+def test_two_forked_workers_run_two_tasks_at_once_in_other_processes() -> None:
+    # given: a process with no other thread (as the command line is when it forks)
+    # when: a fork pool of two runs two tasks that each wait for the other
+    done = subprocess.run(
+        [sys.executable, "-c", FORK_IN_A_FRESH_PROCESS, str(Path(__file__).parent)],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    # then: both finished, in two forked processes that are not the caller
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["fork", "2", "False"]
+
+
+def test_two_fork_server_workers_run_two_tasks_at_once_in_other_processes(
+    tmp_path: Path,
+) -> None:
+    # given: a pool of two workers started through a fork server (this process has threads)
+    with process_pool(2, method="forkserver") as pool:
         # when: two tasks that each wait for the other
         first = pool.submit(meet, str(tmp_path), "a", "b")
         second = pool.submit(meet, str(tmp_path), "b", "a")
         pids = {first.result(timeout=WAIT_S * 2), second.result(timeout=WAIT_S * 2)}
     # then: both finished, in two processes that are not this one
-    assert pool.method == method
+    assert pool.method == "forkserver"
     assert len(pids) == 2
     assert os.getpid() not in pids
 
