@@ -101,6 +101,8 @@ def process_tags() -> dict[str, str]:
     owner = os.environ.get(OWNER_PID_ENV, "")
     pid = owner if owner.isdigit() else str(os.getpid())
     tags = {"host": socket.gethostname(), "process.pid": pid}
+    if owner.isdigit():  # and which worker process of it trained this one
+        tags["process.worker_pid"] = str(os.getpid())
     if os.environ.get("MLOPS_WORKER_NAME"):
         tags["worker"] = os.environ["MLOPS_WORKER_NAME"]
     return tags

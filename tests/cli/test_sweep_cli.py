@@ -59,10 +59,12 @@ def test_cli_runs_the_screening_sweep_and_prints_what_it_found(tmp_path: Path) -
     points = store.search_runs(
         [parent.info.experiment_id], filter_string=f"tags.`mlflow.parentRunId` = '{parent_id}'"
     )
-    point_pids = {r.data.tags["process.pid"] for r in points}
+    sweep_pid = parent.data.tags["process.pid"]
+    worker_pids = {r.data.tags.get("process.worker_pid") for r in points}
     assert len(points) == 4
-    assert parent.data.tags["process.pid"] not in point_pids
-    assert 1 <= len(point_pids) <= 2
+    assert {r.data.tags["process.pid"] for r in points} == {sweep_pid}  # the owner
+    assert None not in worker_pids and sweep_pid not in worker_pids
+    assert 1 <= len(worker_pids) <= 2
 
 
 def test_cli_bad_factor_exits_2_with_one_line_and_writes_nothing(tmp_path: Path) -> None:
