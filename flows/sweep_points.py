@@ -1,4 +1,4 @@
-"""A sweep point's training sub-flow, in this thread or in a worker process.
+"""A sweep point: its `run-point` task, and its training sub-flow in this thread or a worker.
 
 In a thread, the training flow is called inside the `run-point` task and
 Prefect makes it a sub-flow run. In a worker process (the sweep's `executor`,
@@ -12,13 +12,20 @@ either way: one child flow run of the sweep per point.
 from __future__ import annotations
 
 import os
+import time
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
 from flows.sweep_config import PointJob
 from flows.train_flow import training_flow
+from libs.settings import PlatformSettings
+from tasks import sweep as st
+from tasks import tracking
 from tasks.tracking import OWNER_PID_ENV
 
 
@@ -186,11 +193,109 @@ def train_point(
     return result
 
 
+def deployment_request(
+    deployment_name: str,
+    job: PointJob,
+    *,
+    parent_run_id: str,
+    sweep_id: str,
+    timeout: float | None,
+) -> dict[str, Any]:
+    """Keyword arguments of `run_deployment` for one point.
+
+    The idempotency key joins the sweep digest, the point and the parent run:
+    a retried sweep flow run (which resumes its parent run) never starts a
+    point twice, while a new run of the same sweep retries the points that
+    failed (those that completed are reused before this is called).
+    """
+    return {
+        "name": deployment_name,
+        "parameters": {
+            "config": job.config.model_dump(mode="json"),
+            "parent_run_id": parent_run_id,
+        },
+        "idempotency_key": f"{sweep_id}-{job.index}-{parent_run_id}",
+        "as_subflow": True,
+        "timeout": timeout,
+    }
+
+
+@task(name="run-point", cache_policy=NO_CACHE)
+def run_point(
+    job: PointJob,
+    prior: tracking.ChildRun | None = None,
+    *,
+    settings: PlatformSettings,
+    parent_run_id: str,
+    sweep_id: str,
+    metric: str,
+    mode: str,
+    deployment_name: str | None,
+    timeout: float | None,
+    lean: bool = True,
+    executor: Executor | None = None,
+) -> st.PointResult:
+    """Train one point as a sub-flow run (or a deployment run); a failure is recorded.
+
+    `prior` is a run of the same point config that an earlier run of this
+    sweep (or a study's earlier stage) finished: it is reused, not retrained.
+    A `lean` point logs params, metrics, tags and datasets, no model or report
+    (a deployment run trains in full). With an `executor` (worker processes)
+    the point's sub-flow runs in one of them. This task lives in flows/
+    because it calls a flow.
+    """
+    lean = lean and mode == "local"
+    reused = st.reuse_point(
+        prior, index=job.index, point=job.point, metric=metric, need_model=not lean
+    )
+    if reused is not None:
+        return reused
+    started, error, model_uri, run_id = time.monotonic(), "", "", ""
+    try:
+        if mode == "deployment":
+            from prefect.deployments import run_deployment
+
+            assert deployment_name is not None
+            flow_run: Any = run_deployment(
+                **deployment_request(
+                    deployment_name,
+                    job,
+                    parent_run_id=parent_run_id,
+                    sweep_id=sweep_id,
+                    timeout=timeout,
+                )
+            )
+            state = flow_run.state
+            if state is None or not state.is_completed():
+                error = f"flow run {flow_run.name} ended {state.name if state else 'unknown'}"
+        else:
+            trained = train_point(job, parent_run_id, lean, executor)
+            model_uri, run_id, error = trained.model_uri, trained.run_id, trained.error
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}".splitlines()[0][:2000]
+    return st.record_point(
+        settings,
+        parent_run_id=parent_run_id,
+        sweep_id=sweep_id,
+        index=job.index,
+        point=job.point,
+        config_digest=job.config_digest,
+        metric=metric,
+        model_uri=model_uri,
+        seconds=time.monotonic() - started,
+        error=error,
+        lean=lean,
+        run_id=run_id,
+    )
+
+
 __all__ = [
     "PointRequest",
     "PointTrained",
+    "deployment_request",
     "keep_in_worker",
     "point_request",
+    "run_point",
     "train_in_process",
     "train_in_thread",
     "train_point",
