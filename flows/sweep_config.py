@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import pandas as pd
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -30,24 +29,27 @@ from pydantic import (
     model_validator,
 )
 
-from flows.train_config import TrainConfig, check_train_config
+from flows.sweep_checks import (
+    MAX_SWEEP_POINTS,
+    check_metric,
+    check_model,
+    check_sweep_before_data,
+    check_sweep_data_task,
+)
+from flows.train_config import TrainConfig, known_task
 from libs.config import format_validation_error, load_config, read_yaml
-from libs.datasets import infer_task
 from libs.doe import (
     Design,
     DesignSpec,
     Factor,
     FactorSpace,
-    design_size,
     generate_design,
     set_dotted,
 )
 from libs.doe.responses import ResponseGoal
 from libs.errors import InputError
-from libs.metrics import METRIC_NAMES, greater_is_better
+from libs.metrics import greater_is_better
 from libs.metrics.cost import COST_METRICS
-from libs.metrics.sets import task_of
-from libs.models import build_estimator
 
 
 class Objective(BaseModel):
@@ -292,13 +294,6 @@ class SweepPlan:
         return 0
 
 
-def known_task(config: TrainConfig) -> str | None:
-    """The task when it is known without reading data (explicit, or a bundled dataset)."""
-    if config.data.task != "auto" or config.data.is_bundled:
-        return infer_task(config.data, pd.Series(dtype=float))
-    return None
-
-
 def sweep_digest(base: TrainConfig, config: SweepConfig) -> str:
     """sha256 of what decides the points' results: base config, factors and design.
 
@@ -314,12 +309,6 @@ def sweep_digest(base: TrainConfig, config: SweepConfig) -> str:
         sort_keys=True,
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _check_model(config: TrainConfig, task: str) -> None:
-    """Check estimator parameters before any run (scikit-learn; Keras specs are typed)."""
-    if config.model.framework == "sklearn":
-        build_estimator(config.model, task, config.split.seed)
 
 
 def _validate_train(data: dict[str, Any], where: str) -> TrainConfig:
@@ -363,7 +352,7 @@ def _point_config(
     config = _validate_train(data, f"{source}: point {index}")
     if task is not None:
         try:
-            _check_model(config, task)
+            check_model(config, task)
         except InputError as exc:
             named = [n for n in point if n in str(exc)] or list(point)
             value = ", ".join(f"{n}={point[n]!r}" for n in named)
@@ -371,62 +360,6 @@ def _point_config(
                 f"{source}: factor '{named[0]}' (point {index}, {value}): {exc}"
             ) from None
     return config
-
-
-def _check_metric(name: str, field: str, task: str | None, source: str) -> None:
-    if task is not None and name not in METRIC_NAMES[task]:
-        raise InputError(
-            f"{source}: {field}: '{name}' is not computed for {task} "
-            f"(choose from {', '.join(METRIC_NAMES[task])})"
-        )
-
-
-# --- Bad-input checks before any point is generated or any data is trained on -----------
-
-# Each point is one training run and one MLflow run. A thousand already take hours on one
-# machine and crowd the tracking store; a design beyond that is a typo (levels: 1000) or a
-# space that wants a screening design first, and generating it alone could take minutes.
-MAX_SWEEP_POINTS = 1000
-
-
-def check_sweep_before_data(config: SweepConfig, base: TrainConfig, source: str) -> None:
-    """The design's size and the objective against the model, before points or data exist."""
-    size = design_size(config.space, config.design)
-    if size > MAX_SWEEP_POINTS:
-        raise InputError(
-            f"{source}: design: {config.design.kind} over these factors has {size} points, "
-            f"more than the limit of {MAX_SWEEP_POINTS} (each point is a training run and an "
-            "MLflow run); use fewer levels or factors, or a screening design first"
-        )
-    refused = check_train_config(base, f"{source}: base").refused
-    metric_task = task_of(config.objective.metric)
-    if metric_task in refused:
-        raise InputError(
-            f"{source}: objective.metric: '{config.objective.metric}' is a {metric_task} "
-            f"metric, but {refused[metric_task]}"
-        )
-
-
-def check_sweep_data_task(config: SweepConfig, base: TrainConfig, source: str) -> str | None:
-    """For a local file with `task: auto`, the task its target implies, checked against the
-    objective: otherwise every point would train and fail (or score the wrong metric)."""
-    spec = base.data
-    if spec.is_bundled or spec.task != "auto" or "://" in spec.source:
-        return None
-    from libs.io import read_table
-
-    frame = read_table(spec.source)
-    if spec.target_column not in frame.columns:
-        return None  # the points report the missing target, naming the file
-    task = infer_task(spec, frame[spec.target_column])
-    metric_task = task_of(config.objective.metric)
-    if task != metric_task:
-        raise InputError(
-            f"{source}: objective.metric: '{config.objective.metric}' is a {metric_task} "
-            f"metric, but the target '{spec.target_column}' of {spec.source} makes this a "
-            f"{task} task (choose from {', '.join(METRIC_NAMES[task])})"
-        )
-    return task
 
 
 # -----------------------------------------------------------------------------------------
@@ -444,14 +377,14 @@ def plan_sweep(config: SweepConfig, source: str = "sweep") -> SweepPlan:
     base = _validate_train(base_data, f"{source}: base")
     check_sweep_before_data(config, base, source)
     task = known_task(base) or check_sweep_data_task(config, base, source)
-    _check_metric(config.objective.metric, "objective.metric", task, source)
+    check_metric(config.objective.metric, "objective.metric", task, source)
     for response in config.responses:
         if response.metric not in COST_METRICS:
-            _check_metric(response.metric, "responses.metric", task, source)
+            check_metric(response.metric, "responses.metric", task, source)
     if task is not None:
-        _check_metric(base.gate.metric_for(task), "gate.metric", task, f"{source}: base")
+        check_metric(base.gate.metric_for(task), "gate.metric", task, f"{source}: base")
         try:
-            _check_model(base, task)
+            check_model(base, task)
         except InputError as exc:
             raise InputError(f"{source}: base: {exc}") from None
     concurrency = config.concurrency or 1

@@ -9,11 +9,12 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from flows.sweep_config import MAX_SWEEP_POINTS, design_size, load_sweep_config, plan_sweep
+from flows.sweep_config import MAX_SWEEP_POINTS, load_sweep_config, plan_sweep
 from flows.train_config import check_train_config, load_train_config
 from libs.config import read_yaml
 from libs.datasets import MIN_ROWS, DataRules, check_data
 from libs.datasets.checks import check_sizes
+from libs.doe import design_size
 from libs.errors import InputError
 from libs.io import read_table
 from libs.io.chunks import iter_table
