@@ -24,7 +24,7 @@ $(VENV)/.core: $(BIN)/python pyproject.toml $(CONSTRAINTS)
 	@touch $@
 
 $(VENV)/.dev: $(VENV)/.core
-	$(INSTALL) -e '.[dev,aws,tf,postgres]'
+	$(INSTALL) -e '.[dev,aws,tf,postgres,boost,bench]'
 	@touch $@
 
 # Team mode's PostgreSQL driver (make serve DB=postgres).
