@@ -6,9 +6,9 @@ eigenvalues of B give its nature: all negative a maximum, all positive a
 minimum, mixed signs a saddle, and one near zero (relative to the largest) a
 ridge. Montgomery, Design and Analysis of Experiments, section 11.3.
 
-The experimental region is the design's own: the box of its coded ranges
-intersected with the ball through its farthest run (a rotatable CCD's sphere,
-a face-centred CCD's cube). When the stationary point is not the optimum
+The experimental region is the design's own (`Region.of`): the cube of its
+coded ranges, or, when axial runs lie beyond the faces, the sphere of radius
+alpha (a rotatable CCD's). When the stationary point is not the optimum
 sought, or lies outside, the best point *inside* the region is found by
 constrained optimisation (scipy SLSQP from every design point) and reported
 as such, with whether it lies on the boundary.
@@ -24,6 +24,7 @@ from scipy.optimize import minimize
 
 RIDGE_RATIO = 0.05  # |eigenvalue| below this share of the largest: a ridge
 _EDGE = 1e-4
+_BEYOND = 1e-6  # a coded value past +-1 by more than this is an axial run
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,29 @@ class Region:
 
     @classmethod
     def of(cls, x: np.ndarray) -> Region:
-        return cls(x.min(axis=0), x.max(axis=0), float(np.sqrt((x**2).sum(axis=1)).max()))
+        """The region a design supports: the one search region every function uses.
+
+        Cuboidal (the box of the runs' coded ranges) for factorials, face-centred
+        CCDs, Box-Behnken and space-filling designs, whose runs all lie in the
+        cube; spherical with radius alpha (the farthest coded value) when axial
+        runs lie beyond the faces, as in a rotatable or orthogonal CCD
+        (Montgomery, 9th ed., section 11.4.1: cuboidal vs spherical regions).
+        """
+        x = np.atleast_2d(np.asarray(x, dtype=float))
+        k = x.shape[1]
+        if k == 0 or len(x) == 0:
+            return cls(np.zeros(k), np.zeros(k), 0.0)
+        alpha = float(np.abs(x).max())
+        if alpha > 1.0 + _BEYOND:
+            return cls(np.full(k, -alpha), np.full(k, alpha), alpha)
+        low, high = x.min(axis=0), x.max(axis=0)
+        return cls(low, high, float(np.sqrt(np.maximum(low**2, high**2).sum())))
+
+    @property
+    def spherical(self) -> bool:
+        """Whether the ball, not the box, bounds the region."""
+        corner = float(np.sqrt(np.maximum(self.low**2, self.high**2).sum()))
+        return bool(self.radius < corner - _EDGE)
 
     def contains(self, p: np.ndarray, tol: float = 1e-9) -> bool:
         inside = np.all(p >= self.low - tol) and np.all(p <= self.high + tol)

@@ -1,8 +1,9 @@
 """Second-order response surface: fit a full quadratic and find its optimum.
 
-The fit is done in coded units, where the terms are on one scale and the
-design region is the box [-1, 1]^k; the optimum is searched inside that box
-(never extrapolated) and reported in real units through the factor space.
+The fit is done in coded units, where the terms are on one scale; the optimum
+is searched inside the region the design supports (`Region.of`: its cube, or
+a rotatable CCD's sphere; never extrapolated), the same region `analyse`
+searches, and reported in real units through the factor space.
 """
 
 from __future__ import annotations
@@ -14,22 +15,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy.optimize import minimize
 
 from libs.doe.analysis import Response, check_inputs
 from libs.doe.canonical import Region, canonical
 from libs.doe.space import CategoricalFactor, FactorSpace
 from libs.errors import InputError
 
-_STARTS = 16  # random starts besides the centre and the corners' midpoints
-
 
 @dataclass(frozen=True)
 class ResponseSurface:
-    """A fitted quadratic and its optimum inside the coded box.
+    """A fitted quadratic and its optimum inside the design's region.
 
     `coefficients` is indexed 'Intercept', 'A', 'A:B', 'A^2' (factor names).
-    `optimum_coded` is the best point in [-1, 1]^k; `optimum` the same point
+    `optimum_coded` is the best point in the design's region; `optimum` the same point
     in real units (integers rounded); `predicted_optimum` the fitted response
     there. It is a true optimum only when `nature` is the extremum sought and
     `on_boundary` is false; a saddle's best point is not one (`libs.doe.analyse`
@@ -45,7 +43,7 @@ class ResponseSurface:
     optimum: dict[str, Any]
     predicted_optimum: float
     nature: str = ""  # of the stationary point: maximum, minimum, saddle, ridge
-    on_boundary: bool = False  # the best point lies on the box's boundary
+    on_boundary: bool = False  # the best point lies on the region's boundary
 
     def predict(self, coded: pd.DataFrame) -> np.ndarray:
         """Fitted response at coded points (columns named as the factors)."""
@@ -76,36 +74,6 @@ def _quadratic_form(beta: np.ndarray, k: int) -> tuple[float, np.ndarray, np.nda
         B[i, j] = B[j, i] = beta[1 + k + n] / 2
     B[np.diag_indices(k)] = beta[-k:]
     return float(c), b, B
-
-
-def _optimise(beta: np.ndarray, k: int, maximize: bool) -> np.ndarray:
-    c, b, B = _quadratic_form(beta, k)
-    sign = -1.0 if maximize else 1.0
-
-    def f(x: np.ndarray) -> float:
-        return sign * (c + b @ x + x @ B @ x)
-
-    def grad(x: np.ndarray) -> np.ndarray:
-        return sign * (b + 2 * B @ x)
-
-    # Seeded: a quadratic can be a saddle with optima on several faces, and
-    # the same data must always report the same optimum.
-    rng = np.random.default_rng(0)
-    starts = [np.zeros(k), *rng.uniform(-1, 1, size=(_STARTS, k))]
-    best = None
-    for x0 in starts:
-        res = minimize(
-            f,
-            x0,
-            jac=grad,
-            method="L-BFGS-B",
-            bounds=[(-1.0, 1.0)] * k,
-            options={"ftol": 1e-15, "gtol": 1e-12},
-        )
-        if best is None or res.fun < best.fun:
-            best = res
-    assert best is not None
-    return np.clip(best.x, -1.0, 1.0)
 
 
 def response_surface(
@@ -142,11 +110,13 @@ def response_surface(
         raise InputError("the design cannot separate all quadratic terms (aliased columns)")
     fit = sm.OLS(values, x).fit()
     beta = np.asarray(fit.params, dtype=float)
-    best = _optimise(beta, k, maximize)
-    optimum_coded = {n: float(v) for n, v in zip(names, best, strict=True)}
     c0, b, B = _quadratic_form(beta, k)
-    box = Region(-np.ones(k), np.ones(k), float(np.sqrt(k)))
-    nature = canonical(c0, b, B, box, np.zeros((0, k)), maximize).nature
+    runs = frame.to_numpy(dtype=float)
+    region = Region.of(runs)  # the same region `analyse` and `recommend` search
+    canon = canonical(c0, b, B, region, runs, maximize)
+    best = canon.best
+    optimum_coded = {n: float(v) for n, v in zip(names, best, strict=True)}
+    nature = canon.nature
     fixed = {f.name: 0.0 for f in space.factors}  # factors not in the fit sit at the centre
     real = space.decode({**fixed, **optimum_coded})
     return ResponseSurface(
@@ -159,7 +129,7 @@ def response_surface(
         optimum={n: real[n] for n in names},
         predicted_optimum=float((_terms(best[None, :]) @ beta)[0]),
         nature=nature,
-        on_boundary=bool(np.any(np.isclose(np.abs(best), 1.0, atol=1e-6))),
+        on_boundary=canon.best_on_boundary,
     )
 
 

@@ -16,6 +16,7 @@ from libs.doe import (
     FractionalFactorial,
     FullFactorial,
     PlackettBurman,
+    analyse,
     anova_table,
     generate_design,
     interaction_effects,
@@ -114,9 +115,9 @@ def test_bad_responses_are_rejected(y: list[float], message: str) -> None:
     # given
     coded, _ = montgomery_6_1()
     # when / then
-    for analyse in (main_effects, interaction_effects, anova_table):
+    for helper in (main_effects, interaction_effects, anova_table):
         with pytest.raises(InputError, match=message):
-            analyse(coded, y)
+            helper(coded, y)
 
 
 def test_constant_or_non_numeric_columns_are_rejected() -> None:
@@ -280,10 +281,33 @@ def test_response_surface_minimises_when_asked() -> None:
     )
 
 
-def test_response_surface_optimum_stays_inside_the_coded_box() -> None:
-    # given: the unconstrained maximum (2, -3) lies outside [-1, 1]^2
+def test_response_surface_optimum_stays_inside_the_design_region() -> None:
+    """A rotatable CCD supports a sphere of radius alpha (Montgomery 9th ed. section
+    11.4.1), the region `analyse` searches too: the best point toward an outside
+    maximum lies on that sphere, in the maximum's direction."""
+    # given: the unconstrained maximum (2, -3) lies outside the sphere of radius sqrt(2)
     space = surface_space()
     coded = generate_design(space, CentralComposite()).coded
+    x1, x2 = coded["model.params.alpha"], coded["model.params.C"]
+    y = -((x1 - 2) ** 2) - (x2 + 3) ** 2
+    # when
+    surface = response_surface(coded, y, space)
+    # then
+    alpha = float(np.abs(coded.to_numpy()).max())
+    expected = np.array([2.0, -3.0]) / math.sqrt(13) * alpha
+    got = np.array([surface.optimum_coded[n] for n in coded.columns])
+    assert got == pytest.approx(expected, abs=1e-4)
+    assert surface.on_boundary
+    assert surface.optimum["model.params.alpha"] == pytest.approx(5 + 5 * expected[0], abs=1e-3)
+    # and: analyse finds the same point on the same data
+    canon = analyse(coded, y, space).canonical
+    assert canon is not None and canon.best == pytest.approx(got, abs=1e-4)
+
+
+def test_response_surface_optimum_stays_inside_a_faced_cube() -> None:
+    # given: a face-centred CCD supports the cube [-1, 1]^2
+    space = surface_space()
+    coded = generate_design(space, CentralComposite(face="faced")).coded
     x1, x2 = coded["model.params.alpha"], coded["model.params.C"]
     y = -((x1 - 2) ** 2) - (x2 + 3) ** 2
     # when
