@@ -61,7 +61,7 @@ class TrainConfig(BaseModel):
     def registered_model_name(self) -> str:
         if self.tracking.model_name:
             return self.tracking.model_name
-        name = f"{self.data.name}-{self.model.name}".replace("_", "-")
+        name = f"{self.data.name}-{self.model.label}".replace("_", "-")
         return re.sub(r"[^A-Za-z0-9.\-]", "-", name)
 
     def digest(self) -> str:
@@ -163,7 +163,9 @@ def check_train_config(config: TrainConfig, source: str = "config") -> DataRules
         raise InputError(f"{source}: {rules.refused[task]}")
     if len(rules.refused) == len(METRIC_NAMES):
         # No task works: the reason that is not about the model's kind says most.
-        reasons = sorted(rules.refused.values(), key=lambda r: r.startswith("model.name:"))
+        reasons = sorted(
+            rules.refused.values(), key=lambda r: r.startswith(("model.name:", "model.class:"))
+        )
         raise InputError(f"{source}: {reasons[0]}")
     return rules
 

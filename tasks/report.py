@@ -23,12 +23,27 @@ from libs.plots import (
     render_report,
 )
 from libs.plots.card import CardFacts, GateOutcome, data_profile, evaluation_header
+from libs.plots.report import model_importance_figure
 from tasks import tracking
 from tasks._common import io_task
 from tasks.artifacts import artifact_key, link_artifact, markdown_artifact
 from tasks.evaluate import Evaluation
 from tasks.preprocess import Features
 from tasks.register import Registration
+
+
+def _own_importance(model: ModelAdapter, features: Features) -> tuple[str, Any] | None:
+    """The model's own importances on the model-ready features, when it has them."""
+    importances = getattr(model, "importances", None)
+    found = importances() if callable(importances) else None
+    if found is None or len(found[0]) != len(features.names):
+        return None
+    values, attribute = found
+    if attribute == "coef_":
+        kind, title = "mean |coefficient| (scaled features)", "Model coefficients"
+    else:
+        kind, title = "the model's feature_importances_", "Model feature importance"
+    return title, model_importance_figure(features.names, list(values), kind)
 
 
 def _named(values: Any, names: dict[Any, str] | None) -> Any:
@@ -113,6 +128,9 @@ def build_report(
     )
     if importance is not None:
         figures.append(("Permutation importance", feature_importance_figure(importance)))
+    own = _own_importance(model, features)
+    if own is not None:
+        figures.append(own)
     model_name = meta.get("model", title)
     run_meta = dict(meta)
     if registration is not None:

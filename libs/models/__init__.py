@@ -11,13 +11,24 @@ from typing import Any, Protocol
 import numpy as np
 
 from libs.errors import InputError
+from libs.models.by_class import estimator_task
+from libs.models.imports import (
+    ShippedCode,
+    code_to_ship,
+    import_class,
+    import_function,
+    import_object,
+    modules_of,
+)
 from libs.models.sklearn import (
     SklearnModel,
     build_estimator,
+    own_importances,
     refused_tasks,
     sklearn_estimator_names,
 )
 from libs.models.spec import (
+    EarlyStoppingSpec,
     EpochHook,
     ModelSpec,
     SklearnModelName,
@@ -58,15 +69,24 @@ def create_model(
 
 
 __all__ = [
+    "EarlyStoppingSpec",
     "EpochHook",
     "ModelAdapter",
     "ModelSpec",
+    "ShippedCode",
     "SklearnModel",
     "SklearnModelName",
     "SklearnModelSpec",
     "TensorflowModelSpec",
     "build_estimator",
+    "code_to_ship",
     "create_model",
+    "estimator_task",
+    "import_class",
+    "import_function",
+    "import_object",
+    "modules_of",
+    "own_importances",
     "refused_tasks",
     "sklearn_estimator_names",
 ]

@@ -23,6 +23,13 @@ from sklearn.pipeline import Pipeline
 from sklearn.svm import SVC, SVR
 
 from libs.errors import InputError
+from libs.models.by_class import (
+    EncodedLabels,
+    best_iteration,
+    build_class_estimator,
+    fit_with_early_stopping,
+    needs_encoded_labels,
+)
 from libs.models.spec import SklearnModelSpec
 
 Task = str  # "classification" | "regression"
@@ -61,6 +68,15 @@ def sklearn_estimator_names(task: Task | None = None) -> list[str]:
 
 def build_estimator(spec: SklearnModelSpec, task: Task, seed: int) -> BaseEstimator:
     """Instantiate and validate the estimator; bad names or params are InputErrors."""
+    if spec.estimator_class:
+        return build_class_estimator(spec, task, seed)
+    if spec.early_stopping is not None:
+        raise InputError(
+            f"model.early_stopping: '{spec.name}' takes no validation set in fit; use its own "
+            "parameters (hist_gradient_boosting: early_stopping, validation_fraction) or a "
+            "model.class that does (xgboost.XGBClassifier, lightgbm.LGBMClassifier)"
+        )
+    assert spec.name is not None  # the spec requires a name or a class
     by_task = _ESTIMATORS[spec.name]
     if task not in by_task:
         raise InputError(
@@ -118,10 +134,20 @@ class SklearnModel:
     def __init__(self, spec: SklearnModelSpec, task: Task, seed: int = 0) -> None:
         self.spec = spec
         self.task = task
+        self.seed = seed
         self.estimator = build_estimator(spec, task, seed)
+        self.best_iteration: int | None = None
 
     def fit(self, features: Any, y: np.ndarray) -> SklearnModel:
-        self.estimator.fit(features, y)
+        if self.spec.estimator_class and self.task == "classification" and needs_encoded_labels(y):
+            self.estimator = EncodedLabels(self.estimator)  # XGBoost wants labels 0..n-1
+        if self.spec.early_stopping is not None:
+            fit_with_early_stopping(
+                self.estimator, features, y, self.spec.early_stopping, self.task, self.seed
+            )
+            self.best_iteration = best_iteration(self.estimator)
+        else:
+            self.estimator.fit(features, y)
         return self
 
     def predict(self, features: Any) -> np.ndarray:
@@ -137,9 +163,38 @@ class SklearnModel:
         classes = getattr(self.estimator, "classes_", None)
         return None if classes is None else list(classes)
 
+    def importances(self) -> tuple[np.ndarray, str] | None:
+        """The model's own importance per feature and which attribute gave it
+        (`feature_importances_`, else the mean absolute `coef_`); None without either."""
+        return own_importances(self.estimator)
+
     def as_pipeline(self, preprocessor: Any) -> Pipeline:
         """One pipeline that takes raw rows: the fitted features, then the estimator."""
         return Pipeline([("features", preprocessor), ("model", self.estimator)])
 
 
-__all__ = ["SklearnModel", "build_estimator", "refused_tasks", "sklearn_estimator_names"]
+def own_importances(estimator: Any) -> tuple[np.ndarray, str] | None:
+    """`feature_importances_`, else mean |coef_| over outputs, with the attribute's name;
+    None when neither exists (a wrapper's fitted `estimator_` is looked into)."""
+    inner = getattr(estimator, "estimator_", estimator)
+    for candidate in (estimator, inner):
+        try:
+            values = getattr(candidate, "feature_importances_", None)
+            coef = getattr(candidate, "coef_", None)
+        except Exception:  # some estimators raise for an attribute their booster lacks
+            continue
+        if values is not None:
+            return np.asarray(values, dtype=float).ravel(), "feature_importances_"
+        if coef is not None:
+            coef = np.abs(np.asarray(coef, dtype=float))
+            return (coef if coef.ndim == 1 else coef.mean(axis=0)), "coef_"
+    return None
+
+
+__all__ = [
+    "SklearnModel",
+    "build_estimator",
+    "own_importances",
+    "refused_tasks",
+    "sklearn_estimator_names",
+]

@@ -28,17 +28,79 @@ EpochHook = Callable[[int, dict[str, float]], None]
 """Called after each epoch with its 0-based number and its logs (loss, acc, val_*)."""
 
 
-class SklearnModelSpec(BaseModel):
-    """A scikit-learn estimator chosen by name, with its constructor parameters."""
+IMPORT_PATH = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$"
+"""`package.module.Name`: a module importable from the current directory, the
+Python path or an installed package, then an attribute of it."""
+
+
+class EarlyStoppingSpec(BaseModel):
+    """Stop boosting when a validation slice of the training split stops improving.
+
+    The slice is drawn from the training rows only (seeded, stratified for
+    classification), so the test rows stay unseen until evaluation.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    validation_fraction: float = Field(
+        0.1, gt=0.0, lt=0.5, description="Fraction of the training rows held out to stop on."
+    )
+    rounds: int = Field(
+        10, ge=1, description="Stop after this many rounds without a better validation score."
+    )
+
+
+class SklearnModelSpec(BaseModel):
+    """A scikit-learn estimator chosen by name, or any estimator with the scikit-learn
+    API by import path (`class`), with its constructor parameters.
+
+    `class` wins over `name`: `--set model.class=lightgbm.LGBMClassifier` on a
+    config that names a built-in estimator replaces it (its params stay, and are
+    checked against the new class).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_by_name=True, serialize_by_alias=True
+    )
+
     framework: Literal["sklearn"] = "sklearn"
-    name: SklearnModelName = "logistic_regression"
+    name: SklearnModelName | None = "logistic_regression"
+    estimator_class: str | None = Field(
+        None,
+        alias="class",
+        pattern=IMPORT_PATH,
+        description="Import path of an estimator class with the scikit-learn API "
+        "(e.g. xgboost.XGBClassifier, mypkg.models.MyRegressor); replaces `name`.",
+    )
     params: dict[str, Any] = Field(
         default_factory=dict,
         description="Constructor parameters of the estimator (e.g. C, max_iter).",
     )
+    early_stopping: EarlyStoppingSpec | None = Field(
+        None,
+        description="Early stopping on a validation slice of the training split "
+        "(estimators whose fit takes an eval_set: XGBoost, LightGBM).",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _class_replaces_name(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("class", data.get("estimator_class")):
+            return {**data, "name": None}
+        return data
+
+    @model_validator(mode="after")
+    def _name_or_class(self) -> SklearnModelSpec:
+        if self.name is None and self.estimator_class is None:
+            raise ValueError("give a built-in estimator `name` or an import path in `class`")
+        return self
+
+    @property
+    def label(self) -> str:
+        """Short model name used in the default registered-model name."""
+        if self.estimator_class:
+            return self.estimator_class.rsplit(".", 1)[-1].lower()
+        return str(self.name)
 
 
 class TensorflowModelSpec(BaseModel):
@@ -54,6 +116,16 @@ class TensorflowModelSpec(BaseModel):
 
     framework: Literal["tensorflow"] = "tensorflow"
     architecture: Literal["mlp", "cnn"] = "mlp"
+    builder: str | None = Field(
+        None,
+        pattern=IMPORT_PATH,
+        description="Import path of your own builder, called as builder(input_shape, task, "
+        "params) and returning a Keras model (its body: the output layer is added for the "
+        "task); replaces `architecture`, `units`, `activation`, `dropout`, `batch_norm`.",
+    )
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="Keyword parameters passed to your `builder`."
+    )
     units: list[Annotated[int, Field(ge=1)]] = Field(
         default=[64, 32],
         min_length=1,
@@ -99,7 +171,14 @@ class TensorflowModelSpec(BaseModel):
     @property
     def name(self) -> str:
         """Short model name used in the default registered-model name."""
+        if self.builder:
+            return f"keras-{self.builder.rsplit('.', 1)[-1]}".replace("_", "-")
         return f"keras-{self.architecture}"
+
+    @property
+    def label(self) -> str:
+        """Short model name used in the default registered-model name."""
+        return self.name
 
 
 def _framework_of(value: Any) -> str:
@@ -121,4 +200,11 @@ ModelSpec = Annotated[
     Field(json_schema_extra={"discriminator": {"propertyName": "framework"}}),
 ]
 
-__all__ = ["ModelSpec", "SklearnModelName", "SklearnModelSpec", "TensorflowModelSpec"]
+__all__ = [
+    "IMPORT_PATH",
+    "EarlyStoppingSpec",
+    "ModelSpec",
+    "SklearnModelName",
+    "SklearnModelSpec",
+    "TensorflowModelSpec",
+]

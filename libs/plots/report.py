@@ -333,6 +333,26 @@ def plotly_bundle(trace_types: set[str]) -> tuple[str, bytes]:
     return "full", _full_bundle()
 
 
+def model_importance_figure(
+    names: Sequence[str], values: Sequence[float], kind: str, top: int = 20
+) -> go.Figure:
+    """The model's own importance per model-ready feature (`feature_importances_`, or
+    |coef_| for a linear model), the largest on top; `kind` labels the axis."""
+    if len(names) != len(values):
+        raise PlotInputError(f"importance: {len(values)} values for {len(names)} feature names")
+    if not len(values):
+        raise PlotInputError("importance: no features")
+    frame = pd.DataFrame({"feature": list(map(str, names)), "value": list(map(float, values))})
+    shown = frame.sort_values("value", ascending=False, kind="stable").head(top).iloc[::-1]
+    figure = go.Figure(
+        go.Bar(x=shown["value"].to_numpy(), y=shown["feature"].tolist(), orientation="h")
+    )
+    figure.update_xaxes(title=kind)
+    figure.update_yaxes(type="category")
+    figure.update_layout(height=max(300, 120 + 24 * len(shown)))
+    return figure
+
+
 def render_report(
     title: str,
     metrics: Mapping[str, float],
@@ -415,6 +435,7 @@ __all__ = [
     "data_table_html",
     "figure_div_id",
     "format_number",
+    "model_importance_figure",
     "plotly_bundle",
     "render_report",
 ]

@@ -24,6 +24,10 @@ KERAS_MODEL_REQUIREMENTS = (
     "scipy",
     "cloudpickle",
 )
+# Distributions every logged model pins already (never listed twice).
+_BASE_DISTS = tuple(
+    dict.fromkeys((*MODEL_REQUIREMENTS, *KERAS_MODEL_REQUIREMENTS, "tensorflow-cpu"))
+)
 # MLflow's pyfunc imports this module from the model's shipped code and calls its
 # `_load_pyfunc(data_path)`: the network and its feature pipeline, raw rows in.
 KERAS_LOADER_MODULE = "libs.models.tensorflow.serving"
@@ -86,6 +90,27 @@ def keras_requirements() -> list[str]:
     return pins
 
 
+def shipped_code(model: Any, modules: list[str] | None = None) -> Any:
+    """Your code inside `model` (or `modules`): folders to copy into the logged model
+    and installed packages to pin; the platform's own libs travel anyway."""
+    from libs.models import code_to_ship, modules_of
+
+    return code_to_ship(
+        modules if modules is not None else modules_of(model), already_pinned=_BASE_DISTS
+    )
+
+
+def _tag_code(run: RunHandle, shipped: Any) -> None:
+    """`model.code`: the modules of your own (and third-party) code the model needs."""
+    if shipped.modules:
+        from mlflow.entities import RunTag
+
+        tags = [RunTag("model.code", ", ".join(shipped.modules))]
+        if shipped.requirements:
+            tags.append(RunTag("model.code_packages", ", ".join(shipped.requirements)))
+        client_of(run).log_batch(run.run_id, tags=tags)
+
+
 def _logged_model_id(run: RunHandle, name: str, params: dict[str, str] | None) -> str:
     """Create the LoggedModel in the run's experiment, named and with its params.
 
@@ -123,6 +148,7 @@ def log_sklearn_model(
         # (the model is our own pipeline, loaded by our own flows).
         warnings.simplefilter("ignore", UserWarning)
         signature = infer_signature(input_example, predictions)
+        shipped = shipped_code(model)
         model_id = _logged_model_id(run, name, params)
         info = mlflow.sklearn.log_model(
             model,
@@ -131,12 +157,14 @@ def log_sklearn_model(
             model_id=model_id,
             signature=signature,
             input_example=input_example,
-            pip_requirements=pinned_requirements(),
+            pip_requirements=[*pinned_requirements(), *shipped.requirements],
             # cloudpickle: skops refuses numpy dtypes that a ColumnTransformer holds.
             serialization_format="cloudpickle",
-            # The feature pipeline may use our transformers: ship the libs with it.
-            code_paths=[str(LIBS_DIR)],
+            # The feature pipeline may use our transformers: ship the libs with it, and
+            # your own modules (model.class, features.custom) so it loads without them.
+            code_paths=[str(LIBS_DIR), *shipped.paths],
         )
+    _tag_code(run, shipped)
     return info.model_uri
 
 
