@@ -18,6 +18,7 @@ from libs.models import ModelAdapter
 from libs.settings import PlatformSettings, check_environment
 from tasks import tracking
 from tasks.caching import cache_options, digest_of, shared
+from tasks.crossval import cross_validate_training, log_cross_validation
 from tasks.data import Snapshot, ingest, split_data
 from tasks.evaluate import evaluate_model
 from tasks.lifecycle import (
@@ -52,7 +53,7 @@ def _inputs_with_features(
 ) -> tuple[Storage, dict[str, Any], Snapshot, Split, Features]:
     """The inputs and the features fitted on their training rows, as a sweep shares them."""
     storage, cached, snapshot, split = _inputs(config, settings, rules, False)
-    data_key = f"{storage.root}:{snapshot.digest}:{config.split.model_dump_json()}"
+    data_key = f"{storage.root}:{snapshot.digest}:{config.split.rows_key()}"
     features = fit_features.with_options(**cached)(config.features, split, data_key)
     return storage, cached, snapshot, split, features
 
@@ -63,7 +64,7 @@ def _inputs_key(config: TrainConfig, settings: PlatformSettings, rules: Any) -> 
         settings.model_dump(mode="json"),
         config.data,
         config.features,
-        config.split,
+        config.split.rows_key(),
         rules,
     )
 
@@ -99,7 +100,7 @@ def run_training_pipeline(
     settings = check_environment(settings)  # given by the caller, else built once here
     rules = check_train_config(config)
     model_name = config.registered_model_name
-    seed = config.split.seed
+    seed = config.split.model_seed  # the split has its own seed
 
     # 1. Data: storage, snapshot, checks, split (ingest and preprocess are cached);
     # a sweep's lean points take all four, and the features, from the first point
@@ -134,7 +135,7 @@ def run_training_pipeline(
     with tracking.failing_on_error(run):
         # 3. Features and model, fitted on the training rows only (epochs stream to the run)
         # The rows the features are fitted on, in this storage (results live beside it).
-        data_key = f"{storage.root}:{snapshot.digest}:{config.split.model_dump_json()}"
+        data_key = f"{storage.root}:{snapshot.digest}:{config.split.rows_key()}"
         if features is None:
             features = fit_features.with_options(**cached)(config.features, split, data_key)
         if framework == "sklearn":  # a seeded fit, cached like the features
@@ -145,16 +146,29 @@ def run_training_pipeline(
         else:
             model = train_model(config.model, snapshot.task, seed, features, split, run)
 
-        # 4. Evaluation and report
-        evaluation = evaluate_model(model, features, split, snapshot.task, seed)
+        # 4. Evaluation (the test split; cross-validated on the training rows when asked)
+        evaluation = evaluate_model(
+            model, features, split, snapshot.task, seed, config.metrics.custom
+        )
+        cv = (
+            cross_validate_training(
+                config.model, config.features, split, snapshot.task, config.split
+            )
+            if config.split.folds
+            else {}
+        )
         if lean:  # a sweep's point: the sweep's report covers it, the best gets the rest
             from tasks.sweep import log_point
 
-            log_point(run, evaluation.metrics)
-            return _summary(config, run, settings, evaluation.metrics, "lean run: no model logged")
+            log_point(run, {**evaluation.metrics, **cv})
+            return _summary(
+                config, run, settings, {**evaluation.metrics, **cv}, "lean run: no model logged"
+            )
 
         # 5. Model logging (its metrics tied to the test rows) and registration behind the gate
         model_uri = _log_model(config, run, model, features, split, snapshot, evaluation)
+        if cv:
+            log_cross_validation(run, cv)
         registration = (
             register_model(
                 run,
@@ -194,7 +208,7 @@ def run_training_pipeline(
         config,
         run,
         settings,
-        evaluation.metrics,
+        {**evaluation.metrics, **cv},
         registration.reason if registration else "registration disabled",
         version=registration.version if registration else None,
         champion=bool(registration and registration.promoted),
@@ -275,15 +289,17 @@ def _fit(
     run: tracking.RunHandle,
 ) -> tuple[Features, ModelAdapter]:
     """Features and model on the training rows; the scikit-learn fit comes from the cache."""
-    data_key = f"{storage.root}:{snapshot.digest}:{config.split.model_dump_json()}"
+    data_key = f"{storage.root}:{snapshot.digest}:{config.split.rows_key()}"
     features = fit_features.with_options(**cached)(config.features, split, data_key)
     if framework == "sklearn":
         fitted_on = f"{data_key}:{config.features.model_dump_json()}"
         model = train_model_cached.with_options(**cached)(
-            config.model, snapshot.task, config.split.seed, features, split, fitted_on
+            config.model, snapshot.task, config.split.model_seed, features, split, fitted_on
         )
     else:
-        model = train_model(config.model, snapshot.task, config.split.seed, features, split, run)
+        model = train_model(
+            config.model, snapshot.task, config.split.model_seed, features, split, run
+        )
     return features, model
 
 
@@ -301,7 +317,7 @@ def _complete_run(
     from tasks.sweep import child_run
 
     model_name = config.registered_model_name
-    seed = config.split.seed
+    seed = config.split.model_seed  # the split has its own seed
     # 2. Tracking: the existing run
     # A failure here leaves the lean run as it was (FINISHED): the caller reports it.
     run = child_run(settings, run_id)
@@ -311,7 +327,7 @@ def _complete_run(
     features, model = _fit(config, framework, storage, cached, snapshot, split, run)
 
     # 4. Evaluation and report
-    evaluation = evaluate_model(model, features, split, snapshot.task, seed)
+    evaluation = evaluate_model(model, features, split, snapshot.task, seed, config.metrics.custom)
     meta = _report_meta(run.run_id, model_name, snapshot)
     html = build_report(
         f"{model_name}: evaluation",

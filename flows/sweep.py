@@ -123,9 +123,9 @@ def progress_bar(total: int, enabled: bool = True) -> Iterator[Any]:
 
 def print_summary(summary: Any) -> None:
     from flows.cli import print_summary as print_block
-    from tasks.sweep import summary_lines
+    from libs.studies import stage_lines
 
-    print_block("Sweep complete.", summary_lines(summary))
+    print_block("Sweep complete.", stage_lines(summary))
 
 
 @contextlib.contextmanager

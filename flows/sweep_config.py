@@ -38,6 +38,7 @@ from flows.sweep_checks import (
 )
 from flows.train_config import TrainConfig, known_task
 from libs.config import format_validation_error, load_config, read_yaml
+from libs.crossval import cv_name
 from libs.doe import (
     Design,
     DesignSpec,
@@ -181,6 +182,22 @@ class SweepConfig(BaseModel):
     study: Study | None = Field(
         None, description="Earlier stages of a sequential study (set by --fold-over etc.)."
     )
+    cv_folds: int | None = Field(
+        None,
+        ge=0,
+        le=20,
+        description="k-fold cross-validation on the training split for every point: the "
+        "mean of the folds is the response the analysis uses (`cv.<metric>`), the test split "
+        "stays for the chosen model. Default: the base's `split.cv_folds`, else 5 "
+        "(scikit-learn models; a Keras model's folds would each train a network: off); "
+        "0 or 1: off, the test-split score is the response.",
+    )
+    replicate_split: bool = Field(
+        False,
+        description="Replicated runs re-split the data (`split.seed` + the replicate "
+        "number) instead of only re-seeding the training; the results table then shows "
+        "each run's seeds and settings are ranked by their mean.",
+    )
 
     @field_validator("responses")
     @classmethod
@@ -271,6 +288,14 @@ class SweepPlan:
     jobs: list[PointJob]
     digest: str
     task: str | None
+    folds: int = 0
+
+    def response(self, metric: str) -> str:
+        """The logged name of the value a point is ranked and analysed on: the
+        cross-validated mean (`cv.r2`) when the points cross-validate, else the metric."""
+        if self.folds and metric not in COST_METRICS:
+            return cv_name(metric)
+        return metric
 
     @property
     def run_name(self) -> str:
@@ -305,6 +330,8 @@ def sweep_digest(base: TrainConfig, config: SweepConfig) -> str:
             "base": base.model_dump(mode="json"),
             "factors": [f.model_dump(mode="json") for f in config.factors],
             "design": config.design.model_dump(mode="json"),
+            "cv_folds": sweep_folds(config, base),
+            "replicate_split": config.replicate_split,
         },
         sort_keys=True,
     )
@@ -318,15 +345,38 @@ def _validate_train(data: dict[str, Any], where: str) -> TrainConfig:
         raise InputError(format_validation_error(exc, where, TrainConfig)) from None
 
 
-def _replicate_seed(base: TrainConfig, point: Mapping[str, Any], replicate: int) -> int | None:
-    """The split seed of a replicated run: base seed + replicate number (None: unchanged).
+def _replicate_seeds(
+    base: TrainConfig, point: Mapping[str, Any], replicate: int, split: bool
+) -> dict[str, int]:
+    """The seeds a replicated run changes: `split.train_seed` (base seed + replicate number),
+    and `split.seed` too when the sweep asks for split replicates.
 
     A seeded training run repeated with its seed gives the same metrics, so
-    replicates that kept the seed would report zero pure error.
+    replicates that kept the seed would report zero pure error. Every run of a
+    study that is ranked shares one split: a replicate re-seeds the training,
+    not the split, unless `replicate_split` says otherwise.
     """
-    if replicate == 0 or "split.seed" in point:
-        return None
-    return base.split.seed + replicate
+    if replicate == 0:
+        return {}
+    seeds = {}
+    if "split.train_seed" not in point:
+        seeds["split.train_seed"] = base.split.model_seed + replicate
+    if split and "split.seed" not in point:
+        seeds["split.seed"] = base.split.seed + replicate
+    return seeds
+
+
+def sweep_folds(config: SweepConfig, base: TrainConfig) -> int:
+    """The points' cross-validation folds (0: off): the sweep's, the base's, else 5."""
+    if config.cv_folds is not None:
+        return config.cv_folds
+    if base.split.cv_folds is not None:
+        return base.split.cv_folds
+    return 0 if base.model.framework == "tensorflow" else DEFAULT_SWEEP_FOLDS
+
+
+# A study's response is a cross-validated score (one split's score is mostly split noise).
+DEFAULT_SWEEP_FOLDS = 5
 
 
 def _point_config(
@@ -335,12 +385,12 @@ def _point_config(
     index: int,
     source: str,
     task: str | None,
-    seed: int | None = None,
+    seeds: Mapping[str, int] | None = None,
 ) -> TrainConfig:
     """Apply one point factor by factor, so an error names the factor that caused it."""
     data = copy.deepcopy(base)
-    if seed is not None:
-        data = set_dotted(data, "split.seed", seed)
+    for path, seed in (seeds or {}).items():
+        data = set_dotted(data, path, seed)
     for name, value in point.items():
         where = f"{source}: factor '{name}' (point {index}, value {value!r})"
         try:
@@ -394,15 +444,20 @@ def plan_sweep(config: SweepConfig, source: str = "sweep") -> SweepPlan:
             "(Keras seeding is process-wide); set concurrency: 1 or mode: deployment"
         )
     design = generate_design(config.space, config.design)
-    full = base.model_dump(mode="json")
+    full = set_dotted(base.model_dump(mode="json"), "split.cv_folds", sweep_folds(config, base))
     jobs = []
     for index, point in enumerate(design.points):
         replicate = design.replicate[index] if design.replicate else 0
-        seed = _replicate_seed(base, point, replicate) if config.design.replicate_seeds else None
-        train = _point_config(full, point, index, source, task, seed)
+        seeds = (
+            _replicate_seeds(base, point, replicate, config.replicate_split)
+            if config.design.replicate_seeds
+            else {}
+        )
+        train = _point_config(full, point, index, source, task, seeds)
         coded = {k: float(v) for k, v in design.coded.iloc[index].items()}
         jobs.append(PointJob(index, dict(point), coded, train, train.digest(), replicate))
-    return SweepPlan(config, base, design, jobs, sweep_digest(base, config), task)
+    folds = jobs[0].config.split.folds if jobs else 0
+    return SweepPlan(config, base, design, jobs, sweep_digest(base, config), task, folds)
 
 
 def load_sweep_config(path: str | Path | None, overrides: Sequence[str] = ()) -> SweepConfig:
@@ -428,4 +483,5 @@ __all__ = [
     "natural_goal",
     "plan_sweep",
     "sweep_digest",
+    "sweep_folds",
 ]

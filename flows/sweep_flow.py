@@ -32,6 +32,7 @@ from flows.train_flow import training_flow
 from libs.doe.stages import next_step_hint
 from libs.errors import InputError
 from libs.settings import PlatformSettings
+from libs.studies import StageSummary, best_setting, response_view, stage_markdown, with_seeds
 from tasks import sweep as st
 from tasks import tracking
 from tasks.artifacts import SweepBoard
@@ -101,6 +102,20 @@ def sweep_tags(plan: SweepPlan) -> dict[str, str]:
             "study.previous_sweep_ids": ",".join(s.sweep_id for s in study.stages),
         }
     return tags
+
+
+def response_words(plan: SweepPlan, metric: str) -> str:
+    """What the analysis ranked on, in words."""
+    if plan.folds:
+        return f"{metric}: mean of {plan.folds}-fold cross-validation on the training split"
+    return f"{metric} on the test split (cross-validation off)"
+
+
+def results_table(plan: SweepPlan, results: list[st.PointResult]) -> Any:
+    """The results table, ranked on the response, with each run's split and training seed."""
+    table = st.results_table(plan.design, results, plan.response(plan.config.objective.metric))
+    seeds = {j.index: (j.config.split.seed, j.config.split.model_seed) for j in plan.jobs}
+    return with_seeds(table, seeds)
 
 
 def study_stages(plan: SweepPlan, parent_run_id: str) -> list[dict[str, str]]:
@@ -215,14 +230,16 @@ def sweep(config: SweepConfig) -> st.SweepSummary:
             sweep_id=plan.digest,
             earlier=tuple(config.study.reuse_ids) if config.study else (),
         )
-        board = SweepBoard(plan.run_name, plan.design, objective.metric)  # live in the UI
+        # The value each point is ranked on: the cross-validated mean (cv.<metric>)
+        response = plan.response(objective.metric)
+        board = SweepBoard(plan.run_name, plan.design, response)  # live in the UI
         futures = run_point.map(
             plan.jobs,
             prior=[reusable.get(job.config_digest) for job in plan.jobs],
             settings=unmapped(settings),
             parent_run_id=unmapped(parent.run_id),
             sweep_id=unmapped(plan.digest),
-            metric=unmapped(objective.metric),
+            metric=unmapped(response),
             mode=unmapped(config.mode),
             deployment_name=unmapped(config.deployment_name),
             timeout=unmapped(config.point_timeout_s),
@@ -230,7 +247,7 @@ def sweep(config: SweepConfig) -> st.SweepSummary:
             executor=unmapped(executor),
         )
         results = collect(list(futures), plan.jobs, on_result=board.point_done)
-        st.log_results(parent, st.results_table(plan.design, results, objective.metric))
+        st.log_results(parent, results_table(plan, results))
 
         # 4. Analysis and report
         analysis = st.analyse_sweep(plan.design, config.space, results, objective.maximize)
@@ -238,7 +255,9 @@ def sweep(config: SweepConfig) -> st.SweepSummary:
         if config.responses:  # each response on its own, then their desirability
             goals = config.response_goals
             natural = {name: natural_goal(name) for name in goals}
-            multi = st.analyse_responses(plan.design, config.space, results, goals, natural)
+            logged = {name: plan.response(name) for name in goals}  # r2 read from cv.r2
+            views = response_view(results, logged)
+            multi = st.analyse_responses(plan.design, config.space, views, goals, natural)
             st.log_responses(parent, multi)
         stages = study_stages(plan, parent.run_id)
         next_step = next_step_hint(plan.design, analysis.result, plan.digest)
@@ -248,11 +267,13 @@ def sweep(config: SweepConfig) -> st.SweepSummary:
             "sweep.reused": float(sum(r.status == "reused" for r in results)),
             "sweep.failed": float(sum(not r.ok for r in results)),
         }
-        best = st.best_point(results, objective.maximize)
+        # The best setting by its mean over replicates (every run on the same split)
+        ranked = best_setting(results, objective.maximize)
+        best = ranked.run if ranked else None
         # The best point's report and model, logged into its lean run (cached fit)
         best, completion_error = complete_best(plan, parent.run_id, best)
-        if best is not None and best.objective is not None:
-            counts[f"best.{objective.metric}"] = best.objective
+        if ranked is not None:
+            counts[f"best.{response}"] = ranked.mean
         st.log_analysis(parent, analysis, counts)
         html = st.build_sweep_report(
             f"{plan.run_name}: DOE sweep",
@@ -260,7 +281,7 @@ def sweep(config: SweepConfig) -> st.SweepSummary:
             config.space,
             results,
             analysis,
-            objective.metric,
+            response,
             best,
             {
                 "sweep id": plan.digest,
@@ -273,9 +294,24 @@ def sweep(config: SweepConfig) -> st.SweepSummary:
         )
         report_uri = publish_report(parent, html, storage)
 
-        # 5. The best point's model through the registry gate
-        registration = None
-        if config.register_best and best is not None and best.run_id and best.model_uri:
+        # 5. The best point's model through the registry gate, registered only when it
+        # would beat the champion: at most one version per stage
+        registration, gate_reason = None, ""
+        decision = (
+            st.gate_check(
+                settings,
+                best.run_id,
+                name=base.registered_model_name,
+                gate=base.gate,
+                task_type=best.task_type,
+                metrics=best.metrics,
+            )
+            if config.register_best and best is not None and best.run_id and best.model_uri
+            else None
+        )
+        if decision is not None and not decision.promote:
+            gate_reason = f"not registered: {decision.reason}"
+        if decision is not None and decision.promote and best is not None and best.run_id:
             registration = register_model(
                 st.child_run(settings, best.run_id),
                 name=base.registered_model_name,
@@ -301,7 +337,7 @@ def sweep(config: SweepConfig) -> st.SweepSummary:
 
     # 6. Summary in the Prefect UI
     fitted = analysis.best_fitted()
-    summary = st.SweepSummary(
+    summary = StageSummary(
         parent_run_id=parent.run_id,
         run_url=parent.url,
         experiment=base.tracking.experiment,
@@ -321,7 +357,7 @@ def sweep(config: SweepConfig) -> st.SweepSummary:
         significance=analysis.significance(),
         best_index=best.index if best else None,
         best_point=best.point if best else None,
-        best_value=best.objective if best else None,
+        best_value=ranked.mean if ranked else None,
         best_run_id=best.run_id if best else None,
         model_name=registration.name if registration else None,
         version=registration.version if registration else None,
@@ -332,7 +368,7 @@ def sweep(config: SweepConfig) -> st.SweepSummary:
             else (
                 "registration disabled"
                 if not config.register_best
-                else completion_error or "no point completed"
+                else gate_reason or completion_error or "no point completed"
             )
         ),
         report_uri=report_uri,
@@ -346,8 +382,12 @@ def sweep(config: SweepConfig) -> st.SweepSummary:
         else [],
         desirability=multi.lines() if multi else [],
         next_step=next_step,
+        response=response_words(plan, objective.metric),
+        effects=analysis.result.effects if analysis.result is not None else None,
+        best_runs=ranked.runs if ranked else 1,
+        step=config.study.step if config.study else "screen",
     )
-    st.publish_sweep_summary(st.summary_markdown(summary), plan.run_name)
+    st.publish_sweep_summary(stage_markdown(summary), plan.run_name)
     return summary
 
 

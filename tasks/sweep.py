@@ -29,6 +29,8 @@ from libs.doe.sweep import (
     design_tables,
     results_table,
 )
+from libs.gate import GateDecision, GateSpec, decide
+from libs.metrics import greater_is_better
 from libs.plots import Table, render_report
 from libs.plots.doe_sweep import report_meta, sweep_figures
 from libs.plots.pareto import pareto_figure
@@ -235,6 +237,36 @@ def tag_point_model(settings: PlatformSettings, run_id: str, model_uri: str) -> 
     tracking.set_tags(tracking.run_handle(settings, run_id), {"sweep.model_uri": model_uri})
 
 
+@_io_task("gate-check")
+def gate_check(
+    settings: PlatformSettings,
+    run_id: str,
+    *,
+    name: str,
+    gate: GateSpec,
+    task_type: str,
+    metrics: dict[str, float],
+) -> GateDecision:
+    """What the gate would decide for this run's model now, registering nothing.
+
+    A study registers a model only when it would beat the champion (at most
+    one version per stage): the version the gate would keep aside is not made.
+    `register_model` decides again, under the registry lock, when it registers.
+    """
+    run = tracking.run_handle(settings, run_id)
+    metric = gate.metric_for(task_type)
+    current = tracking.champion(run, name, metric)
+    value = metrics.get(metric)
+    return decide(
+        gate,
+        metric=metric,
+        greater_is_better=greater_is_better(metric),
+        candidate=float("nan") if value is None else float(value),
+        champion=current.value if current else None,
+        champion_version=current.version if current else None,
+    )
+
+
 @_io_task("finish-sweep")
 def finish_sweep(run: tracking.RunHandle, tags: dict[str, str]) -> None:
     tracking.set_tags(run, tags)
@@ -260,6 +292,7 @@ __all__ = [
     "find_reusable_points",
     "find_sweep",
     "finish_sweep",
+    "gate_check",
     "log_analysis",
     "log_design",
     "log_point",

@@ -94,6 +94,34 @@ class SplitSpec(BaseModel):
     test_size: float = Field(0.2, gt=0.0, lt=1.0, description="Fraction of rows held out.")
     seed: int = Field(42, ge=0, description="Seeds the split and every random estimator.")
     stratify: bool = Field(True, description="Stratify on the target for classification.")
+    cv_folds: int | None = Field(
+        None,
+        ge=0,
+        le=20,
+        description="k-fold cross-validation on the training rows (stratified for "
+        "classification, folds seeded by `seed`); the fold scores are logged as cv.<metric>.*. "
+        "Default: off for a training run, 5 for a sweep's points; 0 or 1: off.",
+    )
+    train_seed: int | None = Field(
+        None,
+        ge=0,
+        description="Seeds the random estimators; default: `seed`. A study's replicated runs "
+        "change this one, so they share the split and differ only in training.",
+    )
+
+    @property
+    def model_seed(self) -> int:
+        """The seed every random estimator gets: `train_seed`, else the split's `seed`."""
+        return self.seed if self.train_seed is None else self.train_seed
+
+    @property
+    def folds(self) -> int:
+        """The number of cross-validation folds, 0 when cross-validation is off."""
+        return self.cv_folds if self.cv_folds is not None and self.cv_folds >= 2 else 0
+
+    def rows_key(self) -> str:
+        """What decides which rows train and test (not the training seed nor the folds)."""
+        return self.model_dump_json(include={"test_size", "seed", "stratify"})
 
 
 def _stem(uri: str) -> str:

@@ -219,7 +219,7 @@ def test_tensorflow_sweep_plans_without_building_an_estimator_and_runs_one_point
         plan_sweep(load_sweep_config(path, ["concurrency=2"]), path)
 
 
-def test_replicated_runs_train_with_their_own_split_seed() -> None:
+def test_replicated_runs_train_with_their_own_seed_on_the_same_split() -> None:
     # given: a 2^2 with 3 centre points; the base split seed is 7
     config = sweep(
         train={
@@ -235,13 +235,49 @@ def test_replicated_runs_train_with_their_own_split_seed() -> None:
     )
     # when
     plan = plan_sweep(config)
-    # then: each centre run is a replicate with seed 7 + its number, so their results differ
+    # then: each centre run is a replicate with training seed 7 + its number, so their
+    # results differ, while every run keeps the split of seed 7 (runs compared on equal terms)
     centre = [j for j in plan.jobs if all(v == 0 for v in j.coded.values())]
     assert sorted(j.replicate for j in centre) == [0, 1, 2]
-    assert sorted(j.config.split.seed for j in centre) == [7, 8, 9]
+    assert sorted(j.config.split.model_seed for j in centre) == [7, 8, 9]
+    assert {j.config.split.seed for j in plan.jobs} == {7}
     assert len({j.config_digest for j in plan.jobs}) == len(plan.jobs) == 7
     corners = [j for j in plan.jobs if j not in centre]
-    assert {j.config.split.seed for j in corners} == {7}
+    assert {j.config.split.model_seed for j in corners} == {7}
+
+
+def test_split_replicates_re_split_when_the_sweep_asks() -> None:
+    # given: the same design, with replicate_split
+    config = sweep(
+        train={"data": {"source": "iris"}, "model": {"name": "random_forest"}},
+        design={"kind": "full_factorial", "center_points": 2},
+        factors=[
+            {"name": "model.params.n_estimators", "type": "integer", "low": 6, "high": 30},
+            {"name": "model.params.max_depth", "type": "integer", "low": 2, "high": 4},
+        ],
+        replicate_split=True,
+    )
+    # when
+    plan = plan_sweep(config)
+    # then: the second centre run has its own split and training seed
+    centre = [j for j in plan.jobs if all(v == 0 for v in j.coded.values())]
+    assert sorted((j.config.split.seed, j.config.split.model_seed) for j in centre) == [
+        (42, 42),
+        (43, 43),
+    ]
+
+
+def test_sweep_points_cross_validate_by_default() -> None:
+    # given: a scikit-learn sweep that says nothing about folds, and one that turns them off
+    default = plan_sweep(sweep())
+    off = plan_sweep(sweep(cv_folds=0))
+    # then: 5 folds on every point, the response is the CV mean; off: the test score
+    assert {j.config.split.folds for j in default.jobs} == {5}
+    assert default.response("accuracy") == "cv.accuracy"
+    assert default.response("train_seconds") == "train_seconds"
+    assert {j.config.split.folds for j in off.jobs} == {0}
+    assert off.response("accuracy") == "accuracy"
+    assert default.digest != off.digest
 
 
 def test_replicates_keep_the_seed_when_asked() -> None:
@@ -251,4 +287,4 @@ def test_replicates_keep_the_seed_when_asked() -> None:
     plan = plan_sweep(config)
     # then
     assert len(plan.jobs) == 8
-    assert {j.config.split.seed for j in plan.jobs} == {plan.base.split.seed}
+    assert {j.config.split.model_seed for j in plan.jobs} == {plan.base.split.seed}

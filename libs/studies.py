@@ -1,0 +1,257 @@
+"""A study stage's outcome as values: the ranked settings, the recommendation, the summary.
+
+Pure records and functions (no tracking): the sweep flow ranks its points
+here, the command line prints `stage_lines`, and `flows.api` returns these
+types so a notebook never parses printed text.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pandas as pd
+
+from libs.doe.summary import SweepSummary, summary_lines
+from libs.doe.sweep import PointResult
+
+
+@dataclass(frozen=True)
+class BestSetting:
+    """The best setting of a stage by its mean over replicated runs, and the run standing
+    for it (its first completed run: the model registered or confirmed)."""
+
+    run: PointResult
+    mean: float
+    runs: int
+    indices: tuple[int, ...]
+
+
+def setting_key(point: Mapping[str, Any]) -> str:
+    return json.dumps(dict(point), sort_keys=True, default=str)
+
+
+def best_setting(results: Sequence[PointResult], maximize: bool) -> BestSetting | None:
+    """The setting with the best mean objective over its completed runs; ties go to the
+    earlier setting. Replicates of one setting are compared by their mean, never by their
+    luckiest run."""
+    groups: dict[str, list[PointResult]] = {}
+    for r in results:
+        if r.ok:
+            groups.setdefault(setting_key(r.point), []).append(r)
+    if not groups:
+        return None
+    sign = 1.0 if maximize else -1.0
+
+    def score(runs: list[PointResult]) -> tuple[float, int]:
+        mean = sum(float(r.objective or 0.0) for r in runs) / len(runs)
+        return sign * mean, -min(r.index for r in runs)
+
+    runs = max(groups.values(), key=score)
+    runs = sorted(runs, key=lambda r: r.index)
+    mean = sum(float(r.objective or 0.0) for r in runs) / len(runs)
+    return BestSetting(runs[0], mean, len(runs), tuple(r.index for r in runs))
+
+
+def with_seeds(table: pd.DataFrame, seeds: Mapping[int, tuple[int, int]]) -> pd.DataFrame:
+    """The results table with each run's split seed and training seed after its factors,
+    so a reader sees which runs shared a split."""
+    out = table.copy()
+    at = list(out.columns).index("status") if "status" in out.columns else len(out.columns)
+    points = [int(p) for p in out["point"]]
+    out.insert(at, "train seed", [seeds.get(p, (0, 0))[1] for p in points])
+    out.insert(at, "split seed", [seeds.get(p, (0, 0))[0] for p in points])
+    return out
+
+
+def response_view(results: Sequence[PointResult], names: Mapping[str, str]) -> list[PointResult]:
+    """The results with each response read from its logged name (`r2` from `cv.r2`), so an
+    analysis that names responses as the user does sees the cross-validated values."""
+    out = []
+    for r in results:
+        metrics = dict(r.metrics)
+        for name, logged in names.items():
+            if logged != name:
+                value = r.metrics.get(logged)
+                if value is None or not math.isfinite(value):
+                    metrics.pop(name, None)
+                else:
+                    metrics[name] = value
+        out.append(replace(r, metrics=metrics))
+    return out
+
+
+def fmt_value(value: Any) -> str:
+    """A setting's value with the digits that mean something (integers as integers)."""
+    if isinstance(value, bool) or not isinstance(value, float):
+        return str(value)
+    return f"{value:.4g}"
+
+
+def short_name(name: str) -> str:
+    """A factor's short name: the last part of its dotted path (`model.params.C` -> `C`)."""
+    return name.rsplit(".", 1)[-1]
+
+
+def recommendation_lines(recommendation: Any, metric: str) -> list[tuple[str, str]]:
+    """`(label, text)` lines of a recommendation: every factor, held ones said, the interval."""
+    if recommendation is None:
+        return []
+    settings = dict(recommendation.settings)
+    held = _held(recommendation)
+    at = ", ".join(f"{k}={fmt_value(v)}" for k, v in settings.items())
+    low, high = recommendation.interval
+    lines = [
+        ("Recommendation", at),
+        (
+            "Predicted",
+            f"{metric}={recommendation.predicted:.4g}, 95% prediction interval "
+            f"[{low:.4g}, {high:.4g}] ({recommendation.source})",
+        ),
+    ]
+    if held:
+        lines.append(("Held", "; ".join(f"{k}: {why}" for k, why in held.items())))
+    if getattr(recommendation, "reason", ""):
+        lines.append(("Why", str(recommendation.reason)))
+    return lines
+
+
+def _held(recommendation: Any) -> dict[str, str]:
+    """Factor -> why it was held, from a recommendation's `held` (names, or name -> reason)."""
+    held = getattr(recommendation, "held", None) or {}
+    if isinstance(held, Mapping):
+        return {str(k): str(v) for k, v in held.items()}
+    return {str(k): "held at the level the study found best" for k in held}
+
+
+def confirm_command(sweep_id: str, runs: int = 3) -> str:
+    return f"python -m flows.sweep --confirm {sweep_id[:12]} --runs {runs}"
+
+
+@dataclass(frozen=True)
+class StageSummary(SweepSummary):
+    """A sweep's summary with what a study stage adds: the response it ranked on, the
+    recommendation with its prediction interval, the effects table and the commands that
+    confirm it or go on."""
+
+    response: str = ""  # "r2, mean of 5-fold cross-validation on the training split"
+    recommendation: Any = None  # libs.doe Recommendation
+    effects: pd.DataFrame | None = None
+    confirm: str = ""  # the exact --confirm command
+    best_runs: int = 1  # runs behind the best setting's mean
+    step: str = "screen"
+
+
+def stage_lines(s: SweepSummary) -> list[str]:
+    """The sweep's summary lines, then (a study stage) its recommendation and the exact
+    command that confirms it, last, so the terminal ends with the next thing to run."""
+    lines = summary_lines(s)
+    if not isinstance(s, StageSummary):
+        return lines
+    extra: list[tuple[str, str]] = []
+    if s.response:
+        extra.append(("Response", s.response))
+    extra += recommendation_lines(s.recommendation, s.metric)
+    if s.confirm:
+        extra.append(("Confirm", s.confirm))
+    if not extra:
+        return lines
+    width = max(len(k) for k, _ in extra) + 2
+    width = max(width, len(lines[0].split(":", 1)[0]) + 2 if lines else 0)
+    return lines + [f"{k + ':':<{width}}{v}" for k, v in extra]
+
+
+def stage_markdown(s: SweepSummary) -> str:
+    rows = "\n".join(
+        f"| {line.split(':', 1)[0]} | {line.split(':', 1)[1].strip()} |" for line in stage_lines(s)
+    )
+    return f"# DOE sweep {s.sweep_id[:12]}\n\n| | |\n|---|---|\n{rows}\n"
+
+
+@dataclass(frozen=True)
+class ConfirmationRun:
+    """One confirmation training: its training seed, test score and whether it is inside."""
+
+    train_seed: int
+    value: float | None
+    inside: bool | None
+    run_id: str
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class ConfirmationResult:
+    """`--confirm`: the recommendation trained N times, each scored on the test split."""
+
+    sweep_id: str
+    metric: str
+    settings: dict[str, Any]
+    predicted: float | None
+    interval: tuple[float, float] | None
+    runs: list[ConfirmationRun]
+    inside: int
+    verdict: str
+    model_name: str | None = None
+    version: str | None = None
+    champion: bool = False
+    gate_reason: str = ""
+    run_id: str | None = None  # the run whose model went through the gate
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def mean(self) -> float | None:
+        values = [r.value for r in self.runs if r.value is not None]
+        return sum(values) / len(values) if values else None
+
+
+def confirmation_lines(c: ConfirmationResult) -> list[str]:
+    """The confirmation as aligned `label: value` lines."""
+    at = ", ".join(f"{k}={fmt_value(v)}" for k, v in c.settings.items())
+    lines: list[tuple[str, str]] = [("Sweep", c.sweep_id[:12]), ("Setting", at)]
+    if c.predicted is not None and c.interval is not None:
+        lines.append(
+            (
+                "Predicted",
+                f"{c.metric}={c.predicted:.4g}, 95% prediction interval "
+                f"[{c.interval[0]:.4g}, {c.interval[1]:.4g}]",
+            )
+        )
+    for r in c.runs:
+        if r.value is None:
+            lines.append((f"Run (seed {r.train_seed})", f"failed: {r.error}"))
+        else:
+            where = "" if r.inside is None else (" inside" if r.inside else " OUTSIDE")
+            lines.append((f"Run (seed {r.train_seed})", f"{c.metric}={r.value:.4g}{where}"))
+    if c.mean is not None:
+        lines.append(("Mean", f"{c.metric}={c.mean:.4g} over {len(c.runs)} runs (test split)"))
+    lines.append(("Verdict", c.verdict))
+    if c.version:
+        lines.append(("Registered model", f"{c.model_name} version {c.version}"))
+        lines.append(("Champion", f"{'yes' if c.champion else 'no'} ({c.gate_reason})"))
+    else:
+        lines.append(("Registered model", f"none ({c.gate_reason})"))
+    lines += [("Note", n) for n in c.notes]
+    width = max(len(k) for k, _ in lines) + 2
+    return [f"{k + ':':<{width}}{v}" for k, v in lines]
+
+
+__all__ = [
+    "BestSetting",
+    "ConfirmationResult",
+    "ConfirmationRun",
+    "StageSummary",
+    "best_setting",
+    "confirm_command",
+    "confirmation_lines",
+    "fmt_value",
+    "recommendation_lines",
+    "response_view",
+    "setting_key",
+    "short_name",
+    "stage_lines",
+    "stage_markdown",
+    "with_seeds",
+]
