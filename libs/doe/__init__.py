@@ -4,7 +4,10 @@ Pure library: no Prefect, no MLflow. A sweep flow validates a `FactorSpace`
 and a `DesignSpec`, calls `generate_design`, applies each point to a training
 config with `apply_point`, and analyses the responses with `analyse` (a
 `DoeAnalysis`: alias chains, effects, ANOVA or Lenth's method, pure error,
-lack of fit, canonical analysis).
+lack of fit, canonical analysis). A study's stages end with `recommend` (the
+best supported setting with a prediction interval, checked by
+`confirmation_verdict`), move along `steepest_ascent_path`, or propose runs
+by expected improvement from a Gaussian process (`propose_gp`).
 """
 
 from libs.doe.aliasing import AliasChain, AliasStructure, alias_structure, factor_letters
@@ -13,7 +16,11 @@ from libs.doe.anova import AnovaResult
 from libs.doe.canonical import Canonical
 from libs.doe.config import apply_point, set_dotted
 from libs.doe.designs import Design, coded_matrix, design_size, generate_design
+from libs.doe.gp import GpProposal, propose_gp
 from libs.doe.lenth import Lenth, lenth
+from libs.doe.limits import Limits, hard_limits
+from libs.doe.path import SteepestPath, steepest_ascent_path
+from libs.doe.recommend import Recommendation, confirmation_verdict, recommend
 from libs.doe.result import DoeAnalysis
 from libs.doe.space import (
     CategoricalFactor,
@@ -54,22 +61,31 @@ __all__ = [
     "FoldOver",
     "FractionalFactorial",
     "FullFactorial",
+    "GpProposal",
     "IntegerFactor",
     "LatinHypercube",
     "Lenth",
+    "Limits",
     "PlackettBurman",
+    "Recommendation",
     "ResponseSurface",
+    "SteepestPath",
     "alias_structure",
     "analyse",
     "anova_table",
     "apply_point",
     "coded_matrix",
+    "confirmation_verdict",
     "design_size",
     "factor_letters",
     "generate_design",
+    "hard_limits",
     "interaction_effects",
     "lenth",
     "main_effects",
+    "propose_gp",
+    "recommend",
     "response_surface",
     "set_dotted",
+    "steepest_ascent_path",
 ]
