@@ -164,6 +164,25 @@ def print_text(text: str) -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
+def with_model_code(text: str, record: dict[str, Any]) -> str:
+    """The rendered lineage with the model's own code (modules shipped with it, packages
+    pinned for it) under its Code section, when it has any."""
+    code = record.get("code") or {}
+    rows = [
+        (label, code.get(key))
+        for label, key in (("Model code", "model_code"), ("Model packages", "model_packages"))
+        if code.get(key)
+    ]
+    if not rows:
+        return text
+    lines = text.split("\n")
+    at = next((i for i, line in enumerate(lines) if line.startswith("  Dirty tree:")), None)
+    if at is None:
+        at = len(lines) - 1
+    extra = [f"  {label + ':':<18} {value}" for label, value in rows]
+    return "\n".join([*lines[: at + 1], *extra, *lines[at + 1 :]])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
 
@@ -183,7 +202,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return json.dumps({"a": a, "b": b, "differences": rows}, indent=2, default=str)
             return render_compare(a, b)
         record = lineage_of(args.model, settings, ui_url)
-        return json.dumps(record, indent=2, default=str) if args.json else render_show(record)
+        if args.json:
+            return json.dumps(record, indent=2, default=str)
+        return with_model_code(render_show(record), record)
 
     return run_command(body, print_text, what="lineage")
 

@@ -19,9 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from libs.config import check_experiment_name, load_config
 from libs.datasets import DataRules, DataSpec, SplitSpec, TaskType, infer_task
 from libs.errors import InputError
-from libs.features import FeatureSpec
+from libs.features import FeatureSpec, check_custom_steps
 from libs.gate import GateSpec
-from libs.metrics import METRIC_NAMES
+from libs.metrics import METRIC_NAMES, MetricsSpec, load_metrics
 from libs.metrics.sets import task_of
 from libs.models import ModelSpec, SklearnModelSpec, refused_tasks
 
@@ -55,6 +55,7 @@ class TrainConfig(BaseModel):
     features: FeatureSpec = Field(default_factory=FeatureSpec)
     model: ModelSpec = Field(default_factory=SklearnModelSpec)
     gate: GateSpec = Field(default_factory=GateSpec)
+    metrics: MetricsSpec = Field(default_factory=MetricsSpec)
     tracking: TrackingSpec = Field(default_factory=TrackingSpec)
 
     @property
@@ -112,6 +113,12 @@ def _check_feature_columns(config: TrainConfig, source: str) -> None:
         "features.datetime.columns": features.datetime.columns or [],
         "features.drop": features.drop,
     }
+    for index, step in enumerate(features.custom):
+        if target in step.columns:
+            raise InputError(
+                f"{source}: features.custom.{index}.columns: lists '{target}', the target "
+                "column (data.target); the target is never a feature"
+            )
     owner: dict[str, str] = {}
     for field, columns in groups.items():
         for column in columns:
@@ -155,6 +162,8 @@ def check_train_config(config: TrainConfig, source: str = "config") -> DataRules
     """
     _check_feature_columns(config, source)
     try:
+        check_custom_steps(config.features.custom)
+        load_metrics(config.metrics.custom)
         rules = data_rules(config)
     except InputError as exc:
         raise InputError(f"{source}: {exc}") from None

@@ -11,7 +11,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from libs.datasets import Split
-from libs.metrics import bootstrap_intervals, compute_metrics
+from libs.metrics import bootstrap_intervals, compute_metrics, custom_metrics
 from libs.metrics.cost import cost_metrics, serialized_size
 from libs.models import ModelAdapter
 from tasks.preprocess import Features
@@ -30,14 +30,20 @@ class Evaluation:
 
 @task(name="evaluate", cache_policy=NO_CACHE)
 def evaluate_model(
-    model: ModelAdapter, features: Features, split: Split, task_type: str, seed: int = 0
+    model: ModelAdapter,
+    features: Features,
+    split: Split,
+    task_type: str,
+    seed: int = 0,
+    custom: tuple[str, ...] | list[str] = (),
 ) -> Evaluation:
     """The task's metric set (classification or regression) on the test split.
 
     With 95% percentile intervals over 200 seeded resamples of the test rows,
     so a reader (and the gate, when asked) can tell a real gain from noise; plus
     what the model costs (`libs.metrics.cost`): training time, prediction
-    latency per test row and pickled size, which a sweep can take as responses.
+    latency per test row and pickled size, which a sweep can take as responses;
+    plus your own `custom` metric functions (import paths), under their names.
     """
     y_true = split.y_test.to_numpy()
     started = time.perf_counter()
@@ -54,6 +60,7 @@ def evaluate_model(
         seed=seed,
         labels=labels,
     )
+    metrics |= custom_metrics(list(custom), y_true, y_pred)
     metrics |= cost_metrics(
         getattr(model, "train_seconds", None),
         predict_seconds,

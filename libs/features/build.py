@@ -23,6 +23,7 @@ from sklearn.preprocessing import (
 )
 
 from libs.features.columns import ResolvedColumns, resolve_columns
+from libs.features.custom import build_custom_step
 from libs.features.errors import FeatureSpecError
 from libs.features.spec import CategoricalSpec, DatetimeSpec, FeatureSpec, NumericSpec
 from libs.features.transformers import DatetimeParts, as_text, clip_values, log1p_values
@@ -130,6 +131,15 @@ def build_preprocessor(spec: FeatureSpec, X: pd.DataFrame) -> ColumnTransformer:
         )
     if resolved.datetime:
         transformers.append(("datetime", datetime_pipeline(spec.datetime), resolved.datetime))
+    for index, step in enumerate(spec.custom):
+        missing = [c for c in step.columns if c not in X.columns]
+        if missing:
+            raise FeatureSpecError(
+                f"feature spec: custom.{index}.columns: no column {missing[0]!r} in the data"
+            )
+        transformers.append(
+            (f"custom_{index}", build_custom_step(step, f"features.custom.{index}"), step.columns)
+        )
     if not transformers:
         raise FeatureSpecError(
             "feature spec: no column selected (numeric, categorical and datetime are all "

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from libs.errors import InputError
+from libs.features.custom import CustomStepSpec
 
 DatetimePart = Literal["year", "month", "day", "dayofweek", "hour"]
 
@@ -81,6 +82,10 @@ class FeatureSpec(BaseModel):
     categorical: CategoricalSpec = CategoricalSpec()
     datetime: DatetimeSpec = DatetimeSpec()
     drop: list[str] = []
+    custom: list[CustomStepSpec] = Field(
+        default=[],
+        description="Your own transformer steps by import path, each on the columns it names.",
+    )
 
 
 __all__ = ["CategoricalSpec", "DatetimePart", "DatetimeSpec", "FeatureSpec", "NumericSpec"]

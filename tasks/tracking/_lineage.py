@@ -166,6 +166,9 @@ def version_lineage(
             "dirty": _bool(tags.get("git.dirty") or run_tags.get("git.dirty")),
             "source": run_tags.get("mlflow.source.name"),
             "user": run_tags.get("mlflow.user"),
+            # Your own modules and third-party packages the logged model carries/pins.
+            "model_code": run_tags.get("model.code"),
+            "model_packages": run_tags.get("model.code_packages"),
         },
         "environment": {
             "python": environment.get("python"),
