@@ -4,6 +4,7 @@
     python -m flows.sweep --fold-over SWEEP [--on FACTOR]    # stage 2: separate aliases
     python -m flows.sweep --augment SWEEP --to ccd [--factors A,B]   # a response surface
     python -m flows.sweep --next SWEEP     # a new design along the path of steepest ascent
+    python -m flows.sweep --confirm SWEEP [--runs N]   # train the recommendation N times
 
 SWEEP is a sweep id (or its first characters as printed) or the parent MLflow
 run id of a finished sweep; the new stage reuses every point already run.
@@ -52,6 +53,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="with --augment: the surface's factors (default: the active ones)",
     )
     stage.add_argument("--next", metavar="SWEEP", help="a design along steepest ascent")
+    stage.add_argument(
+        "--confirm",
+        metavar="SWEEP",
+        help="train the stage's recommendation --runs times, check it against its interval",
+    )
+    stage.add_argument(
+        "--runs", type=int, metavar="N", help="with --confirm: confirmation runs (default 3)"
+    )
     return parser.parse_args(argv)
 
 
@@ -63,11 +72,12 @@ def stage_request(args: argparse.Namespace) -> tuple[str, str] | None:
             ("fold_over", args.fold_over),
             ("augment", args.augment),
             ("next", args.next),
+            ("confirm", args.confirm),
         )
         if ref is not None
     ]
     if len(given) > 1:
-        raise InputError("--fold-over, --augment, --next: give one of them")
+        raise InputError("--fold-over, --augment, --next, --confirm: give one of them")
     if given and args.config:
         raise InputError(
             f"--config: not with {ARGS[given[0][0]]} (the earlier sweep's config is used)"
@@ -77,6 +87,8 @@ def stage_request(args: argparse.Namespace) -> tuple[str, str] | None:
         raise InputError("--on: only with --fold-over")
     if (args.to is not None or args.factors is not None) and step != "augment":
         raise InputError(f"--{'to' if args.to is not None else 'factors'}: only with --augment")
+    if args.runs is not None and step != "confirm":
+        raise InputError("--runs: only with --confirm")
     if step == "augment" and args.to is None:
         raise InputError("--to: --augment needs the design to reach (--to ccd)")
     if given and not given[0][1].strip():
@@ -84,7 +96,12 @@ def stage_request(args: argparse.Namespace) -> tuple[str, str] | None:
     return given[0] if given else None
 
 
-ARGS = {"fold_over": "--fold-over", "augment": "--augment", "next": "--next"}
+ARGS = {
+    "fold_over": "--fold-over",
+    "augment": "--augment",
+    "next": "--next",
+    "confirm": "--confirm",
+}
 
 
 def stage_config(args: argparse.Namespace, step: Any, ref: str) -> tuple[SweepConfig, list[str]]:
@@ -121,10 +138,31 @@ def progress_bar(total: int, enabled: bool = True) -> Iterator[Any]:
         yield advance
 
 
+def confirm_job(args: argparse.Namespace, ref: str) -> tuple[Any, dict[int, float], int]:
+    """The earlier stage's config and responses, the confirmation checked before any run."""
+    from flows.sweep_confirm import DEFAULT_RUNS, plan_confirmation
+    from flows.sweep_stages import earlier_config
+    from libs.settings import PlatformSettings
+    from tasks.sweep import find_sweep
+
+    earlier = find_sweep(PlatformSettings(), ref, "--confirm")
+    config = earlier_config(earlier, "--confirm")
+    runs = DEFAULT_RUNS if args.runs is None else args.runs
+    from flows.sweep_config import plan_sweep
+
+    response = plan_sweep(config, "--confirm").response(config.objective.metric)
+    responses = earlier.responses(response)
+    plan_confirmation(config, responses, runs)  # bad input fails here, before any run
+    return config, responses, runs
+
+
 def print_summary(summary: Any) -> None:
     from flows.cli import print_summary as print_block
-    from libs.studies import stage_lines
+    from libs.studies import ConfirmationResult, confirmation_lines, stage_lines
 
+    if isinstance(summary, ConfirmationResult):
+        print_block("Confirmation complete.", confirmation_lines(summary))
+        return
     print_block("Sweep complete.", stage_lines(summary))
 
 
@@ -169,6 +207,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_environment()  # a bad MLOPS_HOME or tracking URI fails before a server starts
         from deployments.runtime import local_prefect, starting_local_prefect
 
+        if request is not None and request[0] == "confirm":
+            with starting_local_prefect():
+                job = confirm_job(args, request[1])
+                from flows.sweep_confirm import confirm
+            with local_prefect(leave_warm_worker=True):
+                return confirm(*job)
         with starting_local_prefect():  # the server starts while the points are checked
             if request is None:
                 config = load_sweep_config(args.config, args.overrides)

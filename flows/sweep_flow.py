@@ -32,7 +32,14 @@ from flows.train_flow import training_flow
 from libs.doe.stages import next_step_hint
 from libs.errors import InputError
 from libs.settings import PlatformSettings
-from libs.studies import StageSummary, best_setting, response_view, stage_markdown, with_seeds
+from libs.studies import (
+    StageSummary,
+    best_setting,
+    confirm_command,
+    response_view,
+    stage_markdown,
+    with_seeds,
+)
 from tasks import sweep as st
 from tasks import tracking
 from tasks.artifacts import SweepBoard
@@ -275,6 +282,12 @@ def sweep(config: SweepConfig) -> st.SweepSummary:
         if ranked is not None:
             counts[f"best.{response}"] = ranked.mean
         st.log_analysis(parent, analysis, counts)
+        # The recommendation (every factor, with its 95% prediction interval)
+        recommendation, why_none = st.recommend_setting(
+            plan.design, config.space, results, objective.maximize
+        )
+        if recommendation is not None:
+            st.log_recommendation(parent, recommendation)
         html = st.build_sweep_report(
             f"{plan.run_name}: DOE sweep",
             plan.design,
@@ -373,7 +386,9 @@ def sweep(config: SweepConfig) -> st.SweepSummary:
         ),
         report_uri=report_uri,
         ui_command=settings.ui_command(),
-        notes=list(analysis.notes) + list(multi.notes if multi else ()),
+        notes=list(analysis.notes)
+        + list(multi.notes if multi else ())
+        + ([why_none] if why_none else []),
         study=[
             f"{r['stage']}: {r['step']}, {r['design']}, {r['runs']} runs, sweep {r['sweep id']}"
             for r in stages
@@ -385,6 +400,8 @@ def sweep(config: SweepConfig) -> st.SweepSummary:
         response=response_words(plan, objective.metric),
         effects=analysis.result.effects if analysis.result is not None else None,
         best_runs=ranked.runs if ranked else 1,
+        recommendation=recommendation,
+        confirm=confirm_command(plan.digest) if recommendation is not None else "",
         step=config.study.step if config.study else "screen",
     )
     st.publish_sweep_summary(stage_markdown(summary), plan.run_name)

@@ -53,7 +53,7 @@ def reanalyse(earlier: EarlierSweep, argument: str) -> tuple[SweepConfig, SweepP
         plan = plan_sweep(config, f"{argument} {earlier.sweep_id[:12]}")
     except InputError as exc:
         raise InputError(f"{argument}: the earlier sweep no longer plans: {exc}") from None
-    values = earlier.responses(config.objective.metric)
+    values = earlier.responses(plan.response(config.objective.metric))  # cv.<metric>
     analysis = analyse_points(plan.design, config.space, values, config.objective.maximize)
     return config, plan, analysis
 

@@ -15,8 +15,12 @@ from typing import Any
 
 import pandas as pd
 
+from libs.doe.designs import Design
+from libs.doe.recommend import Recommendation, recommend
+from libs.doe.space import CategoricalFactor, FactorSpace
 from libs.doe.summary import SweepSummary, summary_lines
 from libs.doe.sweep import PointResult
+from libs.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,51 @@ def response_view(results: Sequence[PointResult], names: Mapping[str, str]) -> l
                     metrics[name] = value
         out.append(replace(r, metrics=metrics))
     return out
+
+
+def stage_recommendation(
+    design: Design, space: FactorSpace, responses: Mapping[int, float], maximize: bool
+) -> tuple[Recommendation | None, str]:
+    """The stage's recommendation from its completed runs (every stage of the study the
+    design nests), or None and the one line saying why there is none.
+
+    A surface design's factors are the surface (`design.active`); the other
+    factors are held where the runs put them best, and the recommendation says so.
+    """
+    used = sorted(i for i, v in responses.items() if v is not None and math.isfinite(v))
+    if len(used) < 2:
+        return None, "recommendation: fewer than two completed runs"
+    coded = design.coded.iloc[used].reset_index(drop=True)
+    y = [float(responses[i]) for i in used]
+    block = [design.block[i] for i in used] if design.block else None
+    if block is not None and len(set(block)) < 2:
+        block = None
+    numeric = [
+        n
+        for n in design.active
+        if n in coded.columns
+        and coded[n].nunique() > 1
+        and not isinstance(space.factor(n), CategoricalFactor)
+    ]
+    try:
+        return recommend(
+            coded, y, space, maximize=maximize, factors=numeric or None, block=block
+        ), ""
+    except InputError as exc:
+        return None, f"recommendation: {exc}"
+
+
+def recommendation_dict(recommendation: Recommendation) -> dict[str, Any]:
+    """The recommendation as JSON-ready values (the stage logs it beside its results)."""
+    return {
+        "settings": recommendation.settings,
+        "predicted": recommendation.predicted,
+        "interval": list(recommendation.interval),
+        "source": recommendation.source,
+        "reason": recommendation.reason,
+        "held": recommendation.held,
+        "level": recommendation.level,
+    }
 
 
 def fmt_value(value: Any) -> str:
@@ -247,11 +296,13 @@ __all__ = [
     "confirm_command",
     "confirmation_lines",
     "fmt_value",
+    "recommendation_dict",
     "recommendation_lines",
     "response_view",
     "setting_key",
     "short_name",
     "stage_lines",
     "stage_markdown",
+    "stage_recommendation",
     "with_seeds",
 ]

@@ -18,6 +18,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from libs.doe import Design, FactorSpace
+from libs.doe.recommend import Recommendation
 from libs.doe.responses import MultiResponse, ResponseGoal
 from libs.doe.responses import analyse_responses as combine_responses
 from libs.doe.summary import SweepSummary, summary_lines, summary_markdown
@@ -35,6 +36,7 @@ from libs.plots import Table, render_report
 from libs.plots.doe_sweep import report_meta, sweep_figures
 from libs.plots.pareto import pareto_figure
 from libs.settings import PlatformSettings
+from libs.studies import recommendation_dict, stage_recommendation
 from tasks import tracking
 from tasks._common import io_task
 from tasks.artifacts import artifact_key, markdown_artifact
@@ -237,6 +239,34 @@ def tag_point_model(settings: PlatformSettings, run_id: str, model_uri: str) -> 
     tracking.set_tags(tracking.run_handle(settings, run_id), {"sweep.model_uri": model_uri})
 
 
+@task(name="recommend", cache_policy=NO_CACHE)
+def recommend_setting(
+    design: Design, space: FactorSpace, results: list[PointResult], maximize: bool
+) -> tuple[Recommendation | None, str]:
+    """The stage's recommendation with its 95% prediction interval (`libs.studies`)."""
+    responses = {r.index: float(r.objective) for r in results if r.ok and r.objective is not None}
+    return stage_recommendation(design, space, responses, maximize)
+
+
+@_io_task("log-recommendation")
+def log_recommendation(run: tracking.RunHandle, recommendation: Recommendation) -> None:
+    """`sweep/recommendation.json` and its prediction as metrics of the parent run."""
+    tracking.log_text(
+        run,
+        json.dumps(recommendation_dict(recommendation), indent=2, default=str),
+        "sweep/recommendation.json",
+    )
+    low, high = recommendation.interval
+    tracking.log_metrics(
+        run,
+        {
+            "recommendation.predicted": recommendation.predicted,
+            "recommendation.low": low,
+            "recommendation.high": high,
+        },
+    )
+
+
 @_io_task("gate-check")
 def gate_check(
     settings: PlatformSettings,
@@ -265,6 +295,12 @@ def gate_check(
         champion=current.value if current else None,
         champion_version=current.version if current else None,
     )
+
+
+@_io_task("tag-run")
+def tag_run(settings: PlatformSettings, run_id: str, tags: dict[str, str]) -> None:
+    """Tags on a finished run (a confirmation run names the stage it confirms)."""
+    tracking.set_tags(tracking.run_handle(settings, run_id), tags)
 
 
 @_io_task("finish-sweep")
@@ -296,9 +332,11 @@ __all__ = [
     "log_analysis",
     "log_design",
     "log_point",
+    "log_recommendation",
     "log_responses",
     "log_results",
     "publish_sweep_summary",
+    "recommend_setting",
     "record_point",
     "results_table",
     "reusable_points",
@@ -307,4 +345,5 @@ __all__ = [
     "summary_lines",
     "summary_markdown",
     "tag_point_model",
+    "tag_run",
 ]

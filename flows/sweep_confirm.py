@@ -1,0 +1,210 @@
+"""`--confirm`: train a stage's recommendation N times and check it against its interval.
+
+    python -m flows.sweep --confirm SWEEP [--runs N]
+
+The stage is read back from MLflow and re-analysed (no retraining); its
+recommendation names every factor, and exactly that setting is trained N
+times on the study's split, each with its own training seed. Each run is
+scored on the test split (untouched by the study, whose response was
+cross-validated on the training split) and checked against the 95%
+prediction interval; the run with the median score goes through the
+registry gate, registered only when it would beat the champion. This is the
+usual way a study's model is registered.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from prefect import flow
+from pydantic import ValidationError
+
+from flows.sweep_config import SweepConfig, SweepPlan, plan_sweep
+from flows.train_config import TrainConfig
+from flows.train_flow import training_flow
+from libs.config import format_validation_error
+from libs.doe import set_dotted
+from libs.doe.recommend import Recommendation, confirmation_verdict
+from libs.errors import InputError
+from libs.metrics.sets import task_of
+from libs.settings import PlatformSettings
+from libs.studies import (
+    ConfirmationResult,
+    ConfirmationRun,
+    stage_recommendation,
+)
+from tasks import sweep as st
+from tasks.register import register_model
+
+# Confirmation runs' training seeds start here (base seed + offset + i): distinct from the
+# replicate seeds of the study (base seed + replicate number), so no run is repeated.
+SEED_OFFSET = 1000
+DEFAULT_RUNS = 3
+
+
+@dataclass(frozen=True)
+class ConfirmPlan:
+    """What a confirmation trains: the recommendation and one training config per run."""
+
+    sweep_id: str
+    metric: str
+    maximize: bool
+    recommendation: Recommendation
+    configs: list[TrainConfig]
+    plan: SweepPlan
+
+
+def plan_confirmation(
+    config: SweepConfig,
+    responses: Mapping[int, float],
+    runs: int,
+    argument: str = "--confirm",
+) -> ConfirmPlan:
+    """The recommendation of a finished stage and the N training configs that confirm it.
+
+    Raises InputError (one line) when the stage has no recommendation or the
+    setting does not make a valid training config.
+    """
+    if runs < 1:
+        raise InputError(f"--runs: at least 1 confirmation run, got {runs}")
+    plan = plan_sweep(config, argument)
+    sweep = plan.digest[:12]
+    recommendation, why = stage_recommendation(
+        plan.design, config.space, responses, config.objective.maximize
+    )
+    if recommendation is None:
+        raise InputError(f"{argument}: sweep {sweep} has no recommendation ({why})")
+    configs = [
+        recommended_config(
+            plan, recommendation.settings, plan.base.split.model_seed + SEED_OFFSET + i
+        )
+        for i in range(runs)
+    ]
+    return ConfirmPlan(
+        sweep_id=plan.digest,
+        metric=config.objective.metric,
+        maximize=config.objective.maximize,
+        recommendation=recommendation,
+        configs=configs,
+        plan=plan,
+    )
+
+
+def recommended_config(
+    plan: SweepPlan, settings: Mapping[str, Any], train_seed: int
+) -> TrainConfig:
+    """The base config with the recommended setting exactly as given (nothing rounded or
+    clipped here), the study's split and folds, and its own training seed."""
+    data: dict[str, Any] = copy.deepcopy(plan.base.model_dump(mode="json"))
+    for name, value in settings.items():
+        data = set_dotted(data, name, value)
+    data = set_dotted(data, "split.cv_folds", plan.folds)
+    data = set_dotted(data, "split.train_seed", train_seed)
+    data = set_dotted(data, "tracking.register_model", False)  # the gate comes after
+    try:
+        return TrainConfig.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(
+            format_validation_error(exc, "--confirm: recommendation", TrainConfig)
+        ) from None
+
+
+def _median_run(runs: list[tuple[ConfirmationRun, Any]]) -> tuple[ConfirmationRun, Any] | None:
+    done = sorted(
+        (r for r in runs if r[0].value is not None), key=lambda r: float(r[0].value or 0.0)
+    )
+    return done[(len(done) - 1) // 2] if done else None
+
+
+@flow(name="doe-confirm", version="1")
+def confirm(
+    config: SweepConfig,
+    responses: dict[int, float],
+    runs: int = DEFAULT_RUNS,
+    register: bool = True,
+) -> ConfirmationResult:
+    """Train a stage's recommendation `runs` times (own training seeds, the study's split),
+    score each on the test split against the 95% prediction interval, gate the median run."""
+    settings = PlatformSettings()
+
+    # 1. Plan: the recommendation and one training config per run
+    planned = plan_confirmation(config, responses, runs)
+    rec, metric = planned.recommendation, planned.metric
+    low, high = rec.interval
+    base = planned.plan.base
+
+    # 2. Runs: full training runs (model, report), each tagged as this stage's confirmation
+    done: list[tuple[ConfirmationRun, Any]] = []
+    for train in planned.configs:
+        seed = train.split.model_seed
+        try:
+            summary = training_flow(train.model.framework)(train)
+        except Exception as exc:
+            line = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+            done.append((ConfirmationRun(seed, None, None, "", line), None))
+            continue
+        value = summary.metrics.get(metric)
+        within = None if value is None else bool(low <= value <= high)
+        st.tag_run(
+            settings,
+            summary.run_id,
+            {"sweep.confirms": planned.sweep_id, "confirm.inside": str(within)},
+        )
+        done.append((ConfirmationRun(seed, value, within, summary.run_id), summary))
+    scores = [r.value for r, _ in done if r.value is not None]
+    inside, _, verdict = confirmation_verdict(rec, scores)
+
+    # 3. The median run's model through the gate, registered only when it beats the champion
+    chosen = _median_run(done)
+    registration, reason = None, "no confirmation run finished"
+    if chosen is not None and not register:
+        reason = "registration disabled"
+    elif chosen is not None:
+        summary = chosen[1]
+        task_type = planned.plan.task or task_of(metric)
+        decision = st.gate_check(
+            settings,
+            summary.run_id,
+            name=base.registered_model_name,
+            gate=base.gate,
+            task_type=task_type,
+            metrics=summary.metrics,
+        )
+        reason = f"not registered: {decision.reason}"
+        if decision.promote:
+            registration = register_model(
+                st.child_run(settings, summary.run_id),
+                name=base.registered_model_name,
+                model_uri=summary.model_uri,
+                gate=base.gate,
+                task_type=task_type,
+                metrics=summary.metrics,
+                tags={
+                    "config_digest": planned.configs[done.index(chosen)].digest(),
+                    "sweep.id": planned.sweep_id,
+                    "sweep.confirmed": verdict.rsplit(":", 1)[-1].strip().rstrip("."),
+                },
+            )
+            reason = registration.reason
+    return ConfirmationResult(
+        sweep_id=planned.sweep_id,
+        metric=metric,
+        settings=dict(rec.settings),
+        predicted=rec.predicted,
+        interval=(low, high),
+        runs=[r for r, _ in done],
+        inside=inside,
+        verdict=verdict,
+        model_name=registration.name if registration else base.registered_model_name,
+        version=registration.version if registration else None,
+        champion=bool(registration and registration.promoted),
+        gate_reason=reason,
+        run_id=chosen[0].run_id if chosen else None,
+        notes=[f"{k}: {why}" for k, why in rec.held.items()],
+    )
+
+
+__all__ = ["DEFAULT_RUNS", "ConfirmPlan", "confirm", "plan_confirmation", "recommended_config"]
