@@ -4,6 +4,8 @@
     python -m flows.sweep --fold-over SWEEP [--on FACTOR]    # stage 2: separate aliases
     python -m flows.sweep --augment SWEEP --to ccd [--factors A,B]   # a response surface
     python -m flows.sweep --next SWEEP     # a new design along the path of steepest ascent
+    python -m flows.sweep --path SWEEP [--steps N]     # single runs along steepest ascent
+    python -m flows.sweep --next SWEEP --model gp [--runs N]   # a batch by expected improvement
     python -m flows.sweep --confirm SWEEP [--runs N]   # train the recommendation N times
 
 SWEEP is a sweep id (or its first characters as printed) or the parent MLflow
@@ -54,12 +56,26 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     stage.add_argument("--next", metavar="SWEEP", help="a design along steepest ascent")
     stage.add_argument(
+        "--model",
+        choices=["gp"],
+        help="with --next: a batch proposed by a Gaussian process fitted to every run so far",
+    )
+    stage.add_argument(
+        "--path", metavar="SWEEP", help="single runs along the path of steepest ascent"
+    )
+    stage.add_argument(
+        "--steps", type=int, metavar="N", help="with --path: the most runs along it (default 8)"
+    )
+    stage.add_argument(
         "--confirm",
         metavar="SWEEP",
         help="train the stage's recommendation --runs times, check it against its interval",
     )
     stage.add_argument(
-        "--runs", type=int, metavar="N", help="with --confirm: confirmation runs (default 3)"
+        "--runs",
+        type=int,
+        metavar="N",
+        help="with --confirm: confirmation runs (default 3); with --model gp: the batch (4)",
     )
     return parser.parse_args(argv)
 
@@ -71,13 +87,16 @@ def stage_request(args: argparse.Namespace) -> tuple[str, str] | None:
         for step, ref in (
             ("fold_over", args.fold_over),
             ("augment", args.augment),
-            ("next", args.next),
+            ("next" if args.model is None else "gp", args.next),
+            ("path", args.path),
             ("confirm", args.confirm),
         )
         if ref is not None
     ]
     if len(given) > 1:
-        raise InputError("--fold-over, --augment, --next, --confirm: give one of them")
+        raise InputError("--fold-over, --augment, --next, --path, --confirm: give one of them")
+    if args.model is not None and args.next is None:
+        raise InputError("--model: only with --next")
     if given and args.config:
         raise InputError(
             f"--config: not with {ARGS[given[0][0]]} (the earlier sweep's config is used)"
@@ -87,8 +106,14 @@ def stage_request(args: argparse.Namespace) -> tuple[str, str] | None:
         raise InputError("--on: only with --fold-over")
     if (args.to is not None or args.factors is not None) and step != "augment":
         raise InputError(f"--{'to' if args.to is not None else 'factors'}: only with --augment")
-    if args.runs is not None and step != "confirm":
-        raise InputError("--runs: only with --confirm")
+    if args.runs is not None and step not in ("confirm", "gp"):
+        raise InputError("--runs: only with --confirm or --next --model gp")
+    if args.runs is not None and args.runs < 1:
+        raise InputError(f"--runs: at least 1, got {args.runs}")
+    if args.steps is not None and step != "path":
+        raise InputError("--steps: only with --path")
+    if args.steps is not None and args.steps < 1:
+        raise InputError(f"--steps: at least 1, got {args.steps}")
     if step == "augment" and args.to is None:
         raise InputError("--to: --augment needs the design to reach (--to ccd)")
     if given and not given[0][1].strip():
@@ -100,6 +125,8 @@ ARGS = {
     "fold_over": "--fold-over",
     "augment": "--augment",
     "next": "--next",
+    "gp": "--next",
+    "path": "--path",
     "confirm": "--confirm",
 }
 
@@ -118,6 +145,8 @@ def stage_config(args: argparse.Namespace, step: Any, ref: str) -> tuple[SweepCo
         on=args.on,
         factors=factors,
         overrides=args.overrides,  # type: ignore[arg-type]
+        steps=args.steps,
+        runs=args.runs,
     )
 
 

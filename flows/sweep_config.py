@@ -51,6 +51,7 @@ from libs.doe.responses import ResponseGoal
 from libs.errors import InputError
 from libs.metrics import greater_is_better
 from libs.metrics.cost import COST_METRICS
+from libs.studies import explicit_design
 
 
 class Objective(BaseModel):
@@ -98,12 +99,28 @@ class StudyStage(BaseModel):
     runs: int = Field(ge=0)
 
 
+class StageRuns(BaseModel):
+    """The explicit runs of a model-based stage (set by --path and --next --model gp).
+
+    `path`: single runs along the path of steepest ascent, trained in batches
+    until a batch brings no improvement. `gp`: every earlier run of the study
+    (reused, not retrained) and a batch proposed by expected improvement.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["path", "gp"]
+    points: list[dict[str, Any]] = Field(min_length=1, description="Natural values per run.")
+    block: list[int] = Field(default_factory=list, description="The stage of each run.")
+    new: int = Field(ge=1, description="How many runs, at the end, are this stage's own.")
+
+
 class Study(BaseModel):
     """The lineage of a sweep that continues earlier ones (fold-over, augmentation, next)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    step: Literal["fold_over", "augment", "next"]
+    step: Literal["fold_over", "augment", "next", "path", "gp"]
     stages: list[StudyStage] = Field(min_length=1, description="The earlier stages, in order.")
 
     @property
@@ -191,6 +208,11 @@ class SweepConfig(BaseModel):
         "stays for the chosen model. Default: the base's `split.cv_folds`, else 5 "
         "(scikit-learn models; a Keras model's folds would each train a network: off); "
         "0 or 1: off, the test-split score is the response.",
+    )
+    runs: StageRuns | None = Field(
+        None,
+        description="Explicit runs of a path or GP stage (set by --path, --next --model gp); "
+        "`design` then stays the study's first-order design.",
     )
     replicate_split: bool = Field(
         False,
@@ -332,6 +354,7 @@ def sweep_digest(base: TrainConfig, config: SweepConfig) -> str:
             "design": config.design.model_dump(mode="json"),
             "cv_folds": sweep_folds(config, base),
             "replicate_split": config.replicate_split,
+            "runs": config.runs.model_dump(mode="json") if config.runs else None,
         },
         sort_keys=True,
     )
@@ -443,7 +466,11 @@ def plan_sweep(config: SweepConfig, source: str = "sweep") -> SweepPlan:
             f"{source}: concurrency: TensorFlow points run one at a time in one process "
             "(Keras seeding is process-wide); set concurrency: 1 or mode: deployment"
         )
-    design = generate_design(config.space, config.design)
+    design = (
+        explicit_design(config.space, config.runs.kind, config.runs.points, config.runs.block)
+        if config.runs
+        else generate_design(config.space, config.design)
+    )
     full = set_dotted(base.model_dump(mode="json"), "split.cv_folds", sweep_folds(config, base))
     jobs = []
     for index, point in enumerate(design.points):
@@ -471,6 +498,7 @@ __all__ = [
     "MAX_SWEEP_POINTS",
     "Objective",
     "PointJob",
+    "StageRuns",
     "Study",
     "StudyStage",
     "SweepConfig",

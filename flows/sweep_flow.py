@@ -111,6 +111,63 @@ def sweep_tags(plan: SweepPlan) -> dict[str, str]:
     return tags
 
 
+SKIPPED = "skipped"
+
+
+def batches(plan: SweepPlan) -> list[list[PointJob]]:
+    """The points in the batches they train in: a path's in batches of `concurrency`."""
+    if plan.design.kind != "path" or plan.config.runs is None:
+        return [plan.jobs]
+    new = plan.config.runs.new
+    earlier, own = plan.jobs[: len(plan.jobs) - new], plan.jobs[len(plan.jobs) - new :]
+    size = max(1, plan.concurrency)
+    chunks = [own[i : i + size] for i in range(0, len(own), size)]
+    if earlier:
+        chunks[0] = earlier + chunks[0]
+    return chunks
+
+
+def path_stops(before: list[st.PointResult], batch: list[st.PointResult], maximize: bool) -> str:
+    """Why a path stops after `batch` ("" to go on): no run of it beats the best before it."""
+    sign = 1.0 if maximize else -1.0
+    prior = [sign * float(r.objective) for r in before if r.ok and r.objective is not None]
+    now = [sign * float(r.objective) for r in batch if r.ok and r.objective is not None]
+    if not before:
+        return "" if now else "the first runs of the path failed"
+    if not now:
+        return "a batch of the path failed"
+    if prior and max(now) <= max(prior):
+        return f"the response stopped improving after run {len(before) - 1}"
+    return ""
+
+
+def skipped(plan: SweepPlan, results: list[st.PointResult], why: str) -> list[st.PointResult]:
+    """The path's runs left untrained, recorded as skipped (not failed)."""
+    ran = {r.index for r in results}
+    return [
+        st.PointResult(j.index, j.point, SKIPPED, error=f"not run: {why}")
+        for j in plan.jobs
+        if j.index not in ran
+    ]
+
+
+def next_command(plan: SweepPlan, analysis: Any) -> str:
+    """The next stage's command: the analysis's hint; after a path, a design around its
+    best run; after a GP batch, another batch (or --confirm, which every stage ends with)."""
+    ref = plan.digest[:12]
+    if plan.design.kind == "path":
+        kind = plan.config.design.kind
+        return f"python -m flows.sweep --next {ref} (a {kind} around the best run of the path)"
+    if plan.design.kind == "gp":
+        return (
+            f"python -m flows.sweep --next {ref} --model gp (another batch by expected improvement)"
+        )
+    hint = next_step_hint(plan.design, analysis.result, plan.digest)
+    if not hint and plan.design.kind in ("central_composite", "augment_ccd", "box_behnken"):
+        return f"python -m flows.sweep --next {ref} --model gp (refine with a Gaussian process)"
+    return hint
+
+
 def response_words(plan: SweepPlan, metric: str) -> str:
     """What the analysis ranked on, in words."""
     if plan.folds:
@@ -240,20 +297,29 @@ def sweep(config: SweepConfig) -> st.SweepSummary:
         # The value each point is ranked on: the cross-validated mean (cv.<metric>)
         response = plan.response(objective.metric)
         board = SweepBoard(plan.run_name, plan.design, response)  # live in the UI
-        futures = run_point.map(
-            plan.jobs,
-            prior=[reusable.get(job.config_digest) for job in plan.jobs],
-            settings=unmapped(settings),
-            parent_run_id=unmapped(parent.run_id),
-            sweep_id=unmapped(plan.digest),
-            metric=unmapped(response),
-            mode=unmapped(config.mode),
-            deployment_name=unmapped(config.deployment_name),
-            timeout=unmapped(config.point_timeout_s),
-            lean=unmapped(config.log_models != "all"),
-            executor=unmapped(executor),
-        )
-        results = collect(list(futures), plan.jobs, on_result=board.point_done)
+        results: list[st.PointResult] = []
+        # A path trains in batches of `concurrency` runs and stops at the first batch
+        # that does not improve on the best so far; any other design in one batch.
+        for batch in batches(plan):
+            futures = run_point.map(
+                batch,
+                prior=[reusable.get(job.config_digest) for job in batch],
+                settings=unmapped(settings),
+                parent_run_id=unmapped(parent.run_id),
+                sweep_id=unmapped(plan.digest),
+                metric=unmapped(response),
+                mode=unmapped(config.mode),
+                deployment_name=unmapped(config.deployment_name),
+                timeout=unmapped(config.point_timeout_s),
+                lean=unmapped(config.log_models != "all"),
+                executor=unmapped(executor),
+            )
+            done = collect(list(futures), batch, on_result=board.point_done)
+            stop = path_stops(results, done, objective.maximize)
+            results += done
+            if stop:
+                results += skipped(plan, results, stop)
+                break
         st.log_results(parent, results_table(plan, results))
 
         # 4. Analysis and report
@@ -267,12 +333,14 @@ def sweep(config: SweepConfig) -> st.SweepSummary:
             multi = st.analyse_responses(plan.design, config.space, views, goals, natural)
             st.log_responses(parent, multi)
         stages = study_stages(plan, parent.run_id)
-        next_step = next_step_hint(plan.design, analysis.result, plan.digest)
+        next_step = next_command(plan, analysis)
         counts = {
             "sweep.points": float(len(results)),
             "sweep.completed": float(sum(r.ok for r in results)),
             "sweep.reused": float(sum(r.status == "reused" for r in results)),
-            "sweep.failed": float(sum(not r.ok for r in results)),
+            "sweep.failed": float(
+                sum(r.status == "failed" or (not r.ok and r.status != SKIPPED) for r in results)
+            ),
         }
         # The best setting by its mean over replicates (every run on the same split)
         ranked = best_setting(results, objective.maximize)
@@ -433,7 +501,7 @@ def run_sweep(
 def sweep_file(
     config_file: str = "configs/sweeps/wine_rf_screening.yaml",
     overrides: list[str] | None = None,
-    next_stage: Literal["fold_over", "augment", "next"] | None = None,
+    next_stage: Literal["fold_over", "augment", "next", "path", "gp"] | None = None,
     earlier: str | None = None,
     on: str | None = None,
     factors: list[str] | None = None,

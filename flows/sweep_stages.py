@@ -12,9 +12,11 @@ No Prefect and no MLflow here; `tasks.sweep.find_sweep` reads the store.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
+import pandas as pd
 from pydantic import ValidationError
 
 from flows.sweep_config import (
@@ -26,14 +28,28 @@ from flows.sweep_config import (
 )
 from libs.config import apply_override, format_validation_error
 from libs.doe import CategoricalFactor
-from libs.doe.stages import active_factors, next_centre, recentred_factors
+from libs.doe.gp import propose_gp
+from libs.doe.path import steepest_ascent_path
+from libs.doe.stages import active_factors, recentred_factors
 from libs.doe.structure import roman
-from libs.doe.sweep import EarlierSweep, SweepAnalysis, analyse_points
+from libs.doe.sweep import EarlierSweep, PointResult, SweepAnalysis, analyse_points
 from libs.errors import InputError
+from libs.studies import MODEL_STAGES, best_setting, fmt_value, stage_recommendation
 
-Step = Literal["fold_over", "augment", "next"]
-ARGUMENT = {"fold_over": "--fold-over", "augment": "--augment", "next": "--next"}
+Step = Literal["fold_over", "augment", "next", "path", "gp"]
+ARGUMENT = {
+    "fold_over": "--fold-over",
+    "augment": "--augment",
+    "next": "--next",
+    "path": "--path",
+    "gp": "--next --model gp",
+}
 TWO_LEVEL = ("full_factorial", "fractional_factorial", "plackett_burman")
+# Designs a first-order path is taken from (a fold-over is two fractions merged).
+FIRST_ORDER = (*TWO_LEVEL, "fold_over")
+SURFACES = ("central_composite", "augment_ccd", "box_behnken", "latin_hypercube")
+DEFAULT_PATH_STEPS = 8
+DEFAULT_GP_RUNS = 4
 
 
 def earlier_config(earlier: EarlierSweep, argument: str) -> SweepConfig:
@@ -54,8 +70,106 @@ def reanalyse(earlier: EarlierSweep, argument: str) -> tuple[SweepConfig, SweepP
     except InputError as exc:
         raise InputError(f"{argument}: the earlier sweep no longer plans: {exc}") from None
     values = earlier.responses(plan.response(config.objective.metric))  # cv.<metric>
+    if plan.design.kind in MODEL_STAGES:  # a path or a GP batch is no factorial design
+        return config, plan, SweepAnalysis(plan.design.kind, len(values), 0)
     analysis = analyse_points(plan.design, config.space, values, config.objective.maximize)
     return config, plan, analysis
+
+
+def _done(plan: SweepPlan, values: Mapping[int, float]) -> list[int]:
+    return sorted(i for i, v in values.items() if i < len(plan.design) and math.isfinite(v))
+
+
+def _coded_runs(
+    plan: SweepPlan, values: Mapping[int, float]
+) -> tuple[pd.DataFrame, list[float], list[int] | None]:
+    """The completed runs of a stage: coded rows, responses and stage blocks (if several)."""
+    used = _done(plan, values)
+    coded = plan.design.coded.iloc[used].reset_index(drop=True)
+    block = [plan.design.block[i] for i in used] if plan.design.block else None
+    if block is not None and len(set(block)) < 2:
+        block = None
+    return coded, [float(values[i]) for i in used], block
+
+
+def _best_levels(
+    config: SweepConfig, plan: SweepPlan, values: Mapping[int, float]
+) -> dict[str, Any]:
+    """Every factor at the level the stage found best: its recommendation, else its best run."""
+    recommendation, _ = stage_recommendation(
+        plan.design, config.space, values, config.objective.maximize
+    )
+    if recommendation is not None:
+        return dict(recommendation.settings)
+    results = [
+        PointResult(i, plan.design.points[i], "completed", objective=values[i])
+        for i in _done(plan, values)
+    ]
+    best = best_setting(results, config.objective.maximize)
+    return dict(best.run.point) if best else {}
+
+
+def _path_runs(
+    config: SweepConfig, plan: SweepPlan, values: Mapping[int, float], steps: int, stage: int
+) -> tuple[dict[str, Any], str]:
+    """The `runs` of a path stage: single runs along the path of steepest ascent."""
+    sweep = plan.digest[:12]
+    kind = plan.design.kind
+    if kind not in FIRST_ORDER:
+        what = "a path stage" if kind in MODEL_STAGES else f"a {kind} design"
+        raise InputError(
+            f"--path: sweep {sweep} is {what}; the path of steepest ascent comes from a "
+            f"first-order (two-level) design ({', '.join(FIRST_ORDER)})"
+        )
+    coded, y, block = _coded_runs(plan, values)
+    try:
+        path = steepest_ascent_path(
+            coded, y, config.space, maximize=config.objective.maximize, steps=steps, block=block
+        )
+    except InputError as exc:
+        raise InputError(f"--path: sweep {sweep}: {exc}") from None
+    points = [dict(p) for p in path.settings]
+    runs = {"kind": "path", "points": points, "block": [stage] * len(points), "new": len(points)}
+    moved = ", ".join(path.factors)
+    stopped = f"; {path.stopped}" if path.stopped else ""
+    return runs, f"{len(points)} runs along the path in {moved} ({path.significance}{stopped})"
+
+
+def _gp_runs(
+    config: SweepConfig, plan: SweepPlan, values: Mapping[int, float], n: int, stage: int
+) -> tuple[dict[str, Any], str]:
+    """The `runs` of a GP stage: every completed run so far (reused) and `n` proposals."""
+    used = _done(plan, values)
+    if len(used) < 3:
+        raise InputError(
+            f"--next --model gp: sweep {plan.digest[:12]} has {len(used)} completed runs; "
+            "a Gaussian process needs at least 3"
+        )
+    earlier = [dict(plan.design.points[i]) for i in used]
+    blocks = [plan.design.block[i] if plan.design.block else 1 for i in used]
+    y = [float(values[i]) for i in used]
+    try:
+        proposals = propose_gp(
+            earlier, y, config.space, config.objective.maximize, n=n, seed=config.design.seed
+        )
+    except InputError as exc:
+        raise InputError(f"--next --model gp: {exc}") from None
+    if not proposals:
+        raise InputError(
+            f"--next --model gp: sweep {plan.digest[:12]} has tried every setting of its space"
+        )
+    new = [dict(p.settings) for p in proposals]
+    runs = {
+        "kind": "gp",
+        "points": earlier + new,
+        "block": blocks + [stage] * len(new),
+        "new": len(new),
+    }
+    top = max(p.expected_improvement for p in proposals)
+    return runs, (
+        f"{len(new)} runs by expected improvement (largest {top:.3g}) from a Gaussian process "
+        f"fitted to the {len(used)} runs so far"
+    )
 
 
 def _lineage(earlier: EarlierSweep, config: SweepConfig, plan: SweepPlan, step: Step) -> Study:
@@ -120,20 +234,42 @@ def _augment_design(
 
 
 def _next_factors(
-    config: SweepConfig, plan: SweepPlan, analysis: SweepAnalysis
+    config: SweepConfig, plan: SweepPlan, values: Mapping[int, float]
 ) -> tuple[list[dict[str, Any]], dict[str, Any], str]:
+    """The factors of the next first-order design: re-centred two steps along the path, or
+    (after a path stage) at the path's best run."""
     sweep = plan.digest[:12]
-    if config.design.kind not in TWO_LEVEL:
+    kind = plan.design.kind
+    if kind == "gp":
         raise InputError(
-            f"--next: sweep {sweep} is a {config.design.kind} design; the path of steepest "
-            "ascent comes from a first-order (two-level) design"
+            f"--next: sweep {sweep} is a GP stage: run another batch "
+            f"(python -m flows.sweep --next {sweep} --model gp) or confirm its recommendation "
+            f"(python -m flows.sweep --confirm {sweep})"
         )
-    if analysis.result is None:
-        raise InputError(f"--next: sweep {sweep} has no analysis to take a path from")
-    try:
-        centre, how = next_centre(analysis.result, config.space)
-    except InputError as exc:
-        raise InputError(f"--next: sweep {sweep}: {exc}") from None
+    if kind not in FIRST_ORDER and kind != "path":
+        raise InputError(
+            f"--next: sweep {sweep} is a {kind} design (a fitted surface), so its best setting "
+            f"is inside the region, not along a path: confirm its recommendation "
+            f"(python -m flows.sweep --confirm {sweep}) or refine it with a model "
+            f"(python -m flows.sweep --next {sweep} --model gp)"
+        )
+    if kind == "path":
+        best = _best_levels(config, plan, values)
+        numeric = [f.name for f in config.space.factors if not isinstance(f, CategoricalFactor)]
+        centre = {n: float(config.space.factor(n).encode(best[n])) for n in numeric if n in best}
+        how = "centred on the best run of the path"
+    else:
+        coded, y, block = _coded_runs(plan, values)
+        try:
+            path = steepest_ascent_path(
+                coded, y, config.space, maximize=config.objective.maximize, steps=2, block=block
+            )
+        except InputError as exc:
+            raise InputError(f"--next: sweep {sweep}: {exc}") from None
+        row = path.settings[-1]
+        centre = {n: float(config.space.factor(n).encode(row[n])) for n in path.factors}
+        way = "ascent" if config.objective.maximize else "descent"
+        how = f"step {len(path.settings) - 1} of the path of steepest {way}"
     natural = {n: config.space.factor(n).decode(v) for n, v in centre.items()}
     return recentred_factors(config.space, centre), natural, how
 
@@ -145,24 +281,48 @@ def next_stage(
     on: str | None = None,
     factors: Sequence[str] = (),
     overrides: Sequence[str] = (),
+    steps: int | None = None,
+    runs: int | None = None,
 ) -> tuple[SweepConfig, list[str]]:
-    """The next stage's config and what was decided, in words (for the CLI and the report)."""
+    """The next stage's config and what was decided, in words (for the CLI and the report).
+
+    `steps`: the most runs along a path (--path); `runs`: a GP batch's size.
+    """
     argument = ARGUMENT[step]
     config, plan, analysis = reanalyse(earlier, argument)
+    values = earlier.responses(plan.response(config.objective.metric))
     data = config.resolved().model_dump(mode="json")
+    data["runs"] = None  # a path or GP stage's runs are its own
     said: list[str] = []
     stage = (len(config.study.stages) + 2) if config.study else 2
+    if step in ("fold_over", "augment") and plan.design.kind in MODEL_STAGES:
+        raise InputError(
+            f"{argument}: sweep {plan.digest[:12]} is a {plan.design.kind} stage; run a design "
+            f"around its best run first (python -m flows.sweep --next {plan.digest[:12]})"
+        )
     if step == "fold_over":
         data["design"] = _fold_over_design(config, plan, on)
         said.append(f"stage {stage}: fold-over{f' on {on}' if on else ''} of {plan.design.kind}")
     elif step == "augment":
         data["design"], how = _augment_design(config, plan, analysis, factors)
+        held = _best_levels(config, plan, values)
+        surface = set(data["design"]["factors"])
+        data["design"]["hold"] = {k: v for k, v in held.items() if k not in surface}
         said.append(
             f"stage {stage}: central composite design in {', '.join(data['design']['factors'])} "
             f"({how})"
         )
+        if data["design"]["hold"]:
+            at = ", ".join(f"{k}={fmt_value(v)}" for k, v in data["design"]["hold"].items())
+            said.append(f"stage {stage}: the added runs hold {at} (the best levels so far)")
+    elif step == "path":
+        data["runs"], how = _path_runs(config, plan, values, steps or DEFAULT_PATH_STEPS, stage)
+        said.append(f"stage {stage}: {how}")
+    elif step == "gp":
+        data["runs"], how = _gp_runs(config, plan, values, runs or DEFAULT_GP_RUNS, stage)
+        said.append(f"stage {stage}: {how}")
     else:
-        data["factors"], centre, how = _next_factors(config, plan, analysis)
+        data["factors"], centre, how = _next_factors(config, plan, values)
         where = ", ".join(
             f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in centre.items()
         )

@@ -88,6 +88,65 @@ def response_view(results: Sequence[PointResult], names: Mapping[str, str]) -> l
     return out
 
 
+MODEL_STAGES = ("path", "gp")
+
+
+def explicit_design(
+    space: FactorSpace, kind: str, points: Sequence[Mapping[str, Any]], block: Sequence[int] = ()
+) -> Design:
+    """A `Design` of given runs (a path, a GP batch with the earlier runs), in that order.
+
+    The points are taken as they are (a path runs beyond the factors' ranges:
+    nothing is clipped); each must name every factor of the space. Runs at the
+    same setting count as replicates, as in a generated design.
+    """
+    names = space.names
+    rows: list[dict[str, Any]] = []
+    for i, point in enumerate(points):
+        missing = [n for n in names if n not in point]
+        unknown = [n for n in point if n not in names]
+        if missing or unknown:
+            what = f"missing {', '.join(missing)}" if missing else f"unknown {', '.join(unknown)}"
+            raise InputError(f"runs.points[{i}]: {what} (each run names every factor)")
+        rows.append({n: point[n] for n in names})
+    coded = pd.DataFrame([space.encode(p) for p in rows], columns=names, dtype=float).round(12)
+    replicate, counts = [], {}  # type: ignore[var-annotated]
+    for row in rows:
+        key = setting_key(row)
+        replicate.append(counts.get(key, 0))
+        counts[key] = counts.get(key, 0) + 1
+    if block and len(block) != len(rows):
+        raise InputError(f"runs.block: {len(block)} values for {len(rows)} runs")
+    return Design(
+        kind=kind,
+        coded=coded,
+        points=rows,
+        requested_runs=len(rows),
+        duplicates_removed=0,
+        standard_order=tuple(range(len(rows))),
+        replicate=tuple(replicate),
+        center_points=int((coded.abs().max(axis=1) < 1e-9).sum()),
+        block=tuple(int(b) for b in block),
+    )
+
+
+def best_run_recommendation(best: BestSetting, maximize: bool, why: str) -> Recommendation:
+    """A recommendation of the best run itself (a path stage: no model to predict with).
+
+    Its interval is undefined from one run (NaN): the confirmation then reports
+    the scores without an inside/outside verdict.
+    """
+    return Recommendation(
+        settings=dict(best.run.point),
+        predicted=best.mean,
+        interval=(math.nan, math.nan),
+        source="best run",
+        reason=why,
+        maximize=maximize,
+        runs=best.runs,
+    )
+
+
 def stage_recommendation(
     design: Design, space: FactorSpace, responses: Mapping[int, float], maximize: bool
 ) -> tuple[Recommendation | None, str]:
@@ -98,6 +157,18 @@ def stage_recommendation(
     factors are held where the runs put them best, and the recommendation says so.
     """
     used = sorted(i for i, v in responses.items() if v is not None and math.isfinite(v))
+    if design.kind == "path" and used:
+        runs = [
+            PointResult(i, design.points[i], "completed", objective=float(responses[i]))
+            for i in used
+        ]
+        best = best_setting(runs, maximize)
+        assert best is not None
+        why = (
+            f"the best run along the path of steepest {'ascent' if maximize else 'descent'} "
+            f"(step {best.run.index}); a path has no model to predict with"
+        )
+        return best_run_recommendation(best, maximize, why), ""
     if len(used) < 2:
         return None, "recommendation: fewer than two completed runs"
     coded = design.coded.iloc[used].reset_index(drop=True)
@@ -288,13 +359,16 @@ def confirmation_lines(c: ConfirmationResult) -> list[str]:
 
 
 __all__ = [
+    "MODEL_STAGES",
     "BestSetting",
     "ConfirmationResult",
     "ConfirmationRun",
     "StageSummary",
+    "best_run_recommendation",
     "best_setting",
     "confirm_command",
     "confirmation_lines",
+    "explicit_design",
     "fmt_value",
     "recommendation_dict",
     "recommendation_lines",

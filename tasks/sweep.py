@@ -36,7 +36,7 @@ from libs.plots import Table, render_report
 from libs.plots.doe_sweep import report_meta, sweep_figures
 from libs.plots.pareto import pareto_figure
 from libs.settings import PlatformSettings
-from libs.studies import recommendation_dict, stage_recommendation
+from libs.studies import MODEL_STAGES, recommendation_dict, stage_recommendation
 from tasks import tracking
 from tasks._common import io_task
 from tasks.artifacts import artifact_key, markdown_artifact
@@ -105,6 +105,11 @@ def analyse_sweep(
 ) -> SweepAnalysis:
     """The analysis of the completed points (`libs.doe.sweep.analyse_points`)."""
     responses = {r.index: float(r.objective) for r in results if r.ok and r.objective is not None}
+    if design.kind in MODEL_STAGES:  # a path or a GP batch is no factorial design
+        note = f"a {design.kind} stage: no factorial analysis (its runs are not a design)"
+        return SweepAnalysis(
+            design.kind, len(responses), len(design) - len(responses), None, (note,)
+        )
     return analyse_points(design, space, responses, maximize)
 
 
