@@ -75,8 +75,9 @@ def next_centre(result: Any, space: FactorSpace, step: int = 2) -> tuple[dict[st
     """
     if result.steepest is None:
         raise InputError(
-            "the analysis has no first-order path of steepest ascent (a second-order "
-            "surface, categorical factors, or too few effects); augment it to a CCD instead"
+            "the analysis proposes no path of steepest ascent (no significant main effect, "
+            "a second-order surface, categorical factors, or too few effects: see its notes); "
+            "replicate or widen the ranges when the effects are noise, else augment to a CCD"
         )
     table = result.anova.table if result.anova is not None else None
     if table is not None and "curvature" in table.index and table.loc["curvature", "PR(>F)"] < 0.05:

@@ -16,16 +16,18 @@ is right for any design (merged fold-overs and augmented designs included):
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 import libs.doe.notes as words
 from libs.doe.analysis import Response, check_inputs
 from libs.doe.anova import AnovaResult, Term, anova, model_matrix, reduce_terms
 from libs.doe.canonical import Canonical, Region, canonical, steepest_path
-from libs.doe.lenth import Lenth, lenth
+from libs.doe.lenth import MIN_EFFECTS, Lenth, lenth
 from libs.doe.models import general_terms, sum_coded, two_level, two_level_terms
 from libs.doe.result import DoeAnalysis, alias_table
 from libs.doe.space import CategoricalFactor, FactorSpace
@@ -189,7 +191,7 @@ def analyse(
     effects = _with_p(effects, fit, lt)
     regular = design is not None and design.alias.regular
     canon, path, natural = _surface_analysis(
-        kept, coefs, names, cats, x, space, maximize, notes, fit, lt
+        kept, coefs, names, cats, x, values, space, maximize, notes, fit, lt
     )
     return DoeAnalysis(
         kind=kind,
@@ -232,6 +234,7 @@ def _surface_analysis(
     names: list[str],
     cats: set[str],
     x: np.ndarray,
+    values: np.ndarray,
     space: FactorSpace | None,
     maximize: bool,
     notes: list[str],
@@ -245,22 +248,73 @@ def _surface_analysis(
     if quad is not None:
         b0, b, B = quad
         canon = canonical(b0, b, B, Region.of(x), x, maximize)
+        if words.lack_of_fit_significant(fit):  # never claim an optimum the data reject
+            canon = replace(canon, is_optimum=False)
         natural = {
             "stationary": _natural(space, names, canon.stationary)
             if canon.stationary is not None
             else None,
             "best": _natural(space, names, canon.best),
         }
-        notes += words.canonical_notes(canon, names, natural, maximize)
+        notes += words.canonical_notes(canon, names, natural, maximize, fit)
         notes += words.curvature_strength(fit)
         return canon, None, natural
     linear = {t.label: i for i, t in enumerate(kept, 1) if t.df == 1}
     if all(n in linear for n in names) and all(t.kind not in ("quadratic",) for t in kept):
+        noise = _first_order_noise(kept, values, names, fit, lt)
+        if noise:
+            notes.append(f"no path of steepest ascent: {noise}")
+            return None, None, {}
         b = np.array([coefs[linear[n]] for n in names])
         path = _path(b, names, space, maximize)
         notes.append(words.path_note(maximize, names, b, _active_interactions(kept, fit, lt)))
         return None, path, {}
     return None, None, {}
+
+
+def _first_order_noise(
+    kept: Sequence[Term],
+    values: np.ndarray,
+    names: list[str],
+    fit: AnovaResult | None,
+    lt: Lenth | None,
+) -> str:
+    """Why the main effects give no direction ("" when they do): Lenth finds no active main
+    effect, or their joint F test is not significant (Montgomery, 9th ed., section 11.2:
+    a path is followed only from a significant first-order model)."""
+    mains = [t for t in kept if t.label in names]
+    if lt is not None:
+        if any(t.name in lt.active for t in mains):
+            return ""
+        return "Lenth's method finds no active main effect (the effects look like noise)"
+    if fit is not None and fit.exact_fit:
+        return ""
+    if fit is None:
+        # Lenth's method gave no answer: with enough effects only because the small ones
+        # are zero to rounding (a noise-free response: the effects are exact).
+        if len(kept) >= MIN_EFFECTS:
+            return ""
+        return (
+            f"its significance cannot be tested (no residual df and fewer than {MIN_EFFECTS} "
+            "effects for Lenth's method); replicate runs or add centre points"
+        )
+    n = len(values)
+    full = model_matrix(kept, n)
+    rest = [t for t in kept if t.label not in names]
+    rss_full = float(np.sum((values - full @ np.linalg.lstsq(full, values, rcond=None)[0]) ** 2))
+    reduced = model_matrix(rest, n)
+    rss_red = float(
+        np.sum((values - reduced @ np.linalg.lstsq(reduced, values, rcond=None)[0]) ** 2)
+    )
+    df_num, df_res = len(mains), fit.residual_df
+    f = (rss_red - rss_full) / df_num / (rss_full / df_res)
+    p = float(stats.f.sf(f, df_num, df_res))
+    if p < words.ALPHA:
+        return ""
+    return (
+        f"the main effects are not significant together (F test p={p:.3g}), "
+        "so their direction is noise"
+    )
 
 
 __all__ = ["analyse"]

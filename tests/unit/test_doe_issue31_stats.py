@@ -1,0 +1,119 @@
+"""The statistics fixes of issue 31, each against the textbook rule or example it follows.
+
+Montgomery, Design and Analysis of Experiments, 9th ed. (sections cited per test).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from libs.doe import ContinuousFactor, FactorSpace, analyse
+from libs.doe.sweep import SweepAnalysis
+
+ALPHA = 1.414
+# Montgomery Ex. 11.2's rotatable CCD (coded), 5 centre points.
+CCD = pd.DataFrame(
+    [
+        [-1, -1],
+        [-1, 1],
+        [1, -1],
+        [1, 1],
+        *[[0, 0]] * 5,
+        [ALPHA, 0],
+        [-ALPHA, 0],
+        [0, ALPHA],
+        [0, -ALPHA],
+    ],
+    columns=["time", "temp"],
+    dtype=float,
+)
+Y_11_2 = [76.5, 77.0, 78.0, 79.5, 79.9, 80.3, 80.0, 79.7, 79.8, 78.4, 75.6, 78.5, 77.0]
+SPACE = FactorSpace(
+    factors=[
+        ContinuousFactor(name="time", low=80, high=90),
+        ContinuousFactor(name="temp", low=170, high=180),
+    ]
+)
+
+
+def test_no_fitted_optimum_claimed_under_significant_lack_of_fit() -> None:
+    """Montgomery section 11.3 (and Ex. 11.2, where lack of fit is NOT significant and the
+    maximum is claimed): a second-order surface whose lack of fit is significant against
+    pure error does not describe the response, so its stationary point is not reported
+    as an optimum; the note says what to do."""
+    # given: a cubic in time that no quadratic follows, the centre runs giving pure error
+    x1, x2 = CCD["time"], CCD["temp"]
+    noise = np.array([0, 0, 0, 0, 0.1, -0.1, 0.2, 0, -0.2, 0, 0, 0, 0])
+    y = 3 * x1**3 + 2 * x2 + noise
+    # when
+    result = analyse(CCD, y, SPACE)
+    # then
+    assert result.anova is not None and result.anova.lack_of_fit_p is not None
+    assert result.anova.lack_of_fit_p < 0.05
+    assert result.canonical is not None and not result.canonical.is_optimum
+    assert not result.optimum_claimed
+    assert "surface.best_response" not in result.metrics()
+    note = next(n for n in result.notes if "no fitted optimum is claimed" in n)
+    assert "augment" in note and "transform" in note and "narrow" in note
+    assert SweepAnalysis("ccd", 13, 0, result).best_fitted() is None
+    # and: Ex. 11.2 itself (lack of fit p > 0.05) keeps its claimed maximum
+    good = analyse(CCD, Y_11_2, SPACE)
+    assert good.optimum_claimed and good.canonical is not None and good.canonical.is_optimum
+    fitted = SweepAnalysis("ccd", 13, 0, good).best_fitted()
+    assert fitted is not None and fitted[2].startswith("optimum")
+
+
+def _two_to_the_four() -> pd.DataFrame:
+    rows = [[1.0 if (i >> j) & 1 else -1.0 for j in range(4)] for i in range(16)]
+    return pd.DataFrame(rows, columns=["a", "b", "c", "d"])
+
+
+SPACE_4 = FactorSpace(
+    factors=[ContinuousFactor(name=n, low=0.0, high=1.0) for n in ["a", "b", "c", "d"]]
+)
+
+
+def test_no_path_of_steepest_ascent_from_noise() -> None:
+    """Montgomery section 11.2: the path follows a first-order model that fits and is
+    significant; Lenth (1989, Technometrics 31:469) judges an unreplicated 2^4. On pure
+    noise no effect is active, so no path (and no --next) is proposed."""
+    # given
+    y = np.random.default_rng(5).normal(0, 1, 16)
+    # when
+    result = analyse(_two_to_the_four(), y, SPACE_4)
+    # then
+    assert result.lenth is not None and not result.lenth.active
+    assert result.steepest is None
+    assert any("no path of steepest ascent: Lenth" in n for n in result.notes)
+
+
+def test_path_of_steepest_ascent_from_active_main_effects() -> None:
+    """Montgomery Ex. 6.2 (filtration rate, unreplicated 2^4): Lenth finds A, C and D
+    active, so a path is proposed."""
+    # given: Table 6.10 in standard order (A fastest)
+    filtration = [45, 71, 48, 65, 68, 60, 80, 65, 43, 100, 45, 104, 75, 86, 70, 96]
+    # when
+    result = analyse(_two_to_the_four(), filtration, SPACE_4)
+    # then
+    assert result.lenth is not None and {"A", "C", "D"} <= set(result.lenth.active)
+    assert result.steepest is not None
+
+
+def test_no_path_when_the_anova_finds_no_main_effect() -> None:
+    """Montgomery Ex. 11.1's design (2^2 + 5 centre points) with responses whose main
+    effects are smaller than the centre runs' spread: the F test of the first-order model
+    is not significant, so no path is proposed."""
+    coded = pd.DataFrame(
+        [[-1, -1], [1, -1], [-1, 1], [1, 1], *[[0, 0]] * 5], columns=["a", "b"], dtype=float
+    )
+    y = [40.0, 40.1, 39.9, 40.0, 40.3, 39.5, 40.7, 39.2, 40.6]
+    space = FactorSpace(factors=SPACE_4.factors[:2])
+    result = analyse(coded, y, space)
+    assert result.steepest is None
+    assert any("not significant together" in n for n in result.notes)
+    # and: Ex. 11.1's own responses do give the path (F test p = 0.0002)
+    ex = analyse(coded, [39.3, 40.9, 40.0, 41.5, 40.3, 40.5, 40.7, 40.2, 40.6], space)
+    assert ex.steepest is not None
+    assert ex.steepest["b (coded)"].iloc[1] == pytest.approx(0.325 / 0.775)
