@@ -12,7 +12,8 @@ backs off 1, 2, 4, 8 s: the 7-17 s stalls of concurrent sweep points (issue
 `BEGIN IMMEDIATE` takes the write lock when the transaction starts, so a
 second writer waits (up to the busy timeout, milliseconds in practice) instead
 of failing. Only Prefect's SQLite configuration is changed, and only in this
-process: a server on PostgreSQL is untouched. Run as
+process: a server on PostgreSQL is untouched. The app is also closed to web
+pages and foreign host names (`deployments.runtime.local_only`). Run as
 
     python -m deployments.runtime.prefect_server [prefect server start arguments]
 """
@@ -43,12 +44,45 @@ def immediate_sqlite_writes() -> None:
     AioSqliteConfiguration.begin_transaction = begin_transaction  # type: ignore[assignment,method-assign]
 
 
+def _option(args: list[str], name: str, default: str) -> str:
+    for i, arg in enumerate(args):
+        if arg == name and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith(f"{name}="):
+            return arg.split("=", 1)[1]
+    return default
+
+
+def closed_to_web_pages(host: str, port: str) -> None:
+    """Serve the app behind `LocalOnly`: only the server's own UI origin and loopback names.
+
+    `prefect server start` in the foreground builds its app with `create_app` at
+    start-up, so wrapping that function here wraps the one app this process serves.
+    """
+    import prefect.server.api.server as server
+
+    from deployments.runtime.local_only import LOOPBACK_HOSTS, LocalOnly, own_origins
+
+    original = server.create_app
+    if getattr(original, "_local_only", False):
+        return
+    hosts = set(LOOPBACK_HOSTS) | {host.strip("[]").lower()}
+
+    def create_app(*args: Any, **kwargs: Any) -> Any:
+        return LocalOnly(original(*args, **kwargs), own_origins(port), hosts)
+
+    create_app._local_only = True  # type: ignore[attr-defined]
+    server.create_app = create_app  # type: ignore[assignment]
+
+
 def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
     immediate_sqlite_writes()
+    closed_to_web_pages(_option(args, "--host", "127.0.0.1"), _option(args, "--port", "4200"))
     from prefect.cli import app
 
     # Prefect's CLI reads sys.argv; in the foreground it serves from this process.
-    sys.argv = ["prefect", "server", "start", *(sys.argv[1:] if argv is None else argv)]
+    sys.argv = ["prefect", "server", "start", *args]
     app()
     return 0
 

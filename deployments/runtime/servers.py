@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import deployments.runtime.postgres as postgres
+from deployments.runtime.local_only import own_origins
 from deployments.runtime.procs import alive, end, locked, recorded_pid, server_env, spawn
 
 SERVERS_FILE = Path("serve") / "servers.json"
@@ -132,8 +133,15 @@ def _prefect_env(
         # registered once rather than on every start.
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
         PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION="true",
+        # CORS for the server's own UI only, not `*` (deployments.runtime.local_only)
+        PREFECT_SERVER_API_CORS_ALLOWED_ORIGINS=",".join(own_origins(_port_of(api_url))),
     )
     return {**env, **store}
+
+
+def _port_of(api_url: str) -> str:
+    """`http://127.0.0.1:4242/api` -> `4242`."""
+    return api_url.rsplit(":", 1)[1].split("/", 1)[0]
 
 
 def _mlflow_env(destination: str, database: postgres.Database | None = None) -> dict[str, str]:
