@@ -138,9 +138,10 @@ class SweepAnalysis:
 
         What it is: "optimum" only for a maximum (minimum) inside the region;
         else the best point inside the region, saying why it is not an optimum.
+        None under significant lack of fit: no fitted point is claimed then.
         """
         r = self.result
-        if r is None or r.canonical is None or not r.natural.get("best"):
+        if r is None or r.canonical is None or not r.optimum_claimed or not r.natural.get("best"):
             return None
         c = r.canonical
         point = dict(r.natural["best"] or {})
