@@ -9,8 +9,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from libs.doe import ContinuousFactor, FactorSpace, analyse
+from libs.doe import (
+    CategoricalFactor,
+    ContinuousFactor,
+    FactorSpace,
+    analyse,
+    anova_table,
+    interaction_effects,
+    main_effects,
+    response_surface,
+)
 from libs.doe.sweep import SweepAnalysis
+from libs.errors import InputError
 
 ALPHA = 1.414
 # Montgomery Ex. 11.2's rotatable CCD (coded), 5 centre points.
@@ -117,3 +127,61 @@ def test_no_path_when_the_anova_finds_no_main_effect() -> None:
     ex = analyse(coded, [39.3, 40.9, 40.0, 41.5, 40.3, 40.5, 40.7, 40.2, 40.6], space)
     assert ex.steepest is not None
     assert ex.steepest["b (coded)"].iloc[1] == pytest.approx(0.325 / 0.775)
+
+
+# Montgomery Ex. 3.1: etch rate at four RF power levels, five wafers each.
+ETCH = {
+    160: [575, 542, 530, 539, 570],
+    180: [565, 593, 590, 579, 610],
+    200: [600, 651, 610, 637, 629],
+    220: [725, 700, 715, 685, 710],
+}
+
+
+def _etch() -> tuple[pd.DataFrame, list[float], FactorSpace]:
+    space = FactorSpace(factors=[CategoricalFactor(name="power", levels=list(ETCH))])
+    power = space.factor("power")
+    codes = [power.encode(level) for level, ys in ETCH.items() for _ in ys]
+    y = [float(v) for ys in ETCH.values() for v in ys]
+    return pd.DataFrame({"power": codes}), y, space
+
+
+def test_anova_table_fits_a_multi_level_categorical_as_one_term_montgomery_3_1() -> None:
+    """Montgomery Ex. 3.1: SS(power) = 66,870.55 on 3 df, SS(error) = 5,339.20 on 16 df,
+    F = 66.80. As one numeric column the factor would get 1 df and the linear trend's SS."""
+    # given
+    coded, y, space = _etch()
+    # when
+    table = anova_table(coded, y, space=space)
+    # then
+    assert table.loc["power", "df"] == 3
+    assert table.loc["power", "sum_sq"] == pytest.approx(66870.55, abs=0.01)
+    assert table.loc["Residual", "df"] == 16
+    assert table.loc["Residual", "sum_sq"] == pytest.approx(5339.20, abs=0.01)
+    assert table.loc["power", "F"] == pytest.approx(66.80, abs=0.01)
+    # and: naming it works the same without a space
+    named = anova_table(coded, y, categorical=["power"])
+    assert named.loc["power", "sum_sq"] == pytest.approx(66870.55, abs=0.01)
+
+
+def test_effect_helpers_refuse_a_multi_level_categorical() -> None:
+    coded, y, space = _etch()
+    with pytest.raises(InputError, match="main_effects: factor 'power' is categorical with 4"):
+        main_effects(coded, y, space=space)
+    two = pd.concat([coded, coded.rename(columns={"power": "other"})], axis=1)
+    with pytest.raises(InputError, match="interaction_effects: factor 'power'"):
+        interaction_effects(two, y, categorical=["power"])
+
+
+def test_response_surface_and_analyse_search_one_region_montgomery_11_2() -> None:
+    """Montgomery section 11.4.1: a rotatable CCD supports a spherical region of radius
+    alpha. On Ex. 11.2 (maximum inside: x1 = 0.389, x2 = 0.306) and on the same design
+    with the maximum pushed outside, `response_surface` and `analyse` give one answer."""
+    for y in (np.array(Y_11_2), np.array(Y_11_2) + 3 * CCD["time"] - 2 * CCD["temp"]):
+        surface = response_surface(CCD, y, SPACE)
+        canon = analyse(CCD, y, SPACE).canonical
+        assert canon is not None
+        got = [surface.optimum_coded["time"], surface.optimum_coded["temp"]]
+        assert got == pytest.approx(list(canon.best), abs=1e-4)
+        assert float(np.hypot(*got)) <= ALPHA + 1e-6
+    assert got != pytest.approx([1.0, -1.0], abs=1e-3)  # not the old box's corner
