@@ -1,9 +1,14 @@
-"""The platform from Python or a notebook: `train`, `sweep` and `predict` as functions.
+"""The platform from Python or a notebook: `train`, `sweep`, a study's stages and `predict`.
 
-    from flows.api import predict, sweep, train
+    from flows.api import confirm, next_stage, predict, sweep, train
 
     summary = train("configs/iris_random_forest.yaml", overrides=["model.params.n_estimators=50"])
     print(summary.run_url)
+
+    stage = sweep("configs/sweeps/diabetes_gbr_study.yaml")
+    stage.best_params, stage.recommendation, stage.effects, stage.next_command
+    stage = next_stage(stage.sweep_id, step="fold_over")
+    confirmed = confirm(stage.sweep_id, runs=3)
 
 Each takes a config (the object, or a YAML path plus `--set`-style overrides),
 runs the same flow as its command line and returns the same typed summary.
@@ -27,9 +32,9 @@ if TYPE_CHECKING:
     from flows.predict_config import PredictConfig
     from flows.sweep_config import SweepConfig
     from flows.train_config import TrainConfig
+    from libs.studies import ConfirmationResult, StageSummary
     from tasks.predict import BatchSummary
     from tasks.report import RunSummary
-    from tasks.sweep import SweepSummary
 
 
 def train(
@@ -51,8 +56,14 @@ def train(
         return run_training(config, refresh_cache=refresh_cache, settings=settings)
 
 
-def sweep(config: SweepConfig | str | Path, *, overrides: Sequence[str] = ()) -> SweepSummary:
-    """Run a DOE sweep from a sweep config (object or YAML path)."""
+def sweep(config: SweepConfig | str | Path, *, overrides: Sequence[str] = ()) -> StageSummary:
+    """Run a DOE sweep from a sweep config (object or YAML path): a study's first stage.
+
+    Returns its typed summary: `best_params`, `best_value` (the mean response of
+    the best setting), `recommendation` (every factor, `predicted`, `interval`:
+    the 95% prediction interval), `effects` (a DataFrame), `next_command` and
+    `confirm` (the exact commands of the next stage and of its confirmation).
+    """
     from deployments.runtime import local_prefect
     from flows.sweep import point_workers
     from flows.sweep_config import SweepConfig, load_sweep_config, plan_sweep
@@ -65,6 +76,71 @@ def sweep(config: SweepConfig | str | Path, *, overrides: Sequence[str] = ()) ->
     plan = plan_sweep(config)
     with local_prefect() as settings, point_workers(plan, settings) as executor:
         return run_sweep(config, plan, executor)
+
+
+def next_stage(
+    sweep_id: str,
+    *,
+    step: str = "next",
+    on: str | None = None,
+    factors: Sequence[str] = (),
+    steps: int | None = None,
+    runs: int | None = None,
+    overrides: Sequence[str] = (),
+) -> StageSummary:
+    """Run the next stage of a study from a finished stage (sweep id or parent run id).
+
+    `step`: "fold_over" (`on`: one factor), "augment" (to a CCD; `factors`: the
+    surface), "next" (a design along the path, or around a path's best run),
+    "path" (single runs along the path of steepest ascent, at most `steps`) or
+    "gp" (a batch of `runs` by expected improvement). The same stages as
+    `python -m flows.sweep --fold-over/--augment/--next/--path/--next --model gp`.
+    """
+    from deployments.runtime import local_prefect
+    from flows.sweep import point_workers
+    from flows.sweep_config import plan_sweep
+    from flows.sweep_flow import run_sweep
+    from flows.sweep_stages import ARGUMENT
+    from flows.sweep_stages import next_stage as plan_next_stage
+    from libs.errors import InputError
+    from libs.settings import PlatformSettings
+    from tasks.sweep import find_sweep
+
+    if step not in ARGUMENT:
+        raise InputError(f"step: one of {', '.join(ARGUMENT)}, got {step!r}")
+    earlier = find_sweep(PlatformSettings(), sweep_id, ARGUMENT[step])
+    config, _ = plan_next_stage(
+        earlier,
+        step,  # type: ignore[arg-type]
+        on=on,
+        factors=factors,
+        overrides=overrides,
+        steps=steps,
+        runs=runs,
+    )
+    plan = plan_sweep(config, ARGUMENT[step])
+    with local_prefect() as settings, point_workers(plan, settings) as executor:
+        return run_sweep(config, plan, executor)
+
+
+def confirm(sweep_id: str, *, runs: int = 3, register: bool = True) -> ConfirmationResult:
+    """Train a stage's recommendation `runs` times (own training seeds, the study's split),
+    check each test score against its 95% prediction interval and send the median run
+    through the gate (`python -m flows.sweep --confirm SWEEP --runs N`)."""
+    from deployments.runtime import local_prefect
+    from flows.sweep_config import plan_sweep
+    from flows.sweep_confirm import confirm as confirm_flow
+    from flows.sweep_confirm import plan_confirmation
+    from flows.sweep_stages import earlier_config
+    from libs.settings import PlatformSettings
+    from tasks.sweep import find_sweep
+
+    earlier = find_sweep(PlatformSettings(), sweep_id, "--confirm")
+    config = earlier_config(earlier, "--confirm")
+    responses = earlier.responses(plan_sweep(config).response(config.objective.metric))
+    plan_confirmation(config, responses, runs)  # bad input fails before any run
+    with local_prefect():
+        return confirm_flow(config, responses, runs, register)
 
 
 def predict(config: PredictConfig | None = None, **fields: Any) -> BatchSummary:
@@ -82,4 +158,4 @@ def predict(config: PredictConfig | None = None, **fields: Any) -> BatchSummary:
         return batch_predict(config, settings=settings)
 
 
-__all__ = ["predict", "sweep", "train"]
+__all__ = ["confirm", "next_stage", "predict", "sweep", "train"]

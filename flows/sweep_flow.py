@@ -257,7 +257,7 @@ _executor: contextvars.ContextVar[Executor | None] = contextvars.ContextVar(
 
 
 @flow(name="doe-sweep", version="1")
-def sweep(config: SweepConfig) -> st.SweepSummary:
+def sweep(config: SweepConfig) -> StageSummary:
     """Run every point of a designed experiment, analyse the results, register the best.
 
     The points train in worker processes when `run_sweep` was given an
@@ -478,7 +478,7 @@ def sweep(config: SweepConfig) -> st.SweepSummary:
 
 def run_sweep(
     config: SweepConfig, plan: SweepPlan | None = None, executor: Executor | None = None
-) -> st.SweepSummary:
+) -> StageSummary:
     """Run the sweep flow, `plan.concurrency` points at once (default: the cores).
 
     Each point's task waits in one of `concurrency` threads; its training runs

@@ -224,12 +224,16 @@ def recommendation_lines(recommendation: Any, metric: str) -> list[tuple[str, st
     held = _held(recommendation)
     at = ", ".join(f"{k}={fmt_value(v)}" for k, v in settings.items())
     low, high = recommendation.interval
+    interval = (
+        f"95% prediction interval [{low:.4g}, {high:.4g}]"
+        if math.isfinite(low) and math.isfinite(high)
+        else "no prediction interval (a single run has no spread)"
+    )
     lines = [
         ("Recommendation", at),
         (
             "Predicted",
-            f"{metric}={recommendation.predicted:.4g}, 95% prediction interval "
-            f"[{low:.4g}, {high:.4g}] ({recommendation.source})",
+            f"{metric}={recommendation.predicted:.4g}, {interval} ({recommendation.source})",
         ),
     ]
     if held:
@@ -263,6 +267,17 @@ class StageSummary(SweepSummary):
     confirm: str = ""  # the exact --confirm command
     best_runs: int = 1  # runs behind the best setting's mean
     step: str = "screen"
+
+    @property
+    def best_params(self) -> dict[str, Any]:
+        """The best setting by its mean response, every factor by name (as Optuna's
+        `study.best_params`)."""
+        return dict(self.best_point or {})
+
+    @property
+    def next_command(self) -> str:
+        """The next stage's command alone (without the words in brackets after it)."""
+        return self.next_step.split(" (", 1)[0]
 
 
 def stage_lines(s: SweepSummary) -> list[str]:
@@ -331,7 +346,7 @@ def confirmation_lines(c: ConfirmationResult) -> list[str]:
     """The confirmation as aligned `label: value` lines."""
     at = ", ".join(f"{k}={fmt_value(v)}" for k, v in c.settings.items())
     lines: list[tuple[str, str]] = [("Sweep", c.sweep_id[:12]), ("Setting", at)]
-    if c.predicted is not None and c.interval is not None:
+    if c.predicted is not None and c.interval is not None and all(map(math.isfinite, c.interval)):
         lines.append(
             (
                 "Predicted",
