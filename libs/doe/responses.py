@@ -27,6 +27,7 @@ from libs.doe.sweep import SweepAnalysis
 from libs.errors import InputError
 
 GRID_POINTS = 20_000  # points of the coded region searched for the best overall desirability
+DEFAULT_MARGIN = 0.5  # default limits: the observed range widened by this share of it
 
 
 class ResponseGoal(BaseModel):
@@ -34,16 +35,33 @@ class ResponseGoal(BaseModel):
 
     `metric` is any metric the training run logs (the task's metric set and
     the cost metrics `train_seconds`, `predict_ms_per_row`,
-    `model_size_bytes`). `goal` defaults to the metric's own direction;
-    `low`/`high` default to the range the completed runs reached.
+    `model_size_bytes`). `goal` defaults to the metric's own direction.
+    `low`/`high` are the acceptability limits (d = 0 beyond the unacceptable
+    one, d = 1 beyond the ideal one); give them in the config. Not given, they
+    default to the range the completed runs reached, widened by
+    `DEFAULT_MARGIN` (half that range) on the unacceptable side(s): the best
+    run scores d = 1 and the worst d = 1/3, not 0, so one response's worst run
+    does not zero the overall desirability by construction.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     metric: str
     goal: Literal["maximize", "minimize", "target"] | None = None
-    low: float | None = None
-    high: float | None = None
+    low: float | None = Field(
+        None,
+        description=(
+            "Lower acceptability limit. Default: the lowest observed value, less half the "
+            "observed range when low values are unacceptable (maximize, target)."
+        ),
+    )
+    high: float | None = Field(
+        None,
+        description=(
+            "Upper acceptability limit. Default: the highest observed value, plus half the "
+            "observed range when high values are unacceptable (minimize, target)."
+        ),
+    )
     target: float | None = None
     weight: PositiveFloat = Field(1.0, description="Importance in the geometric mean.")
     shape: PositiveFloat = Field(1.0, description="Derringer-Suich exponent (below a target).")
@@ -62,14 +80,25 @@ class ResponseGoal(BaseModel):
         return self
 
     def desirability(self, observed: Sequence[float], natural: str) -> Desirability:
-        """The resolved Desirability: bounds not given come from the observed values."""
+        """The resolved Desirability: limits not given are the observed range, widened by
+        `DEFAULT_MARGIN` of it on the unacceptable side(s) (see the class docstring)."""
         finite = [float(v) for v in observed if v is not None and math.isfinite(v)]
-        lo = self.low if self.low is not None else (min(finite) if finite else 0.0)
-        hi = self.high if self.high is not None else (max(finite) if finite else 1.0)
-        if not lo < hi:  # every run gave the same value: any value there is as good
-            lo, hi = lo - 0.5 * (abs(lo) or 1.0), hi + 0.5 * (abs(hi) or 1.0)
         goal = self.goal or natural
         target = self.target
+        seen_lo = min(finite) if finite else 0.0
+        seen_hi = max(finite) if finite else 1.0
+        if goal == "target" and target is not None:
+            seen_lo, seen_hi = min(seen_lo, target), max(seen_hi, target)
+        width = seen_hi - seen_lo or (abs(seen_hi) or 1.0)
+        margin = DEFAULT_MARGIN * width
+        lo = self.low
+        if lo is None:
+            lo = seen_lo - (0.0 if goal == "minimize" else margin)
+        hi = self.high
+        if hi is None:
+            hi = seen_hi + (0.0 if goal == "maximize" else margin)
+        if not lo < hi:  # every run gave the same value: any value there is as good
+            lo, hi = lo - 0.5 * (abs(lo) or 1.0), hi + 0.5 * (abs(hi) or 1.0)
         if goal == "target" and target is not None:
             lo, hi = min(lo, target), max(hi, target)
         try:
@@ -106,8 +135,9 @@ class MultiResponse:
     goals: dict[str, Desirability]
     table: pd.DataFrame  # point, each response, d.<response>, D, pareto
     optimum: DesirabilityOptimum | None
-    pareto_pair: tuple[str, str] | None
+    pareto_pair: tuple[str, str] | None  # the two responses a 2-D Pareto plot shows
     notes: tuple[str, ...] = ()
+    pareto_responses: tuple[str, ...] = ()  # every response the `pareto` column is over
 
     def lines(self) -> list[str]:
         """The outcome in words: goals, then the optimum."""
@@ -145,7 +175,7 @@ def _surface_optimum(
 ) -> DesirabilityOptimum | None:
     """Highest D over the region on the fitted second-order surfaces (all responses)."""
     results = [a.result for a in analyses.values()]
-    if any(r is None or r._surface is None for r in results):
+    if not results or any(r is None or r._surface is None for r in results):
         return None
     factors = results[0].factors  # type: ignore[union-attr]
     if any(r.factors != factors for r in results):  # type: ignore[union-attr]
@@ -216,14 +246,43 @@ def combine_responses(
     names = list(goals)
     if len(names) >= 2 and index:
         pair = (names[0], names[1])
-        maximize = [resolved[n].goal != "minimize" for n in pair]
-        table["pareto"] = pareto_front(table[list(pair)].to_numpy(dtype=float), maximize)
+        table["pareto"] = pareto_front(*_pareto_columns(table, names, resolved))
+        if len(names) > 2:
+            notes.append(
+                f"the Pareto front is over all {len(names)} responses; the plot shows "
+                f"{pair[0]} against {pair[1]}"
+            )
     if optimum is not None and optimum.overall == 0:
         notes.append(
             "every candidate has a desirability of 0: some response is outside its bounds "
             "everywhere; widen the bounds"
         )
-    return MultiResponse(dict(analyses), resolved, table, optimum, pair, tuple(notes))
+    return MultiResponse(
+        dict(analyses),
+        resolved,
+        table,
+        optimum,
+        pair,
+        tuple(notes),
+        tuple(names) if pair else (),
+    )
+
+
+def _pareto_columns(
+    table: pd.DataFrame, names: Sequence[str], goals: Mapping[str, Desirability]
+) -> tuple[np.ndarray, list[bool]]:
+    """Every response as a column to rank: a target response by its distance to the target."""
+    columns, maximize = [], []
+    for name in names:
+        d = goals[name]
+        values = table[name].to_numpy(dtype=float)
+        if d.goal == "target" and d.target is not None:
+            columns.append(np.abs(values - d.target))
+            maximize.append(False)
+        else:
+            columns.append(values)
+            maximize.append(d.goal != "minimize")
+    return np.column_stack(columns), maximize
 
 
 def analyse_responses(

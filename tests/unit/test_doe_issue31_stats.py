@@ -19,6 +19,7 @@ from libs.doe import (
     main_effects,
     response_surface,
 )
+from libs.doe.responses import ResponseGoal, combine_responses
 from libs.doe.sweep import SweepAnalysis
 from libs.errors import InputError
 
@@ -185,3 +186,31 @@ def test_response_surface_and_analyse_search_one_region_montgomery_11_2() -> Non
         assert got == pytest.approx(list(canon.best), abs=1e-4)
         assert float(np.hypot(*got)) <= ALPHA + 1e-6
     assert got != pytest.approx([1.0, -1.0], abs=1e-3)  # not the old box's corner
+
+
+def test_pareto_front_is_over_every_response() -> None:
+    """Myers, Montgomery and Anderson-Cook, RSM 4th ed., section 6.6: a run is on the
+    Pareto front when no other run is at least as good in every response and better in
+    one. With three responses, a run that is dominated in the first two but best in the
+    third is on the front (the old column used only the first two)."""
+    # given: y1 max, y2 min, y3 target 5
+    space = FactorSpace(factors=[ContinuousFactor(name="a", low=0, high=1)])
+    coded = pd.DataFrame({"a": [-1.0, 0.0, 1.0, 0.5]})
+    points = [{"a": v} for v in (0.0, 0.5, 1.0, 0.75)]
+    values = {
+        "y1": {0: 10.0, 1: 8.0, 2: 6.0, 3: 7.0},
+        "y2": {0: 1.0, 1: 2.0, 2: 3.0, 3: 3.0},
+        "y3": {0: 9.0, 1: 9.0, 2: 5.5, 3: 9.5},
+    }
+    goals = {
+        "y1": ResponseGoal(metric="y1"),
+        "y2": ResponseGoal(metric="y2"),
+        "y3": ResponseGoal(metric="y3", goal="target", target=5.0),
+    }
+    natural = {"y1": "maximize", "y2": "minimize", "y3": "maximize"}
+    # when
+    multi = combine_responses(coded, points, space, values, goals, natural, {})
+    # then: run 0 dominates 1, 2 and 3 in (y1, y2); run 2 is closest to y3's target
+    assert multi.table["pareto"].tolist() == [True, False, True, False]
+    assert multi.pareto_responses == ("y1", "y2", "y3")
+    assert any("all 3 responses" in n for n in multi.notes)

@@ -80,11 +80,20 @@ def test_weights_and_shapes_by_hand() -> None:
     assert t([5.0, 15.0, 25.0]).tolist() == pytest.approx([0.25, math.sqrt(0.5), 0.0])
 
 
-def test_response_goal_bounds_default_to_the_observed_range() -> None:
+def test_response_goal_bounds_default_to_the_widened_observed_range() -> None:
+    """Derringer and Suich (1980): d = 0 marks an unacceptable value. Without limits in the
+    config, the observed range is widened by half of it on the unacceptable side, so the
+    worst run is not unacceptable by construction (d = 1/3), the best is ideal (d = 1)."""
     goal = ResponseGoal(metric="train_seconds")
     d = goal.desirability([2.0, 4.0, 3.0], "minimize")
-    assert (d.goal, d.low, d.high) == ("minimize", 2.0, 4.0)
-    assert d([3.0]).tolist() == [0.5]
+    assert (d.goal, d.low, d.high) == ("minimize", 2.0, 5.0)
+    assert d([2.0, 3.0, 4.0]).tolist() == pytest.approx([1.0, 2 / 3, 1 / 3])
+    up = ResponseGoal(metric="r2").desirability([0.4, 0.5], "maximize")
+    assert (up.low, up.high) == pytest.approx((0.35, 0.5))
+    aim = ResponseGoal(metric="x", goal="target", target=3.0).desirability([2.0, 4.0], "maximize")
+    assert (aim.low, aim.high, aim.target) == pytest.approx((1.0, 5.0, 3.0))
+    given = ResponseGoal(metric="r2", low=0.0, high=1.0).desirability([0.4, 0.5], "maximize")
+    assert (given.low, given.high) == (0.0, 1.0)
     with pytest.raises(ValueError, match="responses: r2: low"):
         ResponseGoal(metric="r2", low=1, high=0)
     with pytest.raises(ValueError, match="target"):
@@ -243,6 +252,8 @@ def _earlier(config: SweepConfig, y: np.ndarray | None = None) -> EarlierSweep:
             "point": range(len(plan.jobs)),
             "status": "completed",
             f"objective.{config.objective.metric}": y,
+            # a later stage analyses the logged response (cv.<metric> when points cross-validate)
+            f"metric.{plan.response(config.objective.metric)}": y,
         }
     )
     return EarlierSweep(
