@@ -17,7 +17,12 @@ _MAX_CHAIN_NOTES = 3
 
 
 def alias_notes(alias: AliasStructure, order: int | None) -> list[str]:
-    """Which low-order effects are confounded, and how to separate them."""
+    """Which low-order effects are aliased, and how to separate them.
+
+    A fraction's effects are *aliased* (one estimate per alias chain);
+    "confounded" is kept for effects confounded with blocks (Montgomery, 9th
+    ed., chapters 7 and 8), see `dropped_notes`.
+    """
     if not alias.regular:
         return [
             "non-regular design: two-factor interactions are partially aliased with the main "
@@ -25,8 +30,8 @@ def alias_notes(alias: AliasStructure, order: int | None) -> list[str]:
             "a fold-over or a larger design is needed to study interactions"
         ]
     out = []
-    confounded = [c for c in alias.chains if sum(len(m) <= 2 for m in c.members) > 1]
-    for c in confounded[:_MAX_CHAIN_NOTES]:
+    aliased = [c for c in alias.chains if sum(len(m) <= 2 for m in c.members) > 1]
+    for c in aliased[:_MAX_CHAIN_NOTES]:
         low = [word(m, alias.letters) for m in c.members if len(m) <= 2]
         first, others = low[0], " and ".join(low[1:])
         how = (
@@ -34,11 +39,10 @@ def alias_notes(alias: AliasStructure, order: int | None) -> list[str]:
             if c.order == 1
             else f"fold over on one factor (e.g. {word(c.rep[:1], alias.letters)}) to separate them"
         )
-        out.append(f"{first} and {others} are confounded; {how}")
-    if len(confounded) > _MAX_CHAIN_NOTES:
+        out.append(f"{first} and {others} are aliased; {how}")
+    if len(aliased) > _MAX_CHAIN_NOTES:
         out.append(
-            f"... and {len(confounded) - _MAX_CHAIN_NOTES} more confounded chains "
-            "(see the alias table)"
+            f"... and {len(aliased) - _MAX_CHAIN_NOTES} more aliased chains (see the alias table)"
         )
     if order is not None:
         dropped = [
@@ -57,8 +61,14 @@ def alias_notes(alias: AliasStructure, order: int | None) -> list[str]:
 
 def dropped_notes(dropped: Sequence[tuple[Term, str]]) -> list[str]:
     aliased = [t.name for t, why in dropped if why == "aliased"]
+    blocks = [t.name for t, why in dropped if why == "confounded with blocks"]
     no_df = [t.name for t, why in dropped if why == "no residual df"]
     out = []
+    if blocks:
+        out.append(
+            f"dropped (confounded with blocks: the stages' shift cannot be told apart from "
+            f"them): {', '.join(blocks)}"
+        )
     if aliased:
         out.append(
             f"dropped (inestimable: aliased with terms already in the model): {', '.join(aliased)}"
@@ -95,7 +105,8 @@ def anova_notes(fit: AnovaResult, centre: bool) -> list[str]:
         if fit.lack_of_fit_p < ALPHA:
             out.append(
                 f"lack of fit is significant (p={fit.lack_of_fit_p:.3g}): the model misses "
-                "structure; add terms or runs before trusting it"
+                "structure, so no fitted optimum is claimed; augment the design (more levels "
+                "or runs), transform the response, or narrow the region"
             )
         else:
             out.append(f"lack of fit not significant (p={fit.lack_of_fit_p:.3g})")
@@ -140,11 +151,28 @@ def _at(names: Sequence[str], coded: np.ndarray, natural: dict[str, Any] | None)
     return ", ".join(parts)
 
 
+def lack_of_fit_significant(fit: AnovaResult | None) -> bool:
+    """Whether pure error shows the model misses structure (then no optimum is claimed)."""
+    return bool(fit is not None and fit.lack_of_fit_p is not None and fit.lack_of_fit_p < ALPHA)
+
+
 def canonical_notes(
-    c: Canonical, names: Sequence[str], natural: dict[str, dict[str, Any] | None], maximize: bool
+    c: Canonical,
+    names: Sequence[str],
+    natural: dict[str, dict[str, Any] | None],
+    maximize: bool,
+    fit: AnovaResult | None = None,
 ) -> list[str]:
     best = _at(names, c.best, natural.get("best"))
     where = " on the boundary" if c.best_on_boundary else ""
+    if lack_of_fit_significant(fit):
+        assert fit is not None and fit.lack_of_fit_p is not None
+        return [
+            f"no fitted optimum is claimed: the surface shows significant lack of fit "
+            f"(p={fit.lack_of_fit_p:.3g}), so its {c.nature} and best point ({best}) may be "
+            "artefacts; augment the design, transform the response, or narrow the region, "
+            "and take the best run meanwhile"
+        ]
     if c.is_optimum:
         return [f"stationary point is a {c.nature} inside the region: fitted optimum at {best}"]
     out = []
@@ -202,6 +230,7 @@ __all__ = [
     "anova_notes",
     "canonical_notes",
     "dropped_notes",
+    "lack_of_fit_significant",
     "lenth_notes",
     "path_note",
 ]

@@ -1,6 +1,6 @@
 """Sequential experimentation on coded designs: fold-over and augmentation to a CCD.
 
-Real studies screen first, then separate confounded effects, then fit a
+Real studies screen first, then separate aliased effects, then fit a
 surface around the promising region (Montgomery, *Design and Analysis of
 Experiments*, 9th ed., section 8.6 on fold-over and section 11.4 on
 central composite designs run in blocks). These functions take the coded

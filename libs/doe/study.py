@@ -163,7 +163,10 @@ def analyse(
             raise InputError(f"block: {len(block)} values for {n} runs")
         stage = Term("Block", "block", "block", sum_coded(pd.Series(block, dtype=float)))
         kept, confounded = reduce_terms([stage, *kept], n, keep_residual=design is None)
-        dropped = [*dropped, *confounded]
+        dropped = [
+            *dropped,
+            *((t, "confounded with blocks" if why == "aliased" else why) for t, why in confounded),
+        ]
         notes.append(f"{len(set(block))} blocks (stages): a block term is in the model")
     notes += words.dropped_notes(dropped)
     if not kept:

@@ -214,3 +214,29 @@ def test_pareto_front_is_over_every_response() -> None:
     assert multi.table["pareto"].tolist() == [True, False, True, False]
     assert multi.pareto_responses == ("y1", "y2", "y3")
     assert any("all 3 responses" in n for n in multi.notes)
+
+
+FILTRATION = [45, 71, 48, 65, 68, 60, 80, 65, 43, 100, 45, 104, 75, 86, 70, 96]
+
+
+def test_confounded_with_blocks_is_not_called_aliased_montgomery_7_2() -> None:
+    """Montgomery Ex. 7.2: Ex. 6.2's 2^4 run in two blocks with ABCD confounded with
+    blocks, block 1 ((1), ab, ..., abcd: ABCD = +1) reading 20 lower. The effects of A, C,
+    D, AC and AD are as in Ex. 6.2 (21.625, 9.875, 14.625, -18.125, 16.625); ABCD is
+    confounded with blocks, and is said to be (not "aliased with terms in the model")."""
+    # given
+    coded = _two_to_the_four()
+    coded.columns = ["A", "B", "C", "D"]
+    abcd = coded.prod(axis=1).to_numpy()
+    block = [1 if v > 0 else 2 for v in abcd]
+    y = [v - 20 if b == 1 else v for v, b in zip(FILTRATION, block, strict=True)]
+    # when
+    result = analyse(coded, y, block=block)
+    # then
+    effects = result.effects.set_index("term")["effect"]
+    expected = {"A": 21.625, "C": 9.875, "D": 14.625, "AC": -18.125, "AD": 16.625}
+    assert {t: float(effects[t]) for t in expected} == pytest.approx(expected)
+    assert ("ABCD", "A:B:C:D", "confounded with blocks") in result.dropped
+    note = next(n for n in result.notes if "confounded with blocks" in n)
+    assert "ABCD" in note
+    assert not any("aliased with terms" in n for n in result.notes)

@@ -77,8 +77,10 @@ def test_half_fraction_montgomery_8_1() -> None:
     expected = {"A": 19.0, "B": 1.5, "C": 14.0, "D": 16.5, "AB": -1.0, "AC": -18.5, "AD": 19.0}
     assert {t: effect(result, t) for t in expected} == pytest.approx(expected)
     assert len(result.effects) == 7
-    # and: the words say which interactions are confounded and how to separate them
-    assert any("AB and CD are confounded; fold over" in n for n in result.notes)
+    # and: the words say which interactions are aliased (not "confounded": a word kept
+    # for blocks) and how to separate them
+    assert any("AB and CD are aliased; fold over" in n for n in result.notes)
+    assert not any("confounded" in n for n in result.notes)
 
 
 def test_resolution_three_two_to_the_seven_minus_four() -> None:
