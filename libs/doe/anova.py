@@ -9,7 +9,10 @@ exceeds the total.
 
 Each term's sum of squares is the extra sum of squares of adding it last
 (type III; equal to the sequential one on an orthogonal design), from two
-statsmodels OLS fits. Runs with identical coded rows give pure error; the
+statsmodels OLS fits; on a non-orthogonal design (a CCD's squared terms)
+these need not add up. The groups of terms (linear, interaction, quadratic)
+get a table of their own with sequential sums of squares, which do add up,
+so no table mixes a group with its own members. Runs with identical coded rows give pure error; the
 residual minus pure error is lack of fit, tested against pure error.
 """
 
@@ -93,6 +96,9 @@ class AnovaResult:
     pure_error_df: int
     lack_of_fit_p: float | None
     exact_fit: bool
+    # rows: Block, Linear (Main effects), Interaction, Quadratic (sequential sums of
+    # squares, which add up to the model's), Residual, Lack of fit, Pure error, Total
+    groups: pd.DataFrame | None = None
 
 
 def _f_row(ss: float, df: int, ms_error: float, df_error: int) -> list[float]:
@@ -129,11 +135,7 @@ def anova(
         return max(float(reduced.ssr) - rss, 0.0), sum(t.df for t in terms if t.name in drop)
 
     rows: dict[str, list[float]] = {}
-    for name, members in (groups or {}).items():
-        present = {m for m in members if any(t.name == m for t in terms)}
-        if present:
-            ss, df = extra_ss(present)
-            rows[name] = _f_row(ss, df, ms_e, df_resid)
+    group_rows = _sequential_groups(terms, y, groups, ms_e, df_resid) if groups else {}
     for term in terms:
         ss, df = extra_ss({term.name})
         rows[term.name] = _f_row(ss, df, ms_e, df_resid)
@@ -152,6 +154,13 @@ def anova(
     rows["Total"] = [n - 1, total, np.nan, np.nan, np.nan]
     table = pd.DataFrame.from_dict(rows, orient="index", columns=COLUMNS)
     table["df"] = table["df"].astype(int)
+    group_table = None
+    if group_rows:
+        tail = {k: v for k, v in rows.items() if k in ("Residual", "Lack of fit", "Pure error")}
+        group_table = pd.DataFrame.from_dict(
+            {**group_rows, **tail, "Total": rows["Total"]}, orient="index", columns=COLUMNS
+        )
+        group_table["df"] = group_table["df"].astype(int)
     names = [
         "Intercept",
         *[f"{t.name}[{i}]" if t.df > 1 else t.name for t in terms for i in range(t.df)],
@@ -174,7 +183,44 @@ def anova(
         pure_error_df=pe_df,
         lack_of_fit_p=lof_p,
         exact_fit=exact,
+        groups=group_table,
     )
+
+
+_GROUP_ORDER = ("Block", "Linear", "Main effects", "Interaction", "Quadratic")
+
+
+def _sequential_groups(
+    terms: Sequence[Term],
+    y: np.ndarray,
+    groups: dict[str, list[str]],
+    ms_e: float,
+    df_resid: int,
+) -> dict[str, list[float]]:
+    """Sequential (type I) sums of squares of the term groups, blocks first, then linear,
+    two-factor interactions, quadratic (Montgomery, 9th ed., Table 11.8's sources): each
+    group's rows add what it explains beyond the groups before it, so they add up to the
+    model's sum of squares, and with the residual to the total."""
+    named = {m: g for g, members in groups.items() for m in members}
+    blocks = [t.name for t in terms if t.kind == "block"]
+    members: dict[str, list[str]] = {"Block": blocks} if blocks else {}
+    for t in terms:
+        if t.kind != "block":
+            members.setdefault(named.get(t.name, "Other"), []).append(t.name)
+    order = [g for g in _GROUP_ORDER if g in members] + [
+        g for g in members if g not in _GROUP_ORDER
+    ]
+    n = len(y)
+    included: list[Term] = []
+    previous = float(sm.OLS(y, np.ones((n, 1))).fit().ssr)
+    out: dict[str, list[float]] = {}
+    for group in order:
+        included += [t for t in terms if t.name in members[group]]
+        ssr = float(sm.OLS(y, model_matrix(included, n)).fit().ssr)
+        df = sum(t.df for t in terms if t.name in members[group])
+        out[group] = _f_row(max(previous - ssr, 0.0), df, ms_e, df_resid)
+        previous = ssr
+    return out
 
 
 __all__ = ["AnovaResult", "Term", "anova", "model_matrix", "pure_error", "reduce_terms"]

@@ -202,9 +202,9 @@ def canonical_notes(
 
 def curvature_strength(fit: AnovaResult | None) -> list[str]:
     """A caveat when the squared terms, which place the stationary point, are not significant."""
-    if fit is None or "Quadratic" not in fit.table.index:
+    if fit is None or fit.groups is None or "Quadratic" not in fit.groups.index:
         return []
-    p = fit.table.loc["Quadratic", "PR(>F)"]
+    p = fit.groups.loc["Quadratic", "PR(>F)"]
     if np.isnan(p) or p < ALPHA:
         return []
     return [

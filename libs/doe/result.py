@@ -90,6 +90,15 @@ class DoeAnalysis:
     _surface: tuple[float, np.ndarray, np.ndarray] | None = None
 
     @property
+    def optimum_claimed(self) -> bool:
+        """Whether a fitted best point may be reported: a surface without significant
+        lack of fit (Montgomery, 9th ed., section 11.3: check the fit before optimising)."""
+        if self.canonical is None:
+            return False
+        lof = self.anova.lack_of_fit_p if self.anova is not None else None
+        return not (lof is not None and lof < 0.05)
+
+    @property
     def letters(self) -> dict[str, str]:
         return factor_letters(self.factors)
 
@@ -163,6 +172,8 @@ class DoeAnalysis:
                 )
         best = self.natural.get("best") or {}
         label = "optimum" if c.is_optimum else "best point inside region"
+        if not self.optimum_claimed:
+            label = "best fitted point (not claimed: lack of fit)"
         for j, name in enumerate(self.factors):
             rows.append(
                 {"item": label, "factor": name, "coded": c.best[j], "natural": best.get(name, "")}
@@ -187,6 +198,8 @@ class DoeAnalysis:
             out["partial_aliasing"] = self.partial_aliasing
         if self.anova is not None:
             out["anova"] = self.anova.table.reset_index(names="source")
+            if self.anova.groups is not None:
+                out["anova_groups"] = self.anova.groups.reset_index(names="source")
         if (canon := self.canonical_table()) is not None:
             out["canonical"] = canon
         if self.steepest is not None:
@@ -224,7 +237,7 @@ class DoeAnalysis:
                 out["lack_of_fit.p"] = self.anova.lack_of_fit_p
             if "curvature" in self.anova.table.index:
                 out["curvature.p"] = float(self.anova.table.loc["curvature", "PR(>F)"])
-        if self.canonical is not None:
+        if self.canonical is not None and self.optimum_claimed:
             out["surface.best_response"] = self.canonical.best_response
             for name, value in (self.natural.get("best") or {}).items():
                 if isinstance(value, int | float):
@@ -261,7 +274,13 @@ class DoeAnalysis:
             lt = self.lenth
             lines.append(f"Lenth: m={lt.m}, PSE={lt.pse:.4g}, ME={lt.me:.4g}, SME={lt.sme:.4g}")
         if self.anova is not None:
-            lines.append("ANOVA:")
+            if self.anova.groups is not None:
+                lines.append("ANOVA by source (sequential sums of squares, which add up):")
+                lines += [
+                    "  " + line
+                    for line in self.anova.groups.to_string(float_format=_num).splitlines()
+                ]
+            lines.append("ANOVA by term (each term adjusted for all the others):")
             lines += [
                 "  " + line for line in self.anova.table.to_string(float_format=_num).splitlines()
             ]

@@ -240,3 +240,30 @@ def test_confounded_with_blocks_is_not_called_aliased_montgomery_7_2() -> None:
     note = next(n for n in result.notes if "confounded with blocks" in n)
     assert "ABCD" in note
     assert not any("aliased with terms" in n for n in result.notes)
+
+
+def test_surface_anova_tables_add_up_montgomery_11_2() -> None:
+    """Montgomery Ex. 11.2 (Design-Expert's ANOVA): A 7.92, B 2.12, A^2 13.18, B^2 6.97,
+    AB 0.25, residual 0.50 (lack of fit 0.28, pure error 0.21), total 28.75. The sources
+    (linear 10.04, interaction 0.25, quadratic 17.95, sequential) form their own table whose
+    sums of squares and df add up to the total; no table lists a group beside its members."""
+    # when
+    fit = analyse(CCD, Y_11_2, SPACE).anova
+    # then: the table by term
+    assert fit is not None and fit.groups is not None
+    terms = fit.table
+    expected = {"A": 7.92, "B": 2.12, "A^2": 13.17, "B^2": 6.97, "AB": 0.25}
+    assert {k: terms.loc[k, "sum_sq"] for k in expected} == pytest.approx(expected, abs=0.01)
+    assert not {"Linear", "Interaction", "Quadratic"} & set(terms.index)
+    # and: the table by source adds up
+    groups = fit.groups
+    sources = ["Linear", "Interaction", "Quadratic", "Residual"]
+    assert list(groups.index) == [*sources, "Lack of fit", "Pure error", "Total"]
+    ss = groups["sum_sq"]
+    assert [ss["Linear"], ss["Interaction"], ss["Quadratic"]] == pytest.approx(
+        [10.04, 0.25, 17.95], abs=0.01
+    )
+    assert ss[sources].sum() == pytest.approx(ss["Total"], rel=1e-12)
+    assert ss["Total"] == pytest.approx(28.75, abs=0.01)
+    assert groups["df"][sources].sum() == groups.loc["Total", "df"]
+    assert ss["Lack of fit"] + ss["Pure error"] == pytest.approx(ss["Residual"])
