@@ -12,6 +12,7 @@ and `_queries` (read-only searches).
 
 from __future__ import annotations
 
+from tasks.tracking import _serving as serving  # online serving of the champion (issue 37)
 from tasks.tracking._client import (
     RunHandle,
     client_for,
@@ -144,6 +145,7 @@ __all__ = [
     "resolve_model_version",
     "run_handle",
     "run_status",
+    "serving",
     "set_champion",
     "set_tags",
     "set_tags_by_id",
