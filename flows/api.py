@@ -123,7 +123,7 @@ def next_stage(
         return run_sweep(config, plan, executor)
 
 
-def confirm(sweep_id: str, *, runs: int = 3, register: bool = True) -> ConfirmationResult:
+def confirm(sweep_id: str, *, runs: int = 3, gated: bool = True) -> ConfirmationResult:
     """Train a stage's recommendation `runs` times (own training seeds, the study's split),
     check each test score against its 95% prediction interval and send the median run
     through the gate (`python -m flows.sweep --confirm SWEEP --runs N`)."""
@@ -140,7 +140,7 @@ def confirm(sweep_id: str, *, runs: int = 3, register: bool = True) -> Confirmat
     responses = earlier.responses(plan_sweep(config).response(config.objective.metric))
     plan_confirmation(config, responses, runs)  # bad input fails before any run
     with local_prefect():
-        return confirm_flow(config, responses, runs, register)
+        return confirm_flow(config, responses, runs, gated)
 
 
 def predict(config: PredictConfig | None = None, **fields: Any) -> BatchSummary:

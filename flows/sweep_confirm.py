@@ -124,7 +124,7 @@ def confirm(
     config: SweepConfig,
     responses: dict[int, float],
     runs: int = DEFAULT_RUNS,
-    register: bool = True,
+    gated: bool = True,
 ) -> ConfirmationResult:
     """Train a stage's recommendation `runs` times (own training seeds, the study's split),
     score each on the test split against the 95% prediction interval, gate the median run."""
@@ -160,7 +160,7 @@ def confirm(
     # 3. The median run's model through the gate, registered only when it beats the champion
     chosen = _median_run(done)
     registration, reason = None, "no confirmation run finished"
-    if chosen is not None and not register:
+    if chosen is not None and not gated:
         reason = "registration disabled"
     elif chosen is not None:
         summary = chosen[1]
