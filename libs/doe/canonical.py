@@ -84,6 +84,11 @@ class Canonical:
     best_response: float
     best_on_boundary: bool
     is_optimum: bool  # the stationary point is the sought optimum, inside the region
+    # for a ridge: "stationary" (the stationary point, or a line of them, lies in the
+    # region: many settings give nearly the best response) or "rising" (it lies far
+    # outside: the response keeps improving along the ridge, beyond the region)
+    ridge: str = ""
+    ridge_direction: np.ndarray | None = None  # the eigenvector of the near-zero eigenvalue
 
 
 def quadratic_form(
@@ -160,6 +165,15 @@ def canonical(
     best = stationary if is_optimum and stationary is not None else None
     if best is None:
         best = best_in_region(intercept, b, B, region, starts, maximize)
+    ridge, direction = "", None
+    if nature == "ridge" and values.size:
+        flat = int(np.argmin(np.abs(values)))
+        direction = vectors[:, flat]
+        if stationary is not None:
+            ridge = "stationary" if inside else "rising"
+        else:  # a line of stationary points exists only if b has no part along the ridge
+            along = abs(float(b @ direction))
+            ridge = "stationary" if along <= 1e-9 * max(float(np.abs(b).max()), 1.0) else "rising"
     return Canonical(
         stationary=stationary,
         stationary_response=f(stationary) if stationary is not None else None,
@@ -171,6 +185,8 @@ def canonical(
         best_response=f(best),
         best_on_boundary=region.on_boundary(best),
         is_optimum=is_optimum,
+        ridge=ridge,
+        ridge_direction=direction,
     )
 
 

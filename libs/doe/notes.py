@@ -181,10 +181,20 @@ def canonical_notes(
             "saddle point: no interior optimum; the best fitted point inside the region "
             f"is {best}{where}"
         )
+    elif c.nature == "ridge" and c.ridge == "rising":
+        way = "rising" if maximize else "falling"
+        out.append(
+            f"rising ridge: an eigenvalue is near zero and the stationary point lies far "
+            f"outside the region, so the response keeps {way} along "
+            f"{_direction(names, c.ridge_direction)}; the best fitted point inside the region "
+            f"is {best}{where}; move along the ridge (a path or a new design beyond this edge)"
+        )
     elif c.nature == "ridge":
         out.append(
-            "ridge: an eigenvalue is near zero, so many settings give nearly the same response; "
-            f"the best fitted point inside the region is {best}{where}"
+            "stationary ridge: an eigenvalue is near zero and the stationary point lies inside "
+            "the region, so many settings along "
+            f"{_direction(names, c.ridge_direction)} give nearly the same response (choose "
+            f"among them on cost); the best fitted point inside the region is {best}{where}"
         )
     elif c.stationary is not None and not c.stationary_inside:
         out.append(
@@ -198,6 +208,14 @@ def canonical_notes(
             f"inside the region is {best}{where}"
         )
     return out
+
+
+def _direction(names: Sequence[str], vector: np.ndarray | None) -> str:
+    """A direction in coded units, in factor names: 'time +0.71, temp +0.71'."""
+    if vector is None:
+        return "one direction"
+    v = vector if vector[int(np.argmax(np.abs(vector)))] > 0 else -vector
+    return "(" + ", ".join(f"{n} {x:+.2f}" for n, x in zip(names, v, strict=True)) + ")"
 
 
 def curvature_strength(fit: AnovaResult | None) -> list[str]:

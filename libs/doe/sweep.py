@@ -148,7 +148,8 @@ class SweepAnalysis:
         if c.is_optimum:
             return point, c.best_response, f"optimum ({c.nature} inside the region)"
         edge = ", on the boundary" if c.best_on_boundary else ""
-        return point, c.best_response, f"best point inside the region ({c.nature}{edge})"
+        nature = f"{c.ridge} ridge" if c.ridge else c.nature
+        return point, c.best_response, f"best point inside the region ({nature}{edge})"
 
     def significance(self) -> str:
         """Where significance comes from, in one line."""

@@ -267,3 +267,30 @@ def test_surface_anova_tables_add_up_montgomery_11_2() -> None:
     assert ss["Total"] == pytest.approx(28.75, abs=0.01)
     assert groups["df"][sources].sum() == groups.loc["Total", "df"]
     assert ss["Lack of fit"] + ss["Pure error"] == pytest.approx(ss["Residual"])
+
+
+def test_stationary_and_rising_ridges_are_told_apart() -> None:
+    """Montgomery 9th ed. section 11.3.2 (and Myers, Montgomery and Anderson-Cook, RSM,
+    chapter 6, ridge systems): with an eigenvalue near zero, a stationary point inside
+    the region is a stationary ridge (many settings along the ridge give nearly the best
+    response), one far outside a rising ridge (the response keeps improving along it, so
+    move). Constructed on Ex. 11.2's design: y = 80 - 2 (x1 - x2)^2 - 0.02 (x1 + x2)^2
+    (+ (x1 + x2) for the rising ridge, which moves the stationary point to x1 = x2 = 12.5)."""
+    x1, x2 = CCD["time"], CCD["temp"]
+    base = 80 - 2 * (x1 - x2) ** 2 - 0.02 * (x1 + x2) ** 2
+    noise = np.array([0, 0, 0, 0, 0.01, -0.01, 0.02, 0, -0.02, 0, 0, 0, 0])
+    # when
+    still = analyse(CCD, base + noise, SPACE)
+    rising = analyse(CCD, base + (x1 + x2) + noise, SPACE)
+    # then
+    assert still.canonical is not None and rising.canonical is not None
+    assert still.canonical.nature == rising.canonical.nature == "ridge"
+    assert still.canonical.ridge == "stationary" and rising.canonical.ridge == "rising"
+    still_note = next(n for n in still.notes if "ridge" in n)
+    rising_note = next(n for n in rising.notes if "ridge" in n)
+    assert still_note.startswith("stationary ridge") and "nearly the same response" in still_note
+    assert "(time +0.71, temp +0.71)" in still_note
+    assert rising_note.startswith("rising ridge") and "keeps rising" in rising_note
+    assert "nearly the same response" not in rising_note
+    fitted = SweepAnalysis("ccd", 13, 0, rising).best_fitted()
+    assert fitted is not None and "rising ridge" in fitted[2]
