@@ -139,7 +139,8 @@ def test_ridge_is_named() -> None:
     result = analyse(x, y)
     # then
     assert result.canonical is not None and result.canonical.nature == "ridge"
-    assert any(n.startswith("ridge") for n in result.notes)
+    assert result.canonical.ridge == "stationary"
+    assert any(n.startswith("stationary ridge") for n in result.notes)
 
 
 def test_three_level_categorical_factor_middle_level_detected() -> None:
