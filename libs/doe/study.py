@@ -84,14 +84,33 @@ def _natural(
 
 
 def _path(
-    b: np.ndarray, names: list[str], space: FactorSpace | None, maximize: bool
+    b: np.ndarray,
+    names: list[str],
+    space: FactorSpace | None,
+    maximize: bool,
+    kept: Sequence[Term],
+    values: np.ndarray,
 ) -> pd.DataFrame:
+    """The path's steps with the first-order model's prediction at each.
+
+    The prediction comes from a fit of the main effects (and blocks) alone, with
+    no curvature or interaction term: its intercept is the mean of all runs (40.44
+    in Montgomery's Example 11.1), not the centre points' mean (40.46).
+    """
     coded = steepest_path(b, maximize)
     frame = pd.DataFrame(coded, columns=[f"{n} (coded)" for n in names])
     frame.insert(0, "step", range(len(frame)))
     for j, name in enumerate(names):
         if space is not None and name in space.names:
             frame[name] = [space.factor(name).decode(float(v)) for v in coded[:, j]]
+    first = [t for t in kept if t.label in names or t.kind == "block"]
+    beta = np.linalg.lstsq(model_matrix(first, len(values)), values, rcond=None)[0]
+    slope, i = {}, 1
+    for t in first:
+        if t.label in names:
+            slope[t.label] = float(beta[i])
+        i += t.df
+    frame["predicted"] = float(beta[0]) + coded @ np.array([slope[n] for n in names])
     return frame
 
 
@@ -269,7 +288,7 @@ def _surface_analysis(
             notes.append(f"no path of steepest ascent: {noise}")
             return None, None, {}
         b = np.array([coefs[linear[n]] for n in names])
-        path = _path(b, names, space, maximize)
+        path = _path(b, names, space, maximize, kept, values)
         notes.append(words.path_note(maximize, names, b, _active_interactions(kept, fit, lt)))
         return None, path, {}
     return None, None, {}

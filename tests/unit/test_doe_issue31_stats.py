@@ -128,6 +128,11 @@ def test_no_path_when_the_anova_finds_no_main_effect() -> None:
     ex = analyse(coded, [39.3, 40.9, 40.0, 41.5, 40.3, 40.5, 40.7, 40.2, 40.6], space)
     assert ex.steepest is not None
     assert ex.steepest["b (coded)"].iloc[1] == pytest.approx(0.325 / 0.775)
+    # and: the path's predictions come from the first-order model without the curvature
+    # term: intercept 40.44 (the mean of all nine runs), not the centre mean 40.46
+    predicted = ex.steepest["predicted"]
+    assert predicted.iloc[0] == pytest.approx(40.444, abs=1e-3)
+    assert predicted.iloc[1] == pytest.approx(40.444 + 0.775 + 0.325 * 0.325 / 0.775, abs=1e-3)
 
 
 # Montgomery Ex. 3.1: etch rate at four RF power levels, five wafers each.
