@@ -156,7 +156,9 @@ class SklearnModel:
     def predict_proba(self, features: Any) -> np.ndarray | None:
         if self.task != "classification" or not hasattr(self.estimator, "predict_proba"):
             return None
-        return np.asarray(self.estimator.predict_proba(features))
+        proba = np.asarray(self.estimator.predict_proba(features), dtype=float)
+        # float32 probabilities (XGBoost, LightGBM) miss 1 by rounding: scikit-learn warns.
+        return proba / proba.sum(axis=1, keepdims=True)
 
     @property
     def classes(self) -> list[Any] | None:
