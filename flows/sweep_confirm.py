@@ -173,8 +173,8 @@ def confirm(
             task_type=task_type,
             metrics=summary.metrics,
         )
-        reason = f"not registered: {decision.reason}"
-        if decision.promote:
+        reason = "" if decision is None else f"not registered: {decision.reason}"
+        if decision is None or decision.promote:
             registration = register_model(
                 st.child_run(settings, summary.run_id),
                 name=base.registered_model_name,

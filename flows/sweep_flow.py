@@ -378,6 +378,7 @@ def sweep(config: SweepConfig) -> StageSummary:
         # 5. The best point's model through the registry gate, registered only when it
         # would beat the champion: at most one version per stage
         registration, gate_reason = None, ""
+        gated = config.register_best and best is not None and best.run_id and best.model_uri
         decision = (
             st.gate_check(
                 settings,
@@ -387,12 +388,12 @@ def sweep(config: SweepConfig) -> StageSummary:
                 task_type=best.task_type,
                 metrics=best.metrics,
             )
-            if config.register_best and best is not None and best.run_id and best.model_uri
+            if gated and best is not None and best.run_id
             else None
         )
         if decision is not None and not decision.promote:
             gate_reason = f"not registered: {decision.reason}"
-        if decision is not None and decision.promote and best is not None and best.run_id:
+        if gated and (decision is None or decision.promote) and best is not None and best.run_id:
             registration = register_model(
                 st.child_run(settings, best.run_id),
                 name=base.registered_model_name,

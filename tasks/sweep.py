@@ -281,8 +281,9 @@ def gate_check(
     gate: GateSpec,
     task_type: str,
     metrics: dict[str, float],
-) -> GateDecision:
-    """What the gate would decide for this run's model now, registering nothing.
+) -> GateDecision | None:
+    """What the gate would decide for this run's model now, registering nothing; None when
+    this run's model already is the champion (registering it again adds no version).
 
     A study registers a model only when it would beat the champion (at most
     one version per stage): the version the gate would keep aside is not made.
@@ -291,6 +292,8 @@ def gate_check(
     run = tracking.run_handle(settings, run_id)
     metric = gate.metric_for(task_type)
     current = tracking.champion(run, name, metric)
+    if current is not None and current.run_id == run_id:
+        return None
     value = metrics.get(metric)
     return decide(
         gate,

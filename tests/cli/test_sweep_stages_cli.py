@@ -32,7 +32,10 @@ def test_an_unknown_sweep_exits_2_naming_the_argument_and_writes_nothing(tmp_pat
         (["--augment", "0123abcd"], "error: --to: --augment needs the design to reach"),
         (["--next", "0123abcd", "--on", "A"], "error: --on: only with --fold-over"),
         (["--fold-over", "0123abcd", "--factors", "A,B"], "error: --factors: only with --augment"),
-        (["--fold-over", "x", "--next", "y"], "error: --fold-over, --augment, --next: give one"),
+        (
+            ["--fold-over", "x", "--next", "y"],
+            "error: --fold-over, --augment, --next, --path, --confirm: give one",
+        ),
         (
             ["--augment", "x", "--to", "ccd", "--config", "configs/sweeps/diabetes_gbr_study.yaml"],
             "error: --config: not with --augment",
