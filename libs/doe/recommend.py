@@ -327,7 +327,7 @@ def recommend(
         return _best_run(frame, values, space, varying, fixed, held, maximize, alpha, why, None)
     fit = sm.OLS(values, model.x).fit()
     p = _model_p(fit, model, values)
-    lof_p, _, _ = _lack_of_fit_p(fit, keys, values)
+    lof_p, _, pe_df = _lack_of_fit_p(fit, keys, values)
     factor_words = ", ".join([*surface, *others])
     if lof_p is not None and lof_p < alpha:
         why = (
@@ -339,9 +339,14 @@ def recommend(
     if not p < alpha:
         why = f"no effect of {factor_words} is significant (model p = {p:.3g})"
         return _best_run(frame, values, space, varying, fixed, held, maximize, alpha, why, fit)
-    return _from_model(
-        fit, model, frame, space, fixed, held, maximize, alpha, p, lof_p, factor_words
+    lof = (
+        f"no significant lack of fit (p = {lof_p:.3g})"
+        if lof_p is not None
+        else "lack of fit untested ("
+        + ("the model has a term for every distinct setting" if pe_df else "no replicated runs")
+        + ")"
     )
+    return _from_model(fit, model, frame, space, fixed, held, maximize, alpha, p, lof_p, lof)
 
 
 def _from_model(
@@ -355,7 +360,7 @@ def _from_model(
     alpha: float,
     p: float,
     lof_p: float | None,
-    factor_words: str,
+    lof: str,
 ) -> Recommendation:
     sign = 1.0 if maximize else -1.0
     chosen: dict[str, int] = {}
@@ -399,18 +404,14 @@ def _from_model(
     )
     on_edge = bool(surface) and region.on_boundary(np.array([coded[n] for n in surface]))
     shape = "spherical" if region.spherical else "cuboidal"
-    lof = (
-        f"no significant lack of fit (p = {lof_p:.3g})"
-        if lof_p is not None
-        else "lack of fit untested (no replicated runs)"
-    )
     edge = ", on the region's boundary (the optimum may lie beyond it)" if on_edge else ""
     rounded = f"; rounded {'; '.join(moves)}, predicted where it will run" if moves else ""
+    varied = [*surface, *model.others]
+    inside = f" inside the design's {shape} region" if surface else ""
     reason = (
-        f"The {model.name} model in {factor_words} is significant (p = {p:.3g}, "
-        f"R^2 = {fit.rsquared:.3f}, {lof}); its best predicted setting inside the design's "
-        f"{shape} region is {where({n: settings[n] for n in surface}) or 'its best levels'}"
-        f"{edge}{rounded}."
+        f"The {model.name} model in {', '.join(varied)} is significant (p = {p:.3g}, "
+        f"R^2 = {fit.rsquared:.3f}, {lof}); its best predicted setting{inside} is "
+        f"{where({n: settings[n] for n in varied})}{edge}{rounded}."
     )
     ordered = {f.name: settings[f.name] for f in space.factors}
     return Recommendation(

@@ -223,3 +223,17 @@ def test_confirmation_verdict_counts_runs_inside_the_interval() -> None:
     inside, n, text = confirmation_verdict(_rec(maximize=False), [8.0, 8.5, 8.2])
     assert (inside, n) == (0, 3) and "better than predicted" in text
     assert confirmation_verdict(_rec(), [])[:2] == (0, 0)
+
+
+def test_a_categorical_only_study_recommends_its_best_level() -> None:
+    # given: three levels, three replicates each; level 'c' is best
+    space = FactorSpace(factors=[CategoricalFactor(name="loss", levels=["a", "b", "c"])])
+    coded = pd.DataFrame({"loss": [-1.0, 0.0, 1.0] * 3})
+    y = [1.0, 2.0, 3.0, 1.1, 2.1, 3.2, 0.9, 2.2, 2.9]
+    # when
+    rec = recommend(coded, y, space)
+    # then: the level's mean, with a prediction interval from the one-way model
+    assert rec.source == "model" and rec.settings == {"loss": "c"}
+    assert rec.predicted == pytest.approx(np.mean([3.0, 3.2, 2.9]))
+    assert rec.interval[0] < rec.predicted < rec.interval[1]
+    assert "best predicted setting is loss=c" in rec.reason
