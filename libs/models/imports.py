@@ -19,6 +19,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from libs.errors import InputError
 
 # The platform's own packages travel with every logged model already.
@@ -128,8 +130,10 @@ def modules_of(obj: Any) -> list[str]:
         if inspect.isfunction(value) or inspect.isclass(value):
             found.add(value.__module__)
             return
-        if hasattr(value, "get_params") and hasattr(value, "fit"):
-            found.add(type(value).__module__)
+        if value is None or isinstance(value, str | bytes | int | float | bool | np.generic):
+            return
+        found.add(type(value).__module__)  # any object pickled with the model needs its class
+        if hasattr(value, "get_params"):
             try:
                 params = value.get_params(deep=False)
             except Exception:  # an estimator whose get_params needs fitting
