@@ -142,7 +142,7 @@ def _value_at(factor: ContinuousFactor | IntegerFactor, steps: float, step_nat: 
         return float(f"{10**raw:.6g}")
     if isinstance(factor, IntegerFactor):
         return math.floor(raw + 0.5)
-    return float(f"{raw:.10g}")
+    return float(f"{raw:.6g}")
 
 
 def steepest_ascent_path(

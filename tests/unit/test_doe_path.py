@@ -15,7 +15,10 @@ from libs.doe import (
     CategoricalFactor,
     ContinuousFactor,
     FactorSpace,
+    FoldOver,
+    FractionalFactorial,
     IntegerFactor,
+    generate_design,
     steepest_ascent_path,
 )
 from libs.errors import InputError
@@ -147,3 +150,33 @@ def test_log_factor_moves_in_log_space_and_categoricals_sit_at_their_best() -> N
     assert {s["solver"] for s in path.settings} == {"saga"}
     assert "best fitted level" in path.held["solver"]
     assert list(path.settings[0]) == ["C", "temp", "solver"]
+
+
+def test_path_after_a_fold_over_with_its_blocks() -> None:
+    """Montgomery section 8.6: a resolution III fraction and its full fold-over (two
+    blocks) free the main effects; the path is then taken from the combined runs, the
+    block shift kept out of the effects."""
+    # given: lr and leaf active, a shift of 0.01 between the stages
+    space = FactorSpace(
+        factors=[
+            ContinuousFactor(name="lr", low=0.01, high=0.3, scale="log"),
+            IntegerFactor(name="depth", low=2, high=8),
+            IntegerFactor(name="leaf", low=1, high=20),
+            ContinuousFactor(name="sub", low=0.5, high=1.0),
+            IntegerFactor(name="trees", low=50, high=150),
+        ]
+    )
+    design = generate_design(
+        space, FoldOver(first=FractionalFactorial(resolution=3), run_order="standard")
+    )
+    c = design.coded
+    noise = np.random.default_rng(2).normal(0, 0.004, len(c))
+    y = 0.5 + 0.04 * c["lr"] - 0.03 * c["leaf"] + noise + 0.01 * (np.array(design.block) == 2)
+    # when
+    path = steepest_ascent_path(c, y, space, steps=6, block=list(design.block))
+    # then: lr leads (a decade-scale step), leaf falls to its limit of 1 and ends the path
+    assert path.significance == "Lenth's method finds lr, leaf active"
+    assert path.base == "lr"
+    assert [s["leaf"] for s in path.settings] == [11, 3, 1]
+    assert "leaf would reach -4 at step 2" in path.stopped
+    assert all(set(s) == set(space.names) for s in path.settings)
