@@ -339,6 +339,49 @@ def contour_figure(
     return figure
 
 
+def confirmation_figure(
+    predicted: float,
+    interval: tuple[float, float],
+    observed: Sequence[float],
+    metric: str,
+    level: float = 0.95,
+) -> go.Figure:
+    """A recommendation's prediction and interval, and the confirmation runs' scores.
+
+    Runs inside the interval are blue, outside red: the picture of
+    `libs.doe.confirmation_verdict`.
+    """
+    low, high = (float(v) for v in interval)
+    if not (math.isfinite(predicted) and math.isfinite(low) and math.isfinite(high)):
+        raise PlotInputError("predicted/interval: must be finite numbers")
+    if not low <= predicted <= high:
+        raise PlotInputError(f"interval: [{low:.4g}, {high:.4g}] must contain {predicted:.4g}")
+    scores = as_1d("observed", list(observed)).astype(float)
+    inside = (scores >= low) & (scores <= high)
+    runs = [f"run {i + 1}" for i in range(len(scores))]
+    figure = go.Figure()
+    figure.add_hrect(y0=low, y1=high, fillcolor="#1f77b4", opacity=0.12, line_width=0)
+    figure.add_hline(
+        y=predicted,
+        line={"dash": "dash", "color": "grey"},
+        annotation_text=f"predicted {predicted:.4g} ({100 * level:.0f}% interval "
+        f"{low:.4g} to {high:.4g})",
+        annotation_position="top left",
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=runs,
+            y=scores,
+            mode="markers",
+            marker={"size": 11, "color": [_POSITIVE if i else _NEGATIVE for i in inside]},
+            hovertemplate="%{x}: %{y:.4g}<extra></extra>",
+            showlegend=False,
+        )
+    )
+    figure.update_yaxes(title_text=metric)
+    return styled(figure, f"Confirmation: {int(inside.sum())} of {len(scores)} runs inside")
+
+
 def table_figure(frame: pd.DataFrame, title: str) -> go.Figure:
     """A table (results, ANOVA) as a figure, so it sits in the report like the plots."""
     if not isinstance(frame, pd.DataFrame) or frame.shape[1] == 0:

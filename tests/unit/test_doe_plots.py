@@ -125,3 +125,18 @@ def test_half_normal_plot_rejects_empty_or_non_finite_effects() -> None:
         half_normal_figure(pd.Series(dtype=float))
     with pytest.raises(PlotInputError, match="finite"):
         half_normal_figure(pd.Series({"A": float("nan")}))
+
+
+def test_confirmation_figure_marks_runs_inside_and_outside_the_interval() -> None:
+    from libs.plots.doe import confirmation_figure
+
+    # when
+    figure = confirmation_figure(0.50, (0.45, 0.55), [0.48, 0.52, 0.40], "r2")
+    # then
+    (runs,) = figure.data
+    assert list(runs.y) == pytest.approx([0.48, 0.52, 0.40])
+    assert list(runs.marker.color) == ["#1f77b4", "#1f77b4", "#d62728"]
+    assert figure.layout.title.text == "Confirmation: 2 of 3 runs inside"
+    assert figure.layout.shapes[0].y0 == 0.45 and figure.layout.shapes[0].y1 == 0.55
+    with pytest.raises(PlotInputError, match="must contain"):
+        confirmation_figure(0.60, (0.45, 0.55), [0.5], "r2")
