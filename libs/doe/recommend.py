@@ -274,6 +274,9 @@ def _check(
         raise InputError("y: responses must be finite numbers")
     if not 0 < alpha < 1:
         raise InputError(f"alpha: must be between 0 and 1, got {alpha}")
+    bad = [str(c) for c in coded.columns if not pd.api.types.is_numeric_dtype(coded[c])]
+    if bad:
+        raise InputError(f"coded: column {bad[0]!r} is not numeric (coded values are numbers)")
     frame = coded.reset_index(drop=True).astype(float).round(_DECIMALS)
     return frame, values
 

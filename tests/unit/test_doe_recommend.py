@@ -237,3 +237,9 @@ def test_a_categorical_only_study_recommends_its_best_level() -> None:
     assert rec.predicted == pytest.approx(np.mean([3.0, 3.2, 2.9]))
     assert rec.interval[0] < rec.predicted < rec.interval[1]
     assert "best predicted setting is loss=c" in rec.reason
+
+
+def test_recommend_refuses_natural_values_in_place_of_coded_ones() -> None:
+    coded = pd.DataFrame({"time": ["a", "b", "c"], "temp": [0.0, 1.0, -1.0]})
+    with pytest.raises(InputError, match="coded: column 'time' is not numeric"):
+        recommend(coded, [1.0, 2.0, 3.0], SPACE_11_2)
