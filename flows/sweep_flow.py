@@ -163,6 +163,13 @@ def next_command(plan: SweepPlan, analysis: Any) -> str:
             f"python -m flows.sweep --next {ref} --model gp (another batch by expected improvement)"
         )
     hint = next_step_hint(plan.design, analysis.result, plan.digest)
+    if hint.startswith(f"python -m flows.sweep --next {ref} ("):
+        # The textbook move: single runs along the path until the response stops improving
+        way = "ascent" if plan.config.objective.maximize else "descent"
+        return (
+            f"python -m flows.sweep --path {ref} (single runs along the path of steepest "
+            f"{way} until the response stops improving)"
+        )
     if not hint and plan.design.kind in ("central_composite", "augment_ccd", "box_behnken"):
         return f"python -m flows.sweep --next {ref} --model gp (refine with a Gaussian process)"
     return hint

@@ -326,7 +326,7 @@ def next_stage(
         where = ", ".join(
             f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in centre.items()
         )
-        said.append(f"stage {stage}: {plan.design.kind} re-centred at {where} ({how})")
+        said.append(f"stage {stage}: {config.design.kind} re-centred at {where} ({how})")
     root = (config.name or plan.run_name).split(" / ")[0]
     data["name"] = f"{root} / stage {stage} ({step.replace('_', '-')})"
     data["study"] = _lineage(earlier, config, plan, step).model_dump(mode="json")
