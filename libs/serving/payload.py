@@ -53,6 +53,8 @@ def _frame_from_json(payload: Any, columns: Sequence[ColumnSpec] | None) -> pd.D
             raise RequestError(f"{key}: {exc}") from None
     if not isinstance(rows, list):
         raise RequestError(f"{key}: expected a list of rows")
+    if not rows:
+        raise RequestError(f"{key}: no rows to score")
     if rows and all(isinstance(r, dict) for r in rows):
         return pd.DataFrame(rows)
     if rows and all(isinstance(r, list) for r in rows):

@@ -92,7 +92,9 @@ def rollback_champion(settings: PlatformSettings, name: str, *, by: str, reason:
         if current is None:
             raise InputError(f"model: registered model '{name}' has no champion to roll back")
         history = champion_history(client, name)
-        tags = {mv.version: mv.tags or {} for mv in client.search_model_versions(f"name='{name}'")}
+        tags = {
+            str(mv.version): mv.tags or {} for mv in client.search_model_versions(f"name='{name}'")
+        }
         earlier = [
             e["version"]
             for e in history

@@ -1,0 +1,126 @@
+"""`python -m flows.serve_model`: serve `models:/NAME@champion` over HTTP, following the alias.
+
+    python -m flows.serve_model --model NAME [--host 127.0.0.1] [--port 5002]
+                                [--poll-seconds 2] [--log-rate 1.0]
+    python -m flows.serve_model rollback --model NAME --reason TEXT [--by WHO]
+
+The first starts the scoring server (`deployments.serving`): MLflow's scoring
+protocol on loopback by default, each response naming the version that made
+it; when `@champion` moves (the gate, a person in the MLflow UI, a rollback)
+the new version is loaded, smoke-tested and swapped in without dropping a
+request. A sample of requests (`--log-rate`, the share kept) goes to
+`<storage>/requests/NAME/` as Parquet. The second moves `@champion` back to the
+previous champion, recording who, when and why; a running server follows.
+An unknown model or a bad setting prints one line and exits with code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+from collections.abc import Sequence
+
+from libs.errors import InputError
+
+DEFAULT_PORT = 5002
+LOOPBACK = "127.0.0.1"
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m flows.serve_model", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("command", nargs="?", choices=("serve", "rollback"), default="serve")
+    parser.add_argument("--model", required=True, help="registered model name")
+    parser.add_argument("--host", default=LOOPBACK, help="address to listen on (loopback)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port to listen on")
+    parser.add_argument(
+        "--poll-seconds", type=float, default=2.0, help="how often the alias is read"
+    )
+    parser.add_argument(
+        "--log-rate", type=float, default=1.0, help="share of requests logged (0 to 1)"
+    )
+    parser.add_argument("--reason", help="rollback: why (recorded on the versions)")
+    parser.add_argument("--by", default=None, help="rollback: who (default: the OS user)")
+    return parser.parse_args(argv)
+
+
+def check_args(args: argparse.Namespace) -> None:
+    """Every setting checked before anything loads: one line naming the field."""
+    if not args.model.strip():
+        raise InputError("--model: give a registered model name")
+    if args.command == "rollback":
+        if not (args.reason or "").strip():
+            raise InputError("--reason: say why the champion is rolled back (it is recorded)")
+        return
+    if not 1 <= args.port <= 65535:
+        raise InputError(f"--port: {args.port} is not a port (1 to 65535)")
+    if not args.poll_seconds > 0:
+        raise InputError(f"--poll-seconds: must be above 0, got {args.poll_seconds:g}")
+    if not 0.0 <= args.log_rate <= 1.0:
+        raise InputError(f"--log-rate: must be within 0 and 1, got {args.log_rate:g}")
+
+
+def serve(args: argparse.Namespace) -> None:
+    """Load and smoke-test the champion, then serve it until interrupted."""
+    from deployments.serving import ChampionFollower, Registry, create_app, run_server
+    from libs.serving import ModelSlot, RequestLog, request_log_uri, smoke_test
+    from libs.settings import check_environment
+    from tasks import tracking
+
+    settings = check_environment()  # one line naming a bad MLOPS_ variable
+    name = args.model
+    ref = tracking.resolve_model_version(settings, name)
+    served = tracking.serving.load_served_model(settings, name, ref.version)
+    smoke_test(served)
+    registry = Registry(
+        champion_version=lambda: tracking.serving.champion_version(settings, name),
+        load=lambda version: tracking.serving.load_served_model(settings, name, version),
+        reject=lambda version, why: tracking.serving.record_rejection(settings, name, version, why),
+    )
+    slot = ModelSlot(served)
+    follower = ChampionFollower(slot, registry, poll_seconds=args.poll_seconds)
+    log_uri = request_log_uri(settings.storage_root, name)
+    request_log = RequestLog(log_uri, rate=args.log_rate) if args.log_rate > 0 else None
+    logged = f"{args.log_rate:g} of requests to {log_uri}" if request_log else "no requests"
+    print(
+        f"serving {name} v{served.version} on http://{args.host}:{args.port}/invocations "
+        f"(follows @champion every {args.poll_seconds:g} s; logging {logged})",
+        flush=True,
+    )
+    run_server(create_app(slot, follower, request_log), args.host, args.port)
+
+
+def rollback(args: argparse.Namespace) -> None:
+    from libs.settings import check_environment
+    from tasks import tracking
+
+    settings = check_environment()  # one line naming a bad MLOPS_ variable
+    tracking.resolve_model_version(settings, args.model)  # an unknown model is one line
+    done = tracking.serving.rollback_champion(
+        settings, args.model, by=args.by or getpass.getuser(), reason=args.reason
+    )
+    print(
+        f"{done.name}: @champion moved back from v{done.from_version} to v{done.to_version} "
+        f"by {done.by} at {done.at} ({done.reason}); a running server follows within its poll"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
+    try:
+        check_args(args)
+        (rollback if args.command == "rollback" else serve)(args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
