@@ -128,17 +128,11 @@ def confirm(sweep_id: str, *, runs: int = 3, gated: bool = True) -> Confirmation
     check each test score against its 95% prediction interval and send the median run
     through the gate (`python -m flows.sweep --confirm SWEEP --runs N`)."""
     from deployments.runtime import local_prefect
-    from flows.sweep_config import plan_sweep
     from flows.sweep_confirm import confirm as confirm_flow
-    from flows.sweep_confirm import plan_confirmation
-    from flows.sweep_stages import earlier_config
+    from flows.sweep_confirm import confirmation_inputs
     from libs.settings import PlatformSettings
-    from tasks.sweep import find_sweep
 
-    earlier = find_sweep(PlatformSettings(), sweep_id, "--confirm")
-    config = earlier_config(earlier, "--confirm")
-    responses = earlier.responses(plan_sweep(config).response(config.objective.metric))
-    plan_confirmation(config, responses, runs)  # bad input fails before any run
+    config, responses = confirmation_inputs(PlatformSettings(), sweep_id, runs)
     with local_prefect():
         return confirm_flow(config, responses, runs, gated)
 

@@ -169,19 +169,11 @@ def progress_bar(total: int, enabled: bool = True) -> Iterator[Any]:
 
 def confirm_job(args: argparse.Namespace, ref: str) -> tuple[Any, dict[int, float], int]:
     """The earlier stage's config and responses, the confirmation checked before any run."""
-    from flows.sweep_confirm import DEFAULT_RUNS, plan_confirmation
-    from flows.sweep_stages import earlier_config
+    from flows.sweep_confirm import DEFAULT_RUNS, confirmation_inputs
     from libs.settings import PlatformSettings
-    from tasks.sweep import find_sweep
 
-    earlier = find_sweep(PlatformSettings(), ref, "--confirm")
-    config = earlier_config(earlier, "--confirm")
     runs = DEFAULT_RUNS if args.runs is None else args.runs
-    from flows.sweep_config import plan_sweep
-
-    response = plan_sweep(config, "--confirm").response(config.objective.metric)
-    responses = earlier.responses(response)
-    plan_confirmation(config, responses, runs)  # bad input fails here, before any run
+    config, responses = confirmation_inputs(PlatformSettings(), ref, runs)
     return config, responses, runs
 
 

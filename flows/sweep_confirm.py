@@ -93,6 +93,20 @@ def plan_confirmation(
     )
 
 
+def confirmation_inputs(
+    settings: PlatformSettings, ref: str, runs: int
+) -> tuple[SweepConfig, dict[int, float]]:
+    """A finished stage's config and responses, read back from MLflow, with the confirmation
+    checked (one InputError line) before any run starts."""
+    from flows.sweep_stages import earlier_config
+
+    earlier = st.find_sweep(settings, ref, "--confirm")
+    config = earlier_config(earlier, "--confirm")
+    responses = earlier.responses(plan_sweep(config, "--confirm").response(config.objective.metric))
+    plan_confirmation(config, responses, runs)
+    return config, responses
+
+
 def recommended_config(
     plan: SweepPlan, settings: Mapping[str, Any], train_seed: int
 ) -> TrainConfig:
@@ -207,4 +221,11 @@ def confirm(
     )
 
 
-__all__ = ["DEFAULT_RUNS", "ConfirmPlan", "confirm", "plan_confirmation", "recommended_config"]
+__all__ = [
+    "DEFAULT_RUNS",
+    "ConfirmPlan",
+    "confirm",
+    "confirmation_inputs",
+    "plan_confirmation",
+    "recommended_config",
+]
