@@ -84,3 +84,10 @@ docs: $(VENV)/.dev ## build the Hugo documentation site into docs/public
 clean: ## remove local state and caches (keeps .venv)
 	rm -rf .mlops .pytest_cache .ruff_cache .mypy_cache build dist *.egg-info
 	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +
+
+# The champion of MODEL served over HTTP on loopback, following @champion as it moves.
+MODEL_PORT ?= 5002
+.PHONY: serve-model
+serve-model: $(VENV)/.core ## serve models:/MODEL@champion over HTTP, following the alias (MODEL=name)
+	@test -n "$(MODEL)" || { echo "error: MODEL: give a registered model name (make serve-model MODEL=name)" >&2; exit 2; }
+	$(BIN)/python -m flows.serve_model --model $(MODEL) --port $(MODEL_PORT)
