@@ -17,13 +17,13 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from libs.config import check_experiment_name, load_config
-from libs.datasets import DataRules, DataSpec, SplitSpec, TaskType, infer_task
+from libs.datasets import DataRules, DataSpec, SplitSpec, TaskType, infer_task, load_bundled
 from libs.errors import InputError
-from libs.features import FeatureSpec, check_custom_steps
+from libs.features import FeatureSpec, build_preprocessor, check_custom_steps
 from libs.gate import GateSpec
 from libs.metrics import METRIC_NAMES, MetricsSpec, load_metrics
 from libs.metrics.sets import task_of
-from libs.models import ModelSpec, SklearnModelSpec, refused_tasks
+from libs.models import ModelSpec, SklearnModelSpec, TensorflowModelSpec, refused_tasks
 
 
 class TrackingSpec(BaseModel):
@@ -152,6 +152,41 @@ def data_rules(config: TrainConfig) -> DataRules:
     return DataRules(refused=refused, test_size=config.split.test_size)
 
 
+def _check_builder(config: TrainConfig, spec: TensorflowModelSpec, task: str | None) -> None:
+    """Your Keras builder, imported and run on one row of the features this config makes
+    (a bundled dataset or a local file are read for their width; other sources only import)."""
+    from libs.models import import_function
+
+    import_function(str(spec.builder), "model.builder")
+    frame = _sample_rows(config)
+    if frame is None:
+        return
+    target = config.data.target_column
+    if task is None and target in frame.columns:
+        task = infer_task(config.data, frame[target])
+    x = frame.drop(columns=[target], errors="ignore")
+    try:
+        width = build_preprocessor(config.features, x).fit_transform(x).shape[1]
+    except Exception:  # the data checks name the problem when the run reads the data
+        return
+    from libs.models.tensorflow.custom import check_builder
+
+    check_builder(spec, int(width), task or "classification")
+
+
+def _sample_rows(config: TrainConfig, rows: int = 200) -> pd.DataFrame | None:
+    if config.data.is_bundled:
+        return load_bundled(config.data.source).head(rows)
+    if "://" in config.data.source:
+        return None
+    from libs.io import read_table
+
+    try:
+        return read_table(config.data.source).head(rows)
+    except Exception:  # a missing or unreadable file: ingest names it
+        return None
+
+
 def check_train_config(config: TrainConfig, source: str = "config") -> DataRules:
     """Cross-field checks before any data is read; returns the rules the data must meet.
 
@@ -170,6 +205,11 @@ def check_train_config(config: TrainConfig, source: str = "config") -> DataRules
     task = known_task(config)
     if task is not None and task in rules.refused:
         raise InputError(f"{source}: {rules.refused[task]}")
+    if isinstance(config.model, TensorflowModelSpec) and config.model.builder:
+        try:
+            _check_builder(config, config.model, task)
+        except InputError as exc:
+            raise InputError(f"{source}: {exc}") from None
     if len(rules.refused) == len(METRIC_NAMES):
         # No task works: the reason that is not about the model's kind says most.
         reasons = sorted(

@@ -189,6 +189,9 @@ def log_keras_model(
     with warnings.catch_warnings(), quiet_logger("mlflow.pyfunc"):
         warnings.simplefilter("ignore", UserWarning)
         signature = infer_signature(input_example, predictions)
+        # Your builder's module travels with the network (custom layers it registers).
+        builder = (params or {}).get("model.builder") or ""
+        shipped = shipped_code(None, [builder.rpartition(".")[0]] if builder else [])
         model_id = _logged_model_id(run, name, params)
         # Model.log rather than pyfunc.log_model: only it takes an explicit run id.
         info = Model.log(
@@ -199,11 +202,12 @@ def log_keras_model(
             model_id=model_id,
             loader_module=KERAS_LOADER_MODULE,
             data_path=str(data_path),
-            code_paths=[str(LIBS_DIR)],
+            code_paths=[str(LIBS_DIR), *shipped.paths],
             signature=signature,
             input_example=input_example,
-            pip_requirements=keras_requirements(),
+            pip_requirements=[*keras_requirements(), *shipped.requirements],
         )
+    _tag_code(run, shipped)
     return info.model_uri
 
 

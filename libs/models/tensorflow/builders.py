@@ -39,6 +39,11 @@ def output_head(task: str, n_classes: int | None = None) -> OutputHead:
     return OutputHead(units=n_classes, activation="softmax", loss="sparse_categorical_crossentropy")
 
 
+def head_task(head: OutputHead) -> str:
+    """The task an output head serves."""
+    return "regression" if head.loss == "mean_squared_error" else "classification"
+
+
 def image_shape(spec: TensorflowModelSpec, n_features: int) -> tuple[int, int, int]:
     """The (height, width, channels) each row is reshaped to; a square image by default."""
     if spec.image_shape is not None:
@@ -91,6 +96,11 @@ def build_network(
     def glorot() -> Any:
         return keras.initializers.GlorotUniform(seed=next_seed())
 
+    if spec.builder:  # your own body; the task's head is added here
+        from libs.models.tensorflow.custom import call_builder, with_head
+
+        body = call_builder(spec, n_features, head_task(head))
+        return with_head(body, head.units, head.activation, glorot())
     act = None if spec.batch_norm else spec.activation
     inputs = keras.Input(shape=(n_features,), name="features")
     x = inputs
@@ -148,6 +158,7 @@ __all__ = [
     "OutputHead",
     "build_network",
     "compile_network",
+    "head_task",
     "image_shape",
     "output_head",
 ]
