@@ -33,6 +33,7 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 MODEL = "iris-served"
 SERVE = [sys.executable, "-m", "flows.serve_model"]
+FAST = ["--poll-seconds", "0.5", "--log-rate", "1"]  # follow quickly, log every request
 
 
 def _frame() -> pd.DataFrame:
@@ -100,7 +101,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     _move_champion(home, v1)
     port = free_port(0)
     process = subprocess.Popen(
-        [*SERVE, "--model", MODEL, "--port", str(port), "--poll-seconds", "0.5"],
+        [*SERVE, "--model", MODEL, "--host", "127.0.0.1", "--port", str(port), *FAST],
         cwd=REPO,
         env=_env(home),
         stdout=subprocess.PIPE,
