@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from prefect.cache_policies import NO_CACHE
+from prefect.events import emit_event
 
 from libs.gate import GateDecision, GateSpec, decide
 from libs.lineage import decision_line
@@ -12,6 +13,10 @@ from libs.metrics import greater_is_better
 from libs.settings import PlatformSettings
 from tasks import tracking
 from tasks._common import io_task
+
+# The Prefect event the gate emits when `champion` moves; a deployment trigger (or the
+# scoring server's POST /reload, called by one) reacts to it.
+CHAMPION_MOVED = "mlops.champion.moved"
 
 
 @dataclass(frozen=True)
@@ -72,12 +77,33 @@ def register_model(
         )
         if decision.promote:
             tracking.set_champion(run, name, version)
+            announce_champion(name, version, current.version if current else None)
         tracking.tag_version(run, name, version, {"gate.state": tracking.GATE_DONE})
     return Registration(name, version, decision.promote, decision.reason, decision)
+
+
+def announce_champion(name: str, version: str, previous: str | None) -> None:
+    """Emit `mlops.champion.moved` for `name`; an event that cannot be sent never fails the
+    registration (servers that poll the alias follow anyway)."""
+    try:
+        emit_event(
+            event=CHAMPION_MOVED,
+            resource={
+                "prefect.resource.id": f"mlflow.registered-model.{name}",
+                "mlflow.model": name,
+            },
+            payload={"model": name, "version": version, "previous": previous or ""},
+        )
+    except Exception as exc:  # no events client, a closed socket: the alias has moved
+        import logging
+
+        logging.getLogger(__name__).warning(
+            "champion event for %s v%s not sent: %s", name, version, exc
+        )
 
 
 def _recorded(name: str, version: str, tags: dict[str, str]) -> Registration:
     return Registration(name, version, tags["gate.promote"] == "True", tags.get("gate.reason", ""))
 
 
-__all__ = ["Registration", "register_model"]
+__all__ = ["CHAMPION_MOVED", "Registration", "announce_champion", "register_model"]
