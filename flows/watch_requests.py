@@ -1,0 +1,105 @@
+"""`python -m flows.watch_requests`: drift of a served model's logged requests, to MLflow.
+
+    python -m flows.watch_requests --model NAME [--days 1] [--experiment request-drift]
+
+Reads what `python -m flows.serve_model` sampled (`<storage>/requests/NAME/`)
+over the last `--days` days, measures its drift against the champion's
+training snapshot with the batch-scoring drift check (PSI per feature, KS for
+numbers), and logs one MLflow run: metrics `drift.psi.<feature>`,
+`drift.features_flagged`, the tag `drift.flagged` and the HTML drift report.
+Schedule it as a deployment to watch traffic. Nothing logged yet, or an unknown
+model, is one line and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from prefect import flow
+
+from libs.drift import DriftSpec
+from libs.scoring import ScoreResult
+from libs.settings import PlatformSettings, check_environment
+from tasks import tracking
+from tasks.lifecycle import finish_tracking
+from tasks.predict import drift_reference, drift_report, load_model, log_batch, start_inference_run
+from tasks.storage import open_storage
+from tasks.watch import read_requests, request_drift
+
+
+@flow(name="watch-requests", version="1")
+def watch_requests(
+    model: str,
+    days: int = 1,
+    experiment: str = "request-drift",
+    drift: DriftSpec = DriftSpec(),  # noqa: B008 (frozen pydantic model: safe as a default)
+    settings: PlatformSettings | None = None,
+) -> ScoreResult:
+    """Drift of `model`'s logged requests against its champion's training data."""
+    settings = check_environment(settings)
+
+    # 1. The champion and its logged requests, read before any run starts
+    storage = open_storage(settings)
+    tracking.use_artifact_credentials(storage.artifact_env())
+    loaded = load_model(settings, model, "champion", None)
+    probe = read_requests(loaded, settings.storage_root, storage, days=days)
+    reference = drift_reference(loaded, probe, drift, storage)
+
+    # 2. One MLflow run per check, in the watch experiment
+    run = start_inference_run(
+        settings,
+        storage,
+        experiment=experiment,
+        loaded=loaded,
+        probe=probe,
+        params={"days": str(days), "drift.psi_threshold": str(drift.psi_threshold)},
+        tags={"framework": "pyfunc", "kind": "request-drift"},
+    )
+    with tracking.failing_on_error(run):
+        # 3. Drift, its report and metrics
+        result = request_drift(probe, reference)
+        meta = {
+            "run id": run.run_id,
+            "model": f"{loaded.ref.name} version {loaded.ref.version}",
+            "requests": probe.uri,
+        }
+        html = drift_report(f"{loaded.ref.name}: drift of served requests", result, meta)
+        log_batch(run, result, html)
+        finish_tracking(run)
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from flows.cli import run_command
+
+    parser = argparse.ArgumentParser(
+        prog="python -m flows.watch_requests", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--model", required=True, help="registered model name")
+    parser.add_argument("--days", type=int, default=1, help="days of requests to read")
+    parser.add_argument("--experiment", default="request-drift", help="MLflow experiment")
+    args = parser.parse_args(argv)
+
+    def body() -> ScoreResult:
+        from libs.errors import InputError
+
+        if args.days < 1:
+            raise InputError(f"--days: must be 1 or more, got {args.days}")
+        return watch_requests(args.model, days=args.days, experiment=args.experiment)
+
+    def report(result: ScoreResult) -> None:
+        flagged = result.drift.flagged if result.drift is not None else None
+        line = (
+            "not measured (no training snapshot)"
+            if flagged is None
+            else (", ".join(flagged) or "none")
+        )
+        print(f"{args.model}: {result.rows} logged requests, drift flagged: {line}")
+
+    return run_command(body, report, what="watch-requests")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

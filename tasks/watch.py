@@ -1,0 +1,66 @@
+"""Watch served traffic: the sampled requests of a model, and their drift from training."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pandas as pd
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from blocks.storage import Storage
+from libs import io as storage_io
+from libs.drift import DriftAccumulator, DriftReference
+from libs.errors import InputError
+from libs.io.listing import list_files
+from libs.scoring import ScoreResult
+from libs.serving import request_log_uri
+from libs.serving.request_log import PREDICTION_COLUMN, TIME_COLUMN, VERSION_COLUMN
+from tasks._common import io_task
+from tasks.predict import InputProbe, LoadedModel, options_for
+
+_LOG_COLUMNS = (PREDICTION_COLUMN, TIME_COLUMN, VERSION_COLUMN)
+
+
+@io_task("read-requests", cache_policy=NO_CACHE)
+def read_requests(
+    loaded: LoadedModel, storage_root: str, storage: Storage, *, days: int
+) -> InputProbe:
+    """The model's logged requests of the last `days` days (by their day folders), as the
+    input of a drift check; none logged is an `InputError` naming the folder."""
+    folder = request_log_uri(storage_root, loaded.ref.name)
+    options = options_for(storage, folder)
+    today = dt.datetime.now(dt.UTC).date()
+    wanted = {f"date={today - dt.timedelta(days=n):%Y-%m-%d}" for n in range(days)}
+    files = [
+        f for f in list_files(folder, ".parquet", options) if f.rstrip("/").split("/")[-2] in wanted
+    ]
+    if not files:
+        raise InputError(
+            f"requests: nothing logged under {folder} in the last {days} day(s); "
+            "serve the model with --log-rate above 0 first"
+        )
+    frame = pd.concat([storage_io.read_table(f, options) for f in files], ignore_index=True)
+    inputs = frame.drop(columns=[c for c in _LOG_COLUMNS if c in frame.columns])
+    return InputProbe(uri=folder, sample=inputs, digest=f"{len(files)} files", rows=len(frame))
+
+
+@task(name="request-drift", cache_policy=NO_CACHE)
+def request_drift(probe: InputProbe, reference: DriftReference | None) -> ScoreResult:
+    """PSI (and KS) of the logged inputs against the training snapshot's buckets."""
+    started = time.perf_counter()
+    drift = None
+    if reference is not None:
+        accumulator = DriftAccumulator(reference)
+        accumulator.update(probe.sample)
+        drift = accumulator.result()
+    return ScoreResult(
+        rows=len(probe.sample),
+        seconds=time.perf_counter() - started,
+        output_uri=probe.uri,
+        drift=drift,
+    )
+
+
+__all__ = ["read_requests", "request_drift"]

@@ -1,0 +1,43 @@
+"""The request-drift watch: logged requests of a served model against its training data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from mlflow import MlflowClient
+
+from flows.sklearn_flow import train_sklearn
+from flows.train_config import load_train_config
+from flows.watch_requests import watch_requests
+from libs.datasets import load_bundled
+from libs.errors import InputError
+from libs.serving import RequestLog, request_log_uri
+from libs.settings import PlatformSettings
+
+pytestmark = pytest.mark.slow
+
+
+def test_shifted_traffic_is_flagged_and_logged_to_mlflow(flow_home: Path, model_name: str) -> None:
+    # given: a champion, and no request logged yet
+    train_sklearn(load_train_config(None, [f"tracking.model_name={model_name}"]))
+    settings = PlatformSettings()
+    with pytest.raises(InputError, match="nothing logged under"):
+        watch_requests(model_name, settings=settings)
+    # when: served traffic arrives with two features shifted far from training
+    rows = load_bundled("breast_cancer").drop(columns=["target"]).head(300)
+    shifted = rows.assign(**{rows.columns[0]: rows.iloc[:, 0] * 3, rows.columns[1]: 0.0})
+    log = RequestLog(request_log_uri(settings.storage_root, model_name), rate=1.0).start()
+    log.offer(shifted, np.zeros(len(shifted)), "1")
+    log.close()
+    result = watch_requests(model_name, settings=settings)
+    # then: those two features are flagged, and the run says so
+    assert result.rows == 300 and result.drift is not None
+    assert {str(rows.columns[0]), str(rows.columns[1])} <= set(result.drift.flagged)
+    client = MlflowClient(settings.resolved_tracking_uri)
+    experiment = client.get_experiment_by_name("request-drift")
+    assert experiment is not None
+    run = client.search_runs([experiment.experiment_id], f"tags.`model.name` = '{model_name}'")[0]
+    assert run.data.metrics["drift.features_flagged"] >= 2
+    assert str(rows.columns[0]) in run.data.tags["drift.flagged"]
