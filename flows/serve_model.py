@@ -119,6 +119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a champion that cannot load, a store that cannot be read
+        line = f"error: {args.command} failed: {type(exc).__name__}: {exc}".splitlines()[0]
+        print(line, file=sys.stderr)
+        return 1
     return 0
 
 

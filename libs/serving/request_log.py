@@ -31,6 +31,20 @@ log = logging.getLogger(__name__)
 VERSION_COLUMN = "model_version"
 PREDICTION_COLUMN = "prediction"
 TIME_COLUMN = "received_at"
+# One kept request as the handler left it: input frame, predictions, version, time.
+_Sample = tuple[pd.DataFrame, Any, str, dt.datetime]
+
+
+def _rows(sample: _Sample) -> pd.DataFrame:
+    frame, predictions, version, at = sample
+    values = predictions_list(predictions)
+    return frame.reset_index(drop=True).assign(
+        **{
+            PREDICTION_COLUMN: [str(v) if isinstance(v, dict | list) else v for v in values],
+            VERSION_COLUMN: version,
+            TIME_COLUMN: at,
+        }
+    )
 
 
 def request_log_uri(storage_root: str, model: str) -> str:
@@ -57,7 +71,7 @@ class RequestLog:
     written_rows: int = 0
     dropped: int = 0
     failed_writes: int = 0
-    _queue: queue.Queue[pd.DataFrame | None] = field(init=False, repr=False)
+    _queue: queue.Queue[_Sample | None] = field(init=False, repr=False)
     _thread: threading.Thread | None = field(default=None, init=False, repr=False)
     _random: random.Random = field(init=False, repr=False)
 
@@ -74,21 +88,17 @@ class RequestLog:
         return self
 
     def offer(self, frame: pd.DataFrame, predictions: Any, version: str) -> None:
-        """Keep this request with probability `rate`; never blocks, never raises on I/O."""
+        """Keep this request with probability `rate`; never blocks, never does I/O.
+
+        Only a reference to the request goes on the queue: its rows are built by
+        the writer thread.
+        """
         if self._thread is None or self._random.random() >= self.rate:
             return
-        values = predictions_list(predictions)
-        rows = frame.reset_index(drop=True).assign(
-            **{
-                PREDICTION_COLUMN: [str(v) if isinstance(v, dict | list) else v for v in values],
-                VERSION_COLUMN: version,
-                TIME_COLUMN: dt.datetime.now(dt.UTC),
-            }
-        )
         try:
-            self._queue.put_nowait(rows)
+            self._queue.put_nowait((frame, predictions, version, dt.datetime.now(dt.UTC)))
         except queue.Full:
-            self.dropped += len(rows)
+            self.dropped += len(frame)
 
     def close(self, timeout: float = 10.0) -> None:
         """Write what is queued and stop the thread."""
@@ -104,14 +114,20 @@ class RequestLog:
         started = time.monotonic()
         while True:
             wait = max(0.05, self.batch_seconds - (time.monotonic() - started))
+            sample: _Sample | bool | None
             try:
-                item = self._queue.get(timeout=wait)
+                sample = self._queue.get(timeout=wait)
             except queue.Empty:
-                item = pd.DataFrame()  # a tick: time to write what waits
-            stop = item is None
-            if item is not None and not item.empty:
-                pending.append(item)
-                rows += len(item)
+                sample = False  # a tick: time to write what waits
+            stop = sample is None
+            if isinstance(sample, tuple):
+                try:
+                    item = _rows(sample)
+                except Exception as exc:  # predictions that do not fit one per row
+                    log.warning("request log: a request not kept: %s", exc)
+                else:
+                    pending.append(item)
+                    rows += len(item)
             old = time.monotonic() - started >= self.batch_seconds
             if pending and (stop or rows >= self.batch_rows or old):
                 self._flush(pending)
