@@ -244,3 +244,18 @@ def test_requests_in_flight_during_a_swap_all_succeed() -> None:
     # then
     assert len(results) == 100 and {s for s, _ in results} == {200}
     assert {v for _, v in results} <= {"1", "2"}
+
+
+def test_list_files_finds_the_day_folders_files_in_order(tmp_path: Path) -> None:
+    # given
+    from libs.io.listing import list_files
+
+    for name in ("date=2026-01-02/b.parquet", "date=2026-01-01/a.parquet", "x/notes.txt"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"")
+    # when / then
+    assert [Path(f).name for f in list_files(str(tmp_path), ".parquet")] == [
+        "a.parquet",
+        "b.parquet",
+    ]
+    assert list_files(str(tmp_path / "absent"), ".parquet") == []
