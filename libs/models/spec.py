@@ -10,7 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 SklearnModelName = Literal[
     "logistic_regression",
@@ -161,6 +170,16 @@ class TensorflowModelSpec(BaseModel):
     validation_split: float = Field(
         default=0.1, ge=0.0, lt=1.0, description="Fraction of the training rows held out per epoch."
     )
+
+    @field_validator("params")
+    @classmethod
+    def _params_go_to_a_builder(cls, value: dict[str, Any], info: ValidationInfo) -> Any:
+        if value and not info.data.get("builder"):
+            raise ValueError(
+                "unknown key (params go to your model.builder; the built-in architectures "
+                "take units, activation, dropout, ... as fields)"
+            )
+        return value
 
     @model_validator(mode="after")
     def _early_stopping_needs_validation(self) -> TensorflowModelSpec:
