@@ -5,7 +5,9 @@
                         {"predictions": [...]} out
     GET  /ping, /health the served version, 200 while one is loaded
     GET  /version       the served model, version and the versions served so far
-    POST /reload        look at the alias now (what a deployment trigger or webhook calls)
+    POST /reload        look at the alias now (what a deployment trigger or automation calls)
+    POST /webhooks/mlflow  an MLflow registry webhook (HMAC-verified); an alias event on the
+                        served model looks at the alias now (only with a webhook secret)
 
 Every response carries `X-Model-Name` and `X-Model-Version`: the version that
 scored it. A follower thread reads the alias every few seconds (and on
@@ -38,8 +40,10 @@ from libs.serving import (
     predictions_json,
     smoke_test,
 )
+from libs.serving.webhook import WebhookError, moves_alias, verify_delivery
 
 log = logging.getLogger("mlops.serving")
+CHAMPION_ALIAS = "champion"
 
 
 @dataclass(frozen=True)
@@ -136,7 +140,10 @@ def _score(served: ServedModel, body: bytes, content_type: str) -> tuple[Any, An
 
 
 def create_app(
-    slot: ModelSlot, follower: ChampionFollower, request_log: RequestLog | None = None
+    slot: ModelSlot,
+    follower: ChampionFollower,
+    request_log: RequestLog | None = None,
+    webhook_secret: str | None = None,
 ) -> Starlette:
     """The ASGI app; the follower and request log start and stop with it."""
 
@@ -176,6 +183,21 @@ def create_app(
         state = await run_in_threadpool(follower.check)
         return JSONResponse(state, headers=_headers(slot.current))
 
+    async def webhook(request: Request) -> JSONResponse:
+        served = slot.current
+        if not webhook_secret:
+            return _error(404, "NOT_FOUND", "webhooks are off: start with a webhook secret", served)
+        body = await request.body()
+        try:
+            payload = verify_delivery(webhook_secret, dict(request.headers), body)
+        except WebhookError as exc:
+            log.warning("%s", exc)
+            return _error(401, "UNAUTHENTICATED", str(exc), served)
+        if not moves_alias(payload, served.name, CHAMPION_ALIAS):
+            return JSONResponse({"ignored": True}, headers=_headers(served))
+        state = await run_in_threadpool(follower.check)
+        return JSONResponse(state, headers=_headers(slot.current))
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         follower.start()
@@ -195,6 +217,7 @@ def create_app(
             Route("/health", ping, methods=["GET"]),
             Route("/version", version, methods=["GET"]),
             Route("/reload", reload, methods=["POST"]),
+            Route("/webhooks/mlflow", webhook, methods=["POST"]),
         ],
         lifespan=lifespan,
     )

@@ -11,6 +11,8 @@ the new version is loaded, smoke-tested and swapped in without dropping a
 request. A sample of requests (`--log-rate`, the share kept) goes to
 `<storage>/requests/NAME/` as Parquet. The second moves `@champion` back to the
 previous champion, recording who, when and why; a running server follows.
+With `MLOPS_SERVING_WEBHOOK_SECRET` set, the server also takes MLflow registry
+webhooks on `/webhooks/mlflow` (HMAC-verified) and follows an alias move at once.
 An unknown model or a bad setting prints one line and exits with code 2.
 """
 
@@ -19,12 +21,16 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
 from libs.errors import InputError
 
 DEFAULT_PORT = 5002
+# The shared secret of an MLflow registry webhook on this server (`/webhooks/mlflow`):
+# from the environment only, like every credential.
+WEBHOOK_SECRET_ENV = "MLOPS_SERVING_WEBHOOK_SECRET"
 LOOPBACK = "127.0.0.1"
 
 
@@ -90,7 +96,9 @@ def serve(args: argparse.Namespace) -> None:
         f"(follows @champion every {args.poll_seconds:g} s; logging {logged})",
         flush=True,
     )
-    run_server(create_app(slot, follower, request_log), args.host, args.port)
+    secret = os.environ.get(WEBHOOK_SECRET_ENV) or None
+    app = create_app(slot, follower, request_log, webhook_secret=secret)
+    run_server(app, args.host, args.port)
 
 
 def rollback(args: argparse.Namespace) -> None:

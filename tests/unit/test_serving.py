@@ -259,3 +259,68 @@ def test_list_files_finds_the_day_folders_files_in_order(tmp_path: Path) -> None
         "b.parquet",
     ]
     assert list_files(str(tmp_path / "absent"), ".parquet") == []
+
+
+def _delivery(secret: str, payload: dict, *, age: int = 0) -> tuple[dict[str, str], bytes]:
+    """Headers and body exactly as MLflow's webhook delivery signs them."""
+    import time
+    import uuid
+
+    from mlflow.webhooks.delivery import _generate_hmac_signature
+
+    body = json.dumps(payload)
+    delivery, stamp = str(uuid.uuid4()), str(int(time.time()) - age)
+    headers = {
+        "Content-Type": "application/json",
+        "X-MLflow-Delivery-Id": delivery,
+        "X-MLflow-Timestamp": stamp,
+        "X-MLflow-Signature": _generate_hmac_signature(secret, delivery, stamp, body),
+    }
+    return headers, body.encode()
+
+
+def test_a_signed_alias_webhook_switches_at_once_and_a_forged_one_is_refused() -> None:
+    # given: webhooks on, v2 made champion in the registry
+    models = {"1": _served("1"), "2": _served("2")}
+    alias = {"champion": "1"}
+    follower = _follower(models, alias)
+    app = create_app(follower.slot, follower, webhook_secret="s3cret")
+    move = {
+        "entity": "model_version_alias",
+        "action": "created",
+        "data": {"name": "m", "alias": "champion", "version": "2"},
+    }
+    alias["champion"] = "2"
+    with TestClient(app) as client:
+        # when
+        forged = client.post(
+            "/webhooks/mlflow",
+            content=_delivery("guess", move)[1],
+            headers=_delivery("guess", move)[0],
+        )
+        stale = client.post(
+            "/webhooks/mlflow",
+            content=_delivery("s3cret", move, age=900)[1],
+            headers=_delivery("s3cret", move, age=900)[0],
+        )
+        other = {**move, "data": {**move["data"], "alias": "staging"}}
+        ignored = client.post(
+            "/webhooks/mlflow",
+            content=_delivery("s3cret", other)[1],
+            headers=_delivery("s3cret", other)[0],
+        )
+        served_before = client.get("/version").json()["version"]
+        headers, body = _delivery("s3cret", move)
+        moved = client.post("/webhooks/mlflow", content=body, headers=headers)
+    # then
+    assert forged.status_code == 401 and "does not match" in forged.json()["message"]
+    assert stale.status_code == 401 and "within" in stale.json()["message"]
+    assert ignored.json() == {"ignored": True} and served_before == "1"
+    assert moved.status_code == 200 and moved.json()["switched"] is True
+    assert moved.headers["x-model-version"] == "2"
+
+
+def test_webhooks_are_off_without_a_secret() -> None:
+    follower = _follower({"1": _served("1")}, {"champion": "1"})
+    with TestClient(create_app(follower.slot, follower)) as client:
+        assert client.post("/webhooks/mlflow", content=b"{}").status_code == 404
