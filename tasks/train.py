@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from libs.datasets import Split
 from libs.models import EpochHook, ModelAdapter, ModelSpec, create_model
+from libs.models.imports import code_digest
 from tasks import tracking
 from tasks.caching import train_cache_key
 from tasks.preprocess import Features
@@ -41,7 +43,17 @@ def train_model(
     return _fit(spec, task_type, seed, features, split, run)
 
 
-@task(name="train", cache_key_fn=train_cache_key, persist_result=True)
+def own_code_cache_key(context: Any, parameters: dict[str, Any]) -> str:
+    """`train_cache_key`, plus the source and package versions of a `model.class`: an
+    edited estimator of your own (or another XGBoost) fits again instead of reusing."""
+    key = train_cache_key(context, parameters)
+    path = getattr(parameters["spec"], "estimator_class", None)
+    if not path:
+        return key
+    return f"{key}-{code_digest([path.rpartition('.')[0]])[:16]}"
+
+
+@task(name="train", cache_key_fn=own_code_cache_key, persist_result=True)
 def train_model_cached(
     spec: ModelSpec,
     task_type: str,
@@ -80,4 +92,4 @@ def _fit(
     return model
 
 
-__all__ = ["epoch_logger", "train_model", "train_model_cached"]
+__all__ = ["epoch_logger", "own_code_cache_key", "train_model", "train_model_cached"]

@@ -180,8 +180,26 @@ def code_to_ship(modules: list[str], already_pinned: tuple[str, ...] = ()) -> Sh
     return ShippedCode(paths=paths, requirements=requirements, modules=sorted(set(kept)))
 
 
+def code_digest(modules: list[str]) -> str:
+    """sha256 over the source of your modules (their files, or their package's .py files)
+    and the pinned versions of installed ones: a cache keyed on it misses when they change."""
+    import hashlib
+
+    shipped = code_to_ship(modules)
+    h = hashlib.sha256()
+    for pin in shipped.requirements:
+        h.update(pin.encode())
+    for path in map(Path, shipped.paths):
+        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+        for file in files:
+            h.update(str(file.relative_to(path.parent)).encode())
+            h.update(file.read_bytes())
+    return h.hexdigest()
+
+
 __all__ = [
     "ShippedCode",
+    "code_digest",
     "code_to_ship",
     "import_class",
     "import_function",

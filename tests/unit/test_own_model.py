@@ -316,3 +316,16 @@ def test_your_folder_is_shipped_and_installed_packages_are_pinned(team_folder: P
     (pin,) = shipped.requirements  # xgboost or xgboost-cpu, whichever is installed
     assert pin.startswith("xgboost")
     assert shipped.modules == ["unit_team_code", "xgboost.sklearn"]
+
+
+def test_the_code_digest_changes_when_your_module_does(team_folder: Path) -> None:
+    # given
+    from libs.models.imports import code_digest
+
+    before = code_digest(["unit_team_code"])
+    # when: the team edits its module
+    module = team_folder / "unit_team_code.py"
+    module.write_text(module.read_text() + "\n# tuned\n")
+    # then: a cached fit keyed on it is not reused; an installed package keys on its version
+    assert code_digest(["unit_team_code"]) != before
+    assert code_digest(["xgboost.sklearn"]) == code_digest(["xgboost"])
