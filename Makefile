@@ -11,7 +11,7 @@ INSTALL := $(PIP) install --quiet --constraint $(CONSTRAINTS)
 export PYTHONDONTWRITEBYTECODE := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: help install install-dev train test lint typecheck check docs bench clean serve serve-stop deploy worker
+.PHONY: help install install-dev train test test-fast lint typecheck check docs bench clean serve serve-stop deploy worker
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -46,8 +46,22 @@ install-dev: $(VENV)/.dev ## install the platform with test and lint tools
 train: $(VENV)/.core ## train, evaluate and register a model on the embedded defaults
 	$(BIN)/python -m flows.train $(ARGS)
 
-test: $(VENV)/.dev $(VENV)/.infra ## run the whole test suite
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+# Most of the suite's time is spent waiting (servers starting, command lines,
+# PostgreSQL), so it runs on more pytest-xdist workers than cores, whole modules
+# per worker (pyproject.toml's addopts); then the tests marked `serial` run alone.
+# Both parts always run; the exit status is the first failure's (5, nothing
+# selected, counts as a pass: PYTEST_ARGS may name a folder without serial tests).
+TEST_WORKERS ?= 4
+test: $(VENV)/.dev $(VENV)/.infra ## run the whole test suite: in parallel, then the serial tests alone
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not serial" $(PYTEST_ARGS); \
+	parallel=$$?; [ $$parallel -eq 5 ] && parallel=0; \
+	$(BIN)/python -m pytest -m serial $(PYTEST_ARGS); \
+	serial=$$?; [ $$serial -eq 5 ] && serial=0; \
+	[ $$parallel -ne 0 ] && exit $$parallel; exit $$serial
+
+# Unit tests only: no servers, no subprocesses; CPU-bound, so one worker a core.
+test-fast: $(VENV)/.dev ## the inner loop: unit tests in parallel, slow ones left out (under 2 minutes)
+	$(BIN)/python -m pytest -n auto -m "not slow and not serial" tests/unit $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev ## ruff, and the layering contract (import-linter, pyproject.toml)
 	$(BIN)/ruff check .

@@ -7,22 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from prefect_support import platform_prefect_server
 from s3_support import FaultProxy
 
 
 @pytest.fixture(scope="session", autouse=True)
-def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    # Starting the server takes seconds: once per session, not per test. Task
-    # results (the cache) go to the session's own folder, not ~/.prefect/storage.
-    from prefect.settings import PREFECT_LOCAL_STORAGE_PATH, temporary_settings
-
-    results = tmp_path_factory.mktemp("prefect-results")
-    with (
-        platform_prefect_server(tmp_path_factory.mktemp("prefect-server")),
-        temporary_settings(updates={PREFECT_LOCAL_STORAGE_PATH: results}),
-    ):
-        yield
+def prefect_server(local_prefect_api: str) -> None:
+    """Every flow test on the worker's one Prefect server (tests/conftest.py)."""
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from prefect.settings import get_current_settings
-from prefect_support import platform_prefect_server
 from reliability_support import MlflowFaultProxy
 
 from deployments.runtime.servers import free_port, healthy
@@ -22,14 +20,8 @@ BIN = Path(sys.executable).parent
 
 
 @pytest.fixture(scope="session")
-def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """The Prefect server for in-process flow runs (shared with tests/flows when it is up)."""
-    if get_current_settings().api.url:
-        # tests/flows' server is already serving this session: starting a second costs seconds.
-        yield
-        return
-    with platform_prefect_server(tmp_path_factory.mktemp("prefect-server")):
-        yield
+def prefect_server(local_prefect_api: str) -> None:
+    """The worker's Prefect server for in-process flow runs, shared with tests/flows."""
 
 
 def _isolate(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
