@@ -11,8 +11,11 @@ registrations wait out the client's back-off for seconds.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
+from uuid import UUID
 
 
 @contextlib.contextmanager
@@ -35,3 +38,30 @@ def platform_prefect_server(state: Path) -> Iterator[str]:
             yield served.prefect_api_url
     finally:
         stop(state)
+
+
+def task_runs_of(flow_run_id: UUID, names: Iterable[str], timeout: float = 60) -> list[Any]:
+    """The flow run's task runs, once every task in `names` has a final state.
+
+    The server records task runs from the events a run sends, a moment after the
+    flow run returns (seconds, on a machine that runs the suite on every core):
+    polled every 0.1 s up to `timeout`, then returned as they are, so that the
+    test's own assertion says what is missing. A task's name is its run's name
+    without the suffix (`ingest-3f2` -> `ingest`).
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterFlowRunId
+
+    wanted = set(names)
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while True:
+            runs = client.read_task_runs(
+                task_run_filter=TaskRunFilter(
+                    flow_run_id=TaskRunFilterFlowRunId(any_=[flow_run_id])
+                )
+            )
+            final = {r.name.rsplit("-", 1)[0] for r in runs if r.state and r.state.is_final()}
+            if wanted <= final or time.monotonic() > deadline:
+                return list(runs)
+            time.sleep(0.1)

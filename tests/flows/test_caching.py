@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterFlowRunId
+from prefect_support import task_runs_of
 
 from flows.sklearn_flow import train_sklearn
 from flows.train_config import load_train_config
@@ -15,12 +14,7 @@ from libs.datasets.synthetic import make_customers
 
 def task_states(state) -> dict[str, str]:
     """Task name -> state name ('Completed', 'Cached', ...) for one flow run."""
-    with get_client(sync_client=True) as client:
-        runs = client.read_task_runs(
-            task_run_filter=TaskRunFilter(
-                flow_run_id=TaskRunFilterFlowRunId(any_=[state.state_details.flow_run_id])
-            )
-        )
+    runs = task_runs_of(state.state_details.flow_run_id, ("ingest", "preprocess", "train"))
     return {r.name.rsplit("-", 1)[0]: r.state.name for r in runs if r.state}
 
 

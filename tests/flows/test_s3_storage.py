@@ -11,6 +11,7 @@ import pytest
 from mlflow import MlflowClient
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+from prefect_support import task_runs_of
 from s3_support import FaultProxy, fail_first, reject_key
 
 from blocks.register import StorageBlocksSpec, register_blocks
@@ -225,12 +226,5 @@ def test_transient_s3_errors_are_retried_and_the_run_succeeds(
 
 def task_run_counts(state) -> dict[str, int]:
     """Task name -> run count for the flow run behind `state` (retries count up)."""
-    from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterFlowRunId
-
-    with get_client(sync_client=True) as prefect:
-        runs = prefect.read_task_runs(
-            task_run_filter=TaskRunFilter(
-                flow_run_id=TaskRunFilterFlowRunId(any_=[state.state_details.flow_run_id])
-            )
-        )
+    runs = task_runs_of(state.state_details.flow_run_id, ("open-storage",))
     return {r.name.rsplit("-", 1)[0]: r.run_count for r in runs}

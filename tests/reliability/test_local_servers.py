@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import select
 import subprocess
 import sys
 import textwrap
@@ -27,7 +28,9 @@ STARTER = textwrap.dedent(
     from pathlib import Path
     from deployments.runtime.servers import begin, start
 
-    home, port, gate = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+    home, port = Path(sys.argv[1]), int(sys.argv[2])
+    gate, ready = int(sys.argv[3]), int(sys.argv[4])
+    os.write(ready, b"r")  # imported, at the gate
     os.read(gate, 1)  # returns in every starter at once, when the test closes the pipe
     begun = begin(home, prefect_port=port, mlflow_port=None)
     served = start(home, prefect_port=port, mlflow_port=None, timeout=240)
@@ -94,21 +97,31 @@ def test_eight_concurrent_first_runs_start_one_server_and_serve_stop_leaves_none
     home = tmp_path / "state"
     port = free_port(0)
     gate, release = os.pipe()
+    arrived, ready = os.pipe()
     starters = [
         subprocess.Popen(
-            [sys.executable, "-c", STARTER, str(home), str(port), str(gate)],
+            [sys.executable, "-c", STARTER, str(home), str(port), str(gate), str(ready)],
             cwd=REPO,
             env=_env(home),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            pass_fds=(gate,),
+            pass_fds=(gate, ready),
         )
         for _ in range(8)
     ]
     os.close(gate)
+    os.close(ready)
     try:
-        time.sleep(1.0)  # let all eight reach the gate (not an assertion: a head start)
+        # all eight at the gate, however loaded the machine, then released together
+        at_gate, deadline = 0, time.monotonic() + 120
+        while at_gate < 8 and time.monotonic() < deadline:
+            if select.select([arrived], [], [], 0.5)[0]:
+                came = os.read(arrived, 8)
+                if not came:
+                    break  # every starter has died: their errors show below
+                at_gate += len(came)
+        os.close(arrived)
         os.close(release)
         outcomes = [p.communicate(timeout=300) for p in starters]
         # then: all succeed, on one server, started by exactly one of them
