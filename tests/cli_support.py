@@ -26,6 +26,9 @@ def cli_env(home: Path, *, temporary_server: bool = True, **extra: str) -> dict[
     env.update(MLOPS_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false")
     if temporary_server:
         env["MLOPS_PREFECT_SERVER"] = "temporary"
+        # The platform waits 90 s for the temporary server; on a machine that runs
+        # the suite on more workers than cores, a start can take longer than that.
+        env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "300"
     env.update(extra)
     return env
 
