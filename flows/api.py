@@ -132,9 +132,9 @@ def confirm(sweep_id: str, *, runs: int = 3, gated: bool = True) -> Confirmation
     from flows.sweep_confirm import confirmation_inputs
     from libs.settings import PlatformSettings
 
-    config, responses = confirmation_inputs(PlatformSettings(), sweep_id, runs)
+    config, responses, parent = confirmation_inputs(PlatformSettings(), sweep_id, runs)
     with local_prefect():
-        return confirm_flow(config, responses, runs, gated)
+        return confirm_flow(config, responses, runs, gated, parent)
 
 
 def predict(config: PredictConfig | None = None, **fields: Any) -> BatchSummary:

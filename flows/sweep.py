@@ -167,14 +167,14 @@ def progress_bar(total: int, enabled: bool = True) -> Iterator[Any]:
         yield advance
 
 
-def confirm_job(args: argparse.Namespace, ref: str) -> tuple[Any, dict[int, float], int]:
+def confirm_job(args: argparse.Namespace, ref: str) -> tuple[Any, dict[int, float], int, bool, str]:
     """The earlier stage's config and responses, the confirmation checked before any run."""
     from flows.sweep_confirm import DEFAULT_RUNS, confirmation_inputs
     from libs.settings import PlatformSettings
 
     runs = DEFAULT_RUNS if args.runs is None else args.runs
-    config, responses = confirmation_inputs(PlatformSettings(), ref, runs)
-    return config, responses, runs
+    config, responses, parent = confirmation_inputs(PlatformSettings(), ref, runs)
+    return config, responses, runs, True, parent
 
 
 def print_summary(summary: Any) -> None:

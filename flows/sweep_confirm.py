@@ -95,7 +95,7 @@ def plan_confirmation(
 
 def confirmation_inputs(
     settings: PlatformSettings, ref: str, runs: int
-) -> tuple[SweepConfig, dict[int, float]]:
+) -> tuple[SweepConfig, dict[int, float], str]:
     """A finished stage's config and responses, read back from MLflow, with the confirmation
     checked (one InputError line) before any run starts."""
     from flows.sweep_stages import earlier_config
@@ -104,7 +104,7 @@ def confirmation_inputs(
     config = earlier_config(earlier, "--confirm")
     responses = earlier.responses(plan_sweep(config, "--confirm").response(config.objective.metric))
     plan_confirmation(config, responses, runs)
-    return config, responses
+    return config, responses, earlier.run_id
 
 
 def recommended_config(
@@ -139,6 +139,7 @@ def confirm(
     responses: dict[int, float],
     runs: int = DEFAULT_RUNS,
     gated: bool = True,
+    parent_run_id: str | None = None,
 ) -> ConfirmationResult:
     """Train a stage's recommendation `runs` times (own training seeds, the study's split),
     score each on the test split against the 95% prediction interval, gate the median run."""
@@ -170,6 +171,17 @@ def confirm(
         done.append((ConfirmationRun(seed, value, within, summary.run_id), summary))
     scores = [r.value for r, _ in done if r.value is not None]
     inside, _, verdict = confirmation_verdict(rec, scores)
+    if parent_run_id:  # the stage's run records its confirmation
+        st.log_confirmation(
+            settings,
+            parent_run_id,
+            metric=metric,
+            predicted=rec.predicted,
+            interval=(low, high),
+            scores=scores,
+            inside=inside,
+            verdict=verdict,
+        )
 
     # 3. The median run's model through the gate, registered only when it beats the champion
     chosen = _median_run(done)

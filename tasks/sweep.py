@@ -311,6 +311,38 @@ def tag_run(settings: PlatformSettings, run_id: str, tags: dict[str, str]) -> No
     tracking.set_tags(tracking.run_handle(settings, run_id), tags)
 
 
+@_io_task("log-confirmation")
+def log_confirmation(
+    settings: PlatformSettings,
+    run_id: str,
+    *,
+    metric: str,
+    predicted: float,
+    interval: tuple[float, float],
+    scores: list[float],
+    inside: int,
+    verdict: str,
+) -> None:
+    """The confirmation on the stage's parent run: `confirm.*` tags and metrics, and the
+    picture of the runs against the interval (`confirm/confirmation.html`) when it has one."""
+    import math
+
+    from libs.plots.doe import confirmation_figure
+
+    run = tracking.run_handle(settings, run_id)
+    tracking.set_tags(run, {"confirm.verdict": verdict[:5000], "confirm.runs": str(len(scores))})
+    if scores:
+        tracking.log_metrics(
+            run, {"confirm.mean": sum(scores) / len(scores), "confirm.inside": float(inside)}
+        )
+    if scores and all(math.isfinite(v) for v in (predicted, *interval)):
+        figure = confirmation_figure(predicted, interval, scores, metric)
+        html = render_report(
+            "Confirmation", {}, [("Confirmation runs against the prediction interval", figure)]
+        )
+        tracking.log_text(run, html, "confirm/confirmation.html")
+
+
 @_io_task("finish-sweep")
 def finish_sweep(run: tracking.RunHandle, tags: dict[str, str]) -> None:
     tracking.set_tags(run, tags)
@@ -338,6 +370,7 @@ __all__ = [
     "finish_sweep",
     "gate_check",
     "log_analysis",
+    "log_confirmation",
     "log_design",
     "log_point",
     "log_recommendation",

@@ -87,7 +87,7 @@ def study(shared_home: Path) -> dict[str, Any]:
         gp = run_sweep(gp_config)
         earlier = find_sweep(settings, first.sweep_id, "--confirm")
         responses = earlier.responses("cv.log_loss")
-        confirmed = confirm(first_config, responses, runs=2)
+        confirmed = confirm(first_config, responses, runs=2, parent_run_id=first.parent_run_id)
         return {
             "first": first,
             "path": path,
@@ -187,6 +187,12 @@ def test_confirmation_trains_the_recommendation_with_new_seeds_on_the_same_split
         first.recommendation.settings["model.params.C"]
     )
     assert run.data.tags["sweep.confirms"] == first.sweep_id
+    # and: the stage's run records the confirmation and its picture
+    stage = client().get_run(first.parent_run_id)
+    assert stage.data.tags["confirm.verdict"] == confirmed.verdict
+    assert stage.data.metrics["confirm.inside"] == confirmed.inside
+    artifacts = [a.path for a in client().list_artifacts(first.parent_run_id, "confirm")]
+    assert artifacts == ["confirm/confirmation.html"]
     # at most one version per stage, and only of a model that beat the champion then
     versions = client().search_model_versions(f"name = '{MODEL}'")
     stages = [v.tags.get("sweep.id") for v in versions]
