@@ -513,6 +513,8 @@ def sweep_file(
     earlier: str | None = None,
     on: str | None = None,
     factors: list[str] | None = None,
+    steps: int | None = None,
+    runs: int | None = None,
 ) -> Any:
     """The deployable sweep (`sweep/<deployment>`): a sweep config file plus overrides.
 
@@ -521,7 +523,8 @@ def sweep_file(
     pool share the sweep. With `next_stage` and `earlier` (a sweep id or parent
     run id) it runs the next stage of that sweep's study instead, as
     `python -m flows.sweep --fold-over/--augment/--next` does (`config_file`
-    is then not read; `on` and `factors` as --on and --factors). The command
+    is then not read; `on`, `factors`, `steps` and `runs` as --on, --factors,
+    --steps and --runs). The command
     line (`python -m flows.sweep`) runs `run_sweep` directly.
     """
     if next_stage is None:
@@ -530,7 +533,13 @@ def sweep_file(
         raise InputError(f"earlier: {ARGUMENT[next_stage]} needs the earlier sweep's id")
     found = st.find_sweep(PlatformSettings(), earlier, "earlier")
     config, _ = plan_next_stage(
-        found, next_stage, on=on, factors=factors or (), overrides=overrides or ()
+        found,
+        next_stage,
+        on=on,
+        factors=factors or (),
+        overrides=overrides or (),
+        steps=steps,
+        runs=runs,
     )
     return run_sweep(config)
 
