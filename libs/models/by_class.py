@@ -118,10 +118,15 @@ def fit_with_early_stopping(
         features, y, test_size=spec.validation_fraction, random_state=seed, stratify=stratify
     )
     target = estimator.estimator if isinstance(estimator, EncodedLabels) else estimator
-    kwargs: dict[str, Any] = {"eval_set": [(x_val, _encoded(estimator, y_val))]}
+    y_eval = _encoded(estimator, y_val)
+    kwargs: dict[str, Any] = {"eval_set": [(x_val, y_eval)]}
     if type(target).__module__.split(".")[0] == "lightgbm":
+        import inspect
+
         import lightgbm
 
+        if "eval_X" in inspect.signature(type(target).fit).parameters:  # LightGBM >= 4.7
+            kwargs = {"eval_X": (x_val,), "eval_y": (y_eval,)}
         kwargs["callbacks"] = [lightgbm.early_stopping(spec.rounds, verbose=False)]
     else:
         kwargs["verbose"] = False
