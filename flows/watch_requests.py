@@ -7,6 +7,8 @@ over the last `--days` days, measures its drift against the champion's
 training snapshot with the batch-scoring drift check (PSI per feature, KS for
 numbers), and logs one MLflow run: metrics `drift.psi.<feature>`,
 `drift.features_flagged`, the tag `drift.flagged` and the HTML drift report.
+Flagged drift is also the Prefect event `mlops.drift.flagged`, which an
+automation can turn into a notification.
 Schedule it as a deployment to watch traffic. Nothing logged yet, or an unknown
 model, is one line and exit code 2.
 """
@@ -26,7 +28,7 @@ from tasks import tracking
 from tasks.lifecycle import finish_tracking
 from tasks.predict import drift_reference, drift_report, load_model, log_batch, start_inference_run
 from tasks.storage import open_storage
-from tasks.watch import read_requests, request_drift
+from tasks.watch import announce_drift, read_requests, request_drift
 
 
 @flow(name="watch-requests", version="1")
@@ -68,6 +70,9 @@ def watch_requests(
         html = drift_report(f"{loaded.ref.name}: drift of served requests", result, meta)
         log_batch(run, result, html)
         finish_tracking(run)
+
+    # 4. Flagged drift as a Prefect event, for an automation to notify on
+    announce_drift(loaded, result, run.url)
     return result
 
 

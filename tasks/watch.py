@@ -8,6 +8,7 @@ import time
 import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.events import emit_event
 
 from blocks.storage import Storage
 from libs import io as storage_io
@@ -21,6 +22,8 @@ from tasks._common import io_task
 from tasks.predict import InputProbe, LoadedModel, options_for
 
 _LOG_COLUMNS = (PREDICTION_COLUMN, TIME_COLUMN, VERSION_COLUMN)
+# The Prefect event a watch emits when it flags drift: what an automation notifies on.
+DRIFT_FLAGGED = "mlops.drift.flagged"
 
 
 @io_task("read-requests", cache_policy=NO_CACHE)
@@ -63,4 +66,27 @@ def request_drift(probe: InputProbe, reference: DriftReference | None) -> ScoreR
     )
 
 
-__all__ = ["read_requests", "request_drift"]
+@task(name="announce-drift", cache_policy=NO_CACHE)
+def announce_drift(loaded: LoadedModel, result: ScoreResult, run_url: str) -> bool:
+    """Emit `mlops.drift.flagged` (model, version, features, run) when features drifted;
+    an automation on that event sends the notification. Returns whether it emitted."""
+    if result.drift is None or not result.drift.flagged:
+        return False
+    emit_event(
+        event=DRIFT_FLAGGED,
+        resource={
+            "prefect.resource.id": f"mlflow.registered-model.{loaded.ref.name}",
+            "mlflow.model": loaded.ref.name,
+        },
+        payload={
+            "model": loaded.ref.name,
+            "version": loaded.ref.version,
+            "flagged": list(result.drift.flagged),
+            "rows": result.rows,
+            "run_url": run_url,
+        },
+    )
+    return True
+
+
+__all__ = ["DRIFT_FLAGGED", "announce_drift", "read_requests", "request_drift"]

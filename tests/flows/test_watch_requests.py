@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 from mlflow import MlflowClient
@@ -15,11 +17,14 @@ from libs.datasets import load_bundled
 from libs.errors import InputError
 from libs.serving import RequestLog, request_log_uri
 from libs.settings import PlatformSettings
+from tasks.watch import DRIFT_FLAGGED
 
 pytestmark = pytest.mark.slow
 
 
-def test_shifted_traffic_is_flagged_and_logged_to_mlflow(flow_home: Path, model_name: str) -> None:
+def test_shifted_traffic_is_flagged_logged_to_mlflow_and_announced(
+    flow_home: Path, model_name: str, local_prefect_api: str
+) -> None:
     # given: a champion, and no request logged yet
     train_sklearn(load_train_config(None, [f"tracking.model_name={model_name}"]))
     settings = PlatformSettings()
@@ -41,3 +46,14 @@ def test_shifted_traffic_is_flagged_and_logged_to_mlflow(flow_home: Path, model_
     run = client.search_runs([experiment.experiment_id], f"tags.`model.name` = '{model_name}'")[0]
     assert run.data.metrics["drift.features_flagged"] >= 2
     assert str(rows.columns[0]) in run.data.tags["drift.flagged"]
+    # and the flag reaches the Prefect server as an event an automation can act on
+    body = {"filter": {"event": {"name": [DRIFT_FLAGGED]}}, "limit": 50}
+    deadline = time.monotonic() + 30
+    while True:
+        found = httpx.post(f"{local_prefect_api}/events/filter", json=body, timeout=10)
+        mine = [e for e in found.json()["events"] if e["payload"].get("model") == model_name]
+        if mine:
+            break
+        assert time.monotonic() < deadline, "no mlops.drift.flagged event arrived"
+        time.sleep(1)
+    assert str(rows.columns[0]) in mine[0]["payload"]["flagged"]
