@@ -6,7 +6,11 @@ the ratio to the baseline measured in the same run, and peak memory (the
 largest resident set of the measured process itself; servers it talks to are
 not counted). Results go to benchmarks/results/ (markdown table and a PNG).
 
-    python -m benchmarks.run [--repeat 3] [--cases default,serve,sweep,sweep-c,cache,help,memory]
+    python -m benchmarks.run [--repeat 3] [--cases default,serve,sweep,sweep-c,cache,help,memory,study]
+
+`study` is the study-vs-optimiser case (benchmarks/study.py): a study through
+`flows.api` against Optuna's TPE and random search at equal trainings, on
+three problems; it writes benchmarks/results/study_vs_optuna.md.
 
 `sweep` is the full-work 16-point sweep (benchmarks/configs/sweep16.yaml);
 `sweep-c` the lean one of issue 20 (benchmarks/configs/sweep_c16.yaml: 16
@@ -497,9 +501,14 @@ def write_results(rows: list[Row], repeat: int) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--cases", default="default,serve,sweep,sweep-c,cache,help,memory")
+    parser.add_argument("--cases", default="default,serve,sweep,sweep-c,cache,help,memory,study")
     args = parser.parse_args(argv)
     wanted = args.cases.split(",")
+    if "study" in wanted:
+        # Study vs optimiser at equal trainings: its own table (benchmarks/results/study_vs_optuna.md)
+        from benchmarks import study
+
+        study.main([])
     rows: list[Row] = []
     work = Path(tempfile.mkdtemp(prefix="mlops-bench-"))
     try:

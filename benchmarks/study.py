@@ -1,0 +1,248 @@
+"""Study vs optimiser at equal trainings (`make bench`, case `study`).
+
+For each problem (benchmarks/configs/study_*.yaml) the platform runs a study
+from Python as a notebook would (`flows.api`): the screening design of the
+config, model-based (Gaussian-process) stages, then `confirm`, which trains the
+recommendation several times and checks it against its 95% prediction
+interval. Optuna's TPE and random search then get the same number of
+trainings (every point of the study and its confirmation runs), on the same
+cross-validated objective and factor ranges, at the same concurrency, each
+trial logged to MLflow as a nested run (benchmarks/optimiser.py), 5 seeds each.
+
+Every selection is judged on data no method saw: fitted on the training split,
+scored on the test split, and its mean over 10 re-splits.
+
+    python -m benchmarks.study [--problems diabetes_gbr,breast_cancer_rf,wine_svm]
+                               [--seeds 5] [--gp-runs 8] [--gp-stages 1] [--confirm-runs 3]
+
+Writes benchmarks/results/study_vs_optuna.md and .json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "benchmarks" / "results"
+PROBLEMS = {
+    "diabetes_gbr": "benchmarks/configs/study_diabetes_gbr.yaml",
+    "breast_cancer_rf": "benchmarks/configs/study_breast_cancer_rf.yaml",
+    "wine_svm": "benchmarks/configs/study_wine_svm.yaml",
+}
+TEST_SEED = 42
+RESPLIT_SEEDS = list(range(100, 110))
+
+
+def _isolated_home(work: Path, name: str) -> Path:
+    """A fresh platform home for one problem's study (its own stores, its own server)."""
+    home = work / name
+    os.environ["MLOPS_HOME"] = str(home)
+    for var in ("MLOPS_TRACKING_URI", "MLFLOW_TRACKING_URI", "PREFECT_API_URL"):
+        os.environ.pop(var, None)
+    return home
+
+
+def run_study(
+    config_path: str, gp_runs: int, gp_stages: int, confirm_runs: int
+) -> tuple[Any, dict[str, Any]]:
+    """The platform's study from Python: screen, GP stages, confirm. (Selection, details)."""
+    from benchmarks.optimiser import Selection
+    from flows import api
+
+    started = time.perf_counter()
+    stages = [api.sweep(config_path)]
+    walls = [time.perf_counter() - started]
+    for _ in range(gp_stages):
+        began = time.perf_counter()
+        stages.append(api.next_stage(stages[-1].sweep_id, step="gp", runs=gp_runs))
+        walls.append(time.perf_counter() - began)
+    began = time.perf_counter()
+    confirmed = api.confirm(stages[-1].sweep_id, runs=confirm_runs)
+    walls.append(time.perf_counter() - began)
+    wall = time.perf_counter() - started
+    trained = sum(s.points - s.reused for s in stages)
+    scores = [r.value for r in confirmed.runs if r.value is not None]
+    rec = stages[-1].recommendation
+    interval = confirmed.interval or (float("nan"), float("nan"))
+    selection = Selection(
+        method="study",
+        seed=None,
+        setting=dict(confirmed.settings),
+        trainings=trained + len(confirmed.runs),
+        cv=float(confirmed.predicted) if confirmed.predicted is not None else float("nan"),
+        wall_s=wall,
+    )
+    details = {
+        "stages": [s.sweep_id[:12] for s in stages],
+        "points": trained,
+        "interval": list(interval),
+        "source": getattr(rec, "source", ""),
+        "confirm_scores": scores,
+        "inside": confirmed.inside,
+        "confirmed": confirmed.verdict,
+        "stage_walls": [round(w, 1) for w in walls],
+    }
+    return selection, details
+
+
+def compare(problem: str, study: Any, details: dict[str, Any], peers: list[Any]) -> dict[str, Any]:
+    """The per-problem row: each method's mean over seeds, and whether the targets hold."""
+    by: dict[str, list[Any]] = {}
+    for s in peers:
+        by.setdefault(s.method, []).append(s)
+    row: dict[str, Any] = {
+        "problem": problem,
+        "trainings": study.trainings,
+        "study": asdict(study),
+        "details": details,
+        "methods": {},
+    }
+    for method, picks in by.items():
+        means = [p.resplit_mean for p in picks]
+        row["methods"][method] = {
+            "seeds": len(picks),
+            "cv": statistics.fmean(p.cv for p in picks),
+            "test": statistics.fmean(p.test for p in picks),
+            "resplit_mean": statistics.fmean(means),
+            "resplit_sd_over_seeds": statistics.stdev(means) if len(means) > 1 else 0.0,
+            "wall_s": statistics.fmean(p.wall_s for p in picks),
+            "picks": [asdict(p) for p in picks],
+        }
+    return row
+
+
+def _better(a: float, b: float, maximize: bool) -> bool:
+    return a >= b if maximize else a <= b
+
+
+def verdicts(rows: list[dict[str, Any]], maximize: dict[str, bool]) -> dict[str, Any]:
+    """The issue's targets over all problems."""
+    beats_tpe = 0
+    within_random = 0
+    inside = total = 0
+    wall_ratios = []
+    for row in rows:
+        up = maximize[row["problem"]]
+        ours = row["study"]["resplit_mean"]
+        tpe = row["methods"]["optuna-tpe"]
+        rnd = row["methods"]["optuna-random"]
+        if _better(ours, tpe["resplit_mean"], up):
+            beats_tpe += 1
+        gap = (rnd["resplit_mean"] - ours) if up else (ours - rnd["resplit_mean"])
+        if gap <= rnd["resplit_sd_over_seeds"]:
+            within_random += 1
+        inside += row["details"]["inside"]
+        total += len(row["details"]["confirm_scores"])
+        wall_ratios.append(row["study"]["wall_s"] / tpe["wall_s"])
+    return {
+        "study_at_least_tpe": f"{beats_tpe} of {len(rows)} (target: at least 2 of 3)",
+        "never_worse_than_random_by_1sd": f"{within_random} of {len(rows)} (target: all)",
+        "confirmations_inside_95pi": f"{inside} of {total} (target: at least 90%)",
+        "wall_ratio_study_to_tpe": [round(r, 2) for r in wall_ratios],
+    }
+
+
+def write_results(rows: list[dict[str, Any]], summary: dict[str, Any], args: Any) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "study_vs_optuna.json").write_text(
+        json.dumps({"rows": rows, "summary": summary}, indent=1, default=str)
+    )
+    lines = [
+        "# Study vs optimiser at equal trainings",
+        "",
+        f"- Date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; "
+        f"`python -m benchmarks.study --seeds {args.seeds} --gp-runs {args.gp_runs} "
+        f"--gp-stages {args.gp_stages} --confirm-runs {args.confirm_runs}`",
+        "- Every method scores a setting by 5-fold cross-validation on the training split "
+        "(seed 42, 20 % test); the selected setting is then fitted on the training split and "
+        "scored on the test split, and on 10 re-splits (seeds 100-109). Optuna: mean over "
+        "seeds; the study is deterministic (one run).",
+        "",
+        "| problem | metric | trainings | method | best CV | test | re-split mean "
+        "(sd over seeds) | wall (s) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        s = row["study"]
+        metric = row["metric"]
+        lines.append(
+            f"| {row['problem']} | {metric} | {row['trainings']} | study (confirmed) | "
+            f"{s['cv']:.4f} (predicted) | {s['test']:.4f} | {s['resplit_mean']:.4f} | "
+            f"{s['wall_s']:.1f} |"
+        )
+        for method, m in row["methods"].items():
+            lines.append(
+                f"| | | | {method} | {m['cv']:.4f} | {m['test']:.4f} | "
+                f"{m['resplit_mean']:.4f} ({m['resplit_sd_over_seeds']:.4f}) | "
+                f"{m['wall_s']:.1f} |"
+            )
+        d = row["details"]
+        lo, hi = d["interval"]
+        lines.append(
+            f"| | | | confirmation | interval [{lo:.4f}, {hi:.4f}] ({d['source']}) | "
+            f"runs {', '.join(f'{v:.4f}' for v in d['confirm_scores'])} | "
+            f"{d['inside']} of {len(d['confirm_scores'])} inside | |"
+        )
+    lines += ["", "## Targets", ""]
+    lines += [f"- {k}: {v}" for k, v in summary.items()]
+    path = RESULTS / "study_vs_optuna.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.study", description=__doc__)
+    parser.add_argument("--problems", default=",".join(PROBLEMS))
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--gp-runs", type=int, default=8)
+    parser.add_argument("--gp-stages", type=int, default=1)
+    parser.add_argument("--confirm-runs", type=int, default=3)
+    args = parser.parse_args(argv)
+
+    from benchmarks.optimiser import judge, load_problem, run_optuna
+    from flows.sweep_config import load_sweep_config
+
+    rows: list[dict[str, Any]] = []
+    maximize: dict[str, bool] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-study-") as tmp:
+        work = Path(tmp)
+        for name in args.problems.split(","):
+            config_path = PROBLEMS[name]
+            sweep = load_sweep_config(config_path)
+            problem = load_problem(name, sweep)
+            maximize[name] = problem.maximize
+            print(f"[{name}] study ...", flush=True)
+            _isolated_home(work, name)
+            study, details = run_study(config_path, args.gp_runs, args.gp_stages, args.confirm_runs)
+            judge(problem, study, TEST_SEED, RESPLIT_SEEDS)
+            peers = []
+            uri = f"sqlite:///{work / f'{name}-optuna.db'}"
+            for sampler in ("tpe", "random"):
+                for seed in range(args.seeds):
+                    print(f"[{name}] optuna {sampler} seed {seed} ...", flush=True)
+                    pick = run_optuna(
+                        problem, sampler, seed, study.trainings, sweep.concurrency or 2, uri
+                    )
+                    judge(problem, pick, TEST_SEED, RESPLIT_SEEDS)
+                    peers.append(pick)
+            row = compare(name, study, details, peers)
+            row["metric"] = problem.metric
+            rows.append(row)
+    summary = verdicts(rows, maximize)
+    path = write_results(rows, summary, args)
+    print(path.read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
