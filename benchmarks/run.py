@@ -6,7 +6,8 @@ the ratio to the baseline measured in the same run, and peak memory (the
 largest resident set of the measured process itself; servers it talks to are
 not counted). Results go to benchmarks/results/ (markdown table and a PNG).
 
-    python -m benchmarks.run [--repeat 3] [--cases default,serve,sweep,sweep-c,cache,help,memory,study]
+    python -m benchmarks.run [--repeat 3]
+        [--cases default,serve,sweep,sweep-c,cache,help,memory,study]
 
 `study` is the study-vs-optimiser case (benchmarks/study.py): a study through
 `flows.api` against Optuna's TPE and random search at equal trainings, on
@@ -505,7 +506,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     wanted = args.cases.split(",")
     if "study" in wanted:
-        # Study vs optimiser at equal trainings: its own table (benchmarks/results/study_vs_optuna.md)
+        # Study vs optimiser at equal trainings: its own table (results/study_vs_optuna.md)
         from benchmarks import study
 
         study.main([])
