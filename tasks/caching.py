@@ -20,6 +20,7 @@ from typing import Any, TypeVar, cast
 from pydantic import BaseModel
 
 from libs import io as storage_io
+from libs.models.imports import code_digest as own_code_digest
 
 T = TypeVar("T")
 _ROOT = Path(__file__).resolve().parent.parent
@@ -82,8 +83,13 @@ def ingest_cache_key(context: Any, parameters: dict[str, Any]) -> str:
 
 
 def preprocess_cache_key(context: Any, parameters: dict[str, Any]) -> str:
-    """The data it was fitted on (snapshot digest and split) and the feature spec."""
-    return "preprocess-" + digest_of(parameters["data_key"], parameters["spec"], code_digest())
+    """The data it was fitted on (snapshot digest and split), the feature spec, and the
+    code: the platform's feature code and the source of your own feature steps, so
+    editing a custom transformer fits the features again."""
+    spec = parameters["spec"]
+    custom = [step.transformer_class.rpartition(".")[0] for step in getattr(spec, "custom", [])]
+    own = own_code_digest(custom) if custom else ""
+    return "preprocess-" + digest_of(parameters["data_key"], spec, code_digest(), own)
 
 
 # The code a fitted scikit-learn model depends on, beyond the features'.
