@@ -1,0 +1,99 @@
+"""Flagged drift reaches a person: the automation of `deployments.serving_alerts` sends a
+notification through a webhook notification block to a receiver on loopback."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from prefect.blocks.notifications import CustomWebhookNotificationBlock
+from prefect.events import emit_event
+
+from deployments.serving_alerts import create_drift_alert
+from tasks.watch import DRIFT_FLAGGED
+
+pytestmark = pytest.mark.slow
+# The automation triggers, but its send-notification action reads the block through
+# Prefect's in-process API client, whose Host is `prefect-in-memory`: the local server's
+# loopback-only guard (deployments.runtime.local_only, issue 36) answers it 400.
+# Strict: once that guard lets the in-process client through, this fails until removed.
+IN_MEMORY_HOST_REFUSED = pytest.mark.xfail(
+    strict=True,
+    reason="local_only's Host guard refuses Prefect's in-process client (prefect-in-memory)",
+)
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    received: list[dict[str, Any]] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", 0))
+            received.append(json.loads(self.rfile.read(length) or b"{}"))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/notify", received
+    finally:
+        server.shutdown()
+
+
+def _seen(api: str) -> list[str]:
+    """What the server recorded: our event and the automation's own events, by name."""
+    import httpx
+
+    body = {"filter": {"event": {"prefix": ["mlops.", "prefect.automation"]}}, "limit": 50}
+    events = httpx.post(f"{api}/events/filter", json=body, timeout=10).json()["events"]
+    return [f"{e['event']} {e.get('payload', {})}"[:300] for e in events]
+
+
+@IN_MEMORY_HOST_REFUSED
+def test_flagged_drift_sends_a_notification(
+    receiver: tuple[str, list[dict[str, Any]]], model_name: str, local_prefect_api: str
+) -> None:
+    # given: a webhook notification block and the drift alert for this model
+    url, received = receiver
+    block = CustomWebhookNotificationBlock(
+        name="drift-receiver",
+        url=url,
+        json_data={"subject": "{{subject}}", "text": "{{body}}"},
+        allow_private_urls=True,
+    )
+    block_id = block.save(f"drift-{model_name}"[:60], overwrite=True)
+    create_drift_alert(model_name, block_id)
+    time.sleep(2)  # the triggers service loads new automations every few seconds
+    # when: the watch flags drift (the event it emits)
+    emit_event(
+        event=DRIFT_FLAGGED,
+        resource={
+            "prefect.resource.id": f"mlflow.registered-model.{model_name}",
+            "mlflow.model": model_name,
+        },
+        payload={
+            "model": model_name,
+            "version": "3",
+            "flagged": ["mean_radius"],
+            "rows": 300,
+            "run_url": "http://mlflow/run",
+        },
+    )
+    # then: the receiver gets one notification naming the model and the feature
+    deadline = time.monotonic() + 45
+    while not received:
+        assert time.monotonic() < deadline, f"no notification arrived; {_seen(local_prefect_api)}"
+        time.sleep(1)
+    assert model_name in received[0]["subject"]
+    assert "mean_radius" in received[0]["text"] and "300 requests" in received[0]["text"]
