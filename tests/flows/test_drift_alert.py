@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from typing import Any
+from uuid import UUID
 
 import pytest
 from prefect.blocks.notifications import CustomWebhookNotificationBlock
@@ -73,6 +74,7 @@ def test_flagged_drift_sends_a_notification(
         allow_private_urls=True,
     )
     block_id = block.save(f"drift-{model_name}"[:60], overwrite=True)
+    assert isinstance(block_id, UUID)
     create_drift_alert(model_name, block_id)
     time.sleep(2)  # the triggers service loads new automations every few seconds
     # when: the watch flags drift (the event it emits)
