@@ -84,6 +84,22 @@ def pure_error(keys: pd.DataFrame, y: np.ndarray) -> tuple[float, int]:
     return ss, df
 
 
+def pure_error_estimable(pe_ss: float, pe_df: int, y: np.ndarray) -> bool:
+    """Whether replicated runs give a pure-error estimate to test against.
+
+    Replicates that agree exactly (a deterministic estimator: an SVM, a ridge
+    or logistic regression re-trained with another seed scores the same) have
+    pure error 0 with df > 0. That is not "no noise" but "the noise the
+    replicates were meant to measure is absent from them": dividing by it
+    would make any lack of fit infinitely significant. A pure-error sum of
+    squares below 1e-12 of the total is treated as not estimable (lack of fit
+    untested), the same tolerance as an exact fit.
+    """
+    values = np.asarray(y, dtype=float)
+    total = float(((values - values.mean()) ** 2).sum()) if len(values) else 0.0
+    return pe_df > 0 and pe_ss > 1e-12 * max(total, 1e-300)
+
+
 @dataclass(frozen=True)
 class AnovaResult:
     """The ANOVA table, the fitted coefficients, R^2 and the lack-of-fit test."""
@@ -145,7 +161,7 @@ def anova(
     lof_p = None
     if pe_df > 0:
         lof_ss = max(rss - pe_ss, 0.0)
-        if lof_df > 0:
+        if lof_df > 0 and pure_error_estimable(pe_ss, pe_df, y):
             ms_pe = pe_ss / pe_df
             rows["Lack of fit"] = _f_row(lof_ss, lof_df, ms_pe, pe_df)
             p = rows["Lack of fit"][4]

@@ -31,7 +31,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from libs.doe.analysis import Response
-from libs.doe.anova import pure_error
+from libs.doe.anova import pure_error, pure_error_estimable
 from libs.doe.canonical import Region, best_in_region
 from libs.doe.limits import clamp
 from libs.doe.models import levels, sum_coded
@@ -68,6 +68,11 @@ class Recommendation:
     maximize: bool = True
     level: float = 0.95
     runs: int = 1  # runs averaged for a best-run recommendation
+    # The interval's parts: `se` is the standard deviation of ONE new run's response about
+    # `predicted` (so interval = predicted +- t(level, df) * se); nan when there is none.
+    se: float = math.nan
+    df: float = 0.0
+    settings_compared: int = 1  # distinct settings a best run was picked from
 
 
 def fmt(value: Any) -> str:
@@ -159,13 +164,14 @@ def _model_p(fit: Any, model: _Model, y: np.ndarray) -> float:
 
 
 def _lack_of_fit_p(fit: Any, keys: pd.DataFrame, y: np.ndarray) -> tuple[float | None, float, int]:
+    """The lack-of-fit p-value, or None when it cannot be tested: no replicates, no df left
+    for lack of fit, or replicates that agree exactly (zero pure error, a deterministic
+    estimator: `pure_error_estimable`), which is "not estimable", not "infinitely precise"."""
     pe_ss, pe_df = pure_error(keys, y)
     lof_df = int(fit.df_resid) - pe_df
-    if pe_df < 1 or lof_df < 1:
+    if pe_df < 1 or lof_df < 1 or not pure_error_estimable(pe_ss, pe_df, y):
         return None, pe_ss, pe_df
     lof_ss = max(float(fit.ssr) - pe_ss, 0.0)
-    if pe_ss <= 0:
-        return (0.0 if lof_ss > 0 else 1.0), pe_ss, pe_df
     f = (lof_ss / lof_df) / (pe_ss / pe_df)
     return float(stats.f.sf(f, lof_df, pe_df)), pe_ss, pe_df
 
@@ -291,6 +297,7 @@ def recommend(
     hold: Mapping[str, Any] | None = None,
     block: Sequence[int] | None = None,
     alpha: float = 0.05,
+    at_least_best_run: bool = False,
 ) -> Recommendation:
     """The best setting the runs support: a model's best predicted one, or the best run.
 
@@ -304,6 +311,14 @@ def recommend(
     centre, and `held` says so. `block`: one stage number per run. `alpha`:
     the significance level of the model and lack-of-fit tests, and 1 - the
     interval's level.
+
+    `at_least_best_run` (after a model-based stage, whose runs crowd where an
+    optimiser thought best and whose region is the whole space): the model's
+    point is kept only when the model fits well (lack of fit tested and not
+    significant, or untested with adjusted R^2 >= 0.9) AND predicts better than
+    the best run's mean; otherwise the best observed setting is recommended.
+    A low-order polynomial over a whole search space otherwise easily "finds"
+    a point worse than one already run.
     """
     frame, values = _check(coded, y, space, alpha)
     hold = dict(hold or {})
@@ -342,14 +357,33 @@ def recommend(
     if not p < alpha:
         why = f"no effect of {factor_words} is significant (model p = {p:.3g})"
         return _best_run(frame, values, space, varying, fixed, held, maximize, alpha, why, fit)
-    lof = (
-        f"no significant lack of fit (p = {lof_p:.3g})"
-        if lof_p is not None
-        else "lack of fit untested ("
-        + ("the model has a term for every distinct setting" if pe_df else "no replicated runs")
-        + ")"
-    )
-    return _from_model(fit, model, frame, space, fixed, held, maximize, alpha, p, lof_p, lof)
+    pe_ss, _ = pure_error(keys, values)
+    if lof_p is not None:
+        lof = f"no significant lack of fit (p = {lof_p:.3g})"
+    elif pe_df and not pure_error_estimable(pe_ss, pe_df, values):
+        lof = (
+            "lack of fit untested (replicated runs scored exactly the same, as a deterministic "
+            "estimator does: pure error is not estimable)"
+        )
+    elif pe_df:
+        lof = "lack of fit untested (the model has a term for every distinct setting)"
+    else:
+        lof = "lack of fit untested (no replicated runs)"
+    rec = _from_model(fit, model, frame, space, fixed, held, maximize, alpha, p, lof_p, lof)
+    if at_least_best_run:
+        best = _best_run(frame, values, space, varying, fixed, held, maximize, alpha, "", fit)
+        sign = 1.0 if maximize else -1.0
+        fits = lof_p is not None or float(fit.rsquared_adj) >= 0.9
+        if not fits or not sign * rec.predicted > sign * best.predicted:
+            why = f"the {model.name} model in {factor_words} " + (
+                f"predicts {rec.predicted:.4g} at its best point, no better than the "
+                f"best run's {best.predicted:.4g}"
+                if fits
+                else f"fits the runs too loosely to move away from them (adjusted R^2 = "
+                f"{fit.rsquared_adj:.3f}, {lof})"
+            )
+            return _best_run(frame, values, space, varying, fixed, held, maximize, alpha, why, fit)
+    return rec
 
 
 def _from_model(
@@ -401,10 +435,13 @@ def _from_model(
     row = _row(model, coded, chosen)
     frame_pred = fit.get_prediction(row[None, :]).summary_frame(alpha=alpha)
     predicted = float(frame_pred["mean"].iloc[0])
+    se = math.sqrt(float(frame_pred["mean_se"].iloc[0]) ** 2 + float(fit.scale))
     interval = (
         float(frame_pred["obs_ci_lower"].iloc[0]),
         float(frame_pred["obs_ci_upper"].iloc[0]),
     )
+    if not se > 0:  # an exact fit has no spread to state an interval from
+        se, interval = math.nan, (math.nan, math.nan)
     on_edge = bool(surface) and region.on_boundary(np.array([coded[n] for n in surface]))
     shape = "spherical" if region.spherical else "cuboidal"
     edge = ", on the region's boundary (the optimum may lie beyond it)" if on_edge else ""
@@ -432,6 +469,8 @@ def _from_model(
         maximize=maximize,
         level=1 - alpha,
         runs=1,
+        se=se,
+        df=float(fit.df_resid),
     )
 
 
@@ -457,16 +496,21 @@ def _best_run(
     key_t = key if isinstance(key, tuple) else (key,)
     m = int(groups.size()[key])
     pe_ss, pe_df = pure_error(keys, values)
-    if pe_df > 0:
+    # Replicates that agree exactly (a deterministic estimator) say nothing about the spread
+    # of a new run: the next source is used, never a zero-width interval.
+    if pure_error_estimable(pe_ss, pe_df, values):
         s, df, spread = math.sqrt(pe_ss / pe_df), pe_df, "the replicates' spread"
-    elif fit is not None and int(fit.df_resid) > 0:
+    elif fit is not None and int(fit.df_resid) > 0 and float(fit.ssr) > 0:
         s, df, spread = math.sqrt(float(fit.ssr) / fit.df_resid), int(fit.df_resid), "the residual"
-    elif len(values) > 1:
+    elif len(values) > 1 and float(np.std(values)) > 0:
         s, df, spread = float(np.std(values, ddof=1)), len(values) - 1, "the spread of all runs"
     else:
-        s, df, spread = math.nan, 0, "nothing"
+        s, df, spread = math.nan, 0, "nothing (no spread)"
+    if pe_df > 0 and spread != "the replicates' spread":
+        spread += " (replicated runs scored exactly the same: pure error is not estimable)"
     predicted = float(means[key])
-    half = float(stats.t.ppf(1 - alpha / 2, df)) * s * math.sqrt(1 + 1 / m) if df else math.nan
+    se = s * math.sqrt(1 + 1 / m) if df else math.nan
+    half = float(stats.t.ppf(1 - alpha / 2, df)) * se if df else math.nan
     settings = dict(fixed)
     coded: dict[str, float] = {}
     if varying:
@@ -493,15 +537,19 @@ def _best_run(
         maximize=maximize,
         level=1 - alpha,
         runs=m,
+        se=se,
+        df=float(df),
+        settings_compared=len(means),
     )
 
 
 def confirmation_verdict(
-    recommendation: Recommendation, observed_scores: Sequence[float]
+    recommendation: Recommendation, observed_scores: Sequence[float], of: str = ""
 ) -> tuple[int, int, str]:
     """How many confirmation runs fall inside the recommendation's prediction interval.
 
-    Returns (inside, n, one sentence). Each run of a correct interval falls
+    Returns (inside, n, one sentence). `of` names what the interval is for ("a test-split
+    score"), said after "prediction interval". Each run of a correct interval falls
     inside with probability `level`, so one miss in three or more runs whose
     mean is inside is still a confirmation; a mean outside is not.
     """
@@ -523,9 +571,9 @@ def confirmation_verdict(
     inside = sum(low <= s <= high for s in scores)
     mean = float(np.mean(scores))
     head = (
-        f"{inside} of {n} confirmation runs fall inside the {pct} prediction interval "
-        f"[{low:.4g}, {high:.4g}] (predicted {recommendation.predicted:.4g}, observed mean "
-        f"{mean:.4g})"
+        f"{inside} of {n} confirmation runs fall inside the {pct} prediction interval"
+        f"{' for ' + of if of else ''} [{low:.4g}, {high:.4g}] "
+        f"(predicted {recommendation.predicted:.4g}, observed mean {mean:.4g})"
     )
     mean_inside = low <= mean <= high
     if inside == n or (n >= 3 and inside == n - 1 and mean_inside):

@@ -1,0 +1,165 @@
+"""Confirmation intervals that hold: deterministic replicates (zero pure error) and the
+prediction interval for a test-split score (libs.doe.holdout), issue 31 follow-up."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from libs.doe import ContinuousFactor, FactorSpace, Recommendation, recommend
+from libs.doe.anova import pure_error_estimable
+from libs.doe.holdout import (
+    close_competitors,
+    expected_max_normal,
+    holdout_interval,
+    holdout_variance,
+)
+from libs.errors import InputError
+
+ALPHA = 1.414
+# Montgomery 9th ed., Example 11.2 (CCD, five centre runs)
+CCD = [
+    (-1, -1, 76.5),
+    (-1, 1, 77.0),
+    (1, -1, 78.0),
+    (1, 1, 79.5),
+    (0, 0, 79.9),
+    (0, 0, 80.3),
+    (0, 0, 80.0),
+    (0, 0, 79.7),
+    (0, 0, 79.8),
+    (ALPHA, 0, 78.4),
+    (-ALPHA, 0, 75.6),
+    (0, ALPHA, 78.5),
+    (0, -ALPHA, 77.0),
+]
+SPACE = FactorSpace(
+    factors=[
+        ContinuousFactor(name="time", low=80, high=90),
+        ContinuousFactor(name="temp", low=170, high=180),
+    ]
+)
+
+
+def _ccd(centre: float | None = None) -> tuple[pd.DataFrame, np.ndarray]:
+    data = pd.DataFrame(CCD, columns=["time", "temp", "y"])
+    y = data["y"].to_numpy(dtype=float).copy()
+    if centre is not None:  # a deterministic estimator: every centre replicate the same
+        y[4:9] = centre
+    return data[["time", "temp"]], y
+
+
+def test_identical_replicates_leave_lack_of_fit_untested_not_significant() -> None:
+    # given: Ex. 11.2 with the five centre runs scoring exactly the same (pure error 0)
+    coded, y = _ccd(centre=79.94)
+    # when
+    rec = recommend(coded, y, SPACE)
+    # then: the second-order model is used (lack of fit untested, not "p = 0"), and its
+    # interval has width
+    assert rec.source == "model" and rec.model == "second-order"
+    assert rec.lack_of_fit_p is None
+    assert "deterministic" in rec.reason and "not estimable" in rec.reason
+    low, high = rec.interval
+    assert high - low > 0.1 and rec.se > 0 and rec.df == 7
+    # and pure error itself is called not estimable, while real replicates are
+    assert not pure_error_estimable(0.0, 4, y)
+    assert pure_error_estimable(0.17, 4, _ccd()[1])
+
+
+def test_a_best_run_of_identical_replicates_never_has_a_zero_width_interval() -> None:
+    # given: noise on the CCD, the best setting being the centre, replicated identically
+    coded, _ = _ccd()
+    y = np.random.default_rng(0).normal(10, 1, len(coded))
+    y[4:9] = y.max() + 0.1
+    # when
+    rec = recommend(coded, y, SPACE)
+    # then: the best run is the centre (five runs), its interval from the model residual
+    assert rec.source == "best run" and rec.runs == 5
+    low, high = rec.interval
+    assert math.isfinite(low) and high - low > 0.5
+    assert "pure error is not estimable" in rec.reason
+
+
+def test_holdout_variance_scales_by_fold_size_over_test_size() -> None:
+    # given: 1000 rows, 20 % test (200 rows), 5 folds of the 800 training rows (160 rows)
+    sds = [0.1, 0.3]  # pooled: mean of the variances = 0.05
+    # when / then: a holdout's variance goes as 1/rows: 0.05 * 160 / 200
+    assert holdout_variance(sds, folds=5, test_fraction=0.2) == pytest.approx(0.05 * 0.8)
+    # a test split twice as large (40 %, 400 rows; folds of 120): variance * 120 / 400
+    assert holdout_variance(sds, folds=5, test_fraction=0.4) == pytest.approx(0.05 * 0.3)
+    with pytest.raises(InputError, match="fold_sds"):
+        holdout_variance([math.nan], folds=5, test_fraction=0.2)
+    with pytest.raises(InputError, match="folds"):
+        holdout_variance([0.1], folds=1, test_fraction=0.2)
+
+
+def _rec(se: float, df: float, source: str = "model", maximize: bool = False) -> Recommendation:
+    return Recommendation(
+        settings={"time": 85.0, "temp": 175.0},
+        predicted=0.10,
+        interval=(0.10 - 2 * se, 0.10 + 2 * se),
+        source=source,
+        reason="",
+        maximize=maximize,
+        se=se,
+        df=df,
+    )
+
+
+def test_the_holdout_interval_adds_holdout_noise_with_satterthwaite_df() -> None:
+    # given: a model prediction (se 0.02 on 10 df); four runs' folds spread 0.05 (k = 5)
+    rec = _rec(0.02, 10)
+    # when
+    out = holdout_interval(rec, [0.05] * 4, folds=5, test_fraction=0.2)
+    # then: var = se^2 + s_fold^2 * (0.8 [test split] + 1/5 [the CV mean]) = 0.0004 + 0.0025
+    var_h = 0.05**2 * (0.8 + 0.2)
+    var = 0.02**2 + var_h
+    df = var**2 / (0.02**4 / 10 + var_h**2 / 16)
+    half = stats.t.ppf(0.975, df) * math.sqrt(var)
+    assert out.df == pytest.approx(df)
+    assert out.interval == pytest.approx((0.10 - half, 0.10 + half))
+    assert out.cv_interval == rec.interval and out.optimism == 0.0
+    assert out.holdout_sd == pytest.approx(0.05)
+    assert "test-split score" in out.reason
+
+
+def test_a_best_run_interval_is_widened_on_the_worse_side_for_the_winners_curse() -> None:
+    # given: a deterministic best run (no spread of its own) picked from settings within noise
+    rec = _rec(math.nan, 0, source="best run", maximize=False)  # log loss: lower is better
+    means = [0.10, 0.11, 0.12, 0.5]  # three within 2 sqrt(2) sd_cv (sd_cv = 0.05/sqrt(5))
+    # when
+    out = holdout_interval(rec, [0.05] * 4, folds=5, test_fraction=0.2, means=means)
+    # then: the worse (upper) side widens by sd_cv * E[max of 3 normals]; the lower does not
+    sd_cv = 0.05 / math.sqrt(5)
+    assert close_competitors(means, 0.10, sd_cv) == 3
+    assert out.optimism == pytest.approx(sd_cv * expected_max_normal(3))
+    half = stats.t.ppf(0.975, 16) * 0.05
+    assert out.interval == pytest.approx((0.10 - half, 0.10 + half + out.optimism))
+    assert expected_max_normal(1) == 0.0
+    assert expected_max_normal(2) == pytest.approx(1 / math.sqrt(math.pi), abs=0.03)
+    assert "winner's curse" in out.reason
+
+
+def test_the_holdout_interval_covers_95_percent_of_holdout_scores() -> None:
+    # given: a fixed (deterministic) model whose per-row losses are skewed (gamma, mean 0.1);
+    # 250 rows: 50 to test, 200 to train in 5 folds of 40; the CV mean is the prediction
+    rng = np.random.default_rng(7)
+    hits, sims = 0, 2000
+    for _ in range(sims):
+        rows = rng.gamma(2.0, 0.05, 250)
+        folds = rows[:200].reshape(5, 40).mean(axis=1)
+        test = rows[200:].mean()
+        rec = Recommendation(
+            settings={}, predicted=float(folds.mean()), interval=(math.nan, math.nan),
+            source="best run", reason="", maximize=False,
+        )  # fmt: skip
+        low, high = holdout_interval(
+            rec, [float(folds.std(ddof=1))], folds=5, test_fraction=0.2
+        ).interval
+        hits += low <= test <= high
+    # then: about 95 % (the binomial sd of 2000 draws is 0.5 %)
+    assert 0.93 <= hits / sims <= 0.97
