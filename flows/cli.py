@@ -255,15 +255,21 @@ def run_in_flow(flow_fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple
 
 
 def link_rows(run_url: str, ui_command: str, flow_run_url: str | None) -> list[tuple[str, str]]:
-    """The run's links: each opens what it names, or says what to start first."""
-    from deployments.runtime.servers import healthy
+    """The run's links: each opens what it names on our server, else the command that opens it.
 
-    base = run_url.split("/#/", 1)[0]
-    if healthy(f"{base}/health"):
-        rows = [("Run page", run_url)]
-    else:
-        rows = [("Run page", f"{run_url} (no MLflow UI there now; start it: {ui_command})")]
-    if flow_run_url:
+    One place for every command (`deployments.runtime.links`): the run's page on
+    the server that serves that run now (`make serve`'s, on whatever port it
+    got), never on a port where something else answers.
+    """
+    from deployments.runtime import platform_settings
+    from deployments.runtime.links import live_flow_run_url, run_page
+
+    try:
+        home: Path | None = platform_settings().home_dir
+    except InputError:
+        home = None
+    rows = [("Run page", run_page(run_url, ui_command, home))]
+    if flow_run_url and live_flow_run_url(flow_run_url):
         rows.append(("Prefect run", flow_run_url))
     return rows
 

@@ -65,6 +65,40 @@ def lineage_of(reference: str, settings: Any, ui_url: str | None) -> dict[str, A
     return tracking.version_lineage(settings, ref, ui_url)
 
 
+def with_live_links(record: dict[str, Any], settings: Any) -> dict[str, Any]:
+    """The record with links that open what they name (`deployments.runtime.links`).
+
+    The MLflow run page on the server that serves the run now (`make serve`'s,
+    on whatever port it got); when none does, `live` is false and `open_with`
+    is the command that opens it. A Prefect link only when that server knows
+    the flow run.
+    """
+    from deployments.runtime.links import live_flow_run_url, live_run_url
+    from libs.commands import mlflow_ui_command
+
+    run = dict(record.get("mlflow_run") or {})
+    url = run.get("url")
+    if url:
+        live = live_run_url(url, settings.home_dir)
+        run["url"], run["live"] = live or url, live is not None
+        if live is None:
+            run["open_with"] = mlflow_ui_command(settings)
+    flow_run = dict(record.get("prefect_flow_run") or {})
+    if flow_run.get("url") and live_flow_run_url(flow_run["url"]) is None:
+        flow_run["url"] = None
+        flow_run["note"] = "no Prefect server that knows this flow run answers now"
+    return {**record, "mlflow_run": run, "prefect_flow_run": flow_run}
+
+
+def shown_links(record: dict[str, Any]) -> dict[str, Any]:
+    """For the text view: a run page no server serves becomes the command that opens it."""
+    run = record.get("mlflow_run") or {}
+    if not run.get("open_with"):
+        return record
+    page = f"{run['open_with']}  # no MLflow UI serves this run now; this opens it at {run['url']}"
+    return {**record, "mlflow_run": {**run, "url": page}}
+
+
 @dataclass(frozen=True)
 class Reproduction:
     """What `python -m flows.train --reproduce` re-runs and what it compares against."""
@@ -193,7 +227,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = platform_settings()
         ui_url = prefect_ui_url()
         if args.compare:
-            a, b = (lineage_of(ref, settings, ui_url) for ref in args.compare)
+            a, b = (
+                with_live_links(lineage_of(ref, settings, ui_url), settings) for ref in args.compare
+            )
             if args.json:
                 rows = [
                     dict(zip(("section", "field", "a", "b"), r, strict=True))
@@ -201,10 +237,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ]
                 return json.dumps({"a": a, "b": b, "differences": rows}, indent=2, default=str)
             return render_compare(a, b)
-        record = lineage_of(args.model, settings, ui_url)
+        record = with_live_links(lineage_of(args.model, settings, ui_url), settings)
         if args.json:
             return json.dumps(record, indent=2, default=str)
-        return with_model_code(render_show(record), record)
+        return with_model_code(render_show(shown_links(record)), record)
 
     return run_command(body, print_text, what="lineage")
 

@@ -68,19 +68,72 @@ def healthy(url: str, timeout: float = 1.0) -> bool:
         return False
 
 
+def _answer(url: str, timeout: float = 1.0) -> Any:
+    """The JSON body of GET `url` when it answers 200 with JSON, else None."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return json.loads(response.read()) if response.status == 200 else None
+    except (OSError, ValueError):
+        return None
+
+
+def prefect_answers(api_url: str) -> bool:
+    """A Prefect API answers at `api_url`: `/health` says `true` (JSON), not just 200."""
+    return _answer(f"{api_url.rstrip('/')}/health") is True
+
+
+def mlflow_answers(url: str) -> bool:
+    """An MLflow tracking API answers at `url` (its experiments search), not just a 200."""
+    body = _answer(f"{url.rstrip('/')}/api/2.0/mlflow/experiments/search?max_results=1")
+    return isinstance(body, dict) and set(body) <= {"experiments", "next_page_token"}
+
+
+def mlflow_store(home: Path, on_postgres: bool = False, shown_db: str | None = None) -> str:
+    """The tracking store an MLflow server of `home` serves (its identity in servers.json)."""
+    if on_postgres:
+        return f"postgres:{shown_db or ''}"
+    return f"sqlite:///{home.resolve() / 'mlflow.db'}"
+
+
+def _ours(home: Path, info: dict[str, Any]) -> bool:
+    """The recorded servers are this home's and answer as what they are.
+
+    Prefect: its API answers `/health` on the recorded port, and the process
+    recorded for it (when one is) still runs. MLflow: its API answers, and the
+    store recorded for it is this home's store (servers.json copied from another
+    home, or left from another store, names another).
+    """
+    prefect_api, mlflow_url = info["prefect_api_url"], info.get("mlflow_url")
+    port = info.get("prefect_port")
+    if port is not None and str(port) != _port_of(prefect_api):
+        return False
+    pid = recorded_pid(home / "serve", "prefect")
+    if pid is not None and not alive(pid):
+        return False
+    if not prefect_answers(prefect_api):
+        return False
+    if mlflow_url:
+        store = info.get("mlflow_store")
+        expected = mlflow_store(home, info.get("db") == "postgres", info.get("database"))
+        if store is not None and store != expected:
+            return False
+        if not mlflow_answers(mlflow_url):
+            return False
+    return True
+
+
 def discover(home: Path) -> dict[str, Any] | None:
-    """The recorded servers if they answer their health checks, else None."""
+    """The recorded servers if they answer as ours (`_ours`), else None."""
     path = servers_file(home)
     if not path.is_file():
         return None
     try:
         info = json.loads(path.read_text())
-        prefect_api, mlflow_url = info["prefect_api_url"], info.get("mlflow_url")
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return None
-    if not healthy(f"{prefect_api}/health"):
-        return None
-    if mlflow_url and not healthy(f"{mlflow_url}/health"):
+        if not isinstance(info["prefect_api_url"], str) or not _ours(home, info):
+            return None
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError):
         return None
     return info
 
@@ -275,9 +328,18 @@ def _begin_locked(
         spawn("mlflow", argv, _mlflow_env(destination, database), folder)
         began.append("mlflow")
     served = Served(prefect_api, mlflow_url, home, tuple(began), db)
-    info = {"prefect_api_url": served.prefect_api_url, "mlflow_url": served.mlflow_url, "db": db}
+    info: dict[str, Any] = {
+        "prefect_api_url": served.prefect_api_url,
+        "prefect_port": int(_port_of(served.prefect_api_url)),
+        "mlflow_url": served.mlflow_url,
+        "db": db,
+    }
     if database is not None:
         info["database"] = database.shown
+    if served.mlflow_url:  # its identity: the store it serves
+        info["mlflow_store"] = mlflow_store(
+            home, database is not None, database.shown if database else None
+        )
     _record(home, info)
     return served
 
@@ -322,6 +384,11 @@ def _up_or_starting(url: str, folder: Path, name: str, grace: float = 120) -> bo
     except (OSError, ValueError):
         return False
     return young and alive(pid)
+
+
+def recorded(home: Path) -> dict[str, Any]:
+    """What servers.json records (empty when nothing is), unchecked."""
+    return _recorded(home)
 
 
 def _recorded(home: Path) -> dict[str, Any]:
@@ -377,7 +444,11 @@ __all__ = [
     "discover",
     "free_port",
     "healthy",
+    "mlflow_answers",
+    "mlflow_store",
     "mlflow_store_args",
+    "prefect_answers",
+    "recorded",
     "servers_file",
     "start",
     "stop",
