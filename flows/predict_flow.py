@@ -5,6 +5,7 @@ from __future__ import annotations
 from prefect import flow
 
 from flows.predict_config import PredictConfig
+from libs.commands import mlflow_ui_command
 from libs.scoring import BatchSummary
 from libs.settings import PlatformSettings, check_environment
 from tasks import tracking
@@ -88,7 +89,7 @@ def batch_predict(
         experiment=config.experiment,
         seconds=result.seconds,
         flagged=result.drift.flagged if result.drift is not None else None,
-        ui_command=settings.ui_command(),
+        ui_command=mlflow_ui_command(settings),
     )
     publish_batch_summary(summary)
     return summary
