@@ -11,11 +11,13 @@ from typing import Any
 
 from blocks.storage import Storage
 from flows.train_config import TrainConfig, check_train_config
+from libs.commands import mlflow_ui_command
 from libs.datasets import Split
 from libs.errors import InputError
 from libs.metrics import interval_metrics
 from libs.models import ModelAdapter
 from libs.settings import PlatformSettings, check_environment
+from libs.shown import task_of_metrics
 from tasks import tracking
 from tasks.caching import cache_options, digest_of, shared
 from tasks.crossval import cross_validate_training, log_cross_validation
@@ -242,8 +244,9 @@ def _summary(
         gate_reason=gate_reason,
         metrics=metrics,
         report_uri=report_uri,
-        ui_command=settings.ui_command(),
+        ui_command=mlflow_ui_command(settings),
         model_uri=model_uri,
+        primary_metric=config.gate.metric_for(task_of_metrics(metrics)),
     )
 
 

@@ -69,6 +69,21 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def metric_rows(metrics: dict[str, float], primary: str) -> list[tuple[str, str]]:
+    """The gate's metric and three key ones; the rest stay in MLflow and the report."""
+    from libs.shown import key_metrics, metric_list, number
+
+    rows = []
+    if primary in metrics:
+        rows.append(("Primary metric", f"{primary}={number(metrics[primary])}"))
+    shown = key_metrics(metrics, primary)
+    rest = len(metrics) - len(shown) - (primary in metrics)
+    if shown:
+        more = f" (+{rest} more in the MLflow run and the report)" if rest > 0 else ""
+        rows.append(("Key metrics", metric_list(shown) + more))
+    return rows
+
+
 def summary_rows(summary: RunSummary, flow_run_url: str | None = None) -> list[tuple[str, str]]:
     rows = [
         ("MLflow run", f"{summary.run_id} (experiment '{summary.experiment}')"),
@@ -79,9 +94,8 @@ def summary_rows(summary: RunSummary, flow_run_url: str | None = None) -> list[t
         rows.append(("Champion", f"{'yes' if summary.champion else 'no'} ({summary.gate_reason})"))
     else:
         rows.append(("Registered model", f"none ({summary.gate_reason})"))
-    metrics = ", ".join(f"{k}={v:.4f}" for k, v in sorted(summary.metrics.items()))
+    rows += metric_rows(summary.metrics, summary.primary_metric)
     rows += [
-        ("Metrics", metrics),
         ("Report", summary.report_uri),
         ("MLflow UI", summary.ui_command),
     ]

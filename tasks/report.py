@@ -24,6 +24,7 @@ from libs.plots import (
 )
 from libs.plots.card import CardFacts, GateOutcome, data_profile, evaluation_header
 from libs.plots.report import model_importance_figure
+from libs.shown import number
 from tasks import tracking
 from tasks._common import io_task
 from tasks.artifacts import artifact_key, link_artifact, markdown_artifact
@@ -182,10 +183,11 @@ class RunSummary:
     report_uri: str
     ui_command: str
     model_uri: str = ""
+    primary_metric: str = ""  # the gate's metric, shown first; empty: none named
 
 
 def summary_markdown(summary: RunSummary) -> str:
-    rows = "\n".join(f"| {k} | {v:.4f} |" for k, v in sorted(summary.metrics.items()))
+    rows = "\n".join(f"| {k} | {number(v)} |" for k, v in sorted(summary.metrics.items()))
     version = f"version {summary.version}" if summary.version else "not registered"
     return (
         f"# {summary.model_name}: {version}\n\n"
