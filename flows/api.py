@@ -100,7 +100,7 @@ def next_stage(
     from flows.sweep import point_workers
     from flows.sweep_config import plan_sweep
     from flows.sweep_flow import run_sweep
-    from flows.sweep_stages import ARGUMENT
+    from flows.sweep_stages import ARGUMENT, lineage_ids
     from flows.sweep_stages import next_stage as plan_next_stage
     from libs.errors import InputError
     from libs.settings import PlatformSettings
@@ -109,6 +109,11 @@ def next_stage(
     if step not in ARGUMENT:
         raise InputError(f"step: one of {', '.join(ARGUMENT)}, got {step!r}")
     earlier = find_sweep(PlatformSettings(), sweep_id, ARGUMENT[step])
+    history = (
+        [find_sweep(PlatformSettings(), i, ARGUMENT[step]) for i in lineage_ids(earlier)]
+        if step == "gp"
+        else []
+    )
     config, _ = plan_next_stage(
         earlier,
         step,  # type: ignore[arg-type]
@@ -117,6 +122,7 @@ def next_stage(
         overrides=overrides,
         steps=steps,
         runs=runs,
+        history=history,
     )
     plan = plan_sweep(config, ARGUMENT[step])
     with local_prefect() as settings, point_workers(plan, settings) as executor:

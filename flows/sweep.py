@@ -133,11 +133,17 @@ ARGS = {
 
 def stage_config(args: argparse.Namespace, step: Any, ref: str) -> tuple[SweepConfig, list[str]]:
     """The next stage's config, planned from the earlier sweep read back from MLflow."""
-    from flows.sweep_stages import next_stage
+    from flows.sweep_stages import lineage_ids, next_stage
     from libs.settings import PlatformSettings
     from tasks.sweep import find_sweep
 
     earlier = find_sweep(PlatformSettings(), ref, ARGS[step])
+    # a GP stage models every run of the study: the earlier stages are read back too
+    history = (
+        [find_sweep(PlatformSettings(), i, ARGS[step]) for i in lineage_ids(earlier)]
+        if step == "gp"
+        else []
+    )
     factors = [f.strip() for f in (args.factors or "").split(",") if f.strip()]
     return next_stage(
         earlier,
@@ -147,6 +153,7 @@ def stage_config(args: argparse.Namespace, step: Any, ref: str) -> tuple[SweepCo
         overrides=args.overrides,  # type: ignore[arg-type]
         steps=args.steps,
         runs=args.runs,
+        history=history,
     )
 
 

@@ -15,10 +15,12 @@ usual way a study's model is registered.
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
 from prefect import flow
 from pydantic import ValidationError
 
@@ -27,6 +29,7 @@ from flows.train_config import TrainConfig
 from flows.train_flow import training_flow
 from libs.config import format_validation_error
 from libs.doe import set_dotted
+from libs.doe.holdout import HoldoutPrediction, holdout_interval
 from libs.doe.recommend import Recommendation, confirmation_verdict
 from libs.errors import InputError
 from libs.metrics.sets import task_of
@@ -34,6 +37,7 @@ from libs.settings import PlatformSettings
 from libs.studies import (
     ConfirmationResult,
     ConfirmationRun,
+    setting_key,
     stage_recommendation,
 )
 from tasks import sweep as st
@@ -55,6 +59,64 @@ class ConfirmPlan:
     recommendation: Recommendation
     configs: list[TrainConfig]
     plan: SweepPlan
+    # the interval a confirmation run's TEST-split score is checked against (None: the study
+    # did not cross-validate, and the recommendation's own interval is used)
+    test: HoldoutPrediction | None = None
+
+    @property
+    def checked(self) -> Recommendation:
+        """The recommendation with the interval the confirmation runs are checked against."""
+        if self.test is None:
+            return self.recommendation
+        return replace(self.recommendation, interval=self.test.interval)
+
+
+def _at_setting(plan: SweepPlan, settings: Mapping[str, Any], used: list[int]) -> list[int]:
+    """The runs (of `used`) trained at exactly this setting (coded values within 1e-6)."""
+    space = plan.config.space
+    try:
+        target = space.encode(dict(settings))
+    except (InputError, KeyError, ValueError):
+        return []
+    coded = plan.design.coded
+    names = [n for n in coded.columns if n in target]
+    want = np.array([float(target[n]) for n in names])
+    rows = coded[names].to_numpy(dtype=float)
+    return [i for i in used if np.all(np.abs(rows[i] - want) < 1e-6)]
+
+
+def test_prediction(
+    plan: SweepPlan,
+    recommendation: Recommendation,
+    responses: Mapping[int, float],
+    spreads: Mapping[int, float],
+) -> HoldoutPrediction | None:
+    """The 95% prediction interval for one confirmation run's test-split score
+    (`libs.doe.holdout`): the holdout noise pooled from the fold spread of the runs at the
+    recommended setting, else of every run; None without cross-validation."""
+    test_fraction = float(plan.base.split.test_size)
+    used = sorted(
+        i
+        for i, v in spreads.items()
+        if i < len(plan.design) and math.isfinite(v) and i in responses
+    )
+    if not plan.folds or not used:
+        return None
+    here = _at_setting(plan, recommendation.settings, used)
+    groups: dict[str, list[float]] = {}
+    for i in used:
+        groups.setdefault(setting_key(plan.design.points[i]), []).append(float(responses[i]))
+    means = [sum(v) / len(v) for v in groups.values()]
+    try:
+        return holdout_interval(
+            recommendation,
+            [spreads[i] for i in (here or used)],
+            folds=plan.folds,
+            test_fraction=test_fraction,
+            means=means,
+        )
+    except InputError:
+        return None
 
 
 def plan_confirmation(
@@ -62,6 +124,7 @@ def plan_confirmation(
     responses: Mapping[int, float],
     runs: int,
     argument: str = "--confirm",
+    spreads: Mapping[int, float] | None = None,
 ) -> ConfirmPlan:
     """The recommendation of a finished stage and the N training configs that confirm it.
 
@@ -90,6 +153,7 @@ def plan_confirmation(
         recommendation=recommendation,
         configs=configs,
         plan=plan,
+        test=test_prediction(plan, recommendation, responses, spreads) if spreads else None,
     )
 
 
@@ -133,6 +197,18 @@ def _median_run(runs: list[tuple[ConfirmationRun, Any]]) -> tuple[ConfirmationRu
     return done[(len(done) - 1) // 2] if done else None
 
 
+def _fold_spreads(settings: PlatformSettings, config: SweepConfig) -> dict[int, float]:
+    """Each run's fold-to-fold standard deviation of the response, read from the stage."""
+    plan = plan_sweep(config, "--confirm")
+    if not plan.folds:
+        return {}
+    name = f"{plan.response(config.objective.metric)}.std"
+    try:
+        return st.find_sweep(settings, plan.digest, "--confirm").responses(name)
+    except InputError:
+        return {}
+
+
 @flow(name="doe-confirm", version="1")
 def confirm(
     config: SweepConfig,
@@ -140,14 +216,19 @@ def confirm(
     runs: int = DEFAULT_RUNS,
     gated: bool = True,
     parent_run_id: str | None = None,
+    spreads: dict[int, float] | None = None,
 ) -> ConfirmationResult:
     """Train a stage's recommendation `runs` times (own training seeds, the study's split),
-    score each on the test split against the 95% prediction interval, gate the median run."""
+    score each on the test split against the 95% prediction interval for a test-split score
+    (`spreads`: each run's `cv.<metric>.std`; read from the stage when not given), gate the
+    median run."""
     settings = PlatformSettings()
 
-    # 1. Plan: the recommendation and one training config per run
-    planned = plan_confirmation(config, responses, runs)
-    rec, metric = planned.recommendation, planned.metric
+    # 1. Plan: the recommendation, the interval for a test-split score, one config per run
+    if spreads is None:
+        spreads = _fold_spreads(settings, config)
+    planned = plan_confirmation(config, responses, runs, spreads=spreads)
+    rec, metric = planned.checked, planned.metric
     low, high = rec.interval
     base = planned.plan.base
 
@@ -170,7 +251,8 @@ def confirm(
         )
         done.append((ConfirmationRun(seed, value, within, summary.run_id), summary))
     scores = [r.value for r, _ in done if r.value is not None]
-    inside, _, verdict = confirmation_verdict(rec, scores)
+    of = "a test-split score" if planned.test else ""
+    inside, _, verdict = confirmation_verdict(rec, scores, of)
     if parent_run_id:  # the stage's run records its confirmation
         st.log_confirmation(
             settings,
@@ -221,6 +303,8 @@ def confirm(
         settings=dict(rec.settings),
         predicted=rec.predicted,
         interval=(low, high),
+        cv_interval=planned.recommendation.interval,
+        interval_reason=planned.test.reason if planned.test else "",
         runs=[r for r, _ in done],
         inside=inside,
         verdict=verdict,

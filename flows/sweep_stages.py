@@ -27,7 +27,7 @@ from flows.sweep_config import (
     plan_sweep,
 )
 from libs.config import apply_override, format_validation_error
-from libs.doe import CategoricalFactor
+from libs.doe import CategoricalFactor, IntegerFactor
 from libs.doe.gp import propose_gp
 from libs.doe.path import steepest_ascent_path
 from libs.doe.stages import active_factors, recentred_factors
@@ -135,22 +135,98 @@ def _path_runs(
     return runs, f"{len(points)} runs along the path in {moved} ({path.significance}{stopped})"
 
 
+def lineage_ids(earlier: EarlierSweep) -> list[str]:
+    """The sweep ids of the stages before `earlier` in its study (oldest first)."""
+    try:
+        config = SweepConfig.model_validate_json(earlier.config_json)
+    except (ValidationError, ValueError):
+        return []
+    stages = config.study.stages if config.study else []
+    return [s.sweep_id for s in stages if s.sweep_id and s.sweep_id != earlier.sweep_id]
+
+
+def _study_runs(
+    config: SweepConfig,
+    plan: SweepPlan,
+    values: Mapping[int, float],
+    earlier: EarlierSweep | None,
+    history: Sequence[EarlierSweep],
+) -> tuple[list[dict[str, Any]], list[float], list[int]]:
+    """Every completed run of the study: the earlier stages' (a --next design or a path is
+    not nested in the stage after it) and this stage's, each training run once (by its
+    MLflow run id: a reused run appears in every stage that nests it)."""
+    names = config.space.names
+    response = plan.response(config.objective.metric)
+    seen: set[str] = set()
+    points: list[dict[str, Any]] = []
+    y: list[float] = []
+    blocks: list[int] = []
+
+    def add(point: Mapping[str, Any], value: float, run_id: str, block: int) -> None:
+        key = run_id or f"{sorted(point.items())}={value}"
+        if key in seen or any(n not in point for n in names):
+            return
+        seen.add(key)
+        points.append({n: point[n] for n in names})
+        y.append(value)
+        blocks.append(block)
+
+    for number, old in enumerate(history, 1):
+        table = old.results
+        got = old.responses(response)
+        if not got:
+            continue
+        for _, row in table[table["point"].isin(list(got))].iterrows():
+            point = {n: _plain(config, n, row[n]) for n in names if n in row}
+            add(point, got[int(row["point"])], _run_ids(table).get(int(row["point"]), ""), number)
+    ids = _run_ids(earlier.results) if earlier is not None else {}
+    for i in _done(plan, values):
+        block = plan.design.block[i] if plan.design.block else len(history) + 1
+        add(plan.design.points[i], float(values[i]), ids.get(i, ""), block)
+    return points, y, blocks
+
+
+def _run_ids(table: pd.DataFrame) -> dict[int, str]:
+    """Point -> its MLflow run id ("" when none was logged)."""
+    if "run_id" not in table:
+        return {}
+    return {
+        int(p): (r if isinstance(r, str) else "")
+        for p, r in zip(table["point"], table["run_id"], strict=True)
+    }
+
+
+def _plain(config: SweepConfig, name: str, value: Any) -> Any:
+    """A value read back from the results CSV as the factor trains it (an integer factor's
+    value as an int, so a reused run keeps its config digest)."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(config.space.factor(name), IntegerFactor) and isinstance(value, float):
+        return round(value)
+    return value
+
+
 def _gp_runs(
-    config: SweepConfig, plan: SweepPlan, values: Mapping[int, float], n: int, stage: int
+    config: SweepConfig,
+    plan: SweepPlan,
+    values: Mapping[int, float],
+    n: int,
+    stage: int,
+    earlier: EarlierSweep | None = None,
+    history: Sequence[EarlierSweep] = (),
 ) -> tuple[dict[str, Any], str]:
-    """The `runs` of a GP stage: every completed run so far (reused) and `n` proposals."""
-    used = _done(plan, values)
+    """The `runs` of a GP stage: every completed run of the study so far (reused) and `n`
+    proposals. `history`: the study's stages before `earlier` (their runs count too)."""
+    earlier_points, y, blocks = _study_runs(config, plan, values, earlier, history)
+    used = list(range(len(y)))
     if len(used) < 3:
         raise InputError(
             f"--next --model gp: sweep {plan.digest[:12]} has {len(used)} completed runs; "
             "a Gaussian process needs at least 3"
         )
-    earlier = [dict(plan.design.points[i]) for i in used]
-    blocks = [plan.design.block[i] if plan.design.block else 1 for i in used]
-    y = [float(values[i]) for i in used]
     try:
         proposals = propose_gp(
-            earlier, y, config.space, config.objective.maximize, n=n, seed=config.design.seed
+            earlier_points, y, config.space, config.objective.maximize, n=n, seed=config.design.seed
         )
     except InputError as exc:
         raise InputError(f"--next --model gp: {exc}") from None
@@ -161,7 +237,7 @@ def _gp_runs(
     new = [dict(p.settings) for p in proposals]
     runs = {
         "kind": "gp",
-        "points": earlier + new,
+        "points": earlier_points + new,
         "block": blocks + [stage] * len(new),
         "new": len(new),
     }
@@ -283,10 +359,13 @@ def next_stage(
     overrides: Sequence[str] = (),
     steps: int | None = None,
     runs: int | None = None,
+    history: Sequence[EarlierSweep] = (),
 ) -> tuple[SweepConfig, list[str]]:
     """The next stage's config and what was decided, in words (for the CLI and the report).
 
-    `steps`: the most runs along a path (--path); `runs`: a GP batch's size.
+    `steps`: the most runs along a path (--path); `runs`: a GP batch's size. `history`:
+    the study's earlier stages (`lineage_ids`, read back): a GP stage models every run of
+    the study, not only the last stage's.
     """
     argument = ARGUMENT[step]
     config, plan, analysis = reanalyse(earlier, argument)
@@ -319,7 +398,9 @@ def next_stage(
         data["runs"], how = _path_runs(config, plan, values, steps or DEFAULT_PATH_STEPS, stage)
         said.append(f"stage {stage}: {how}")
     elif step == "gp":
-        data["runs"], how = _gp_runs(config, plan, values, runs or DEFAULT_GP_RUNS, stage)
+        data["runs"], how = _gp_runs(
+            config, plan, values, runs or DEFAULT_GP_RUNS, stage, earlier, history
+        )
         said.append(f"stage {stage}: {how}")
     else:
         data["factors"], centre, how = _next_factors(config, plan, values)
@@ -341,4 +422,4 @@ def next_stage(
     return new, said
 
 
-__all__ = ["ARGUMENT", "next_stage", "reanalyse"]
+__all__ = ["ARGUMENT", "lineage_ids", "next_stage", "reanalyse"]

@@ -174,7 +174,9 @@ def stage_recommendation(
     coded = design.coded.iloc[used].reset_index(drop=True)
     y = [float(responses[i]) for i in used]
     block = [design.block[i] for i in used] if design.block else None
-    if block is not None and len(set(block)) < 2:
+    if block is not None and (len(set(block)) < 2 or design.kind == "gp"):
+        # a GP batch is no block of a design: its runs share the study's split and folds, and
+        # a batch term would absorb the very difference the batch was proposed to find
         block = None
     numeric = [
         n
@@ -185,7 +187,15 @@ def stage_recommendation(
     ]
     try:
         return recommend(
-            coded, y, space, maximize=maximize, factors=numeric or None, block=block
+            coded,
+            y,
+            space,
+            maximize=maximize,
+            factors=numeric or None,
+            block=block,
+            # a GP stage's runs crowd where the optimiser looked: its pick is at least the
+            # best observed setting unless a well-fitting model predicts a better one
+            at_least_best_run=design.kind == "gp",
         ), ""
     except InputError as exc:
         return None, f"recommendation: {exc}"
@@ -335,6 +345,11 @@ class ConfirmationResult:
     gate_reason: str = ""
     run_id: str | None = None  # the run whose model went through the gate
     notes: list[str] = field(default_factory=list)
+    # `interval` is for ONE run's test-split score (what the runs are checked against) when
+    # `interval_reason` says how it was built; `cv_interval` is the recommendation's own, for
+    # the cross-validated response the study ranked on
+    cv_interval: tuple[float, float] | None = None
+    interval_reason: str = ""
 
     @property
     def mean(self) -> float | None:
@@ -347,13 +362,24 @@ def confirmation_lines(c: ConfirmationResult) -> list[str]:
     at = ", ".join(f"{k}={fmt_value(v)}" for k, v in c.settings.items())
     lines: list[tuple[str, str]] = [("Sweep", c.sweep_id[:12]), ("Setting", at)]
     if c.predicted is not None and c.interval is not None and all(map(math.isfinite, c.interval)):
+        of = " for a test-split score" if c.interval_reason else ""
         lines.append(
             (
                 "Predicted",
-                f"{c.metric}={c.predicted:.4g}, 95% prediction interval "
+                f"{c.metric}={c.predicted:.4g}, 95% prediction interval{of} "
                 f"[{c.interval[0]:.4g}, {c.interval[1]:.4g}]",
             )
         )
+    if c.cv_interval is not None and all(map(math.isfinite, c.cv_interval)) and c.interval_reason:
+        lines.append(
+            (
+                "CV interval",
+                f"95% prediction interval for the cross-validated response "
+                f"[{c.cv_interval[0]:.4g}, {c.cv_interval[1]:.4g}] (what the study ranked on)",
+            )
+        )
+    if c.interval_reason:
+        lines.append(("Interval", c.interval_reason))
     for r in c.runs:
         if r.value is None:
             lines.append((f"Run (seed {r.train_seed})", f"failed: {r.error}"))

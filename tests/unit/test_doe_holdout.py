@@ -163,3 +163,29 @@ def test_the_holdout_interval_covers_95_percent_of_holdout_scores() -> None:
         hits += low <= test <= high
     # then: about 95 % (the binomial sd of 2000 draws is 0.5 %)
     assert 0.93 <= hits / sims <= 0.97
+
+
+def test_after_a_gp_stage_the_pick_is_at_least_the_best_run() -> None:
+    # given: scattered runs (as a GP batch leaves them) of a sharp optimum a quadratic
+    # cannot follow: log loss low only near one run
+    rng = np.random.default_rng(3)
+    coded = pd.DataFrame(rng.uniform(-1, 1, (12, 2)), columns=["time", "temp"])
+    r2 = (coded["time"] - 0.3) ** 2 + (coded["temp"] + 0.2) ** 2
+    y = (0.05 + 1.0 * (1 - np.exp(-8 * r2))).to_numpy()
+    best = int(np.argmin(y))
+    # when
+    rec = recommend(coded, y, SPACE, maximize=False, at_least_best_run=True)
+    # then: the best observed setting, with the reason
+    assert rec.source == "best run" and rec.predicted == pytest.approx(y[best])
+    assert rec.coded == pytest.approx(coded.iloc[best].to_dict())
+    assert "best run" in rec.reason or "too loosely" in rec.reason
+
+
+def test_after_a_gp_stage_a_well_fitting_model_may_still_move_the_pick() -> None:
+    # given: Ex. 11.2 (a quadratic with no lack of fit, replicated centre)
+    coded, y = _ccd()
+    # when
+    rec = recommend(coded, y, SPACE, at_least_best_run=True)
+    # then: its predicted maximum (80.21 near time 87, temp 176.5) beats every run (80.3 is
+    # one centre run; the centre's mean 79.94 is the best setting's mean)
+    assert rec.source == "model" and rec.predicted > 79.94
