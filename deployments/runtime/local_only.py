@@ -20,7 +20,10 @@ Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# `prefect-in-memory`: the host name of the server's own in-process API client (its
+# automations' actions call the API through an ASGI transport, never the network); a
+# single-label name no public DNS answers, so no web page can rebind to it.
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "prefect-in-memory"})
 
 
 def own_origins(port: int | str, hosts: Iterable[str] = ("127.0.0.1", "localhost")) -> list[str]:

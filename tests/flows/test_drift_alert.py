@@ -19,14 +19,8 @@ from deployments.serving_alerts import create_drift_alert
 from tasks.watch import DRIFT_FLAGGED
 
 pytestmark = pytest.mark.slow
-# The automation triggers, but its send-notification action reads the block through
-# Prefect's in-process API client, whose Host is `prefect-in-memory`: the local server's
-# loopback-only guard (deployments.runtime.local_only, issue 36) answers it 400.
-# Strict: once that guard lets the in-process client through, this fails until removed.
-IN_MEMORY_HOST_REFUSED = pytest.mark.xfail(
-    strict=True,
-    reason="local_only's Host guard refuses Prefect's in-process client (prefect-in-memory)",
-)
+# The send-notification action reads the block through Prefect's in-process API client,
+# whose Host is `prefect-in-memory`: the loopback-only guard lets it through.
 
 
 @pytest.fixture
@@ -61,7 +55,6 @@ def _seen(api: str) -> list[str]:
     return [f"{e['event']} {e.get('payload', {})}"[:300] for e in events]
 
 
-@IN_MEMORY_HOST_REFUSED
 def test_flagged_drift_sends_a_notification(
     receiver: tuple[str, list[dict[str, Any]]], model_name: str, local_prefect_api: str
 ) -> None:
