@@ -16,7 +16,9 @@ champion on a metric that means nothing.
 
 from __future__ import annotations
 
+import difflib
 import math
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -101,6 +103,51 @@ def check_task(task: TaskType, rules: DataRules, target: str, source: str) -> No
         raise InputError(f"{source}: target '{target}' makes this a {task} task, but {reason}")
 
 
+_LISTED = 20  # columns named in a missing-column message, at most
+
+
+def missing_column_message(
+    field: str, name: str, columns: Sequence[object], source: str | None = None
+) -> str:
+    """`data.target: column 'churn' not found in x.csv; did you mean 'churned'? (columns: ...)`.
+
+    The closest column by spelling (`difflib`, case ignored) when one is close,
+    then the table's columns (the first twenty of a wide one).
+    """
+    names = [str(column) for column in columns]
+    lowered = {n.lower(): n for n in reversed(names)}
+    close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
+    hint = f"; did you mean '{lowered[close[0]]}'?" if close else ""
+    listed = ", ".join(names[:_LISTED])
+    if len(names) > _LISTED:
+        listed += f", ... ({len(names)} in all)"
+    where = f" in {source}" if source else ""
+    return f"{field}: column '{name}' not found{where}{hint} (columns: {listed or 'none'})"
+
+
+def check_columns(
+    frame: pd.DataFrame,
+    target: str,
+    declared: Mapping[str, Sequence[str] | None],
+    source: str | None = None,
+) -> None:
+    """The target and every declared feature column are in the table, before any other check.
+
+    `declared` maps a role (`numeric`, `categorical`, `datetime`) to its listed
+    columns; a missing one is named by its config field, with the closest match.
+    """
+    wanted = [("data.target", target)]
+    wanted += [
+        (f"features.{role}.columns", name)
+        for role, names in declared.items()
+        for name in names or ()
+    ]
+    present = {str(column) for column in frame.columns}
+    for field, name in wanted:
+        if name not in present:
+            raise InputError(missing_column_message(field, name, list(frame.columns), source))
+
+
 def check_data(
     frame: pd.DataFrame,
     target: str,
@@ -123,8 +170,10 @@ __all__ = [
     "MIN_TEST_ROWS",
     "MIN_TRAIN_ROWS",
     "DataRules",
+    "check_columns",
     "check_data",
     "check_finite",
     "check_sizes",
     "check_task",
+    "missing_column_message",
 ]

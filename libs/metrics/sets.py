@@ -6,6 +6,7 @@ The registration gate and DOE objectives compare metrics by name; they ask
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -45,6 +46,27 @@ def task_of(name: str) -> Task:
     raise InputError(f"unknown metric {name!r}; known metrics: {', '.join(known_metrics())}")
 
 
+def check_metric_fits(name: str, task: str, field: str) -> None:
+    """Refuse a metric the task does not compute, saying which task it fits and what fits this one.
+
+    `gate.metric: 'r2' is a regression metric and does not fit this classification
+    task (classification metrics: accuracy, ...)`. An unknown name gets the closest
+    known one.
+    """
+    if task in METRIC_NAMES and name in METRIC_NAMES[task]:
+        return
+    fits = [t for t, names in METRIC_NAMES.items() if name in names]
+    choices = ", ".join(METRIC_NAMES.get(task, ()))  # type: ignore[call-overload]
+    if not fits:
+        close = difflib.get_close_matches(name, known_metrics(), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise InputError(f"{field}: unknown metric '{name}'{hint} ({task} metrics: {choices})")
+    raise InputError(
+        f"{field}: '{name}' is a {' and '.join(fits)} metric and does not fit this {task} "
+        f"task ({task} metrics: {choices})"
+    )
+
+
 def greater_is_better(name: str) -> bool:
     """True when a larger value of metric `name` is better (errors and losses are not)."""
     task_of(name)
@@ -66,4 +88,4 @@ def compute_metrics(
     return regression_metrics(y_true, y_pred)
 
 
-__all__ = ["METRIC_NAMES", "Task", "compute_metrics", "greater_is_better"]
+__all__ = ["METRIC_NAMES", "Task", "check_metric_fits", "compute_metrics", "greater_is_better"]
