@@ -14,6 +14,7 @@ they are scored, and no proposal repeats a run or another proposal.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -119,6 +120,21 @@ def _check(
     return [{k: p[k] for k in space.names} for p in rows], values
 
 
+def _far(candidates: np.ndarray, runs: np.ndarray, distance: float) -> np.ndarray:
+    """Which candidates lie farther than `distance` (coded units) from every run."""
+    d = np.sqrt(((candidates[:, None, :] - runs[None, :, :]) ** 2).sum(axis=2))
+    return np.asarray(d.min(axis=1) > distance)
+
+
+def _white_noise(kernel: Any) -> float:
+    """The fitted WhiteKernel's noise level (normalised units), 0 if there is none."""
+    for part in (getattr(kernel, "k2", None), getattr(kernel, "k1", None)):
+        level = getattr(part, "noise_level", None)
+        if level is not None:
+            return float(level)
+    return 0.0
+
+
 def propose_gp(
     points: Sequence[Mapping[str, Any]] | pd.DataFrame,
     y: Response,
@@ -157,15 +173,30 @@ def propose_gp(
     best = float(np.max(sign * values))
     out: list[GpProposal] = []
     available = np.ones(len(pool), dtype=bool)
+    # Candidates next to a run (within 5% of the coded range per factor, as a distance) would
+    # only re-measure it: a deterministic estimator scores it the same, a noisy one nearly so.
+    near = 0.1 * math.sqrt(x.shape[1])
+    available &= _far(xc, x, near)
+    chosen = np.zeros(len(pool), dtype=bool)
+    if not available.any():
+        available[:] = True
+    noise = _white_noise(kernel) * float(np.mean(getattr(gp, "_y_train_std", 1.0))) ** 2
     for _ in range(min(n, len(pool))):
         mu, sd = gp.predict(xc, return_std=True)
         improve = sign * mu - best
+        # EI on the latent function, not on one noisy observation (Jones, Schonlau & Welch
+        # 1998): the fitted white noise would otherwise make a re-run of the best point look
+        # as promising as an untried setting
+        sd = np.sqrt(np.maximum(sd**2 - noise, 0.0))
         sd = np.maximum(sd, 1e-12)
         z = improve / sd
         ei = improve * stats.norm.cdf(z) + sd * stats.norm.pdf(z)
         ei[~available] = -np.inf
         i = int(np.argmax(ei))
-        available[i] = False
+        chosen[i] = True
+        available &= ~chosen & _far(xc, xc[i : i + 1], near)
+        if not available.any():  # a small space: only untried settings are left to propose
+            available = ~chosen
         out.append(
             GpProposal(
                 settings=dict(pool[i]),
