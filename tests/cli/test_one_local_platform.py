@@ -97,11 +97,15 @@ def test_runs_before_and_during_serve_share_one_store_and_every_printed_link_ope
         name = _line(trained.stdout, "Registered model").split()[0]
         prefect_run = _line(trained.stdout, "Prefect run")
 
-        # then: with nothing serving it, the link says which command brings it up
+        # then: with nothing serving it, no link: the command that brings it up, then the page
+        command, _, note = run_page.partition("  # ")
+        page_url = note.rsplit(" ", 1)[-1]
         url = f"http://127.0.0.1:{ui_port}/#/experiments/"
-        assert run_page.startswith(url) and run_id in run_page
-        assert f".venv/bin/mlflow ui --backend-store-uri sqlite:///{home.resolve()}" in run_page
-        assert f"--port {ui_port}" in run_page
+        assert page_url.startswith(url) and run_id in page_url
+        assert command.startswith(
+            f".venv/bin/mlflow ui --backend-store-uri sqlite:///{home.resolve()}"
+        )
+        assert command.endswith(f"--port {ui_port}")
         # and: the Prefect link names this server's flow run, and it opens
         assert prefect_run.startswith(f"http://127.0.0.1:{prefect_port}/runs/flow-run/")
         assert _get(prefect_run, page=True)[0] == 200
@@ -122,7 +126,7 @@ def test_runs_before_and_during_serve_share_one_store_and_every_printed_link_ope
         assert status == 200 and body["run"]["info"]["run_id"] == run_id
         _, model = _get(f"{rest}/registered-models/get?name={urllib.parse.quote(name)}")
         assert [v["version"] for v in model["registered_model"]["latest_versions"]] == ["1"]
-        assert _get(run_page.split(" ", 1)[0], page=True)[0] == 200
+        assert _get(page_url, page=True)[0] == 200
 
         # when: a fresh interpreter trains and scores through the Python API
         rows = tmp_path / "rows.csv"
