@@ -16,6 +16,7 @@ from libs.doe.anova import AnovaResult
 from libs.doe.canonical import Canonical
 from libs.doe.config import apply_point, set_dotted
 from libs.doe.designs import Design, coded_matrix, design_size, generate_design
+from libs.doe.dsd import DsdSelection, select_dsd_model
 from libs.doe.gp import GpProposal, propose_gp
 from libs.doe.lenth import Lenth, lenth
 from libs.doe.limits import Limits, hard_limits
@@ -33,6 +34,7 @@ from libs.doe.specs import (
     AugmentToCCD,
     BoxBehnken,
     CentralComposite,
+    DefinitiveScreening,
     DesignSpec,
     FoldOver,
     FractionalFactorial,
@@ -53,9 +55,11 @@ __all__ = [
     "CategoricalFactor",
     "CentralComposite",
     "ContinuousFactor",
+    "DefinitiveScreening",
     "Design",
     "DesignSpec",
     "DoeAnalysis",
+    "DsdSelection",
     "Factor",
     "FactorSpace",
     "FoldOver",
@@ -86,6 +90,7 @@ __all__ = [
     "propose_gp",
     "recommend",
     "response_surface",
+    "select_dsd_model",
     "set_dotted",
     "steepest_ascent_path",
 ]

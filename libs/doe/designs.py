@@ -22,12 +22,14 @@ import pandas as pd
 import pydoe
 
 from libs.doe.aliasing import factor_letters
+from libs.doe.dsd import dsd_matrix, dsd_size
 from libs.doe.sequential import augment_to_ccd, fold_over
 from libs.doe.space import CategoricalFactor, FactorSpace, IntegerFactor
 from libs.doe.specs import (
     AugmentToCCD,
     BoxBehnken,
     CentralComposite,
+    DefinitiveScreening,
     DesignSpec,
     FoldOver,
     FractionalFactorial,
@@ -245,6 +247,10 @@ def _latin_hypercube(space: FactorSpace, spec: LatinHypercube) -> np.ndarray:
     return np.column_stack(columns)
 
 
+def _definitive_screening(space: FactorSpace, spec: DefinitiveScreening) -> np.ndarray:
+    return dsd_matrix(space, spec.fake_factors)
+
+
 _GENERATORS = {
     FullFactorial: _full_factorial,
     FractionalFactorial: _fractional_factorial,
@@ -252,6 +258,7 @@ _GENERATORS = {
     BoxBehnken: _box_behnken,
     CentralComposite: _central_composite,
     LatinHypercube: _latin_hypercube,
+    DefinitiveScreening: _definitive_screening,
 }
 
 
@@ -534,6 +541,8 @@ def design_size(space: FactorSpace, design: DesignSpec) -> int:
         runs = size + design.center_points
     elif isinstance(design, LatinHypercube):
         runs = design.samples
+    elif isinstance(design, DefinitiveScreening):
+        runs = dsd_size(space, design.fake_factors)
     elif isinstance(design, FractionalFactorial):
         runs = 2**k + design.center_points
     elif isinstance(design, PlackettBurman):

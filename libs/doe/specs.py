@@ -148,6 +148,25 @@ class LatinHypercube(_DesignBase):
     iterations: PositiveInt | None = None
 
 
+class DefinitiveScreening(_DesignBase):
+    """A definitive screening design (Jones & Nachtsheim 2011): three levels, 2k+1 runs.
+
+    Main effects are orthogonal to each other and to every two-factor
+    interaction and quadratic term, so a screen of 5-10 hyper-parameters sees
+    curvature at about twice the factor count in runs. Continuous and integer
+    factors run at -1, 0, +1; categorical ones need exactly two levels (Jones
+    & Nachtsheim 2013). `fake_factors` adds columns that are built and then
+    dropped: two give the 2k+3-run design the authors recommend for an error
+    estimate.
+    """
+
+    kind: Literal["definitive_screening"] = "definitive_screening"
+    fake_factors: NonNegativeInt = Field(
+        default=0,
+        description="Extra construction columns dropped afterwards (2 gives 2k+3 runs).",
+    )
+
+
 TwoLevelSpec = Annotated[
     FullFactorial | FractionalFactorial | PlackettBurman, Field(discriminator="kind")
 ]
@@ -226,7 +245,8 @@ DesignSpec = Annotated[
     | CentralComposite
     | LatinHypercube
     | FoldOver
-    | AugmentToCCD,
+    | AugmentToCCD
+    | DefinitiveScreening,
     Field(discriminator="kind"),
 ]
 
@@ -235,6 +255,7 @@ __all__ = [
     "AugmentToCCD",
     "BoxBehnken",
     "CentralComposite",
+    "DefinitiveScreening",
     "DesignSpec",
     "FoldOver",
     "FractionalFactorial",
