@@ -24,6 +24,8 @@ from libs.models.tensorflow import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
+# TensorFlow's import and fits take seconds each: `make test` runs them, `make test-fast` does not.
+pytestmark = pytest.mark.slow
 
 
 def layer_types(network: object) -> list[str]:
