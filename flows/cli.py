@@ -174,6 +174,21 @@ def terminal_logging(command: str, verbose: bool) -> Iterator[Path]:
             os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = quiet_urls
 
 
+@contextlib.contextmanager
+def api_logging(what: str, verbose: bool = False) -> Iterator[Path | None]:
+    """The Python API's logging: as quiet as the command line unless `verbose`.
+
+    Quiet, Prefect's and MLflow's lines go to the same log file a command would
+    write (`<MLOPS_HOME>/logs/<what>-...log`, yielded); verbose, logging stays
+    as the caller set it up (a notebook shows every INFO line).
+    """
+    if verbose:
+        yield None
+        return
+    with terminal_logging(what, False) as path:
+        yield path
+
+
 def active_log() -> Path | None:
     """The log file of the command running now (None outside one)."""
     return _active_log[-1] if _active_log else None
@@ -341,6 +356,7 @@ __all__ = [
     "active_log",
     "add_config_arguments",
     "add_verbose_argument",
+    "api_logging",
     "closed_pipe",
     "link_rows",
     "print_summary",

@@ -2,6 +2,7 @@
 
     python -m flows.predict --model NAME[@alias|/version] --input URI --output URI
                             [--chunk-rows N] [--drift-threshold X] [--experiment NAME]
+                            [--no-progress] [-v]
 
 The model comes from the MLflow registry (alias `champion` unless told
 otherwise); input and output are CSV or Parquet, local or s3://. The input is
@@ -60,6 +61,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="flag a feature whose PSI exceeds X (default 0.2)",
     )
     parser.add_argument("--experiment", default="inference", help="MLflow experiment name")
+    parser.add_argument("--no-progress", action="store_true", help="do not draw the progress bar")
     add_verbose_argument(parser)
     return parser.parse_args(argv)
 
@@ -126,7 +128,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from flows.predict_flow import batch_predict
 
         with local_prefect(leave_warm_worker=True) as settings:
-            return run_in_flow(batch_predict, config, show_progress=True, settings=settings)
+            return run_in_flow(
+                batch_predict, config, show_progress=not args.no_progress, settings=settings
+            )
 
     return run_command(
         body,
