@@ -17,6 +17,7 @@ from libs.doe.canonical import Canonical
 from libs.doe.config import apply_point, set_dotted
 from libs.doe.designs import Design, coded_matrix, design_size, generate_design
 from libs.doe.dsd import DsdSelection, select_dsd_model
+from libs.doe.evaluate import DesignEvaluation, evaluate_design
 from libs.doe.gp import GpProposal, propose_gp
 from libs.doe.lenth import Lenth, lenth
 from libs.doe.limits import Limits, hard_limits
@@ -57,6 +58,7 @@ __all__ = [
     "ContinuousFactor",
     "DefinitiveScreening",
     "Design",
+    "DesignEvaluation",
     "DesignSpec",
     "DoeAnalysis",
     "DsdSelection",
@@ -81,6 +83,7 @@ __all__ = [
     "coded_matrix",
     "confirmation_verdict",
     "design_size",
+    "evaluate_design",
     "factor_letters",
     "generate_design",
     "hard_limits",
