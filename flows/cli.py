@@ -269,6 +269,28 @@ def run_in_flow(flow_fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple
     return result, url
 
 
+def _home() -> Path | None:
+    """This process's MLOPS_HOME, or None when the settings do not validate."""
+    from pydantic import ValidationError
+
+    from libs.settings import PlatformSettings
+
+    try:
+        return PlatformSettings().home_dir
+    except (ValidationError, OSError):
+        return None
+
+
+def live_links(run_url: str | None, flow_run_url: str | None) -> tuple[str | None, str | None]:
+    """(the run page on the server that serves it now, the flow-run page if its server
+    knows it); None for each that no server of ours answers for."""
+    from deployments.runtime.servers import live_flow_run_url, live_run_url
+
+    run = live_run_url(run_url, _home()) if run_url else None
+    flow_run = live_flow_run_url(flow_run_url) if flow_run_url else None
+    return run, flow_run
+
+
 def link_rows(run_url: str, ui_command: str, flow_run_url: str | None) -> list[tuple[str, str]]:
     """The run's links: each opens what it names on our server, else the command that opens it.
 
@@ -276,13 +298,9 @@ def link_rows(run_url: str, ui_command: str, flow_run_url: str | None) -> list[t
     the server that serves that run now (`make serve`'s, on whatever port it
     got), never on a port where something else answers.
     """
-    from deployments.runtime import platform_settings
-    from deployments.runtime.links import live_flow_run_url, run_page
+    from deployments.runtime.servers import live_flow_run_url, run_page
 
-    try:
-        home: Path | None = platform_settings().home_dir
-    except InputError:
-        home = None
+    home = _home()
     rows = [("Run page", run_page(run_url, ui_command, home))]
     if flow_run_url and live_flow_run_url(flow_run_url):
         rows.append(("Prefect run", flow_run_url))
@@ -359,6 +377,7 @@ __all__ = [
     "api_logging",
     "closed_pipe",
     "link_rows",
+    "live_links",
     "print_summary",
     "run_command",
     "run_in_flow",

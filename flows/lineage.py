@@ -73,18 +73,17 @@ def with_live_links(record: dict[str, Any], settings: Any) -> dict[str, Any]:
     is the command that opens it. A Prefect link only when that server knows
     the flow run.
     """
-    from deployments.runtime.links import live_flow_run_url, live_run_url
+    from flows.cli import live_links
     from libs.commands import mlflow_ui_command
 
     run = dict(record.get("mlflow_run") or {})
-    url = run.get("url")
-    if url:
-        live = live_run_url(url, settings.home_dir)
-        run["url"], run["live"] = live or url, live is not None
+    flow_run = dict(record.get("prefect_flow_run") or {})
+    live, live_flow_run = live_links(run.get("url"), flow_run.get("url"))
+    if run.get("url"):
+        run["url"], run["live"] = live or run["url"], live is not None
         if live is None:
             run["open_with"] = mlflow_ui_command(settings)
-    flow_run = dict(record.get("prefect_flow_run") or {})
-    if flow_run.get("url") and live_flow_run_url(flow_run["url"]) is None:
+    if flow_run.get("url") and live_flow_run is None:
         flow_run["url"] = None
         flow_run["note"] = "no Prefect server that knows this flow run answers now"
     return {**record, "mlflow_run": run, "prefect_flow_run": flow_run}

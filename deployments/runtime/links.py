@@ -18,8 +18,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from deployments.runtime.servers import mlflow_answers, recorded
-
+SERVERS_FILE = Path("serve") / "servers.json"
 _RUN_MARK = "/#/"
 
 
@@ -34,6 +33,32 @@ def _get_json(url: str, timeout: float = 2.0) -> Any:
             return json.loads(response.read())
     except (OSError, ValueError):
         return None
+
+
+def servers_file(home: Path) -> Path:
+    """`<home>/serve/servers.json`: the servers `make serve` (or a first run) started."""
+    return home / SERVERS_FILE
+
+
+def recorded(home: Path) -> dict[str, Any]:
+    """What servers.json records (empty when nothing is), unchecked."""
+    try:
+        info = json.loads(servers_file(home).read_text())
+    except (OSError, ValueError):
+        return {}
+    return info if isinstance(info, dict) else {}
+
+
+def prefect_answers(api_url: str) -> bool:
+    """A Prefect API answers at `api_url`: `/health` says `true` (JSON), not just 200."""
+    return _get_json(f"{api_url.rstrip('/')}/health", timeout=1.0) is True
+
+
+def mlflow_answers(url: str) -> bool:
+    """An MLflow tracking API answers at `url` (its experiments search), not just a 200."""
+    query = "max_results=1"
+    body = _get_json(f"{url.rstrip('/')}/api/2.0/mlflow/experiments/search?{query}", timeout=1.0)
+    return isinstance(body, dict) and set(body) <= {"experiments", "next_page_token"}
 
 
 def mlflow_has_run(base: str, run_id: str) -> bool:
@@ -111,10 +136,15 @@ def run_page(run_url: str, ui_command: str, home: Path | None) -> str:
 
 
 __all__ = [
+    "SERVERS_FILE",
     "live_flow_run_url",
     "live_run_url",
+    "mlflow_answers",
     "mlflow_has_run",
+    "prefect_answers",
     "prefect_has_flow_run",
+    "recorded",
     "run_page",
     "served_mlflow_url",
+    "servers_file",
 ]

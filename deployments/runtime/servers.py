@@ -24,10 +24,19 @@ from pathlib import Path
 from typing import Any
 
 import deployments.runtime.postgres as postgres
+from deployments.runtime.links import (
+    SERVERS_FILE,
+    live_flow_run_url,
+    live_run_url,
+    mlflow_answers,
+    prefect_answers,
+    recorded,
+    run_page,
+    servers_file,
+)
 from deployments.runtime.local_only import own_origins
 from deployments.runtime.procs import alive, end, locked, recorded_pid, server_env, spawn
 
-SERVERS_FILE = Path("serve") / "servers.json"
 # The database chosen by the last `serve start --db ...`: later starts keep it.
 DATABASE_FILE = Path("serve") / "database.json"
 DBS = ("sqlite", "postgres")
@@ -53,10 +62,6 @@ class Served:
         return self.prefect_api_url.removesuffix("/api")
 
 
-def servers_file(home: Path) -> Path:
-    return home / SERVERS_FILE
-
-
 def healthy(url: str, timeout: float = 1.0) -> bool:
     """True when `url` answers 200 within `timeout` seconds."""
     import urllib.request  # only here: the warm worker's client never needs it
@@ -66,28 +71,6 @@ def healthy(url: str, timeout: float = 1.0) -> bool:
             return bool(response.status == 200)
     except (OSError, ValueError):
         return False
-
-
-def _answer(url: str, timeout: float = 1.0) -> Any:
-    """The JSON body of GET `url` when it answers 200 with JSON, else None."""
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return json.loads(response.read()) if response.status == 200 else None
-    except (OSError, ValueError):
-        return None
-
-
-def prefect_answers(api_url: str) -> bool:
-    """A Prefect API answers at `api_url`: `/health` says `true` (JSON), not just 200."""
-    return _answer(f"{api_url.rstrip('/')}/health") is True
-
-
-def mlflow_answers(url: str) -> bool:
-    """An MLflow tracking API answers at `url` (its experiments search), not just a 200."""
-    body = _answer(f"{url.rstrip('/')}/api/2.0/mlflow/experiments/search?max_results=1")
-    return isinstance(body, dict) and set(body) <= {"experiments", "next_page_token"}
 
 
 def mlflow_store(home: Path, on_postgres: bool = False, shown_db: str | None = None) -> str:
@@ -290,7 +273,7 @@ def begin(
 def _begin_locked(
     home: Path, folder: Path, prefect_port: int, mlflow_port: int | None, db: str
 ) -> Served:
-    known = _recorded(home)
+    known = recorded(home)
     began: list[str] = []
     running_db = known.get("db", "sqlite")
     if known and running_db != db and discover(home) is not None:
@@ -386,19 +369,6 @@ def _up_or_starting(url: str, folder: Path, name: str, grace: float = 120) -> bo
     return young and alive(pid)
 
 
-def recorded(home: Path) -> dict[str, Any]:
-    """What servers.json records (empty when nothing is), unchecked."""
-    return _recorded(home)
-
-
-def _recorded(home: Path) -> dict[str, Any]:
-    try:
-        info = json.loads(servers_file(home).read_text())
-    except (OSError, ValueError):
-        return {}
-    return info if isinstance(info, dict) else {}
-
-
 def stop(home: Path) -> list[str]:
     """Stop the servers started by `start`, the warm worker and the local PostgreSQL.
 
@@ -428,7 +398,7 @@ def undo(served: Served) -> None:
                 postgres.stop_local(served.home)
             else:
                 end(folder, name)
-        others = {"mlflow"} if _recorded(served.home).get("mlflow_url") else set()
+        others = {"mlflow"} if recorded(served.home).get("mlflow_url") else set()
         if not others - set(served.began):  # nothing recorded that another started
             servers_file(served.home).unlink(missing_ok=True)
 
@@ -444,11 +414,14 @@ __all__ = [
     "discover",
     "free_port",
     "healthy",
+    "live_flow_run_url",
+    "live_run_url",
     "mlflow_answers",
     "mlflow_store",
     "mlflow_store_args",
     "prefect_answers",
     "recorded",
+    "run_page",
     "servers_file",
     "start",
     "stop",
