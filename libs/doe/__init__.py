@@ -41,6 +41,7 @@ from libs.doe.specs import (
     FractionalFactorial,
     FullFactorial,
     LatinHypercube,
+    Optimal,
     PlackettBurman,
 )
 from libs.doe.study import analyse
@@ -72,6 +73,7 @@ __all__ = [
     "LatinHypercube",
     "Lenth",
     "Limits",
+    "Optimal",
     "PlackettBurman",
     "Recommendation",
     "ResponseSurface",

@@ -23,6 +23,7 @@ import pydoe
 
 from libs.doe.aliasing import factor_letters
 from libs.doe.dsd import dsd_matrix, dsd_size
+from libs.doe.optimal import optimal_matrix
 from libs.doe.sequential import augment_to_ccd, fold_over
 from libs.doe.space import CategoricalFactor, FactorSpace, IntegerFactor
 from libs.doe.specs import (
@@ -35,6 +36,7 @@ from libs.doe.specs import (
     FractionalFactorial,
     FullFactorial,
     LatinHypercube,
+    Optimal,
     PlackettBurman,
 )
 from libs.doe.structure import FractionStructure, fraction_structure, roman
@@ -251,6 +253,13 @@ def _definitive_screening(space: FactorSpace, spec: DefinitiveScreening) -> np.n
     return dsd_matrix(space, spec.fake_factors)
 
 
+def _optimal(space: FactorSpace, spec: Optimal) -> np.ndarray:
+    rows, _ = optimal_matrix(
+        space, spec.runs, spec.model, spec.criterion, spec.constraints, spec.levels, spec.seed
+    )
+    return rows
+
+
 _GENERATORS = {
     FullFactorial: _full_factorial,
     FractionalFactorial: _fractional_factorial,
@@ -259,6 +268,7 @@ _GENERATORS = {
     CentralComposite: _central_composite,
     LatinHypercube: _latin_hypercube,
     DefinitiveScreening: _definitive_screening,
+    Optimal: _optimal,
 }
 
 
@@ -543,6 +553,8 @@ def design_size(space: FactorSpace, design: DesignSpec) -> int:
         runs = design.samples
     elif isinstance(design, DefinitiveScreening):
         runs = dsd_size(space, design.fake_factors)
+    elif isinstance(design, Optimal):
+        runs = design.runs
     elif isinstance(design, FractionalFactorial):
         runs = 2**k + design.center_points
     elif isinstance(design, PlackettBurman):

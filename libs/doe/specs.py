@@ -167,6 +167,34 @@ class DefinitiveScreening(_DesignBase):
     )
 
 
+class Optimal(_DesignBase):
+    """A D- or I-optimal design of `runs` runs for a model, over a constrained candidate set.
+
+    For a budget no classical design fits, settings that cannot run together,
+    or categorical factors of any number of levels in a response surface. The
+    candidates are a grid (`levels` values of each numeric factor, every level
+    of a categorical one); `constraints` remove points: a linear inequality in
+    natural units as a string ("max_depth + n_estimators / 100 <= 10"), or a
+    disallowed combination as a mapping ({solver: lbfgs, penalty: l1}; a
+    numeric entry may be a bound such as ">8"). D-optimal designs estimate the
+    coefficients best, I-optimal ones predict best over the region.
+    """
+
+    kind: Literal["optimal"] = "optimal"
+    criterion: Literal["D", "I"] = "D"
+    runs: PositiveInt = Field(
+        description="The budget: number of runs (at least the model's terms)."
+    )
+    model: Literal["linear", "interactions", "quadratic"] = "linear"
+    constraints: list[str | dict[str, Any]] = Field(
+        default_factory=list,
+        description="Linear inequalities in natural units, or disallowed combinations.",
+    )
+    levels: int = Field(
+        default=3, ge=2, le=9, description="Candidate values of each numeric factor."
+    )
+
+
 TwoLevelSpec = Annotated[
     FullFactorial | FractionalFactorial | PlackettBurman, Field(discriminator="kind")
 ]
@@ -246,7 +274,8 @@ DesignSpec = Annotated[
     | LatinHypercube
     | FoldOver
     | AugmentToCCD
-    | DefinitiveScreening,
+    | DefinitiveScreening
+    | Optimal,
     Field(discriminator="kind"),
 ]
 
@@ -261,6 +290,7 @@ __all__ = [
     "FractionalFactorial",
     "FullFactorial",
     "LatinHypercube",
+    "Optimal",
     "PlackettBurman",
     "TwoLevelSpec",
 ]
