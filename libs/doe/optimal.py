@@ -213,11 +213,27 @@ def optimal_matrix(
             f"design.constraints: the feasible settings cannot estimate the {model} model "
             "(too few distinct settings left); relax a constraint or choose a smaller model"
         )
-    chosen, info = pydoe.optimal_design(f, runs, 1, criterion, method="detmax")
+    # pyDOE's exchange starts from the first candidates: on a grid in standard order those
+    # are singular for D (every start differs in one factor), so it gets them in a seeded
+    # order, and a slightly regularised information matrix if the start is still singular.
+    order = np.random.default_rng(seed).permutation(len(f))
+    shuffled = f[order]
+    for ridge in (0.0, 1e-3):
+        chosen, info = pydoe.optimal_design(
+            shuffled, runs, 1, criterion, method="detmax", alpha=ridge
+        )
+        x = np.column_stack([np.ones(len(chosen)), chosen])
+        if np.linalg.matrix_rank(x) == p:
+            break
+    else:
+        raise InputError(
+            f"design: no {runs}-run design from the feasible settings estimates the {model} "
+            "model; add runs or relax a constraint"
+        )
     index = []
     for row in chosen:
-        hits = np.flatnonzero(np.all(np.isclose(f, row), axis=1))
-        index.append(int(hits[0]))
+        hits = np.flatnonzero(np.all(np.isclose(shuffled, row), axis=1))
+        index.append(int(order[hits[0]]))
     return candidates.to_numpy()[index], {
         "candidates": len(candidates),
         "parameters": p,

@@ -121,3 +121,13 @@ def test_bad_constraints_fail_in_one_line(constraint: Any, words: str) -> None:
 def test_an_unknown_criterion_fails_validation() -> None:
     with pytest.raises(Exception, match="criterion"):
         validate(Optimal, {"kind": "optimal", "runs": 8, "criterion": "A"}, "sweep.yaml")
+
+
+def test_a_grid_whose_first_candidates_are_singular_still_gives_a_full_rank_design() -> None:
+    # given: a 3^5 grid in standard order, whose first 10 points vary one factor only
+    space = numeric(5)
+    # when
+    design = generate_design(space, Optimal(runs=10, model="linear"))
+    # then: every main effect estimable and the design nearly orthogonal
+    e = evaluate_design(design.coded, space, "linear")
+    assert e.estimable and e.d_efficiency > 90 and e.vif.max() < 1.2
