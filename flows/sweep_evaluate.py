@@ -1,12 +1,14 @@
 """`python -m flows.sweep --config FILE [--config FILE ...] --evaluate`: judge designs first.
 
     python -m flows.sweep_evaluate --config FILE [--config FILE ...] [--model quadratic]
-        [--effect-size 1 2] [--alpha 0.05] [--set key=value ...]
+        [--design '{kind: plackett_burman}' ...] [--effect-size 1 2] [--alpha 0.05]
+        [--set key=value ...]
 
 Prints, for each sweep config's design and side by side, what the design can
 tell before any point is trained: runs, the model, power per term, variance
 inflation, D-, A-, G- and I-efficiency, the fraction of design space and the
-largest correlations of model terms with terms left out. Starts no Prefect
+largest correlations of model terms with terms left out. Each `--design`
+adds a column: the first config's factors under that design instead. Starts no Prefect
 flow run and no MLflow run; a bad config prints one line and exits 2.
 """
 
@@ -38,6 +40,15 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help="a sweep config (repeatable: designs side by side)",
     )
     parser.add_argument("--evaluate", action="store_true", help="(the flag that selects this)")
+    parser.add_argument(
+        "--design",
+        dest="designs",
+        metavar="YAML",
+        action="append",
+        default=[],
+        help="another design for the first config's factors, e.g. '{kind: plackett_burman}' "
+        "(repeatable: each adds a column)",
+    )
     parser.add_argument(
         "--model",
         choices=["linear", "interactions", "quadratic"],
@@ -74,6 +85,7 @@ def _label(path: str, taken: set[str]) -> str:
 
 def evaluate(args: argparse.Namespace) -> list[str]:
     from flows.sweep_config import load_sweep_config
+    from libs.config import apply_override
     from libs.doe import generate_design
     from libs.doe.evaluate import evaluate_design, evaluation_lines
 
@@ -83,10 +95,14 @@ def evaluate(args: argparse.Namespace) -> list[str]:
     evaluations: dict[str, DesignEvaluation] = {}
     kinds: dict[str, str] = {}
     taken: set[str] = set()
-    for path in paths:
-        config = load_sweep_config(path, args.overrides)
+    runs = [(path, list(args.overrides), _label(path, taken)) for path in paths]
+    for text in args.designs:
+        override = f"design={text}"
+        kind = str(apply_override({}, override).get("design", {}).get("kind", "design"))
+        runs.append((paths[0], [*args.overrides, override], _label(kind, taken)))
+    for path, overrides, label in runs:
+        config = load_sweep_config(path, overrides)
         design = generate_design(config.space, config.design)
-        label = _label(path, taken)
         try:
             evaluations[label] = evaluate_design(
                 design.coded, config.space, args.model, args.effect_sizes, args.alpha

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -161,3 +162,37 @@ def test_evaluate_bad_config_exits_2_in_one_line(tmp_path: Path) -> None:
     result = run_cli(tmp_path / "home", "flows.sweep_evaluate", "--config", str(bad))
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1 and "error:" in result.stderr
+
+
+# The command of docs/content/how-to/choose-a-design.md, run as the page shows it.
+COMPARE = (
+    "--config configs/sweeps/diabetes_gbr_study.yaml --design '{kind: definitive_screening}' "
+    "--design '{kind: plackett_burman}' --design '{kind: optimal, runs: 10}' --model linear"
+)
+
+
+def test_evaluate_compares_four_designs_for_the_same_five_factors(tmp_path: Path) -> None:
+    # when
+    result = run_cli(tmp_path / "home", "flows.sweep_evaluate", *shlex.split(COMPARE))
+    # then: a column per design; the DSD's main effects are free of every 2FI and
+    # quadratic, the two 8-run resolution III designs alias them fully
+    assert result.returncode == 0, result.stderr
+    header = result.stdout.splitlines()[2].split()
+    assert header == ["diabetes_gbr_study", "definitive_screening", "plackett_burman", "optimal"]
+    assert "definitive_screening: none: all orthogonal" in result.stdout
+    assert "plackett_burman: learning_rate ~" in result.stdout
+    runs = next(line for line in result.stdout.splitlines() if line.startswith("runs"))
+    assert runs.split()[1:] == ["8", "13", "8", "10"]
+
+
+def test_evaluate_with_a_bad_design_exits_2_in_one_line(tmp_path: Path) -> None:
+    result = run_cli(
+        tmp_path / "home",
+        "flows.sweep_evaluate",
+        "--config",
+        "configs/sweeps/diabetes_gbr_study.yaml",
+        "--design",
+        "{kind: optimal, runs: 3}",
+    )
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "design.runs" in result.stderr
