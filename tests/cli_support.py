@@ -24,11 +24,12 @@ def cli_env(home: Path, *, temporary_server: bool = True, **extra: str) -> dict[
         k: v for k, v in os.environ.items() if not k.startswith(("MLOPS_", "PREFECT_", "MLFLOW_"))
     }
     env.update(MLOPS_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    # The platform waits 90 s for a temporary server (a test may ask for one in
+    # `extra`); on a machine that runs the suite on more workers than cores, a
+    # start can take longer than that.
+    env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "300"
     if temporary_server:
         env["MLOPS_PREFECT_SERVER"] = "temporary"
-        # The platform waits 90 s for the temporary server; on a machine that runs
-        # the suite on more workers than cores, a start can take longer than that.
-        env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "300"
     env.update(extra)
     return env
 

@@ -43,6 +43,7 @@ def sidebar(path: Path) -> _Sidebar:
     return parser
 
 
+@pytest.mark.serial  # it times the build: alone, not beside three other workers
 def test_site_builds_without_warnings(docs_build: Build, site: Path) -> None:
     # then: a clean build, with its summary line, in well under the suite's budget
     output = docs_build.result.stdout + docs_build.result.stderr
