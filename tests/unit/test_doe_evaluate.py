@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 from pathlib import Path
 from typing import Any
 
@@ -164,16 +163,24 @@ def test_evaluate_bad_config_exits_2_in_one_line(tmp_path: Path) -> None:
     assert len(result.stderr.strip().splitlines()) == 1 and "error:" in result.stderr
 
 
-# The command of docs/content/how-to/choose-a-design.md, run as the page shows it.
-COMPARE = (
-    "--config configs/sweeps/diabetes_gbr_study.yaml --design '{kind: definitive_screening}' "
-    "--design '{kind: plackett_burman}' --design '{kind: optimal, runs: 10}' --model linear"
-)
+# The command of docs/content/how-to/choose-a-design.md: python -m flows.sweep_evaluate ...
+COMPARE = [
+    "--config",
+    "configs/sweeps/diabetes_gbr_study.yaml",
+    "--design",
+    "{kind: definitive_screening}",
+    "--design",
+    "{kind: plackett_burman}",
+    "--design",
+    "{kind: optimal, runs: 10}",
+    "--model",
+    "linear",
+]
 
 
 def test_evaluate_compares_four_designs_for_the_same_five_factors(tmp_path: Path) -> None:
     # when
-    result = run_cli(tmp_path / "home", "flows.sweep_evaluate", *shlex.split(COMPARE))
+    result = run_cli(tmp_path / "home", "flows.sweep_evaluate", *COMPARE)
     # then: a column per design; the DSD's main effects are free of every 2FI and
     # quadratic, the two 8-run resolution III designs alias them fully
     assert result.returncode == 0, result.stderr
@@ -196,3 +203,12 @@ def test_evaluate_with_a_bad_design_exits_2_in_one_line(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1 and "design.runs" in result.stderr
+
+
+def test_evaluate_one_config_at_given_effect_sizes(tmp_path: Path) -> None:
+    # the second command of docs/content/how-to/choose-a-design.md
+    args = ["--config", "configs/sweeps/diabetes_gbr_dsd.yaml", "--effect-size", "0.5", "1"]
+    result = run_cli(tmp_path / "home", "flows.sweep_evaluate", *args)
+    assert result.returncode == 0, result.stderr
+    assert "d=0.5" in result.stdout and "d=1" in result.stdout and "d=2" not in result.stdout
+    assert "definitive_screening" in result.stdout
