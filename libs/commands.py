@@ -10,10 +10,7 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from libs.settings import PlatformSettings
+from typing import Any
 
 
 def command_line(*words: str) -> str:
@@ -35,9 +32,10 @@ def mlflow_executable() -> str:
         return str(path)
 
 
-def mlflow_ui_command(settings: PlatformSettings) -> str:
+def mlflow_ui_command(settings: Any) -> str:
     """The command that opens the MLflow UI on the settings' tracking store, quoted.
 
+    `settings`: a `libs.settings.PlatformSettings` (not imported: settings calls this).
     A tracking server is opened in a browser (`open URL`); a local store gets
     `mlflow ui` on it, on the port the run links name.
     """

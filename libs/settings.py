@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from pathlib import Path
 from typing import Literal
 
@@ -104,30 +103,11 @@ class PlatformSettings(BaseSettings):
         return self.home_dir / "prefect"
 
     def ui_command(self) -> str:
-        """The command that opens the MLflow UI on this tracking store."""
-        uri = self.resolved_tracking_uri
-        if uri.startswith(("http://", "https://")):
-            return f"open {uri}"
-        port = self.mlflow_ui_url.rstrip("/").rsplit(":", 1)[-1]
-        port = port if port.isdigit() else "5000"
-        return (
-            f"{_mlflow_executable()} ui --backend-store-uri {uri} "
-            f"--default-artifact-root {self.resolved_artifact_root} --port {port}"
-        )
+        """The command that opens the MLflow UI on this tracking store, shell-quoted
+        (`libs.commands`: a path holding `$(...)` is pasted as a path, never run)."""
+        from libs.commands import mlflow_ui_command
 
-
-def _mlflow_executable() -> str:
-    """`mlflow` of this interpreter's environment, relative when below here (`.venv/bin/mlflow`).
-
-    So the printed command runs the same MLflow as the run, with no venv activated.
-    """
-    path = Path(sys.executable).parent / "mlflow"
-    if not path.exists():
-        return "mlflow"
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+        return mlflow_ui_command(self)
 
 
 def _scheme(uri: str) -> str | None:

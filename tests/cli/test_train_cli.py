@@ -92,4 +92,12 @@ def test_cli_prints_the_config_schema(tmp_path: Path) -> None:
     result = train_cli(tmp_path / "state", "--print-schema")
     assert result.returncode == 0
     schema = json.loads(result.stdout)
-    assert set(schema["properties"]) == {"data", "split", "features", "model", "gate", "tracking"}
+    assert set(schema["properties"]) == {
+        "data",
+        "split",
+        "features",
+        "model",
+        "metrics",
+        "gate",
+        "tracking",
+    }
