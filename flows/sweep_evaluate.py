@@ -40,6 +40,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help="a sweep config (repeatable: designs side by side)",
     )
     parser.add_argument("--evaluate", action="store_true", help="(the flag that selects this)")
+    # Flags of `python -m flows.sweep` that mean nothing here (nothing runs) but may be given.
+    parser.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--no-progress", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
         "--design",
         dest="designs",
@@ -120,7 +123,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print("\n".join(lines))
+    try:
+        print("\n".join(lines))
+    except BrokenPipeError:  # `| head`: the reader has what it wanted
+        sys.stderr.close()
     return 0
 
 
