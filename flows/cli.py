@@ -113,6 +113,12 @@ def _prefect_formatter(fmt: str) -> logging.Formatter:
     )
 
 
+_MLFLOW_PRINTS = {
+    "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
+    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+}
+
+
 @contextlib.contextmanager
 def terminal_logging(command: str, verbose: bool) -> Iterator[Path]:
     """Route every terminal log handler to one log file (and, verbose, above the bar).
@@ -146,9 +152,11 @@ def terminal_logging(command: str, verbose: bool) -> Iterator[Path]:
             logger.handlers = [h for h in logger.handlers if not _is_console(h)] + ours
     captured = logging.captureWarnings  # warnings (SQLAlchemy's, MLflow's) are log lines too
     captured(True)
-    quiet_urls = os.environ.get("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT")
-    if not verbose:  # MLflow prints "View run ..." on stdout itself, not through logging
-        os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
+    # MLflow prints "View run ..." on stdout and "Downloading artifacts" bars on stderr
+    # itself, not through logging: off unless verbose.
+    quiet = {name: os.environ.get(name) for name in _MLFLOW_PRINTS}
+    if not verbose:
+        os.environ.update(_MLFLOW_PRINTS)
     _active_log.append(path)
     try:
         yield path
@@ -168,10 +176,11 @@ def terminal_logging(command: str, verbose: bool) -> Iterator[Path]:
         for logger, handlers in saved:
             logger.handlers = handlers
         to_file.close()
-        if quiet_urls is None:
-            os.environ.pop("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", None)
-        else:
-            os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = quiet_urls
+        for name, before in quiet.items():
+            if before is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = before
 
 
 @contextlib.contextmanager
