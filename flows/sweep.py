@@ -7,6 +7,7 @@
     python -m flows.sweep --path SWEEP [--steps N]     # single runs along steepest ascent
     python -m flows.sweep --next SWEEP --model gp [--runs N]   # a batch by expected improvement
     python -m flows.sweep --confirm SWEEP [--runs N]   # train the recommendation N times
+    python -m flows.sweep --config FILE [--config FILE ...] --evaluate   # judge designs first
 
 SWEEP is a sweep id (or its first characters as printed) or the parent MLflow
 run id of a finished sweep; the new stage reuses every point already run.
@@ -44,6 +45,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         example="train.data.max_rows=200",
     )
     parser.add_argument("--no-progress", action="store_true", help="do not draw the progress bar")
+    parser.add_argument(
+        "--evaluate",
+        action="store_true",
+        help="judge the design before any training (power, VIF, efficiency, correlations); "
+        "repeat --config to compare designs side by side (python -m flows.sweep_evaluate)",
+    )
     stage = parser.add_argument_group("the next stage of a study (reuses the points already run)")
     stage.add_argument("--fold-over", metavar="SWEEP", help="fold a two-level fraction over")
     stage.add_argument("--on", metavar="FACTOR", help="with --fold-over: fold on one factor")
@@ -220,6 +227,11 @@ POINT_MODULES = ("flows.sweep_points", "flows.sklearn_flow")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    raw = list(sys.argv[1:] if argv is None else argv)
+    if "--evaluate" in raw:  # before parsing: it takes --config more than once
+        from flows.sweep_evaluate import main as evaluate_main
+
+        return evaluate_main(raw)
     args = parse_args(argv)
     if args.print_schema:
         from flows.sweep_config import SweepConfig
