@@ -8,9 +8,10 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from doe_textbook import CCD_11_2, SPACE_11_2
 from scipy import stats
 
-from libs.doe import ContinuousFactor, FactorSpace, Recommendation, recommend
+from libs.doe import Recommendation, recommend
 from libs.doe.anova import pure_error_estimable
 from libs.doe.holdout import (
     close_competitors,
@@ -20,29 +21,7 @@ from libs.doe.holdout import (
 )
 from libs.errors import InputError
 
-ALPHA = 1.414
-# Montgomery 9th ed., Example 11.2 (CCD, five centre runs)
-CCD = [
-    (-1, -1, 76.5),
-    (-1, 1, 77.0),
-    (1, -1, 78.0),
-    (1, 1, 79.5),
-    (0, 0, 79.9),
-    (0, 0, 80.3),
-    (0, 0, 80.0),
-    (0, 0, 79.7),
-    (0, 0, 79.8),
-    (ALPHA, 0, 78.4),
-    (-ALPHA, 0, 75.6),
-    (0, ALPHA, 78.5),
-    (0, -ALPHA, 77.0),
-]
-SPACE = FactorSpace(
-    factors=[
-        ContinuousFactor(name="time", low=80, high=90),
-        ContinuousFactor(name="temp", low=170, high=180),
-    ]
-)
+CCD, SPACE = CCD_11_2, SPACE_11_2  # Montgomery 9th ed., Example 11.2 (doe_textbook)
 
 
 def _ccd(centre: float | None = None) -> tuple[pd.DataFrame, np.ndarray]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from doe_textbook import CCD_11_2, SPACE_11_2
 
 from libs.doe import (
     BoxBehnken,
@@ -18,31 +19,6 @@ from libs.doe import (
     FactorSpace,
     analyse,
     generate_design,
-)
-
-ALPHA = 1.414
-# Montgomery Ex. 11.2: chemical process yield, a rotatable CCD with 5 centre
-# points; x1 = (time - 85)/5, x2 = (temperature - 175)/5.
-CCD_11_2 = [
-    (-1, -1, 76.5),
-    (-1, 1, 77.0),
-    (1, -1, 78.0),
-    (1, 1, 79.5),
-    (0, 0, 79.9),
-    (0, 0, 80.3),
-    (0, 0, 80.0),
-    (0, 0, 79.7),
-    (0, 0, 79.8),
-    (ALPHA, 0, 78.4),
-    (-ALPHA, 0, 75.6),
-    (0, ALPHA, 78.5),
-    (0, -ALPHA, 77.0),
-]
-SPACE_11_2 = FactorSpace(
-    factors=[
-        ContinuousFactor(name="time", low=80, high=90),
-        ContinuousFactor(name="temp", low=170, high=180),
-    ]
 )
 
 
