@@ -17,6 +17,8 @@ Like the command line, it uses the servers of `make serve` when they run
 shows and the Prefect runs in its server; with nothing running, the local
 Prefect server is started (or reused) and MLflow logs to SQLite under
 `MLOPS_HOME`. Bad input raises `libs.errors.InputError` naming the field.
+As quiet as the command line: Prefect's and MLflow's log lines go to the log
+file under `<MLOPS_HOME>/logs/`; pass `verbose=True` to see them in a notebook.
 
 An entry point like the command lines: it may import the process management
 (`deployments.runtime`); flow and task modules may not.
@@ -27,6 +29,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from flows.cli import api_logging
 
 if TYPE_CHECKING:
     from flows.predict_config import PredictConfig
@@ -42,6 +46,7 @@ def train(
     *,
     overrides: Sequence[str] = (),
     refresh_cache: bool = False,
+    verbose: bool = False,
 ) -> RunSummary:
     """Train, evaluate and register; `config` None means the embedded defaults."""
     from deployments.runtime import local_prefect
@@ -52,11 +57,13 @@ def train(
         config = load_train_config(None if config is None else str(config), list(overrides))
     elif overrides:
         raise TypeError("overrides apply to a config file; change a TrainConfig with model_copy")
-    with local_prefect() as settings:
+    with api_logging("training", verbose), local_prefect() as settings:
         return run_training(config, refresh_cache=refresh_cache, settings=settings)
 
 
-def sweep(config: SweepConfig | str | Path, *, overrides: Sequence[str] = ()) -> StageSummary:
+def sweep(
+    config: SweepConfig | str | Path, *, overrides: Sequence[str] = (), verbose: bool = False
+) -> StageSummary:
     """Run a DOE sweep from a sweep config (object or YAML path): a study's first stage.
 
     Returns its typed summary: `best_params`, `best_value` (the mean response of
@@ -74,7 +81,11 @@ def sweep(config: SweepConfig | str | Path, *, overrides: Sequence[str] = ()) ->
     elif overrides:
         raise TypeError("overrides apply to a config file; change a SweepConfig with model_copy")
     plan = plan_sweep(config)
-    with local_prefect() as settings, point_workers(plan, settings) as executor:
+    with (
+        api_logging("sweep", verbose),
+        local_prefect() as settings,
+        point_workers(plan, settings) as executor,
+    ):
         return run_sweep(config, plan, executor)
 
 
@@ -87,6 +98,7 @@ def next_stage(
     steps: int | None = None,
     runs: int | None = None,
     overrides: Sequence[str] = (),
+    verbose: bool = False,
 ) -> StageSummary:
     """Run the next stage of a study from a finished stage (sweep id or parent run id).
 
@@ -125,11 +137,17 @@ def next_stage(
         history=history,
     )
     plan = plan_sweep(config, ARGUMENT[step])
-    with local_prefect() as settings, point_workers(plan, settings) as executor:
+    with (
+        api_logging("sweep", verbose),
+        local_prefect() as settings,
+        point_workers(plan, settings) as executor,
+    ):
         return run_sweep(config, plan, executor)
 
 
-def confirm(sweep_id: str, *, runs: int = 3, gated: bool = True) -> ConfirmationResult:
+def confirm(
+    sweep_id: str, *, runs: int = 3, gated: bool = True, verbose: bool = False
+) -> ConfirmationResult:
     """Train a stage's recommendation `runs` times (own training seeds, the study's split),
     check each test score against its 95% prediction interval and send the median run
     through the gate (`python -m flows.sweep --confirm SWEEP --runs N`)."""
@@ -139,11 +157,13 @@ def confirm(sweep_id: str, *, runs: int = 3, gated: bool = True) -> Confirmation
     from libs.settings import PlatformSettings
 
     config, responses, parent = confirmation_inputs(PlatformSettings(), sweep_id, runs)
-    with local_prefect():
+    with api_logging("sweep", verbose), local_prefect():
         return confirm_flow(config, responses, runs, gated, parent)
 
 
-def predict(config: PredictConfig | None = None, **fields: Any) -> BatchSummary:
+def predict(
+    config: PredictConfig | None = None, *, verbose: bool = False, **fields: Any
+) -> BatchSummary:
     """Score a table: a `PredictConfig`, or its fields (`model=`, `input=`, `output=`, ...)."""
     from deployments.runtime import local_prefect
     from flows.predict_config import PredictConfig
@@ -154,7 +174,7 @@ def predict(config: PredictConfig | None = None, **fields: Any) -> BatchSummary:
         config = validate(PredictConfig, fields, "arguments")
     elif fields:
         raise TypeError("give a PredictConfig or its fields, not both")
-    with local_prefect() as settings:
+    with api_logging("predict", verbose), local_prefect() as settings:
         return batch_predict(config, settings=settings)
 
 
