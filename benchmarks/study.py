@@ -238,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
             row = compare(name, study, details, peers)
             row["metric"] = problem.metric
             rows.append(row)
+            # after each problem, so a long run that is stopped keeps what it measured
+            write_results(rows, verdicts(rows, maximize), args)
     summary = verdicts(rows, maximize)
     path = write_results(rows, summary, args)
     print(path.read_text())
