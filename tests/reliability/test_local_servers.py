@@ -284,12 +284,16 @@ SETTINGS_PROBE = textwrap.dedent(
 def test_the_served_tracking_uri_is_passed_down_and_not_left_in_the_environment(
     tmp_path: Path,
 ) -> None:
-    # given: the servers of `make serve` recorded for this home (answering their health checks)
+    # given: the servers of `make serve` recorded for this home, answering as a Prefect API
+    # (`/health` says `true`) and an MLflow API (an experiments search) do
     class Healthy(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            body = b"true" if self.path.endswith("/health") else b'{"experiments": []}'
             self.send_response(200)
-            self.send_header("Content-Length", "0")
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
             self.end_headers()
+            self.wfile.write(body)
 
         def log_message(self, *args: object) -> None:
             return

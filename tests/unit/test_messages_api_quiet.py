@@ -30,9 +30,20 @@ def test_quiet_by_default_prefect_and_mlflow_lines_go_to_the_log_file(
 def test_verbose_leaves_the_lines_on_screen(
     platform_home: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    import prefect.main  # noqa: F401  (installs Prefect's console handlers)
-
-    with api_logging("training", verbose=True) as log:
-        logging.getLogger("prefect.engine").warning("shown line")
+    # given: a console handler on a Prefect logger, as a notebook's logging has
+    # (its own, so what earlier tests did to Prefect's logging setup does not matter)
+    logger = logging.getLogger("prefect.engine")
+    console = logging.StreamHandler()  # stderr
+    logger.addHandler(console)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        # when: the API runs verbosely
+        with api_logging("training", verbose=True) as log:
+            logger.warning("shown line")
+    finally:
+        logger.removeHandler(console)
+        logger.setLevel(level)
+    # then: no log file taken over, and the line reached the screen
     assert log is None
     assert "shown line" in capfd.readouterr().err

@@ -6,8 +6,18 @@ import shlex
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from libs.commands import mlflow_ui_command
 from libs.settings import PlatformSettings
+
+
+@pytest.fixture(autouse=True)
+def _no_store_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The settings read the environment: a tracking URI left there by another test in the
+    same worker would name another store than the home's."""
+    for name in ("MLOPS_TRACKING_URI", "MLFLOW_TRACKING_URI", "MLOPS_ARTIFACT_ROOT", "MLOPS_HOME"):
+        monkeypatch.delenv(name, raising=False)
 
 
 def test_a_home_path_with_command_substitution_is_pasted_as_a_path(tmp_path: Path) -> None:
