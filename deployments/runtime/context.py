@@ -56,6 +56,7 @@ def local_prefect(
         PREFECT_HOME,
         PREFECT_SERVER_ANALYTICS_ENABLED,
         PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+        PREFECT_SERVER_LOGGING_LEVEL,
         get_current_settings,
         temporary_settings,
     )
@@ -76,6 +77,16 @@ def local_prefect(
             if mlflow_url and not settings.tracking_uri and "MLFLOW_TRACKING_URI" not in os.environ:
                 # `make serve` is running: log to its MLflow server too.
                 settings = settings.model_copy(update={"tracking_uri": mlflow_url})
+    if (
+        PREFECT_API_URL not in updates
+        and not get_current_settings().api.url
+        and "PREFECT_SERVER_LOGGING_LEVEL" not in os.environ
+    ):
+        # Prefect's temporary server writes its own log lines (a retried event flush
+        # on a busy machine) to this command's stderr: the command's one `error:` line
+        # or summary is what the terminal shows. Its failures still surface as the
+        # client's errors.
+        updates[PREFECT_SERVER_LOGGING_LEVEL] = "CRITICAL"
     if "PREFECT_HOME" not in os.environ:
         settings.prefect_home.mkdir(parents=True, exist_ok=True)
         updates[PREFECT_HOME] = str(settings.prefect_home)
