@@ -184,6 +184,9 @@ def _wait_gone(pid: int, timeout: float) -> None:
         if alive(pid):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)
+            deadline = time.monotonic() + timeout
+            while alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
     # The rest of its group (a server's own workers), reparented and reaped by init.
     deadline = time.monotonic() + timeout
     while _group_alive(pid) and time.monotonic() < deadline:
