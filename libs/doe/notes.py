@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -16,8 +16,17 @@ ALPHA = 0.05
 _MAX_CHAIN_NOTES = 3
 
 
-def alias_notes(alias: AliasStructure, order: int | None) -> list[str]:
-    """Which low-order effects are aliased, and how to separate them.
+def _member(m: tuple[int, ...], alias: AliasStructure, names: Sequence[str] | None) -> str:
+    """An alias-chain member in factor names (`a:b`), or in letters without names."""
+    if names is None:
+        return word(m, alias.letters)
+    return ":".join(names[i] for i in m) or "I"
+
+
+def alias_notes(
+    alias: AliasStructure, order: int | None, names: Sequence[str] | None = None
+) -> list[str]:
+    """Which low-order effects are aliased, and how to separate them, in factor names.
 
     A fraction's effects are *aliased* (one estimate per alias chain);
     "confounded" is kept for effects confounded with blocks (Montgomery, 9th
@@ -32,21 +41,25 @@ def alias_notes(alias: AliasStructure, order: int | None) -> list[str]:
     out = []
     aliased = [c for c in alias.chains if sum(len(m) <= 2 for m in c.members) > 1]
     for c in aliased[:_MAX_CHAIN_NOTES]:
-        low = [word(m, alias.letters) for m in c.members if len(m) <= 2]
+        low = [_member(m, alias, names) for m in c.members if len(m) <= 2]
         first, others = low[0], " and ".join(low[1:])
         how = (
             "a full fold-over separates main effects from two-factor interactions"
             if c.order == 1
-            else f"fold over on one factor (e.g. {word(c.rep[:1], alias.letters)}) to separate them"
+            else f"fold over on one factor (e.g. {_member(c.rep[:1], alias, names)}) to "
+            "separate them"
         )
-        out.append(f"{first} and {others} are aliased; {how}")
+        out.append(
+            f"{first} is aliased with {others}: the design cannot tell them apart (one "
+            f"estimate for both); {how}"
+        )
     if len(aliased) > _MAX_CHAIN_NOTES:
         out.append(
             f"... and {len(aliased) - _MAX_CHAIN_NOTES} more aliased chains (see the alias table)"
         )
     if order is not None:
         dropped = [
-            f"{word(m, alias.letters)} (= {word(c.rep, alias.letters)})"
+            f"{_member(m, alias, names)} (aliased with {_member(c.rep, alias, names)})"
             for c in alias.chains
             for m in c.members[1:]
             if len(m) <= order
@@ -60,9 +73,9 @@ def alias_notes(alias: AliasStructure, order: int | None) -> list[str]:
 
 
 def dropped_notes(dropped: Sequence[tuple[Term, str]]) -> list[str]:
-    aliased = [t.name for t, why in dropped if why == "aliased"]
-    blocks = [t.name for t, why in dropped if why == "confounded with blocks"]
-    no_df = [t.name for t, why in dropped if why == "no residual df"]
+    aliased = [t.label for t, why in dropped if why == "aliased"]
+    blocks = [t.label for t, why in dropped if why == "confounded with blocks"]
+    no_df = [t.label for t, why in dropped if why == "no residual df"]
     out = []
     if blocks:
         out.append(
@@ -115,7 +128,11 @@ def anova_notes(fit: AnovaResult, centre: bool) -> list[str]:
     return out
 
 
-def lenth_notes(lt: Lenth | None, m: int, centre: int) -> list[str]:
+def lenth_notes(
+    lt: Lenth | None, m: int, centre: int, labels: Mapping[str, str] | None = None
+) -> list[str]:
+    """Where significance comes from without residual df; `labels` names the terms
+    (a term's letters -> its factor names, `AB` -> `a:b`)."""
     if lt is None and m >= MIN_EFFECTS:
         return [
             "no residual df and the small effects are all zero to rounding: the response has "
@@ -127,7 +144,7 @@ def lenth_notes(lt: Lenth | None, m: int, centre: int) -> list[str]:
             "no significance can be claimed; replicate runs or add centre points"
         ]
     active = (
-        ", ".join(lt.active)
+        ", ".join((labels or {}).get(t, t) for t in lt.active)
         or "none (Lenth's method assumes few active effects; read the half-normal plot)"
     )
     out = [
@@ -140,14 +157,13 @@ def lenth_notes(lt: Lenth | None, m: int, centre: int) -> list[str]:
 
 
 def _at(names: Sequence[str], coded: np.ndarray, natural: dict[str, Any] | None) -> str:
+    """A point in natural units, its coded value beside (`lr=0.1 (coded +0.50)`)."""
     parts = []
     for j, n in enumerate(names):
-        nat = (
-            f" ({natural[n]:.4g})"
-            if natural and isinstance(natural.get(n), float)
-            else (f" ({natural[n]})" if natural and n in natural else "")
-        )
-        parts.append(f"{n}={coded[j]:+.3f}{nat}")
+        if natural and n in natural:
+            parts.append(f"{n}={natural[n]} (coded {coded[j]:+.2f})")
+        else:
+            parts.append(f"{n}={coded[j]:+.3f} (coded)")
     return ", ".join(parts)
 
 

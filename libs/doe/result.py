@@ -13,6 +13,7 @@ from libs.doe.aliasing import factor_letters, word
 from libs.doe.anova import AnovaResult
 from libs.doe.canonical import Canonical
 from libs.doe.lenth import Lenth
+from libs.doe.names import Namer
 
 if TYPE_CHECKING:
     from libs.doe.models import TwoLevel
@@ -48,9 +49,10 @@ def alias_table(design: TwoLevel | None, names: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=ALIAS_COLUMNS)
 
 
-def _metric_key(name: str) -> str:
-    """A term's name as a tracker key ('x^2' -> 'x_squared': '^' is not allowed)."""
-    return name.replace("^2", "_squared")
+def _metric_key(name: str, said: Namer) -> str:
+    """A term's name as a tracker key in short names ('x^2' -> 'x_squared': '^' is not
+    allowed; 'a:b' -> 'a_x_b')."""
+    return said.metric_key(name)
 
 
 def _num(value: Any) -> str:
@@ -101,6 +103,11 @@ class DoeAnalysis:
     @property
     def letters(self) -> dict[str, str]:
         return factor_letters(self.factors)
+
+    @property
+    def said(self) -> Namer:
+        """Short factor names (and the digits of values) for what a person reads."""
+        return Namer.of(self.factors)
 
     @property
     def interactions_estimable(self) -> bool:
@@ -189,7 +196,11 @@ class DoeAnalysis:
         """Every table of the analysis, by artifact name (empty ones left out)."""
         out: dict[str, pd.DataFrame] = {
             "factors": pd.DataFrame(
-                {"letter": list(self.letters.values()), "factor": self.factors}
+                {
+                    "name": [self.said.name(f) for f in self.factors],
+                    "config key": self.factors,
+                    "letter": list(self.letters.values()),
+                }
             ),
             "aliases": self.aliases,
             "effects": self.effects,
@@ -219,8 +230,9 @@ class DoeAnalysis:
     def metrics(self) -> dict[str, float]:
         """Single numbers for a tracker (finite values only)."""
         out: dict[str, float] = {}
+        said = self.said
         for _, r in self.effects.iterrows():
-            key = _metric_key(str(r["name"]))
+            key = _metric_key(str(r["name"]), said)
             out[f"effect.{key}"] = float(r["effect"])
             if "p" in r and pd.notna(r["p"]):
                 out[f"anova.p.{key}"] = float(r["p"])
@@ -241,13 +253,17 @@ class DoeAnalysis:
             out["surface.best_response"] = self.canonical.best_response
             for name, value in (self.natural.get("best") or {}).items():
                 if isinstance(value, int | float):
-                    out[f"surface.best.{name}"] = float(value)
+                    out[f"surface.best.{said.name(name)}"] = float(value)
         return {k: v for k, v in out.items() if math.isfinite(v)}
 
     def text(self) -> str:
         """The analysis as plain text: factors, aliases, significance, surface, notes."""
+        said = self.said
         lines = [f"Design: {self.kind}, {self.runs} runs, {self.centre_points} centre points"]
-        lines += [f"  {letter} = {name}" for name, letter in self.letters.items()]
+        lines += [
+            f"  {letter} = {said.name(name)}" + (f" ({name})" if said.name(name) != name else "")
+            for name, letter in self.letters.items()
+        ]
         if self.defining_relation:
             lines.append(
                 f"Defining relation: {self.defining_relation} (resolution {self.resolution})"
@@ -264,11 +280,10 @@ class DoeAnalysis:
         if not self.effects.empty:
             lines.append(f"Effects (significance: {self.method}):")
             cols = [c for c in ("chain", "effect", "p", "t (Lenth)", "active") if c in self.effects]
+            shown = self.effects[cols].copy()
+            shown.insert(1, "effect of", [said.term(str(n)) for n in self.effects["name"]])
             lines += [
-                "  " + line
-                for line in self.effects[cols]
-                .to_string(index=False, float_format=_num)
-                .splitlines()
+                "  " + line for line in shown.to_string(index=False, float_format=_num).splitlines()
             ]
         if self.lenth is not None:
             lt = self.lenth
@@ -286,6 +301,7 @@ class DoeAnalysis:
             ]
         if (canon := self.canonical_table()) is not None:
             lines.append(f"Canonical analysis: {self.canonical.nature if self.canonical else ''}")
+            canon = canon.assign(factor=[said.name(str(f)) for f in canon["factor"]])
             lines += [
                 "  " + line for line in canon.to_string(index=False, float_format=_num).splitlines()
             ]
@@ -293,7 +309,9 @@ class DoeAnalysis:
             lines.append("Path of steepest " + ("ascent:" if self.maximize else "descent:"))
             lines += [
                 "  " + line
-                for line in self.steepest.to_string(index=False, float_format=_num).splitlines()
+                for line in self.steepest.rename(columns=said.text)
+                .to_string(index=False, float_format=_num)
+                .splitlines()
             ]
         lines += [f"Note: {n}" for n in self.notes]
         return "\n".join(lines) + "\n"

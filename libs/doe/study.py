@@ -29,6 +29,7 @@ from libs.doe.anova import AnovaResult, Term, anova, model_matrix, reduce_terms
 from libs.doe.canonical import Canonical, Region, canonical, steepest_path
 from libs.doe.lenth import MIN_EFFECTS, Lenth, lenth
 from libs.doe.models import general_terms, sum_coded, two_level, two_level_terms
+from libs.doe.names import Namer
 from libs.doe.result import DoeAnalysis, alias_table
 from libs.doe.space import CategoricalFactor, FactorSpace
 from libs.errors import InputError
@@ -170,7 +171,7 @@ def analyse(
         kept, dropped = (
             (terms, []) if design.alias.regular else reduce_terms(terms, n, keep_residual=False)
         )
-        notes += words.alias_notes(design.alias, order)
+        notes += words.alias_notes(design.alias, order, names)
         kind = "two-level" if design.alias.regular else "two-level, non-regular"
         groups: dict[str, list[str]] = {}
     else:
@@ -190,7 +191,10 @@ def analyse(
     notes += words.dropped_notes(dropped)
     if not kept:
         notes.append("no estimable term leaves a residual degree of freedom: nothing to test")
-        return DoeAnalysis(kind, names, n, alias_table(design, names), notes=tuple(notes))
+        said = Namer.of(names, space)
+        return DoeAnalysis(
+            kind, names, n, alias_table(design, names), notes=tuple(said.text(x) for x in notes)
+        )
     mm = model_matrix(kept, n)
     coefs = np.linalg.lstsq(mm, values, rcond=None)[0]
     residual_df = n - int(np.linalg.matrix_rank(mm))
@@ -209,12 +213,14 @@ def analyse(
         series = effects.set_index("term")["effect"]
         lt = lenth(series)
         method = "lenth" if lt is not None else "none"
-        notes += words.lenth_notes(lt, len(series), design.centre.sum())
+        labels = {t.name: t.label for t in kept}
+        notes += words.lenth_notes(lt, len(series), design.centre.sum(), labels)
     effects = _with_p(effects, fit, lt)
     regular = design is not None and design.alias.regular
     canon, path, natural = _surface_analysis(
         kept, coefs, names, cats, x, values, space, maximize, notes, fit, lt
     )
+    said = Namer.of(names, space)  # notes in short names, values without float noise
     return DoeAnalysis(
         kind=kind,
         factors=names,
@@ -233,7 +239,7 @@ def analyse(
         steepest=path,
         dropped=tuple((t.name, t.label, why) for t, why in dropped),
         maximize=maximize,
-        notes=tuple(notes),
+        notes=tuple(said.text(n) for n in notes),
         _surface=_surface(kept, coefs, [n_ for n_ in names if n_ not in cats]) if canon else None,
     )
 
@@ -289,7 +295,9 @@ def _surface_analysis(
             return None, None, {}
         b = np.array([coefs[linear[n]] for n in names])
         path = _path(b, names, space, maximize, kept, values)
-        notes.append(words.path_note(maximize, names, b, _active_interactions(kept, fit, lt)))
+        labels = {t.name: t.label for t in kept}
+        active = [labels.get(t, t) for t in _active_interactions(kept, fit, lt)]
+        notes.append(words.path_note(maximize, names, b, active))
         return None, path, {}
     return None, None, {}
 

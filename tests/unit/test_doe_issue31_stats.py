@@ -243,7 +243,7 @@ def test_confounded_with_blocks_is_not_called_aliased_montgomery_7_2() -> None:
     assert {t: float(effects[t]) for t in expected} == pytest.approx(expected)
     assert ("ABCD", "A:B:C:D", "confounded with blocks") in result.dropped
     note = next(n for n in result.notes if "confounded with blocks" in n)
-    assert "ABCD" in note
+    assert "A x B x C x D" in note  # factor names, not letters (issue 33)
     assert not any("aliased with terms" in n for n in result.notes)
 
 

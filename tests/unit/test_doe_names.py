@@ -1,0 +1,121 @@
+"""Short factor names and rounded values (issue 33): what a person reads says names, not
+letters or config paths, and carries no float noise."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from libs.doe import analyse
+from libs.doe.names import Namer, plain_number, round_value, short_names, show_value
+from libs.doe.space import FactorSpace
+
+SPACE = FactorSpace(
+    factors=[
+        {"name": "model.params.learning_rate", "type": "continuous", "low": 0.02, "high": 0.2},
+        {"name": "model.params.n_estimators", "type": "integer", "low": 50, "high": 300},
+        {"name": "model.params.max_depth", "type": "integer", "low": 2, "high": 6},
+        {"name": "model.params.subsample", "type": "continuous", "low": 0.5, "high": 1.0},
+        {
+            "name": "model.params.alpha",
+            "type": "continuous",
+            "low": 1e-4,
+            "high": 1.0,
+            "scale": "log",
+        },
+        {"name": "model.params.loss", "type": "categorical", "levels": ["squared_error", "huber"]},
+    ]
+)
+
+
+def test_short_name_is_the_last_part_unless_two_collide() -> None:
+    # given: two factors ending in the same part
+    keys = ["model.params.alpha", "features.scaler.alpha", "model.params.max_depth", "C"]
+    # when
+    short = short_names(keys)
+    # then: the colliding ones get their parent part, the others the last part
+    assert short == {
+        "model.params.alpha": "params.alpha",
+        "features.scaler.alpha": "scaler.alpha",
+        "model.params.max_depth": "max_depth",
+        "C": "C",
+    }
+
+
+def test_values_get_the_digits_their_range_warrants() -> None:
+    f = {f.name.rsplit(".", 1)[-1]: f for f in SPACE.factors}
+    # integers as integers, a linear factor to a hundredth of its range
+    assert show_value(f["n_estimators"], 174.99999999) == "175"
+    assert round_value(f["max_depth"], 3.0) == 3 and isinstance(
+        round_value(f["max_depth"], 3.0), int
+    )
+    assert show_value(f["learning_rate"], 0.20000000000000004) == "0.2"
+    assert show_value(f["learning_rate"], 0.0634567) == "0.063"
+    assert show_value(f["subsample"], 0.7500001) == "0.75"
+    # a log-scale factor to three significant figures, a level as it is
+    assert show_value(f["alpha"], 0.000316227766) == "0.000316"
+    assert show_value(f["loss"], "huber") == "huber"
+    # no factor: no float noise, four significant digits
+    assert plain_number(0.30000000000000004) == "0.3" and plain_number(4.0) == "4"
+    assert plain_number(np.float64(4.755123)) == "4.755"
+
+
+def test_text_in_names_without_float_noise() -> None:
+    # given
+    said = Namer.of(SPACE)
+    line = (
+        "effect.model.params.learning_rate:model.params.n_estimators is large; best at "
+        "model.params.learning_rate=0.20000000000000004, model.params.max_depth=3.0 "
+        "(r2 0.4567891234)"
+    )
+    # when
+    text = said.text(line)
+    # then
+    assert text == (
+        "effect.learning_rate x n_estimators is large; best at learning_rate=0.2, "
+        "max_depth=3 (r2 0.4568)"
+    )
+    assert said.term("model.params.subsample^2") == "subsample^2"
+    assert said.metric_key("model.params.max_depth:model.params.subsample") == (
+        "max_depth_x_subsample"
+    )
+    assert said.point({"model.params.alpha": 0.0031622, "model.params.loss": "huber"}) == (
+        "alpha=0.00316, loss=huber"
+    )
+
+
+def test_analysis_speaks_in_names_not_letters() -> None:
+    """A 2^(5-2) over dotted keys (D = AB, E = AC): the notes and tracker keys name the
+    factors; the letters stay in the alias table for those who want them."""
+    # given
+    keys = [
+        "model.params.learning_rate",
+        "model.params.n_estimators",
+        "model.params.max_depth",
+        "model.params.subsample",
+        "model.params.alpha",
+    ]
+    base = np.array([[a, b, c] for c in (-1, 1) for b in (-1, 1) for a in (-1, 1)], dtype=float)
+    coded = pd.DataFrame(base, columns=keys[:3])
+    coded[keys[3]] = coded[keys[0]] * coded[keys[1]]
+    coded[keys[4]] = coded[keys[0]] * coded[keys[2]]
+    y = 0.4 + 0.05 * coded[keys[0]] - 0.02 * coded[keys[2]] + [0.001, -0.002, 0, 0.002] * 2
+    # when
+    result = analyse(coded, y, SPACE.model_copy(update={"factors": SPACE.factors[:5]}))
+    # then: no letter words and no dotted paths in the notes
+    joined = " ".join(result.notes)
+    assert "model.params" not in joined
+    assert "learning_rate is aliased with" in joined or "aliased" in joined
+    assert not any(w in joined.split() for w in ("AB", "AC", "BC", "DE"))
+    metrics = result.metrics()
+    assert "effect.learning_rate" in metrics
+    assert not any("model.params" in k for k in metrics)
+    # and: the text keeps the letter key, with the config path beside the short name
+    assert "A = learning_rate (model.params.learning_rate)" in result.text()
+
+
+@pytest.mark.parametrize("value", [0.1 + 0.2, 1 / 3, 2.0000000001])
+def test_no_long_numbers_survive(value: float) -> None:
+    text = Namer.of(["a.b"]).text(f"a.b={value} and {value}")
+    assert all(len(tok.split(".")[-1]) <= 6 for tok in text.replace(",", " ").split())
