@@ -193,12 +193,17 @@ def confirm_job(args: argparse.Namespace, ref: str) -> tuple[Any, dict[int, floa
 
 def print_summary(summary: Any) -> None:
     from flows.cli import print_summary as print_block
+    from libs.doe.names import Namer
+    from libs.doe.summary import namer
     from libs.studies import ConfirmationResult, confirmation_lines, stage_lines
 
     if isinstance(summary, ConfirmationResult):
-        print_block("Confirmation complete.", confirmation_lines(summary))
+        said = Namer.of(list(summary.settings))
+        print_block("Confirmation complete.", [said.text(x) for x in confirmation_lines(summary)])
         return
-    print_block("Sweep complete.", stage_lines(summary))
+    # every line in short factor names, without float noise (the recommendation's too)
+    said = namer(summary)
+    print_block("Sweep complete.", [said.text(x) for x in stage_lines(summary)])
 
 
 @contextlib.contextmanager

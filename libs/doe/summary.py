@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from libs.doe.names import Namer
+
+# Notes that say what a stage learned carry this mark; the summary shows them first.
+LEARNED = "learned: "
+
 
 @dataclass(frozen=True)
 class SweepSummary:
@@ -47,8 +52,29 @@ def _fmt(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
+def namer(s: SweepSummary) -> Namer:
+    """Short names for the summary's factors (the keys of its best point or optimum)."""
+    keys = list(s.best_point or s.optimum or {})
+    return Namer.of(keys)
+
+
 def summary_lines(s: SweepSummary) -> list[str]:
-    """The summary as aligned `label: value` lines (the CLI and the Prefect artifact)."""
+    """The summary as aligned `label: value` lines (the CLI and the Prefect artifact), in
+    short factor names and values without float noise; what was learned first."""
+    said = namer(s)
+    lines = _lines(s, said)
+    learned = [(k, v) for k, v in lines if k == "Note" and v.startswith(LEARNED)]
+    rest = [(k, v) for k, v in lines if (k, v) not in learned]
+    top = [("Learned", v.removeprefix(LEARNED)) for _, v in learned]
+    if top and s.next_step:  # the one next step, right below what was learned
+        rest = [(k, v) for k, v in rest if k != "Next stage"]
+        top.append(("Next stage", s.next_step))
+    lines = [(k, said.text(v)) for k, v in [*top, *rest]]
+    width = max(len(k) for k, _ in lines) + 2
+    return [f"{k + ':':<{width}}{v}" for k, v in lines]
+
+
+def _lines(s: SweepSummary, said: Namer) -> list[tuple[str, str]]:
     ran = s.completed - s.reused
     lines = [
         ("Parent MLflow run", f"{s.parent_run_id} (experiment '{s.experiment}')"),
@@ -60,7 +86,7 @@ def summary_lines(s: SweepSummary) -> list[str]:
         ("Objective", f"{s.direction} {s.metric}"),
         (
             "Top effects",
-            ", ".join(f"{k} {v:+.4g}" for k, v in s.top_effects) or "none estimated",
+            ", ".join(f"{said.term(k)} {v:+.4g}" for k, v in s.top_effects) or "none estimated",
         ),
     ]
     if s.optimum is not None and s.predicted_optimum is not None:
@@ -94,8 +120,7 @@ def summary_lines(s: SweepSummary) -> list[str]:
         lines.append(("Registered model", f"none ({s.gate_reason})"))
     lines += [("Report", s.report_uri), ("MLflow UI", s.ui_command)]
     lines += [("Note", note) for note in s.notes]
-    width = max(len(k) for k, _ in lines) + 2
-    return [f"{k + ':':<{width}}{v}" for k, v in lines]
+    return lines
 
 
 def summary_markdown(s: SweepSummary) -> str:
@@ -106,4 +131,4 @@ def summary_markdown(s: SweepSummary) -> str:
     return f"# DOE sweep {s.sweep_id[:12]}\n\n| | |\n|---|---|\n{rows}\n"
 
 
-__all__ = ["SweepSummary", "summary_lines", "summary_markdown"]
+__all__ = ["LEARNED", "SweepSummary", "namer", "summary_lines", "summary_markdown"]

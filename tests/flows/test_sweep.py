@@ -125,7 +125,7 @@ def test_sweep_logs_design_results_and_analysis(flow_home: Path, first_sweep: An
     assert set(results["run_id"]) == {r.info.run_id for r in children(summary.parent_run_id)}
     # and: the analysis as metrics, the report as an artifact
     metrics = run.data.metrics
-    assert {f"effect.{n}" for n in names} <= set(metrics)
+    assert {f"effect.{n.rsplit('.', 1)[-1]}" for n in names} <= set(metrics)  # short names
     assert metrics["sweep.completed"] == 4 and metrics["sweep.failed"] == 0
     assert metrics["best.cv.f1_macro"] == results["objective.cv.f1_macro"].max()
     report = Path(client().download_artifacts(summary.parent_run_id, "report/report.html"))
@@ -213,7 +213,7 @@ register_best: false
     # and: the analysis used the completed points and says what it left out
     assert any("2 of 4 points failed" in n for n in summary.notes)
     assert any("model.params.loss" in n for n in summary.notes)
-    assert "effect.model.params.n_estimators" in parent.data.metrics
+    assert "effect.n_estimators" in parent.data.metrics  # short names (issue 33)
     assert summary.version is None and summary.gate_reason == "registration disabled"
 
 
