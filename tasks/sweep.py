@@ -11,6 +11,7 @@ a note.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -18,10 +19,12 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from libs.doe import Design, FactorSpace
+from libs.doe.learned import learned
+from libs.doe.names import Namer
 from libs.doe.recommend import Recommendation
 from libs.doe.responses import MultiResponse, ResponseGoal
 from libs.doe.responses import analyse_responses as combine_responses
-from libs.doe.summary import SweepSummary, summary_lines, summary_markdown
+from libs.doe.summary import LEARNED, SweepSummary, summary_lines, summary_markdown
 from libs.doe.sweep import (
     PointResult,
     SweepAnalysis,
@@ -33,8 +36,9 @@ from libs.doe.sweep import (
 from libs.gate import GateDecision, GateSpec, decide
 from libs.metrics import greater_is_better
 from libs.plots import Table, render_report
-from libs.plots.doe_sweep import report_meta, sweep_figures
+from libs.plots.doe_sweep import factors_table, learned_section, named, report_meta, sweep_figures
 from libs.plots.pareto import pareto_figure
+from libs.plots.report import KeyValues, ReportHeader
 from libs.settings import PlatformSettings
 from libs.studies import MODEL_STAGES, recommendation_dict, stage_recommendation
 from tasks import tracking
@@ -103,14 +107,36 @@ def log_results(run: tracking.RunHandle, table: pd.DataFrame) -> None:
 def analyse_sweep(
     design: Design, space: FactorSpace, results: list[PointResult], maximize: bool
 ) -> SweepAnalysis:
-    """The analysis of the completed points (`libs.doe.sweep.analyse_points`)."""
+    """The analysis of the completed points (`libs.doe.sweep.analyse_points`), with what it
+    learned first (`libs.doe.learned`; notes marked `LEARNED`, against the earlier stages'
+    runs alone when the design has several)."""
     responses = {r.index: float(r.objective) for r in results if r.ok and r.objective is not None}
     if design.kind in MODEL_STAGES:  # a path or a GP batch is no factorial design
         note = f"a {design.kind} stage: no factorial analysis (its runs are not a design)"
         return SweepAnalysis(
             design.kind, len(responses), len(design) - len(responses), None, (note,)
         )
-    return analyse_points(design, space, responses, maximize)
+    analysis = analyse_points(design, space, responses, maximize)
+    previous = None
+    if design.block and len(set(design.block)) > 1 and analysis.result is not None:
+        last = max(design.block)
+        earlier = {i: v for i, v in responses.items() if design.block[i] != last}
+        previous = analyse_points(design, space, earlier, maximize).result
+    said = learned(analysis.result, objective_name(results), space, previous)
+    return replace(analysis, notes=(*(LEARNED + line for line in said), *analysis.notes))
+
+
+def objective_name(results: list[PointResult]) -> str:
+    """The objective's metric name, read from the points (the metric equal to the
+    objective in every completed point), else "the response"."""
+    done = [r for r in results if r.ok and r.objective is not None]
+    if not done:
+        return "the response"
+    names = [k for k, v in done[0].metrics.items() if v == done[0].objective]
+    for name in sorted(names, key=len):
+        if all(r.metrics.get(name) == r.objective for r in done):
+            return name
+    return "the response"
 
 
 @task(name="analyse-responses", cache_policy=NO_CACHE)
@@ -180,16 +206,23 @@ def build_sweep_report(
     Pareto front of the first two; in a study, a table of all its stages.
     """
     figures = sweep_figures(design, space, results, analysis, metric)
-    header = report_meta(design, analysis, best, metric, meta)
+    header = report_meta(design, analysis, best, metric, meta, space)
+    said = Namer.of(space)
+    first = learned_section(analysis)
+    top: list[tuple[str, KeyValues | Table]] = [("What we learned", first)] if first else []
+    factors = Table(factors_table(space), "Short names as used in this report; full config keys.")
     if stages:
         figures.insert(0, ("Study stages", Table(stage_table(stages), "One row per stage.")))
     if multi is not None and len(multi.goals) > 1:
         figures += _response_figures(multi)
         for i, line in enumerate(multi.lines(), 1):
             header[f"desirability {i}"] = line
-    table = results_table(design, results, metric)
+    table = named(results_table(design, results, metric), said)
     figures.append(("Results", Table(table, "One row per point; click a column to sort.")))
-    return render_report(title, analysis.metrics(), figures, header)
+    figures.append(("Factors", factors))
+    return render_report(
+        title, analysis.metrics(), figures, header, header=ReportHeader(sections=top)
+    )
 
 
 def _response_figures(multi: MultiResponse) -> list[tuple[str, Any]]:

@@ -18,8 +18,10 @@ import numpy as np
 import pandas as pd
 
 from libs.doe.designs import Design
+from libs.doe.names import Namer
 from libs.doe.result import DoeAnalysis
 from libs.doe.space import ContinuousFactor, FactorSpace
+from libs.doe.summary import LEARNED
 from libs.doe.sweep import PointResult, SweepAnalysis
 from libs.plots.doe import (
     contour_figure,
@@ -28,9 +30,37 @@ from libs.plots.doe import (
     main_effects_figure,
     pareto_figure,
 )
-from libs.plots.report import Table
+from libs.plots.report import KeyValues, Table
 
 MAX_PARTIAL_ROWS = 60
+
+
+def named(frame: pd.DataFrame, said: Namer) -> pd.DataFrame:
+    """A table in short factor names: its columns, its text cells and its term index
+    (`model.params.a:model.params.b` -> `a x b`), numbers without float noise."""
+    out = frame.rename(columns=lambda c: said.text(str(c)) if isinstance(c, str) else c)
+    out.index = [said.text(i) if isinstance(i, str) else i for i in out.index]
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = [said.text(v) if isinstance(v, str) else v for v in out[col]]
+    return out
+
+
+def factors_table(space: FactorSpace) -> pd.DataFrame:
+    """The study's factors: short name, config key, range and scale (the config section)."""
+    said = Namer.of(space)
+    rows = []
+    for f in space.factors:
+        if isinstance(f, ContinuousFactor) or hasattr(f, "low"):
+            low, high = f.low, f.high  # type: ignore[union-attr]
+            where = f"{said.value(f.name, low)} to {said.value(f.name, high)}"
+        else:
+            where = ", ".join(str(v) for v in f.levels)  # type: ignore[union-attr]
+        scale = f.scale if isinstance(f, ContinuousFactor) else f.type
+        rows.append(
+            {"name": said.name(f.name), "config key": f.name, "range": where, "scale": scale}
+        )
+    return pd.DataFrame(rows, columns=["name", "config key", "range", "scale"])
 
 
 def _surface_pairs(result: DoeAnalysis, n: int = 3) -> list[tuple[str, str]]:
@@ -69,12 +99,14 @@ def _interaction_pairs(result: DoeAnalysis) -> list[tuple[str, str]]:
 
 def _effect_figures(result: DoeAnalysis) -> list[tuple[str, Any]]:
     figures: list[tuple[str, Any]] = []
-    effects = result.effect_series()
+    said = result.said
+    effects = result.effect_series().rename(index=lambda n: said.term(str(n)))
     if effects.empty:
         return figures
     std = result.standardized()
     if std is not None:
         values, cut, method = std
+        values = values.rename(index=lambda n: said.term(str(n)))
         figures.append(
             ("Pareto of effects", pareto_figure(values, cut, f"|standardized effect| ({method})"))
         )
@@ -89,6 +121,14 @@ def _effect_figures(result: DoeAnalysis) -> list[tuple[str, Any]]:
 
 
 def _tables(result: DoeAnalysis) -> list[tuple[str, Any]]:
+    said = result.said
+    return [
+        (name, Table(named(t.frame, said), said.text(t.caption)) if isinstance(t, Table) else t)
+        for name, t in _raw_tables(result)
+    ]
+
+
+def _raw_tables(result: DoeAnalysis) -> list[tuple[str, Any]]:
     out: list[tuple[str, Any]] = []
     if not result.aliases.empty:
         title = "Alias chains (one effect estimated per chain)"
@@ -126,12 +166,14 @@ def sweep_figures(
     done = sorted((r for r in results if r.ok), key=lambda r: r.index)
     figures: list[tuple[str, Any]] = []
     result = analysis.result
+    said = Namer.of(space)
     if len(done) >= 2:
         points = design.frame.iloc[[r.index for r in done]].reset_index(drop=True)
+        points = points.rename(columns=said.name)  # short names as subplot titles
         y = [r.objective for r in done]
         figures.append(("Main effects", main_effects_figure(points, y, metric)))
         if result is not None and result.interactions_estimable and points.shape[1] >= 2:
-            pairs = _interaction_pairs(result)
+            pairs = [(said.name(a), said.name(b)) for a, b in _interaction_pairs(result)]
             figures.append(("Interactions", interaction_figure(points, y, pairs, metric)))
     if result is None:
         return figures
@@ -147,16 +189,16 @@ def sweep_figures(
                 xs,
                 ys,
                 z,
-                a,
-                b,
+                said.name(a),
+                said.name(b),
                 response=metric,
-                observed=observed,
-                optimum=best or None,
+                observed=observed.rename(columns=said.name),
+                optimum={said.name(k): v for k, v in best.items()} or None,
                 log_x=_is_log(space, a),
                 log_y=_is_log(space, b),
                 optimum_label=label,
             )
-            figures.append((f"Response surface: {a} x {b}", figure))
+            figures.append((f"Response surface: {said.name(a)} x {said.name(b)}", figure))
     return figures + _tables(result)
 
 
@@ -166,8 +208,12 @@ def report_meta(
     best: PointResult | None,
     metric: str,
     extra: Mapping[str, str],
+    space: FactorSpace | None = None,
 ) -> dict[str, str]:
-    """The report's header lines: design, points analysed, best point, surface, notes."""
+    """The report's header lines: design, points analysed, best point, surface, notes
+    (in short factor names, values with the digits their range warrants; the notes that
+    say what was learned are left to the report's first section)."""
+    said = Namer.of(list(design.frame.columns), space)
     meta = dict(extra)
     meta["design"] = f"{design.kind}, {len(design)} points ({design.requested_runs} requested)"
     info = design.metadata()
@@ -182,20 +228,39 @@ def report_meta(
     meta["run order"] = f"{design.run_order} (seed {design.seed})"
     meta["analysed"] = f"{analysis.used} completed, {analysis.failed} failed"
     if best is not None:
-        point = ", ".join(f"{k}={v}" for k, v in best.point.items())
+        point = said.point(best.point)
         meta["best point"] = f"#{best.index}: {metric}={best.objective:.4g} ({point})"
     fitted = analysis.best_fitted()
     if fitted is not None:
         at, value, what = fitted
-        where = ", ".join(
-            f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in at.items()
-        )
+        where = said.point(at)
         meta["fitted " + ("optimum" if what.startswith("optimum") else "best point")] = (
             f"{metric}={value:.4g} at {where}: {what}"
         )
-    for i, note in enumerate(analysis.notes, 1):
-        meta[f"note {i}"] = note
+    notes = [n for n in analysis.notes if not n.startswith(LEARNED)]
+    for i, note in enumerate(notes, 1):
+        meta[f"note {i}"] = said.text(note)
     return meta
 
 
-__all__ = ["report_meta", "surface_grid", "sweep_figures"]
+def learned_section(analysis: SweepAnalysis, next_step: str = "") -> KeyValues | None:
+    """The report's first section: what the stage learned, then the one next step."""
+    rows = [
+        (f"{i}.", n.removeprefix(LEARNED))
+        for i, n in enumerate((n for n in analysis.notes if n.startswith(LEARNED)), 1)
+    ]
+    if next_step:
+        rows.append(("next", next_step))
+    return (
+        KeyValues(rows, "Statistical details (aliases, ANOVA, Lenth) are below.") if rows else None
+    )
+
+
+__all__ = [
+    "factors_table",
+    "learned_section",
+    "named",
+    "report_meta",
+    "surface_grid",
+    "sweep_figures",
+]

@@ -1,0 +1,94 @@
+"""The shipped diabetes study's first stage as a reader sees it (issue 33), on a made-up
+response (no training): what was learned comes first, in short factor names and values
+without float noise; the config keys appear only in the factors table."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from flows.sweep_config import load_sweep_config
+from libs.doe import generate_design
+from libs.doe.summary import LEARNED, SweepSummary, summary_lines
+from libs.doe.sweep import PointResult
+from tasks.sweep import analyse_sweep, build_sweep_report
+
+CONFIG = Path(__file__).resolve().parents[2] / "configs" / "sweeps" / "diabetes_gbr_study.yaml"
+NOISE = re.compile(r"\d*\.\d*(0{6,}|9{6,})\d")  # 0.20000000000000004, 0.6499999999
+
+
+@pytest.fixture(scope="module")
+def stage() -> tuple[object, object, list[PointResult], object]:
+    config = load_sweep_config(CONFIG)
+    design = generate_design(config.space, config.design)
+    lr, n = config.space.names[0], config.space.names[1]
+    results = []
+    for i, row in design.coded.iterrows():
+        r2 = 0.45 + 0.04 * row[lr] + 0.01 * row[n] + [0.002, -0.001][i % 2]
+        results.append(PointResult(i, design.points[i], "completed", {"r2": r2}, r2))
+    analysis = analyse_sweep.fn(design, config.space, results, True)
+    return config, design, results, analysis
+
+
+def test_stage_notes_start_with_what_was_learned(stage: tuple) -> None:
+    # given
+    _, _, _, analysis = stage
+    # then: learned sentences first, in names, with the metric's name
+    assert analysis.notes[0].startswith(LEARNED)
+    first = analysis.notes[0].removeprefix(LEARNED)
+    assert "learning_rate" in first and "r2" in first and "model.params" not in first
+    assert not any(re.search(r"\b[A-E]{2}\b", n) for n in analysis.notes)  # no letter words
+
+
+def test_report_reads_in_names_with_learned_first(stage: tuple) -> None:
+    # given
+    config, design, results, analysis = stage
+    # when
+    html = build_sweep_report.fn(
+        "stage 1", design, config.space, results, analysis, "r2", results[0], {}
+    )
+    # then: "What we learned" is the first section, before the run details
+    assert html.index("What we learned") < html.index("<h2>Run</h2>")
+    # config keys only in the factors table (and in the embedded plotly bundle: none)
+    body = html.split('id="plotly-bundle"')[0]
+    factors = body.index("<h2>Factors</h2>") if "<h2>Factors</h2>" in body else len(body)
+    assert "model.params." not in body[:factors].replace("model.params.</", "")
+    assert "model.params.learning_rate" in body[factors:]
+    visible = re.sub(r"<[^>]+>", " ", re.sub(r"<script.*?</script>", "", body, flags=re.S))
+    assert not NOISE.search(visible)
+
+
+def test_terminal_summary_leads_with_learned_and_the_next_step(stage: tuple) -> None:
+    # given: a summary carrying the analysis' notes (as the sweep flow builds it)
+    _, _, results, analysis = stage
+    best = results[0]
+    fields = dict.fromkeys(SweepSummary.__dataclass_fields__, "")
+    fields |= {
+        "top_effects": analysis.top_effects(),
+        "optimum": None,
+        "predicted_optimum": None,
+        "surface_r2": None,
+        "best_point": {**best.point, "model.params.subsample": 0.65000000000000002},
+        "best_value": 0.4512345678901,
+        "best_index": 0,
+        "version": None,
+        "notes": list(analysis.notes),
+        "points": 8,
+        "completed": 8,
+        "reused": 0,
+        "failed": 0,
+        "metric": "r2",
+        "next_step": "python -m flows.sweep --fold-over abc123 (8 runs: frees the main effects)",
+    }
+    # when
+    lines = summary_lines(SweepSummary(**fields))
+    # then
+    assert lines[0].startswith("Learned:")
+    labels = [line.split(":", 1)[0] for line in lines]
+    assert labels.index("Next stage") < labels.index("Parent MLflow run")
+    text = "\n".join(lines)
+    assert "model.params" not in text and not NOISE.search(text)
+    assert "subsample=0.65" in text
+    assert not any(re.search(r"\b[A-E]{2}\b", line) for line in lines)
