@@ -132,7 +132,10 @@ def _path_runs(
     runs = {"kind": "path", "points": points, "block": [stage] * len(points), "new": len(points)}
     moved = ", ".join(path.factors)
     stopped = f"; {path.stopped}" if path.stopped else ""
-    return runs, f"{len(points)} runs along the path in {moved} ({path.significance}{stopped})"
+    region = f"; {path.region_note()}" if path.region_note() else ""
+    return runs, (
+        f"{len(points)} runs along the path in {moved} ({path.significance}{stopped}{region})"
+    )
 
 
 def lineage_ids(earlier: EarlierSweep) -> list[str]:

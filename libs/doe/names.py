@@ -187,6 +187,26 @@ class Namer:
         return _LONG_NUMBER.sub(lambda m: plain_number(float(m.group(0))), out)
 
 
+def beyond(coded: Mapping[str, float]) -> float:
+    """How far a coded point lies outside the factor ranges (the cube -1..+1), in coded
+    units: the length of its excess beyond +-1 (0 inside or on the edge)."""
+    excess = [max(0.0, abs(float(v)) - 1.0) for v in coded.values()]
+    return math.sqrt(sum(e * e for e in excess))
+
+
+def region_words(coded: Mapping[str, float], said: Namer | None = None) -> str:
+    """ "" inside the factor ranges, else `outside the factor ranges by 1.5 coded units
+    (learning_rate at +2.5 coded)`: a proposal there is an extrapolation."""
+    distance = beyond(coded)
+    if distance <= 1e-9:
+        return ""
+    name = said.name if said is not None else (lambda k: k)
+    which = ", ".join(
+        f"{name(k)} at {float(v):+.2f} coded" for k, v in coded.items() if abs(float(v)) > 1 + 1e-9
+    )
+    return f"outside the factor ranges by {distance:.2g} coded units ({which})"
+
+
 def plain_text(text: str, names: Sequence[str] = (), space: FactorSpace | None = None) -> str:
     """`Namer.of(names, space).text(text)`: one line in names, without float noise."""
     return Namer.of(list(names), space).text(text)
@@ -194,9 +214,11 @@ def plain_text(text: str, names: Sequence[str] = (), space: FactorSpace | None =
 
 __all__ = [
     "Namer",
+    "beyond",
     "decimals",
     "plain_number",
     "plain_text",
+    "region_words",
     "round_value",
     "short_names",
     "show_value",

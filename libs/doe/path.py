@@ -28,6 +28,7 @@ import statsmodels.api as sm
 
 from libs.doe.analysis import Response
 from libs.doe.limits import clamp, hard_limits
+from libs.doe.names import Namer, beyond, region_words
 from libs.doe.recommend import (
     _check,
     _design,
@@ -68,6 +69,27 @@ class SteepestPath:
 
     def __len__(self) -> int:
         return len(self.settings)
+
+    @property
+    def leaves_region(self) -> int | None:
+        """The first step outside the factor ranges (None if the path stays inside)."""
+        if "beyond (coded)" not in self.table:
+            return None
+        out = self.table[self.table["beyond (coded)"] > 1e-9]
+        return int(out["step"].iloc[0]) if not out.empty else None
+
+    def region_note(self) -> str:
+        """`from step 2 the path leaves the factor ranges (step 5: 3.2 coded units
+        beyond)`: its later predictions are extrapolations; "" if it stays inside."""
+        first = self.leaves_region
+        if first is None:
+            return ""
+        last = self.table.iloc[-1]
+        return (
+            f"from step {first} the path leaves the factor ranges (step {int(last['step'])}: "
+            f"{float(last['beyond (coded)']):.2g} coded units beyond): its predictions there "
+            "are extrapolations, to be checked by the runs"
+        )
 
 
 def _significance(
@@ -256,6 +278,8 @@ def steepest_ascent_path(
                 **point,
                 **{f"{n} (coded)": x[n] for n in path_factors},
                 "predicted": predicted,
+                "beyond (coded)": beyond(x),
+                "region": region_words(x, Namer.of(path_factors)) or "inside",
             }
         )
         if hit:

@@ -35,6 +35,7 @@ from libs.doe.anova import pure_error, pure_error_estimable
 from libs.doe.canonical import Region, best_in_region
 from libs.doe.limits import clamp
 from libs.doe.models import levels, sum_coded
+from libs.doe.names import Namer, region_words
 from libs.doe.space import CategoricalFactor, ContinuousFactor, FactorSpace, IntegerFactor
 from libs.errors import InputError
 
@@ -73,6 +74,15 @@ class Recommendation:
     se: float = math.nan
     df: float = 0.0
     settings_compared: int = 1  # distinct settings a best run was picked from
+
+
+def _region_clause(coded: Mapping[str, float], space: FactorSpace, observed: bool = False) -> str:
+    """` It lies outside the factor ranges by 1.4 coded units (...).` or "" inside them."""
+    words = region_words(coded, Namer.of(space))
+    if not words:
+        return ""
+    what = "a run made there" if observed else "an extrapolation, less sure than its interval"
+    return f" It lies {words}: {what}."
 
 
 def fmt(value: Any) -> str:
@@ -454,6 +464,7 @@ def _from_model(
         f"{where({n: settings[n] for n in varied})}{edge}{rounded}."
     )
     ordered = {f.name: settings[f.name] for f in space.factors}
+    reason += _region_clause(coded, space)
     return Recommendation(
         settings=ordered,
         predicted=predicted,
@@ -525,7 +536,7 @@ def _best_run(
     reason = (
         f"The best run ({where({n: ordered[n] for n in varying}) or 'the only setting'}, "
         f"{runs}) is recommended because {why}; its interval comes from {spread}."
-    )
+    ) + _region_clause(coded, space, observed=True)
     return Recommendation(
         settings=ordered,
         predicted=predicted,

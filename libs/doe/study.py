@@ -29,7 +29,7 @@ from libs.doe.anova import AnovaResult, Term, anova, model_matrix, reduce_terms
 from libs.doe.canonical import Canonical, Region, canonical, steepest_path
 from libs.doe.lenth import MIN_EFFECTS, Lenth, lenth
 from libs.doe.models import general_terms, sum_coded, two_level, two_level_terms
-from libs.doe.names import Namer
+from libs.doe.names import Namer, beyond, region_words
 from libs.doe.result import DoeAnalysis, alias_table
 from libs.doe.space import CategoricalFactor, FactorSpace
 from libs.errors import InputError
@@ -112,6 +112,11 @@ def _path(
             slope[t.label] = float(beta[i])
         i += t.df
     frame["predicted"] = float(beta[0]) + coded @ np.array([slope[n] for n in names])
+    # a step beyond the factor ranges is an extrapolation: say so, with the distance
+    said = Namer.of(names, space)
+    steps = [dict(zip(names, row, strict=True)) for row in coded]
+    frame["beyond (coded)"] = [beyond(s) for s in steps]
+    frame["region"] = [region_words(s, said) or "inside" for s in steps]
     return frame
 
 
@@ -295,6 +300,14 @@ def _surface_analysis(
             return None, None, {}
         b = np.array([coefs[linear[n]] for n in names])
         path = _path(b, names, space, maximize, kept, values)
+        out = path[path["beyond (coded)"] > 1e-9]
+        if not out.empty:
+            notes.append(
+                f"the path leaves the factor ranges at step {int(out['step'].iloc[0])} "
+                f"({float(out['beyond (coded)'].iloc[0]):.2g} coded units beyond; "
+                f"{float(out['beyond (coded)'].iloc[-1]):.2g} at step {int(out['step'].iloc[-1])}):"
+                " predictions there are extrapolations"
+            )
         labels = {t.name: t.label for t in kept}
         active = [labels.get(t, t) for t in _active_interactions(kept, fit, lt)]
         notes.append(words.path_note(maximize, names, b, active))
