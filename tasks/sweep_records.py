@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from libs.doe.names import Namer
 from libs.doe.sweep import EarlierSweep, PointResult, objective_value
 from libs.errors import InputError
 from libs.settings import PlatformSettings
@@ -93,9 +94,15 @@ def find_sweep(settings: PlatformSettings, ref: str, argument: str) -> EarlierSw
 
 
 def _point_tags(
-    sweep_id: str, index: int, model_uri: str = "", completed: bool = False
+    sweep_id: str,
+    index: int,
+    model_uri: str = "",
+    completed: bool = False,
+    point: dict[str, Any] | None = None,
 ) -> dict[str, str]:
     tags = {"sweep.id": sweep_id, "sweep.point": str(index)}
+    if point:  # the setting in short names, as the MLflow UI's runs table shows it
+        tags["sweep.setting"] = Namer.of(list(point)).point(point)[:5000]
     if completed:
         tags["sweep.status"] = "completed"
     if model_uri:
@@ -202,7 +209,10 @@ def record_point(
         child.run_id, child.experiment_id, settings.resolved_tracking_uri, ""
     )
     tracking.set_tags(
-        handle, _point_tags(sweep_id, index, "" if failed else model_uri, completed=not failed)
+        handle,
+        _point_tags(
+            sweep_id, index, "" if failed else model_uri, completed=not failed, point=point
+        ),
     )
     if failed:
         error = error or child.tags.get("error", f"run ended {child.status}")

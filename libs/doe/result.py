@@ -220,6 +220,9 @@ class DoeAnalysis:
     def tags(self) -> dict[str, str]:
         """Short descriptive values for a tracker: kind, significance method, design words."""
         out = {"doe.analysis": self.kind, "doe.significance": self.method}
+        said = self.said
+        # the short names a reader sees, with the config key each stands for
+        out["doe.factor_names"] = ", ".join(f"{said.name(f)}={f}" for f in self.factors)[:5000]
         if self.defining_relation:
             out["doe.defining_relation"] = self.defining_relation[:500]
             out["doe.resolution"] = str(self.resolution)

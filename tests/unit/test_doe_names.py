@@ -119,3 +119,21 @@ def test_analysis_speaks_in_names_not_letters() -> None:
 def test_no_long_numbers_survive(value: float) -> None:
     text = Namer.of(["a.b"]).text(f"a.b={value} and {value}")
     assert all(len(tok.split(".")[-1]) <= 6 for tok in text.replace(",", " ").split())
+
+
+def test_mlflow_tags_carry_short_names() -> None:
+    """The MLflow UI's runs table shows each point's setting in short names, and the parent
+    run says which config key each short name stands for."""
+    from tasks.sweep_records import _point_tags
+
+    # given
+    point = {"model.params.learning_rate": 0.30000000000000004, "model.params.max_depth": 3}
+    # when
+    tags = _point_tags("abc", 2, completed=True, point=point)
+    # then
+    assert tags["sweep.setting"] == "learning_rate=0.3, max_depth=3"
+    coded = pd.DataFrame([[-1, -1], [1, -1], [-1, 1], [1, 1]], columns=list(point), dtype=float)
+    result = analyse(coded, [1.0, 2.0, 1.5, 2.6])
+    assert result.tags()["doe.factor_names"] == (
+        "learning_rate=model.params.learning_rate, max_depth=model.params.max_depth"
+    )
