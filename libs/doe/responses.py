@@ -22,10 +22,19 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, model_validato
 
 from libs.doe.canonical import Region
 from libs.doe.desirability import Desirability, overall_desirability, pareto_front
+from libs.doe.names import Namer
 from libs.doe.space import FactorSpace
 from libs.doe.sweep import SweepAnalysis
 from libs.errors import InputError
 
+# Responses measured by the wall clock: they move with the machine's load (a busy machine
+# made the best-R2 run take 2.7 s instead of 0.2 s, so its d and D fell to 0). Model size
+# does not; prediction latency would not if measured as a median of repeated predictions.
+NOISY = {
+    "train_seconds": "wall-clock training time",
+    "predict_ms_per_row": "wall-clock prediction time of one pass",
+}
+STEADY = ("model_size_bytes",)
 GRID_POINTS = 20_000  # points of the coded region searched for the best overall desirability
 DEFAULT_MARGIN = 0.5  # default limits: the observed range widened by this share of it
 
@@ -77,6 +86,14 @@ class ResponseGoal(BaseModel):
             raise InputError(f"responses: {self.metric}: goal 'target' needs a target value")
         if self.goal != "target" and self.target is not None:
             raise InputError(f"responses: {self.metric}: target is only for goal 'target'")
+        if self.target is not None and (
+            (self.low is not None and self.target < self.low)
+            or (self.high is not None and self.target > self.high)
+        ):
+            raise InputError(
+                f"responses: {self.metric}: target ({self.target}) lies outside its limits "
+                f"(low {self.low}, high {self.high}); no run could reach d = 1"
+            )
         return self
 
     def desirability(self, observed: Sequence[float], natural: str) -> Desirability:
@@ -144,10 +161,11 @@ class MultiResponse:
         out = []
         for name, d in self.goals.items():
             aim = f"target {d.target:.4g}" if d.goal == "target" else d.goal
-            out.append(f"{name}: {aim} in [{d.low:.4g}, {d.high:.4g}], weight {d.weight:g}")
+            noisy = f" (noisy: {NOISY[name]})" if name in NOISY else ""
+            out.append(f"{name}{noisy}: {aim} in [{d.low:.4g}, {d.high:.4g}], weight {d.weight:g}")
         if self.optimum is not None:
             o = self.optimum
-            where = ", ".join(f"{k}={_fmt(v)}" for k, v in o.natural.items())
+            where = Namer.of(list(o.natural)).point(o.natural)
             values = ", ".join(f"{k}={v:.4g}" for k, v in o.responses.items())
             run = f" (run #{o.index})" if o.index is not None else ""
             out.append(f"desirability optimum D={o.overall:.3f} on the {o.source}{run}: {where}")
@@ -220,7 +238,7 @@ def combine_responses(
     table = pd.DataFrame({"point": index})
     for name in goals:
         table[name] = [values[name][i] for i in index]
-    notes: list[str] = []
+    notes: list[str] = noisy_notes(list(goals))
     optimum: DesirabilityOptimum | None = None
     if index:
         for name, d in resolved.items():
@@ -266,6 +284,20 @@ def combine_responses(
         tuple(notes),
         tuple(names) if pair else (),
     )
+
+
+def noisy_notes(responses: Sequence[str]) -> list[str]:
+    """A note per response that the machine's load moves (`NOISY`), naming a steady one."""
+    out = []
+    for name in responses:
+        if name in NOISY:
+            instead = ", ".join(STEADY)
+            out.append(
+                f"{name} is {NOISY[name]}: it moves with the machine's load, so a busy moment "
+                f"can sink a good run's desirability; {instead} does not (prefer it as the cost "
+                "response, or give this one wide limits)"
+            )
+    return out
 
 
 def _pareto_columns(

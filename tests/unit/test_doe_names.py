@@ -137,3 +137,30 @@ def test_mlflow_tags_carry_short_names() -> None:
     assert result.tags()["doe.factor_names"] == (
         "learning_rate=model.params.learning_rate, max_depth=model.params.max_depth"
     )
+
+
+def test_wall_clock_cost_responses_are_flagged_as_noisy() -> None:
+    """A wall-clock response moves with the machine's load (issue 33: the best-R2 run took
+    2.7 s instead of 0.2 s on a busy machine): the desirability says so and names model
+    size, which does not."""
+    from libs.doe.responses import ResponseGoal, combine_responses
+
+    # given
+    coded = pd.DataFrame({"model.params.max_depth": [-1.0, 1.0, -1.0, 1.0]})
+    points = [{"model.params.max_depth": 2 + 2 * (i % 2)} for i in range(4)]
+    values = {
+        "r2": {0: 0.4, 1: 0.5, 2: 0.41, 3: 0.52},
+        "train_seconds": {0: 0.2, 1: 2.7, 2: 0.21, 3: 0.3},
+        "model_size_bytes": {0: 1e4, 1: 3e4, 2: 1e4, 3: 3e4},
+    }
+    goals = {name: ResponseGoal(metric=name) for name in values}
+    natural = {"r2": "maximize", "train_seconds": "minimize", "model_size_bytes": "minimize"}
+    space = FactorSpace(factors=[SPACE.factors[2]])
+    # when
+    multi = combine_responses(coded, points, space, values, goals, natural, {})
+    # then
+    noisy = [n for n in multi.notes if n.startswith("train_seconds is wall-clock")]
+    assert len(noisy) == 1 and "model_size_bytes does not" in noisy[0]
+    assert not any(n.startswith("model_size_bytes is") for n in multi.notes)
+    assert any(line.startswith("train_seconds (noisy: wall-clock") for line in multi.lines())
+    assert "max_depth=" in multi.lines()[-2] and "model.params" not in multi.lines()[-2]
