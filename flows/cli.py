@@ -131,9 +131,10 @@ def terminal_logging(command: str, verbose: bool) -> Iterator[Path]:
 
     import tasks.tracking  # noqa: F401  (imports MLflow, which installs its handlers)
     from libs.progress import log_handler
-    from libs.settings import PlatformSettings
 
-    home = PlatformSettings().home_dir
+    # Settings that do not validate (MLOPS_PREFECT_SERVER=bogus) are the command's
+    # own one-line error (`check_environment`); its log file then goes nowhere.
+    home = _home() or Path(os.devnull)
     folder = home / "logs"
     fresh = [p for p in (home, folder) if not p.exists()]  # bad input leaves neither behind
     stamp = time.strftime("%Y%m%d-%H%M%S")

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flows.cli import run_command
+from libs.errors import InputError
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -55,14 +56,50 @@ def prefect_ui_url() -> str | None:
     return api.rstrip("/").removesuffix("/api") if api else None
 
 
-def lineage_of(reference: str, settings: Any, ui_url: str | None) -> dict[str, Any]:
-    """The recorded lineage of one `NAME[@alias|/version]` (an unknown one is an InputError)."""
+def lineage_of(
+    reference: str, settings: Any, ui_url: str | None, *, need_run: str = ""
+) -> dict[str, Any]:
+    """The recorded lineage of one `NAME[@alias|/version]` (an unknown one is an InputError).
+
+    `need_run` (the command's words, e.g. `--reproduce`): the version's MLflow run must
+    still exist; one purged (deleted, then `mlflow gc`) took its config, metrics and
+    artifacts with it, and is named as such.
+    """
     from libs.lineage import parse_model_ref
     from tasks import tracking
 
     name, alias, version = parse_model_ref(reference)
     ref = tracking.resolve_model_version(settings, name, alias=alias, version=version)
-    return tracking.version_lineage(settings, ref, ui_url)
+    try:
+        record = tracking.version_lineage(settings, ref, ui_url)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{need_run + ' ' if need_run else ''}{ref.name}/{ref.version}: "
+            f"run {ref.run_id}: its recorded artifact "
+            f"{_unreadable_artifact(settings, ref.run_id)} is unreadable "
+            f"(not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno})"
+        ) from None
+    if need_run and ref.run_id and not (record.get("mlflow_run") or {}).get("id"):
+        raise InputError(
+            f"{need_run} {ref.name}/{ref.version}: its MLflow run {ref.run_id} was deleted and "
+            "purged (`mlflow gc`): its config, metrics and artifacts are gone"
+        )
+    return record
+
+
+def _unreadable_artifact(settings: Any, run_id: str) -> str:
+    """Which of a run's JSON records does not parse (the config, else the environment)."""
+    from libs.lineage import CONFIG_JSON, ENVIRONMENT_FILE
+    from tasks import tracking
+
+    client = tracking.client_for(settings)
+    for path in (CONFIG_JSON, ENVIRONMENT_FILE):
+        text = tracking.read_artifact(client, run_id, path)
+        try:
+            json.loads(text or "{}")
+        except json.JSONDecodeError:
+            return path
+    return "(a JSON record)"
 
 
 def with_live_links(record: dict[str, Any], settings: Any) -> dict[str, Any]:
@@ -118,9 +155,8 @@ def plan_reproduction(reference: str, settings: Any, *, allow_data_change: bool)
     from flows.train_config import TrainConfig, check_train_config
     from libs import io as storage_io
     from libs.config import validate
-    from libs.errors import InputError
 
-    original = lineage_of(reference, settings, None)
+    original = lineage_of(reference, settings, None, need_run="--reproduce")
     label = f"{original['model']['name']}/{original['model']['version']}"
     if not original["config"]["recorded"]:
         raise InputError(

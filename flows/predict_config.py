@@ -59,6 +59,10 @@ class PredictConfig(BaseModel):
                 f"unsupported scheme '{scheme}://' in {value}: use a local path or "
                 f"{', '.join(s + '://' for s in SOURCE_SCHEMES)}"
             )
+        if scheme is not None and ".." in re.split(r"[/\\]", value.split("://", 1)[1]):
+            # As for data sources: a URI is an address, not a path to walk; '..' would
+            # write (or read) outside the prefix it names.
+            raise ValueError("URI must not contain '..' segments")
         return value
 
     @property

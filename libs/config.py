@@ -19,6 +19,10 @@ from libs.errors import InputError
 
 M = TypeVar("M", bound=BaseModel)
 
+# A config is a page of YAML; a file this large is a wrong path (a data file, a log), and
+# parsing it would take minutes before any field could be named.
+MAX_CONFIG_BYTES = 1_000_000
+
 
 def read_yaml(path: str | Path) -> dict[str, Any]:
     """Read a YAML mapping; a missing file or bad YAML is an InputError naming the file."""
@@ -26,6 +30,12 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise InputError(f"config file not found: {path}")
     try:
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise InputError(
+                f"{path}: {size / 1e6:.1f} MB, more than a config may hold "
+                f"({MAX_CONFIG_BYTES // 1_000_000} MB); is it the right file?"
+            )
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
         raise InputError(

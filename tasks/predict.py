@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -34,6 +35,8 @@ from tasks.artifacts import artifact_key, link_artifact, markdown_artifact
 
 # Rows read to check the input against the signature before any run or output exists.
 PROBE_ROWS = 1_000
+# Rows a chunk of the whole-input check holds (one pass before the run, memory bounded).
+SCAN_ROWS = 50_000
 
 
 def options_for(storage: Storage, uri: str) -> dict[str, Any] | None:
@@ -111,20 +114,58 @@ def check_input(
         chunks.close()
     sample = loaded.conform(sample, input_uri)
     stamp_predictions(sample.head(0), [], loaded.identity)  # reserved output columns
+    rows = _checked_rows(loaded, input_uri, options, dtype)
     return InputProbe(
         uri=input_uri,
         sample=sample,
         digest=storage_io.digest(input_uri, options),
-        rows=storage_io.table_rows(input_uri, options, count_csv=True),  # the bar's total
+        rows=rows,  # the bar's total
     )
+
+
+def _checked_rows(
+    loaded: LoadedModel, uri: str, options: dict[str, Any] | None, dtype: dict[str, Any]
+) -> int:
+    """Every row conforms to the signature and holds no infinite model input: the rows.
+
+    Scoring refuses what training refuses (`libs.datasets.checks.check_finite`),
+    in one pass before any run or output exists; found mid-batch, the model
+    would fail with a FAILED run. The pass also counts the rows (the bar's total).
+    """
+    rows = 0
+    for chunk in storage_io.iter_table(uri, SCAN_ROWS, options, dtype=dtype):
+        chunk = loaded.conform(chunk, f"{uri} (rows {rows + 1}-{rows + len(chunk)})")
+        used = [c.name for c in loaded.columns] if loaded.columns else list(chunk.columns)
+        for column in [c for c in used if c in chunk.columns]:
+            series = chunk[column]
+            if not pd.api.types.is_float_dtype(series.dtype):
+                continue
+            infinite = np.isinf(series.to_numpy(dtype=float, na_value=np.nan))
+            if infinite.any():
+                first = rows + int(np.argmax(infinite)) + 1
+                raise InputError(
+                    f"{uri}: column '{column}' has infinite values (first at row {first}); "
+                    "the model cannot score them (training refuses them too): replace them"
+                )
+        rows += len(chunk)
+    return rows
 
 
 @io_task("drift-reference", cache_policy=NO_CACHE)
 def drift_reference(
     loaded: LoadedModel, probe: InputProbe, spec: DriftSpec, storage: Storage
 ) -> DriftReference | None:
-    """Bucket the training snapshot's feature columns; None if the model has no snapshot."""
-    source = tracking.training_data(loaded.ref)
+    """Bucket the training snapshot's feature columns; None if the model has no snapshot.
+
+    None too when the version's run was deleted and purged (`mlflow gc`): the model
+    still loads (a logged model of its own), but the snapshot's address went with the run.
+    """
+    try:
+        source = tracking.training_data(loaded.ref)
+    except Exception as exc:  # MLflow's "not found": this layer does not import MLflow
+        if str(getattr(exc, "error_code", "")) != "RESOURCE_DOES_NOT_EXIST":
+            raise
+        return None
     if not source.snapshot_uri:
         return None
     frame = storage_io.read_table(source.snapshot_uri, options_for(storage, source.snapshot_uri))

@@ -1,0 +1,260 @@
+"""Inputs that used to fail late or wrong (issue 36): one line naming the setting, argument,
+file or run, exit code 2, before any MLflow run, and nothing half written.
+
+Before: `MLOPS_PREFECT_SERVER=bogus` ended in a pydantic traceback (exit 1); a batch
+with infinite values failed mid-scoring (exit 1, a FAILED run) where training refuses
+the same data; `--output memory://bucket/a/../../o.csv` was accepted (exit 0, the
+predictions went elsewhere); a desirability target outside its limits was accepted;
+a 50 MB config was parsed for minutes; a config artifact that is not JSON said
+"JSONDecodeError"; a purged run made `--reproduce` claim the model was "trained before
+configs were recorded", and scoring with its version failed with "Run ... not found".
+
+Each command runs in-process through its `main` (as `python -m` runs it, without the
+interpreter start); the scoring cases that need a flow run use the session's Prefect
+server.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from mlflow import MlflowClient
+from reliability_support import files_under, running_runs, store_uri, temp_files
+
+TRAIN, SWEEP, PREDICT, LINEAGE = "flows.train", "flows.sweep", "flows.predict", "flows.lineage"
+BIN = Path(sys.executable).parent
+
+
+def register(home: Path, name: str, *, config_json: str | None = None) -> str:
+    """`name` version 1 @champion (a logistic regression on x1, x2), straight through MLflow;
+    `config_json` is written as its run's recorded config. Returns the run id."""
+    import mlflow
+    import mlflow.sklearn
+    from mlflow.models import infer_signature
+    from sklearn.linear_model import LogisticRegression
+
+    home.mkdir(parents=True, exist_ok=True)
+    x = pd.DataFrame({"x1": [0.0, 1.0, 2.0, 3.0], "x2": [1.0, 0.0, 1.0, 0.0]})
+    model = LogisticRegression().fit(x, [0, 0, 1, 1])
+    client = MlflowClient(store_uri(home))
+    found = client.get_experiment_by_name("training")
+    experiment = (
+        found.experiment_id
+        if found
+        else client.create_experiment(
+            "training", artifact_location=(home / "mlartifacts").resolve().as_uri()
+        )
+    )
+    run = client.create_run(experiment)
+    mlflow.set_tracking_uri(store_uri(home))
+    with mlflow.start_run(run_id=run.info.run_id):
+        info = mlflow.sklearn.log_model(
+            model,
+            name="model",
+            signature=infer_signature(x, model.predict(x)),
+            registered_model_name=name,
+            pip_requirements=["scikit-learn"],
+        )
+        if config_json is not None:
+            mlflow.log_text(config_json, "config/config.json")
+    client.set_registered_model_alias(name, "champion", str(info.registered_model_version))
+    return run.info.run_id
+
+
+def purge(home: Path, run_id: str) -> None:
+    """Delete the run and purge it as a user would: the MLflow UI's delete, then `mlflow gc`."""
+    MlflowClient(store_uri(home)).delete_run(run_id)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "MLOPS_"))}
+    env["MLFLOW_TRACKING_URI"] = store_uri(home)
+    subprocess.run(
+        [str(BIN / "mlflow"), "gc", "--backend-store-uri", store_uri(home), "--run-ids", run_id],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("late") / "inputs"
+    folder.mkdir()
+    rows = 1_500  # past the first chunk the input probe reads (tasks.predict.PROBE_ROWS)
+    batch = pd.DataFrame({"x1": [float(i % 5) for i in range(rows)], "x2": [0.5] * rows})
+    batch.to_csv(folder / "batch.csv", index=False)
+    batch.loc[rows - 1, "x2"] = float("inf")
+    batch.to_csv(folder / "infinite_batch.csv", index=False)
+    # A config padded past the size limit with a comment: valid YAML, just far too big.
+    (folder / "big.yaml").write_text("data: {source: iris}\n#" + "x" * 1_200_000 + "\n")
+    (folder / "target.yaml").write_text(
+        "train: {data: {source: iris}}\n"
+        "factors:\n"
+        "  - {name: model.params.C, type: continuous, low: 0.1, high: 10}\n"
+        "design: {kind: full_factorial}\n"
+        "objective: {metric: accuracy}\n"
+        "responses:\n"
+        "  - {metric: accuracy, goal: target, target: 1.5, low: 0.5, high: 1.0}\n"
+    )
+    return folder
+
+
+@pytest.fixture(scope="module")
+def scoring_home(inputs: Path) -> Path:
+    """`late` (a plain champion), `garbled` (its config artifact is not JSON), `purged`
+    (its run deleted and purged by `mlflow gc`)."""
+    home = inputs.parent / "home"
+    register(home, "late")
+    register(home, "garbled", config_json='{"data": {"source": "iris"')
+    purge(home, register(home, "purged", config_json="{}"))
+    return home
+
+
+@dataclass(frozen=True)
+class Case:
+    module: str
+    args: tuple[str, ...]
+    expect: str  # the one error line matches it; `{in}` is the inputs folder
+    env: dict[str, str] = field(default_factory=dict)
+    flow: bool = False  # known only from the data: needs a Prefect server
+
+
+PREDICT_ARGS = ("--model", "late", "--input", "{in}/batch.csv")
+RUN_ID = r"[0-9a-f]{32}"
+CASES = {
+    "prefect-server-setting": Case(
+        TRAIN,
+        (),
+        r"^error: MLOPS_PREFECT_SERVER: Input should be 'auto' or 'temporary'",
+        env={"MLOPS_PREFECT_SERVER": "bogus"},
+    ),
+    "prefect-server-setting-scoring": Case(
+        PREDICT,
+        (*PREDICT_ARGS, "--output", "{in}/out-a.csv"),
+        r"^error: MLOPS_PREFECT_SERVER: Input should be 'auto' or 'temporary'",
+        env={"MLOPS_PREFECT_SERVER": "bogus"},
+    ),
+    "output-dot-dot": Case(
+        PREDICT,
+        (*PREDICT_ARGS, "--output", "memory://bucket/a/../../out.csv"),
+        r"^error: arguments: output: URI must not contain '\.\.' segments",
+    ),
+    "config-too-big": Case(
+        TRAIN,
+        ("--config", "{in}/big.yaml"),
+        r"^error: {in}/big\.yaml: 1\.2 MB, more than a config may hold \(1 MB\)",
+    ),
+    "desirability-target-outside-limits": Case(
+        SWEEP,
+        ("--config", "{in}/target.yaml"),
+        r"^error: .*responses: accuracy: target \(1\.5\) lies outside its limits "
+        r"\(low 0\.5, high 1\.0\)",
+    ),
+    "reproduce-unreadable-config": Case(
+        TRAIN,
+        ("--reproduce", "garbled/1"),
+        rf"^error: --reproduce garbled/1: run {RUN_ID}: its recorded artifact "
+        r"config/config\.json is unreadable \(not JSON: ",
+    ),
+    "lineage-unreadable-config": Case(
+        LINEAGE,
+        ("garbled/1",),
+        rf"^error: garbled/1: run {RUN_ID}: its recorded artifact config/config\.json "
+        r"is unreadable",
+    ),
+    "reproduce-purged-run": Case(
+        TRAIN,
+        ("--reproduce", "purged"),
+        rf"^error: --reproduce purged/1: its MLflow run {RUN_ID} was deleted and purged "
+        r"\(`mlflow gc`\)",
+    ),
+    "infinite-values-in-batch": Case(
+        PREDICT,
+        ("--model", "late", "--input", "{in}/infinite_batch.csv", "--output", "{in}/out-b.csv"),
+        r"^error: {in}/infinite_batch\.csv: column 'x2' has infinite values "
+        r"\(first at row 1500\); the model cannot score them",
+        flow=True,
+    ),
+}
+
+
+def all_runs(home: Path) -> set[str]:
+    client = MlflowClient(store_uri(home))
+    experiments = [e.experiment_id for e in client.search_experiments()]
+    return {r.info.run_id for r in client.search_runs(experiments)} if experiments else set()
+
+
+@pytest.mark.parametrize(
+    "case_id",
+    [pytest.param(k, marks=[pytest.mark.flow]) if c.flow else k for k, c in CASES.items()],
+)
+def test_late_bad_input_fails_at_once_with_one_line_and_exit_2(
+    case_id: str,
+    inputs: Path,
+    scoring_home: Path,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # given
+    case = CASES[case_id]
+    if case.flow:
+        request.getfixturevalue("prefect_server")
+    for key in list(os.environ):
+        if key.startswith(("MLOPS_", "MLFLOW_TRACKING")):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("MLOPS_HOME", str(scoring_home))
+    monkeypatch.setenv("MLOPS_PREFECT_SERVER", "temporary")  # no warm worker left behind
+    for key, value in case.env.items():
+        monkeypatch.setenv(key, value)
+    argv = [a.replace("{in}", str(inputs)) for a in case.args]
+    runs, data = all_runs(scoring_home), files_under(scoring_home / "data")
+    main = importlib.import_module(case.module).main
+    # when
+    code = main(argv)
+    # then: one line naming what is wrong, exit 2
+    out = capsys.readouterr()
+    lines = out.err.strip().splitlines()
+    assert code == 2, out.err[-3000:]
+    assert len(lines) == 1, out.err[-3000:]
+    assert re.search(case.expect.replace("{in}", re.escape(str(inputs))), lines[0]), lines[0]
+    assert "Traceback" not in out.err
+    # and: nothing half written
+    assert all_runs(scoring_home) == runs
+    assert running_runs(scoring_home) == []
+    assert files_under(scoring_home / "data") == data
+    assert temp_files(scoring_home) == [] and temp_files(inputs) == []
+    assert not list(inputs.glob("out*"))
+
+
+@pytest.mark.flow
+@pytest.mark.slow
+def test_a_version_whose_run_was_purged_still_scores_without_drift(
+    inputs: Path,
+    scoring_home: Path,
+    prefect_server: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # given: `purged`'s run was deleted and purged; its logged model is still there
+    for key in list(os.environ):
+        if key.startswith(("MLOPS_", "MLFLOW_TRACKING")):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("MLOPS_HOME", str(scoring_home))
+    monkeypatch.setenv("MLOPS_PREFECT_SERVER", "temporary")
+    output = inputs / "scored-by-purged.csv"
+    argv = ["--model", "purged", "--input", str(inputs / "batch.csv"), "--output", str(output)]
+    # when
+    code = importlib.import_module(PREDICT).main(argv)
+    # then: scored (before: "Run with id=... not found", exit 1), drift not measured
+    out = capsys.readouterr()
+    assert code == 0, out.err[-3000:]
+    assert len(pd.read_csv(output)) == 1_500
+    assert re.search(r"Input drift: +not measured", out.out), out.out
