@@ -101,12 +101,36 @@ def _prepare_source(url: str) -> Any:
     return engine
 
 
-def _prepare_target(url: str) -> Any:
+def _prepare_target(url: str, mlflow_tables: set[str], setting: str = "--target") -> Any:
+    """The target engine on MLflow's current schema, checked to hold no history.
+
+    `mlflow_tables` (the upgraded source's) are the tables a target may hold: a
+    database with any other table belongs to something else, and MLflow's tables
+    are never written beside them. A target that cannot be reached, or refuses
+    the password, is one line naming `setting`, without the password.
+    """
     from mlflow.store.db.utils import _initialize_tables, _upgrade_db
     from sqlalchemy import inspect
+    from sqlalchemy.exc import OperationalError
 
     engine = _engine(url)
-    tables = set(inspect(engine).get_table_names())
+    try:
+        tables = set(inspect(engine).get_table_names())
+    except OperationalError as exc:
+        from deployments.runtime.postgres import connect_failure
+
+        reason = connect_failure(exc.orig or exc, engine.url.password)
+        raise InputError(f"{setting}: cannot connect to {_shown(url)}: {reason}") from None
+    foreign = sorted(tables - mlflow_tables - {"alembic_version"})
+    if foreign or (tables and "experiments" not in tables):
+        listed = ", ".join(foreign[:5]) + (
+            f" (+{len(foreign) - 5} more)" if len(foreign) > 5 else ""
+        )
+        listed = listed or "alembic_version"
+        raise InputError(
+            f"{setting}: {_shown(url)} holds tables that are not MLflow's ({listed}): "
+            "migrate into an empty database of its own"
+        )
     if "alembic_version" not in tables:
         _initialize_tables(engine)
     else:
@@ -118,18 +142,33 @@ def _prepare_target(url: str) -> Any:
     return engine
 
 
+def _check_port(url: str) -> None:
+    """`--target`'s port is a number (else one line naming it, never the password)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018  (urlsplit checks the port only when asked)
+    except ValueError:
+        given = parts.netloc.rpartition("@")[2].rpartition(":")[2]
+        raise InputError(f"--target: port {given!r} is not a port number (0-65535)") from None
+
+
 def _shown(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
 
 
-def copy_store(source_url: str, target_url: str) -> dict[str, int]:
-    """Copy every row of the source store into the empty target; returns rows per table."""
+def copy_store(source_url: str, target_url: str, setting: str = "--target") -> dict[str, int]:
+    """Copy every row of the source store into the empty target; returns rows per table.
+
+    `setting` names where the target came from, for its errors.
+    """
     from sqlalchemy import MetaData, inspect
 
     source = _prepare_source(source_url)
-    target = _prepare_target(target_url)
+    target = _prepare_target(target_url, set(inspect(source).get_table_names()), setting)
     source_meta, target_meta = MetaData(), MetaData()
     source_meta.reflect(source)
     target_meta.reflect(target)
@@ -198,11 +237,14 @@ def main(argv: list[str] | None = None) -> int:
         source = args.source or f"sqlite:///{(home / 'mlflow.db').resolve()}"
         check_source(source)
         if args.target and not args.target.startswith(("postgresql", "postgres")):
-            raise InputError(f"--target: expected a postgresql:// URL, got {args.target!r}")
+            scheme = args.target.partition(":")[0]  # the URL may hold a password: not echoed
+            raise InputError(f"--target: expected a postgresql:// URL, got a {scheme!r} URL")
+        if args.target:
+            _check_port(args.target)
         target = args.target or target_url(home)
         if target.startswith("postgresql://"):
             target = "postgresql+psycopg2://" + target.removeprefix("postgresql://")
-        copied = copy_store(source, target)
+        copied = copy_store(source, target, "--target" if args.target else "MLOPS_DATABASE_URL")
     except (InputError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

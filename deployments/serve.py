@@ -91,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         served = start(home, args.prefect_port, args.mlflow_port, db=db)
         choose_db(home, db)
+    except InputError as exc:  # MLOPS_DATABASE_URL unreachable or refusing: before any server
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except RuntimeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

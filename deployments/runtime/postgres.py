@@ -35,6 +35,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from deployments.runtime.procs import alive, recorded_pid, server_env, spawn
+from libs.errors import InputError
 
 DATABASES = ("prefect", "mlflow")
 SUPERUSER = "mlops"
@@ -105,11 +106,26 @@ def given_url() -> str | None:
     parts = urlsplit(url)
     scheme = parts.scheme.split("+")[0]
     if scheme not in ("postgresql", "postgres") or not parts.hostname:
-        raise ValueError(
+        raise InputError(
             "MLOPS_DATABASE_URL: expected postgresql://user:password@host:port/, "
             f"got scheme {parts.scheme or '(none)'!r}"
         )
+    try:
+        parts.port  # noqa: B018  (urlsplit checks the port only when asked)
+    except ValueError:
+        given = parts.netloc.rpartition("@")[2].rpartition(":")[2]  # never the password
+        raise InputError(
+            f"MLOPS_DATABASE_URL: port {given!r} is not a port number (0-65535); "
+            "expected postgresql://user:password@host:port/"
+        ) from None
     return urlunsplit(("postgresql", parts.netloc, "/", parts.query, ""))
+
+
+def connect_failure(exc: BaseException, password: str | None) -> str:
+    """The driver's reason a connection failed, on one line and without the password."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    reason = "; ".join(lines[:2]) or type(exc).__name__
+    return reason.replace(password, "***") if password else reason
 
 
 def _owner() -> pwd.struct_passwd | None:
@@ -305,14 +321,22 @@ def create_databases(database: Database, names: tuple[str, ...] = DATABASES) -> 
             "team mode needs psycopg2: pip install 'mlops-platform[postgres]'"
         ) from None
     parts = urlsplit(database.base)
-    connection = psycopg2.connect(
-        host=parts.hostname,
-        port=parts.port or 5432,
-        user=parts.username,
-        password=parts.password,
-        dbname="postgres",
-        connect_timeout=10,
-    )
+    try:
+        connection = psycopg2.connect(
+            host=parts.hostname,
+            port=parts.port or 5432,
+            user=parts.username,
+            password=parts.password,
+            dbname="postgres",
+            connect_timeout=10,
+        )
+    except psycopg2.OperationalError as exc:
+        reason = connect_failure(exc, parts.password)
+        if database.local:  # the platform's own cluster: not something the user typed
+            raise RuntimeError(f"cannot connect to {database.shown}: {reason}") from None
+        raise InputError(
+            f"MLOPS_DATABASE_URL: cannot connect to {database.shown}: {reason}"
+        ) from None
     try:
         connection.autocommit = True
         with connection.cursor() as cursor:
@@ -348,6 +372,7 @@ __all__ = [
     "DATABASES",
     "Database",
     "binaries",
+    "connect_failure",
     "create_databases",
     "ensure_local",
     "folder_of",
