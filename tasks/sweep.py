@@ -36,7 +36,14 @@ from libs.doe.sweep import (
 from libs.gate import GateDecision, GateSpec, decide
 from libs.metrics import greater_is_better
 from libs.plots import Table, render_report
-from libs.plots.doe_sweep import factors_table, learned_section, named, report_meta, sweep_figures
+from libs.plots.doe_sweep import (
+    factors_table,
+    learned_section,
+    named,
+    report_meta,
+    study_figures,
+    sweep_figures,
+)
 from libs.plots.pareto import pareto_figure
 from libs.plots.report import KeyValues, ReportHeader
 from libs.settings import PlatformSettings
@@ -211,6 +218,10 @@ def build_sweep_report(
     first = learned_section(analysis)
     top: list[tuple[str, KeyValues | Table]] = [("What we learned", first)] if first else []
     factors = Table(factors_table(space), "Short names as used in this report; full config keys.")
+    fitted = analysis.best_fitted()
+    figures[:0] = study_figures(
+        design, space, results, analysis, metric, fitted[0] if fitted else None
+    )
     if stages:
         figures.insert(0, ("Study stages", Table(stage_table(stages), "One row per stage.")))
     if multi is not None and len(multi.goals) > 1:

@@ -30,7 +30,14 @@ from libs.plots.doe import (
     main_effects_figure,
     pareto_figure,
 )
+from libs.plots.profiler import profiler_figure, profiler_model
 from libs.plots.report import KeyValues, Table
+from libs.plots.study_views import (
+    history_figure,
+    parallel_figure,
+    ranked_effects_figure,
+    slice_figure,
+)
 
 MAX_PARTIAL_ROWS = 60
 
@@ -108,7 +115,10 @@ def _effect_figures(result: DoeAnalysis) -> list[tuple[str, Any]]:
         values, cut, method = std
         values = values.rename(index=lambda n: said.term(str(n)))
         figures.append(
-            ("Pareto of effects", pareto_figure(values, cut, f"|standardized effect| ({method})"))
+            (
+                "Pareto of effects",
+                pareto_figure(values, cut, f"|standardized effect| (by {method})"),
+            )
         )
     else:
         figures.append(
@@ -202,6 +212,44 @@ def sweep_figures(
     return figures + _tables(result)
 
 
+def study_figures(
+    design: Design,
+    space: FactorSpace,
+    results: Sequence[PointResult],
+    analysis: SweepAnalysis,
+    metric: str,
+    start: Mapping[str, Any] | None = None,
+) -> list[tuple[str, Any]]:
+    """The views a reader plays with first: the prediction profiler (starting at `start`,
+    the recommended setting), the runs in order with the best so far, effect sizes ranked,
+    parallel coordinates and one slice a factor (`libs.plots.profiler`, `study_views`)."""
+    done = sorted((r for r in results if r.ok and r.objective is not None), key=lambda r: r.index)
+    if len(done) < 2:
+        return []
+    result = analysis.result
+    maximize = result.maximize if result is not None else True
+    y = [float(r.objective) for r in done]  # type: ignore[arg-type]
+    points = design.frame.iloc[[r.index for r in done]].reset_index(drop=True)
+    out: list[tuple[str, Any]] = []
+    coded = design.coded.iloc[[r.index for r in done]].reset_index(drop=True)
+    varying = [c for c in coded.columns if coded[c].nunique() > 1]
+    model = profiler_model(coded[varying], y) if varying else None
+    if model is not None:
+        best = done[int(np.argmax(y) if maximize else np.argmin(y))]
+        at = {**best.point, **(start or {})}
+        figure = profiler_figure(model, space, at, metric)
+        out.append((f"Prediction profiler ({model.kind} model, 95% band)", figure))
+    out.append(("Runs in order, best so far", history_figure(y, metric, maximize)))
+    if result is not None and not result.effect_series().empty:
+        effects = result.effect_series().to_dict()
+        figure = ranked_effects_figure(effects, metric, result.said)
+        out.append(("Effect sizes, ranked (green raises, red lowers the response)", figure))
+    if len(space.names) >= 2:
+        out.append(("Parallel coordinates", parallel_figure(points, y, space, metric)))
+    out.append(("Slices: the response against each factor", slice_figure(points, y, space, metric)))
+    return out
+
+
 def report_meta(
     design: Design,
     analysis: SweepAnalysis,
@@ -261,6 +309,7 @@ __all__ = [
     "learned_section",
     "named",
     "report_meta",
+    "study_figures",
     "surface_grid",
     "sweep_figures",
 ]

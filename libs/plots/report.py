@@ -29,6 +29,7 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
 from libs.plots._inputs import PlotInputError
+from libs.plots._profiler_js import PROFILER_JS
 
 # The trace types in plotly.js's cartesian bundle (its README lists them).
 CARTESIAN_TRACES = frozenset(
@@ -62,7 +63,8 @@ th, td { text-align: left; padding: 0.3rem 0.9rem 0.3rem 0; border-bottom: 1px s
          vertical-align: top; }
 td { overflow-wrap: anywhere; }
 th { font-weight: 600; color: #52606d; }
-td.value { font-variant-numeric: tabular-nums; text-align: right; }
+td.value { font-variant-numeric: tabular-nums; text-align: right; white-space: nowrap; }
+th { overflow-wrap: anywhere; }
 table.data { font-size: 0.9rem; }
 table.data th { cursor: pointer; user-select: none; vertical-align: bottom; }
 table.data td { white-space: nowrap; overflow-wrap: normal; }
@@ -95,6 +97,10 @@ _LOADER = """
   for (const spec of document.querySelectorAll("script.figure-spec")) {
     const figure = JSON.parse(spec.textContent);
     await Plotly.newPlot(spec.dataset.target, figure.data, figure.layout, config);
+    const meta = figure.layout.meta;
+    if (meta && meta.profiler && window.mlopsProfiler) {
+      window.mlopsProfiler(document.getElementById(spec.dataset.target), meta.profiler);
+    }
   }
 })();
 """.strip()
@@ -274,7 +280,9 @@ def _json_in_script(value: Any) -> str:
 def _untitled(figure: go.Figure) -> go.Figure:
     """The figure without its own title (the section heading is its one title)."""
     copy = go.Figure(figure)
-    copy.update_layout(title=None, margin={"t": 30})
+    # room above the plot for subplot titles on two lines (a long "a x<br>b")
+    lines = max((str(a.text or "").count("<br>") for a in copy.layout.annotations), default=0)
+    copy.update_layout(title=None, margin={"t": 30 + 16 * lines})
     return copy
 
 
@@ -297,6 +305,11 @@ def _block_section(name: str, block: KeyValues | Table) -> str:
         _table(list(block.rows)) if isinstance(block, KeyValues) else data_table_html(block.frame)
     )
     return f'<section class="table">\n<h2>{html.escape(name)}</h2>\n{caption}{body}\n</section>'
+
+
+def _has_profiler(figures: Sequence[go.Figure]) -> bool:
+    """Whether a figure is a prediction profiler (`libs.plots.profiler`): its script is added."""
+    return any(isinstance(f.layout.meta, dict) and "profiler" in f.layout.meta for f in figures)
 
 
 def _trace_types(figures: Sequence[go.Figure]) -> set[str]:
@@ -400,7 +413,9 @@ def render_report(
             + "\n</script>\n"
             + f'<script type="application/json" id="plotly-config">'
             f"{_json_in_script(_PLOTLY_CONFIG)}</script>\n"
-            f"<script>\n{_LOADER}\n</script>\n" + scripts
+            + (f"<script>\n{PROFILER_JS}\n</script>\n" if _has_profiler(plots) else "")
+            + f"<script>\n{_LOADER}\n</script>\n"
+            + scripts
         )
     return f"""<!DOCTYPE html>
 <html lang="en">

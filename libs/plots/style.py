@@ -31,4 +31,20 @@ def diagonal(name: str) -> go.Scatter:
     )
 
 
-__all__ = ["FIGURE_HEIGHT", "diagonal", "styled"]
+def log_ticks(low: float, high: float) -> tuple[list[float], list[str]]:
+    """Ticks for a log axis from `low` to `high`: 1, 2 and 5 times the decades in between,
+    labelled as numbers (`0.02`, `0.05`, `0.1`), not plotly's bare mantissas (`2`, `5`)."""
+    import math
+
+    vals: list[float] = []
+    for decade in range(math.floor(math.log10(low)) - 1, math.ceil(math.log10(high)) + 1):
+        for m in (1, 2, 5):
+            v = m * 10.0**decade
+            if low * 0.999 <= v <= high * 1.001:
+                vals.append(float(f"{v:.6g}"))
+    if len(vals) < 2:
+        vals = [low, high]
+    return vals, [f"{v:.3g}" for v in vals]
+
+
+__all__ = ["FIGURE_HEIGHT", "diagonal", "log_ticks", "styled"]

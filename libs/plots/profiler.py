@@ -1,0 +1,296 @@
+"""A prediction profiler (JMP's): a slider per factor, the predicted response with its band.
+
+`profiler_model` fits the richest polynomial the runs support (second order,
+else main effects with two-factor interactions, else main effects) by least
+squares in coded units and keeps what a browser needs to predict anywhere in
+the design's region: the terms, the coefficients, their covariance and the
+t quantile. `profiler_figure` draws one panel per factor (the prediction
+along that factor, the others at the current setting, with a 95% confidence
+band) and one slider per factor in natural units, starting at the
+recommended setting and limited to the region the runs cover. The report's
+loader (`libs.plots.report`) runs `PROFILER_JS` on a figure whose
+`layout.meta.profiler` holds the model: moving a slider redraws every panel.
+Without JavaScript the figure shows the starting setting.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+from scipy import stats
+
+from libs.doe.names import Namer
+from libs.doe.space import CategoricalFactor, ContinuousFactor, FactorSpace, IntegerFactor
+from libs.plots._profiler_js import PROFILER_JS
+from libs.plots.style import log_ticks
+
+STEPS = 21  # slider positions (and points of each curve) across a factor's region
+COLUMNS = 2  # panels a row, so a phone shows them large enough
+SLIDER_HEIGHT = 48  # px a slider takes below the panels
+PANEL_HEIGHT = 230
+LEVEL = 0.95
+
+
+@dataclass(frozen=True)
+class ProfilerModel:
+    """A least-squares polynomial in coded units: `terms[i]` is the tuple of factor indices
+    whose product is column i (() the intercept, (j, j) a square)."""
+
+    factors: list[str]
+    terms: list[tuple[int, ...]]
+    beta: np.ndarray
+    cov: np.ndarray  # covariance of beta (s^2 (X'X)^-1)
+    t: float
+    low: np.ndarray  # the region the runs cover, coded, per factor
+    high: np.ndarray
+    kind: str
+
+    def row(self, x: np.ndarray) -> np.ndarray:
+        """The model's columns at coded points `x` (n x k)."""
+        x = np.atleast_2d(np.asarray(x, dtype=float))
+        return np.column_stack(
+            [np.prod(x[:, list(t)], axis=1) if t else np.ones(len(x)) for t in self.terms]
+        )
+
+    def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(prediction, half-width of its 95% confidence band) at coded points."""
+        f = self.row(x)
+        mean = f @ self.beta
+        se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", f, self.cov, f), 0.0))
+        return mean, self.t * se
+
+
+def _terms(k: int, kind: str, levels: Sequence[int]) -> list[tuple[int, ...]]:
+    terms: list[tuple[int, ...]] = [(), *((j,) for j in range(k))]
+    if kind in ("second order", "interactions"):
+        terms += list(itertools.combinations(range(k), 2))
+    if kind == "second order":
+        terms += [(j, j) for j in range(k) if levels[j] >= 3]
+    return terms
+
+
+def profiler_model(
+    coded: pd.DataFrame, y: Sequence[float], level: float = LEVEL
+) -> ProfilerModel | None:
+    """The richest model the runs support with a residual degree of freedom (None: none)."""
+    x = coded.to_numpy(dtype=float)
+    values = np.asarray(y, dtype=float)
+    n, k = x.shape
+    if n < 3 or k == 0:
+        return None
+    levels = [len(np.unique(np.round(x[:, j], 6))) for j in range(k)]
+    for kind in ("second order", "interactions", "main effects"):
+        if kind == "second order" and max(levels) < 3:
+            continue
+        terms = _terms(k, kind, levels)
+        model = ProfilerModel(
+            list(coded.columns), terms, np.zeros(0), np.zeros((0, 0)), 0.0, x.min(0), x.max(0), kind
+        )
+        m = model.row(x)
+        if np.linalg.matrix_rank(m) < m.shape[1] or n - m.shape[1] < 1:
+            continue
+        beta, *_ = np.linalg.lstsq(m, values, rcond=None)
+        df = n - m.shape[1]
+        s2 = float(np.sum((values - m @ beta) ** 2)) / df
+        cov = s2 * np.linalg.inv(m.T @ m)
+        t = float(stats.t.ppf(0.5 + level / 2, df))
+        return ProfilerModel(
+            list(coded.columns),
+            terms,
+            beta,
+            cov,
+            t,
+            np.minimum(x.min(0), -1.0),
+            np.maximum(x.max(0), 1.0),
+            kind,
+        )
+    return None
+
+
+def _grid(model: ProfilerModel, j: int, factor: Any) -> np.ndarray:
+    """A factor's slider positions (coded): its levels, its whole numbers, or STEPS."""
+    if isinstance(factor, CategoricalFactor):
+        k = len(factor.levels)
+        return np.array([-1 + 2 * i / (k - 1) for i in range(k)])
+    codes = np.linspace(model.low[j], model.high[j], STEPS)
+    if isinstance(factor, IntegerFactor):  # whole numbers only, each once
+        values = sorted({factor.decode(c, clip=False) for c in codes})
+        return np.array([factor.encode(v) for v in values])
+    return codes
+
+
+def _natural(factor: Any, code: float) -> Any:
+    if isinstance(factor, IntegerFactor):
+        return factor.decode(code, clip=False)
+    return factor.decode(code)
+
+
+def profiler_figure(
+    model: ProfilerModel,
+    space: FactorSpace,
+    start: Mapping[str, Any],
+    response: str,
+) -> go.Figure:
+    """The profiler at `start` (natural units; clipped into the region), see the module."""
+    said = Namer.of(space)
+    factors = [space.factor(n) for n in model.factors]
+    k = len(factors)
+    x0 = np.array(
+        [
+            float(
+                np.clip(
+                    f.encode(start[f.name]) if f.name in start else 0.0, model.low[j], model.high[j]
+                )
+            )
+            for j, f in enumerate(factors)
+        ]
+    )
+    grids = [_grid(model, j, f) for j, f in enumerate(factors)]
+    # the slider starts at the grid position nearest the starting setting
+    active = [int(np.argmin(np.abs(g - x0[j]))) for j, g in enumerate(grids)]
+    x0 = np.array([grids[j][active[j]] for j in range(k)])
+    cols = min(COLUMNS, k)
+    rows = math.ceil(k / cols)
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        shared_yaxes=True,
+        horizontal_spacing=0.04,
+        vertical_spacing=0.22 / rows + 0.08,
+    )
+    labels: list[list[str]] = []
+    for j, f in enumerate(factors):
+        r, c = j // cols + 1, j % cols + 1
+        xs = np.tile(x0, (len(grids[j]), 1))
+        xs[:, j] = grids[j]
+        mean, half = model.predict(xs)
+        nat = [_natural(f, g) for g in grids[j]]
+        shown = [said.value(f.name, v) for v in nat]
+        labels.append(shown)
+        xvals: list[Any] = shown if isinstance(f, CategoricalFactor) else [float(v) for v in nat]
+        band = "rgba(31,119,180,0.18)"
+        fig.add_trace(
+            go.Scatter(
+                x=xvals,
+                y=list(mean + half),
+                mode="lines",
+                line={"width": 0},
+                hoverinfo="skip",
+                showlegend=False,
+            ),
+            r,
+            c,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=xvals,
+                y=list(mean - half),
+                mode="lines",
+                line={"width": 0},
+                fill="tonexty",
+                fillcolor=band,
+                hoverinfo="skip",
+                showlegend=False,
+            ),
+            r,
+            c,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=xvals,
+                y=list(mean),
+                mode="lines",
+                line={"color": "#1f77b4"},
+                showlegend=False,
+                hovertemplate=f"{said.name(f.name)}=%{{x}}<br>{response}=%{{y:.4g}}<extra></extra>",
+            ),
+            r,
+            c,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=[xvals[active[j]]],
+                y=[float(mean[active[j]])],
+                mode="markers",
+                marker={"color": "#d62728", "size": 9},
+                showlegend=False,
+                hovertemplate=(
+                    f"now: {said.name(f.name)}=%{{x}}<br>{response}=%{{y:.4g}}<extra></extra>"
+                ),
+            ),
+            r,
+            c,
+        )
+        log = isinstance(f, ContinuousFactor) and f.scale == "log"
+        fig.update_xaxes(title_text=said.name(f.name), type="log" if log else None, row=r, col=c)
+        if log:
+            vals, texts = log_ticks(min(xvals), max(xvals))
+            fig.update_xaxes(tickvals=vals, ticktext=texts, row=r, col=c)
+    # one response scale for every panel (JMP's), wide enough for any setting in the region
+    rng = np.random.default_rng(0)
+    sample = rng.uniform(model.low, model.high, size=(400, k))
+    if k <= 8:  # every corner of the region, where a polynomial's extremes often are
+        corners = np.array(list(itertools.product([0, 1], repeat=k)), dtype=float)
+        sample = np.vstack([sample, model.low + corners * (model.high - model.low)])
+    mean, half = model.predict(np.vstack([sample, x0]))
+    lo, hi = float((mean - half).min()), float((mean + half).max())
+    pad = 0.05 * (hi - lo or abs(hi) or 1.0)
+    fig.update_yaxes(range=[lo - pad, hi + pad], matches="y")
+    fig.update_yaxes(title_text=response, row=1, col=1)
+    for r in range(2, rows + 1):
+        fig.update_yaxes(title_text=response, row=r, col=1)
+    panels_height = rows * PANEL_HEIGHT
+    sliders = []
+    for j, f in enumerate(factors):
+        sliders.append(
+            {
+                "name": f"f{j}",
+                "active": active[j],
+                "currentvalue": {
+                    "prefix": f"{said.name(f.name)} = ",
+                    "font": {"size": 13, "color": "#1f2933"},
+                },
+                "pad": {"t": 0, "b": 0},
+                "len": 1.0,
+                "x": 0.0,
+                "y": -(0.12 * panels_height + 40 + j * SLIDER_HEIGHT) / panels_height,
+                "yanchor": "top",
+                "steps": [
+                    {"label": labels[j][i], "method": "skip", "args": [], "value": str(i)}
+                    for i in range(len(grids[j]))
+                ],
+                "ticklen": 0,
+                "minorticklen": 0,
+                # the step labels would crowd each other: the current value says it
+                "font": {"size": 8, "color": "rgba(0,0,0,0)"},
+            }
+        )
+    height = panels_height + 80 + k * SLIDER_HEIGHT
+    fig.update_layout(
+        height=height,
+        sliders=sliders,
+        margin={"t": 30, "b": 40 + k * SLIDER_HEIGHT, "l": 60, "r": 20},
+        meta={
+            "profiler": {
+                "terms": [list(t) for t in model.terms],
+                "beta": [float(b) for b in model.beta],
+                "cov": [[float(v) for v in row] for row in model.cov],
+                "t": model.t,
+                "grids": [[float(g) for g in grid] for grid in grids],
+                "active": active,
+                "traces": 4,
+            }
+        },
+    )
+    return fig
+
+
+__all__ = ["PROFILER_JS", "ProfilerModel", "profiler_figure", "profiler_model"]
