@@ -78,6 +78,12 @@ def _ordered_levels(column: pd.Series, labels: pd.Series) -> list[str]:
     return list(dict.fromkeys(frame["label"]))
 
 
+def _wrapped(a: str, b: str, width: int = 18) -> str:
+    """An interaction's panel title, on two lines when long (`a x` / `b`): a phone's
+    half-width panel holds about 18 characters."""
+    return f"{a} x {b}" if len(a) + len(b) + 3 <= width else f"{a} x<br>{b}"
+
+
 def _grid(
     n: int, titles: Sequence[str], shared_y: bool, per_row: int = _PER_ROW
 ) -> tuple[go.Figure, int]:
@@ -89,7 +95,10 @@ def _grid(
         subplot_titles=list(titles),
         shared_yaxes=shared_y,
         horizontal_spacing=0.12 if per_row <= 2 else 0.06,
-        vertical_spacing=0.3 / rows if rows > 1 else 0.1,
+        # titles on two lines need a wider gap under the row above (its axis title)
+        vertical_spacing=(0.6 if any("<br>" in t for t in titles) else 0.3) / rows
+        if rows > 1
+        else 0.1,
     )
     return figure, cols
 
@@ -100,7 +109,8 @@ def main_effects_figure(
     """Mean response at each level of each factor, with the grand mean dashed."""
     frame, values = _runs(points, y)
     names = [str(c) for c in frame.columns]
-    figure, cols = _grid(len(names), names, shared_y=True)
+    # Two a row: four names side by side overlap on a phone (issue 33).
+    figure, cols = _grid(len(names), names, shared_y=True, per_row=2)
     grand = float(values.mean())
     for i, name in enumerate(frame.columns):
         labels = level_labels(frame[name], max_levels)
@@ -124,6 +134,7 @@ def main_effects_figure(
         )
         figure.update_xaxes(type="category", row=row + 1, col=col + 1)
     figure.update_yaxes(title_text=f"mean {response}", col=1)
+    figure.update_yaxes(matches="y")  # one scale in every row: effects compare by height
     rows = math.ceil(len(names) / cols)
     return styled(figure, f"Main effects on {response}", height=max(FIGURE_HEIGHT, 320 * rows))
 
@@ -152,7 +163,7 @@ def interaction_figure(
                 raise PlotInputError(f"pairs: {name!r} is not a column of points")
     chosen = chosen[:8]
     # Two per row: a pair's title ("a x b") is wider than a main-effect title.
-    figure, cols = _grid(len(chosen), [f"{a} x {b}" for a, b in chosen], True, per_row=2)
+    figure, cols = _grid(len(chosen), [_wrapped(a, b) for a, b in chosen], True, per_row=2)
     colors = _PALETTE
     shown: dict[str, str] = {}  # legend entry -> its colour: one entry per `b=level`
     for i, (a, b) in enumerate(chosen):
@@ -187,7 +198,15 @@ def interaction_figure(
         figure.update_xaxes(type="category", title_text=a, row=row + 1, col=col + 1)
     figure.update_yaxes(title_text=f"mean {response}", col=1)
     rows = math.ceil(len(chosen) / cols)
-    return styled(figure, f"Interactions on {response}", height=max(FIGURE_HEIGHT, 340 * rows))
+    # a phone stacks the legend's entries one a line: room for them, not out of the panels
+    height = max(FIGURE_HEIGHT, 340 * rows) + 60 + 22 * len(shown)
+    styled(figure, f"Interactions on {response}", height=height)
+    # the legend below the panels: at its right it took half a phone's width (issue 33)
+    figure.update_layout(
+        legend={"orientation": "h", "x": 0, "y": -0.12 - 0.1 / rows, "yanchor": "top"},
+        margin={"b": 110},
+    )
+    return figure
 
 
 def pareto_figure(
@@ -223,7 +242,8 @@ def pareto_figure(
             annotation_text=f"{threshold:.3g}",
             annotation_position="top",
         )
-    figure.update_xaxes(title_text=label)
+    # the method on a line of its own: one long title ran off a phone's screen (issue 33)
+    figure.update_xaxes(title_text=label.replace(" (", "<br>(", 1), automargin=True)
     height = max(FIGURE_HEIGHT, 28 * len(ordered) + 120)
     return styled(figure, "Pareto of standardized effects", height=height)
 
@@ -249,7 +269,13 @@ def half_normal_figure(
             y=quantiles,
             mode="markers+text",
             text=[str(i) for i in values.index],
-            textposition="middle left",
+            # small effects sit near 0: their names go right, the large ones' left, so no
+            # name runs off the plot (issue 33: labels were clipped at the left edge)
+            textposition=[
+                "middle right" if v < 0.5 * values.max() else "middle left"
+                for v in values.to_numpy()
+            ],
+            cliponaxis=False,
             hovertemplate="%{text}<br>|effect| %{x:.4g}<extra></extra>",
             showlegend=False,
         )
@@ -261,7 +287,8 @@ def half_normal_figure(
             annotation_text=f"{label} {margin:.3g}",
             annotation_position="top",
         )
-    figure.update_xaxes(title_text="|effect|", rangemode="tozero")
+    top = float(values.max()) or 1.0
+    figure.update_xaxes(title_text="|effect|", range=[-0.03 * top, 1.06 * top])
     figure.update_yaxes(title_text="half-normal quantile")
     return styled(figure, "Half-normal plot of effects", height=max(FIGURE_HEIGHT, 22 * m + 160))
 
