@@ -20,7 +20,7 @@ from libs.doe import CentralComposite, FactorSpace, generate_design
 from libs.doe.sweep import PointResult
 from tasks.sweep import analyse_sweep, build_sweep_report
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CONFIG = Path(__file__).resolve().parents[2] / "configs" / "sweeps" / "diabetes_gbr_study.yaml"
 WIDTHS = (1400, 390)
