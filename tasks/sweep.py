@@ -215,7 +215,7 @@ def build_sweep_report(
     figures = sweep_figures(design, space, results, analysis, metric)
     header = report_meta(design, analysis, best, metric, meta, space)
     said = Namer.of(space)
-    first = learned_section(analysis)
+    first = learned_section(analysis, said.text(meta.get("next stage", "")))
     top: list[tuple[str, KeyValues | Table]] = [("What we learned", first)] if first else []
     factors = Table(factors_table(space), "Short names as used in this report; full config keys.")
     fitted = analysis.best_fitted()

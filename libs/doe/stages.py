@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from libs.doe.names import Namer
 from libs.doe.space import ContinuousFactor, FactorSpace, IntegerFactor
 from libs.errors import InputError
 
@@ -132,16 +133,34 @@ def _active_interactions(result: Any) -> list[str]:
     return []
 
 
+def _aliased_example(result: Any) -> str:
+    """`, e.g. learning_rate from n_estimators x min_samples_leaf` (the first main effect's
+    chain with a two-factor interaction), or ""."""
+    aliases = getattr(result, "aliases", None)
+    if aliases is None or aliases.empty or "chain (names)" not in aliases:
+        return ""
+    said = Namer.of(result.factors)
+    for _, row in aliases.iterrows():
+        members = [m.lstrip("-") for m in str(row["chain (names)"]).split(" = ")]
+        pairs = [m for m in members[1:] if m.count(":") == 1]
+        if members and ":" not in members[0] and pairs:
+            return f", e.g. {said.term(members[0])} from {said.term(pairs[0])}"
+    return ""
+
+
 def next_step_hint(design: Any, result: Any, sweep_id: str) -> str:
-    """What the study should do next, as a command (empty when nothing follows)."""
+    """What the study should do next, as a command, with its cost in runs and what it
+    answers (empty when nothing follows)."""
     if result is None:
         return ""
     ref = sweep_id[:12]
+    runs = len(getattr(design, "coded", ())) or getattr(result, "runs", 0)
     two_level = design.kind in ("fractional_factorial", "plackett_burman", "full_factorial")
     if two_level and design.regular is not False and design.resolution == 3:
         return (
-            f"python -m flows.sweep --fold-over {ref} (resolution III: main effects are "
-            "aliased with two-factor interactions)"
+            f"python -m flows.sweep --fold-over {ref} ({runs} more runs, the earlier ones reused;"
+            " resolution III: main effects are aliased with two-factor interactions, and the "
+            f"fold-over separates them{_aliased_example(result)})"
         )
     if result.steepest is not None and not _active_interactions(result):
         try:
@@ -150,9 +169,22 @@ def next_step_hint(design: Any, result: Any, sweep_id: str) -> str:
             pass
         else:
             where = ", ".join(f"{k}={v:+.2g}" for k, v in centre.items())
-            return f"python -m flows.sweep --next {ref} (centre at coded {where}, {how})"
+            return (
+                f"python -m flows.sweep --next {ref} (centre at coded {where}, {how}; a design "
+                f"of {runs} runs there answers whether the response keeps improving)"
+            )
     if design.kind in (*("fractional_factorial", "plackett_burman", "full_factorial"), "fold_over"):
-        return f"python -m flows.sweep --augment {ref} --to ccd (fit a second-order surface)"
+        try:
+            active, _ = active_factors(result)
+        except InputError:
+            active = []
+        cost = f"about {2 * len(active) + 2} more runs, " if active else ""
+        names = Namer.of(result.factors)
+        inner = f" in {', '.join(names.name(a) for a in active)}" if active else ""
+        return (
+            f"python -m flows.sweep --augment {ref} --to ccd ({cost}axial and centre points"
+            f"{inner}: fit a second-order surface, which says where the best setting is)"
+        )
     return ""
 
 

@@ -298,7 +298,7 @@ def learned_section(analysis: SweepAnalysis, next_step: str = "") -> KeyValues |
         for i, n in enumerate((n for n in analysis.notes if n.startswith(LEARNED)), 1)
     ]
     if next_step:
-        rows.append(("next", next_step))
+        rows.append(("next step", next_step))
     return (
         KeyValues(rows, "Statistical details (aliases, ANOVA, Lenth) are below.") if rows else None
     )

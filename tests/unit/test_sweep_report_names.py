@@ -11,6 +11,7 @@ import pytest
 
 from flows.sweep_config import load_sweep_config
 from libs.doe import generate_design
+from libs.doe.stages import next_step_hint
 from libs.doe.summary import LEARNED, SweepSummary, summary_lines
 from libs.doe.sweep import PointResult
 from tasks.sweep import analyse_sweep, build_sweep_report
@@ -94,3 +95,25 @@ def test_terminal_summary_leads_with_learned_and_the_next_step(stage: tuple) -> 
     assert "model.params" not in text and not NOISE.search(text)
     assert "subsample=0.65" in text
     assert not any(re.search(r"\b[A-E]{2}\b", line) for line in lines)
+
+
+def test_next_step_says_its_cost_and_what_it_answers(stage: tuple) -> None:
+    # given: the shipped study's resolution III screen
+    config, design, results, analysis = stage
+    # when
+    hint = next_step_hint(design, analysis.result, "0123456789abcdef")
+    html = build_sweep_report.fn(
+        "stage 1",
+        design,
+        config.space,
+        results,
+        analysis,
+        "r2",
+        results[0],
+        {"next stage": hint},
+    )
+    # then: the command, its cost in runs, and what it separates, in names
+    assert hint.startswith("python -m flows.sweep --fold-over 0123456789ab (8 more runs")
+    assert "e.g. learning_rate from " in hint and "model.params" not in hint
+    learned = html.split("What we learned")[1].split("<h2>")[0]
+    assert "next step" in learned and "--fold-over 0123456789ab" in learned
