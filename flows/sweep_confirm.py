@@ -14,9 +14,11 @@ usual way a study's model is registered.
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import math
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -175,11 +177,14 @@ def recommended_config(
     plan: SweepPlan, settings: Mapping[str, Any], train_seed: int
 ) -> TrainConfig:
     """The base config with the recommended setting exactly as given (nothing rounded or
-    clipped here), the study's split and folds, and its own training seed."""
+    clipped here), the study's split and its own training seed.
+
+    Not cross-validated: a confirmation run is judged on its test-split score alone, so
+    folds would only add k fits a run (the stage's fold spread sets its interval)."""
     data: dict[str, Any] = copy.deepcopy(plan.base.model_dump(mode="json"))
     for name, value in settings.items():
         data = set_dotted(data, name, value)
-    data = set_dotted(data, "split.cv_folds", plan.folds)
+    data = set_dotted(data, "split.cv_folds", 0)
     data = set_dotted(data, "split.train_seed", train_seed)
     data = set_dotted(data, "tracking.register_model", False)  # the gate comes after
     try:
@@ -232,16 +237,15 @@ def confirm(
     low, high = rec.interval
     base = planned.plan.base
 
-    # 2. Runs: full training runs (model, report), each tagged as this stage's confirmation
-    done: list[tuple[ConfirmationRun, Any]] = []
-    for train in planned.configs:
+    # 2. Runs: full training runs (model, report), each tagged as this stage's confirmation,
+    # as many at once as the study's points ran
+    def one_run(train: TrainConfig) -> tuple[ConfirmationRun, Any]:
         seed = train.split.model_seed
         try:
             summary = training_flow(train.model.framework)(train)
         except Exception as exc:
             line = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
-            done.append((ConfirmationRun(seed, None, None, "", line), None))
-            continue
+            return ConfirmationRun(seed, None, None, "", line), None
         value = summary.metrics.get(metric)
         within = None if value is None else bool(low <= value <= high)
         st.tag_run(
@@ -249,7 +253,15 @@ def confirm(
             summary.run_id,
             {"sweep.confirms": planned.sweep_id, "confirm.inside": str(within)},
         )
-        done.append((ConfirmationRun(seed, value, within, summary.run_id), summary))
+        return ConfirmationRun(seed, value, within, summary.run_id), summary
+
+    at_once = max(1, min(planned.plan.concurrency, len(planned.configs)))
+    with ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="confirm") as pool:
+        # each run a sub-flow of this flow run: its thread gets this context
+        futures = [
+            pool.submit(contextvars.copy_context().run, one_run, train) for train in planned.configs
+        ]
+        done: list[tuple[ConfirmationRun, Any]] = [f.result() for f in futures]
     scores = [r.value for r, _ in done if r.value is not None]
     of = "a test-split score" if planned.test else ""
     inside, _, verdict = confirmation_verdict(rec, scores, of)
