@@ -259,7 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from deployments.runtime import platform_settings
         from libs.lineage import compare_rows, render_compare, render_show
 
-        settings = platform_settings()
+        settings = platform_settings(served=True)  # team mode: the served store
         ui_url = prefect_ui_url()
         if args.compare:
             a, b = (

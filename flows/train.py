@@ -118,8 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from deployments.runtime import local_prefect, platform_settings, starting_local_prefect
 
         # A bad MLOPS_HOME or tracking URI, or a reproduction refused, fails before a
-        # server starts.
-        settings = platform_settings()
+        # server starts; a reproduction reads the served store in team mode.
+        settings = platform_settings(served=bool(args.reproduce))
         if args.reproduce:
             from flows.lineage import plan_reproduction
 

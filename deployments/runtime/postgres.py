@@ -194,13 +194,14 @@ def ensure_local(home: Path, port: int, timeout: float = 60) -> Database:
     owner = _owner()
     folder.mkdir(parents=True, exist_ok=True)
     if owner is not None:
+        let_in(folder.parent)  # the warm worker keeps serve/ to its owner (0700)
         if not _reachable(folder, owner):
             raise RuntimeError(
                 f"PostgreSQL runs as user {owner.pw_name!r} here (not as root), and that user "
                 f"cannot reach {folder}: put MLOPS_HOME under a folder other users may enter"
             )
         os.chown(folder, owner.pw_uid, owner.pw_gid)
-    if not (data / "PG_VERSION").is_file():
+    if not complete(folder):
         _initdb(bin_dir, folder, data, owner)
     info = _info(folder)
     known_port = info.get("port")
@@ -211,9 +212,62 @@ def ensure_local(home: Path, port: int, timeout: float = 60) -> Database:
         _start(bin_dir, folder, data, port, owner)
     _wait_ready(folder, port, timeout)
     database = local_database(home)
-    assert database is not None  # just written
+    if database is None:  # complete() saw the password file: removed since
+        raise RuntimeError(f"the PostgreSQL cluster in {folder} has no password file")
     create_databases(database)
     return database
+
+
+def let_in(serve_folder: Path) -> None:
+    """Let the cluster's user pass through `serve/` (others' execute bit only: no listing).
+
+    As root the cluster runs as another user, who must reach `serve/postgres`;
+    the warm worker makes `serve/` 0700 (its socket is 0600 and checks its
+    peer's uid, so entering the folder gives nothing else away).
+    """
+    try:
+        info = serve_folder.stat()
+    except OSError:
+        return
+    if info.st_uid == os.geteuid() and not info.st_mode & 0o001:
+        os.chmod(serve_folder, (info.st_mode & 0o7777) | 0o001)
+
+
+def complete(folder: Path) -> bool:
+    """Whether the cluster under `folder` was made whole: initdb finished and its password kept.
+
+    initdb writes PG_VERSION early: a start killed during initdb leaves it, and
+    a cluster whose superuser password nobody knows. The password file is
+    written only once initdb succeeded, so it marks a usable cluster.
+    """
+    data = folder / "data"
+    made = (data / "PG_VERSION").is_file()
+    if made and (folder / PASSWORD_FILE).is_file():
+        return True
+    if made and (folder / "cluster.json").is_file():
+        # It ran once, so it may hold databases: never made again behind the user's back.
+        raise RuntimeError(
+            f"the PostgreSQL cluster in {data} has lost its password file "
+            f"({folder / PASSWORD_FILE}); restore it, or remove {folder} to start afresh"
+        )
+    return False
+
+
+def _end_initdb(data: Path) -> None:
+    """Kill an initdb still running on `data` (its start was killed, it was not)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv and argv[0].endswith(b"initdb") and str(data).encode() in argv:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(int(entry.name), signal.SIGKILL)
+            deadline = time.monotonic() + 5
+            while alive(int(entry.name)) and time.monotonic() < deadline:
+                time.sleep(0.05)
 
 
 def local_database(home: Path) -> Database | None:
@@ -230,7 +284,10 @@ def local_database(home: Path) -> Database | None:
 
 
 def _initdb(bin_dir: Path, folder: Path, data: Path, owner: pwd.struct_passwd | None) -> None:
+    _end_initdb(data)  # an interrupted start's initdb may still be writing there
     shutil.rmtree(data, ignore_errors=True)  # a half-made cluster of an interrupted start
+    for stale in folder.glob(f".{PASSWORD_FILE}.*"):  # its password, never used
+        stale.unlink(missing_ok=True)
     password = secrets.token_urlsafe(24)
     secret = folder / PASSWORD_FILE
     tmp = folder / f".{PASSWORD_FILE}.{os.getpid()}"

@@ -156,7 +156,11 @@ def ensure_started(home: Path) -> bool:
         if _matching(home, print_):
             return False
         stop(home)
-        os.chmod(serve_folder, 0o700)
+        # Its socket's folder to this user; but team mode's cluster under it, run as
+        # another user when this is root, must still pass through (execute bit only).
+        cluster = serve_folder / "postgres"
+        shared = cluster.is_dir() and cluster.stat().st_uid != os.geteuid()
+        os.chmod(serve_folder, 0o701 if shared else 0o700)
         module = "deployments.runtime.warm"
         argv = [sys.executable, *_interpreter_options(), "-m", module, str(home), print_]
         # In this working directory: where `-m flows.train` resolved, and its `.env`.
