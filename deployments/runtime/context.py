@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from deployments.runtime._warm_setup import prefect_profiles
+from deployments.runtime.prefect_db import seed_current_prefect_database
 from deployments.runtime.servers import Served, begin, discover, start, undo
 from deployments.runtime.settings import platform_settings
 from libs.errors import InputError
@@ -99,6 +100,9 @@ def local_prefect(
             _one_line_input_errors(),
             _exported_tracking_uri(settings),
         ):
+            if PREFECT_API_URL not in updates and not get_current_settings().api.url:
+                # Prefect's temporary server will start on this home's database.
+                seed_current_prefect_database()
             yield settings
     finally:
         _stop_temporary_server()

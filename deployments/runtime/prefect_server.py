@@ -25,6 +25,8 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+from deployments.runtime.prefect_db import seed_current_prefect_database
+
 
 def immediate_sqlite_writes() -> None:
     """Make every SQLite write transaction of this process's Prefect server IMMEDIATE."""
@@ -78,6 +80,7 @@ def closed_to_web_pages(host: str, port: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     immediate_sqlite_writes()
+    seed_current_prefect_database()  # a new home's database, without its migrations
     closed_to_web_pages(_option(args, "--host", "127.0.0.1"), _option(args, "--port", "4200"))
     from prefect.cli import app
 

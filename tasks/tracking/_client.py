@@ -11,6 +11,8 @@ import fcntl
 import logging
 import os
 import re
+import sqlite3
+import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from libs.settings import PlatformSettings
+from libs.sqlite_templates import seed
 
 with warnings.catch_warnings():
     # SQLAlchemy 2.1 warns from inside MLflow at import; nothing for us to fix.
@@ -64,6 +67,7 @@ def client_for(settings: PlatformSettings) -> MlflowClient:
         settings.home_dir.mkdir(parents=True, exist_ok=True)
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         with file_lock(settings.home_dir / ".mlflow-store.lock"):
+            _seed_store(Path(uri.removeprefix("sqlite:///")))
             client = MlflowClient(uri)
             client.search_experiments(max_results=1)
         _PREPARED.add(uri)  # once per process: a sweep's points do not queue on the lock
@@ -73,6 +77,41 @@ def client_for(settings: PlatformSettings) -> MlflowClient:
 
 # The SQLite stores this process has created or migrated already.
 _PREPARED: set[str] = set()
+
+
+def _create_template(path: Path) -> None:
+    """An empty tracking store at `path`, through MLflow's own migrations."""
+    from mlflow.store.tracking import DEFAULT_LOCAL_FILE_AND_ARTIFACT_PATH
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    uri = f"sqlite:///{path}"
+    store = SqlAlchemyStore(uri, DEFAULT_LOCAL_FILE_AND_ARTIFACT_PATH)
+    store.engine.dispose()
+    SqlAlchemyStore._engine_map.pop(uri, None)
+
+
+def _seed_store(db: Path) -> None:
+    """A new SQLite store as a copy of a migrated empty one (`libs.sqlite_templates`).
+
+    The copy then says what MLflow would have written itself: the Default
+    experiment's artifact location (the client's default root, resolved here)
+    and its creation time.
+    """
+    from mlflow.store.tracking import DEFAULT_LOCAL_FILE_AND_ARTIFACT_PATH
+    from mlflow.tracking._tracking_service.utils import _SERVER_ARTIFACT_ROOT_ENV_VAR
+    from mlflow.utils.uri import append_to_uri_path, resolve_uri_if_local
+
+    if not seed(db, f"mlflow-{mlflow.__version__}", _create_template):
+        return
+    root = os.environ.get(_SERVER_ARTIFACT_ROOT_ENV_VAR, DEFAULT_LOCAL_FILE_AND_ARTIFACT_PATH)
+    location = append_to_uri_path(resolve_uri_if_local(root), "0")
+    now = int(time.time() * 1000)
+    with contextlib.closing(sqlite3.connect(db)) as con, con:
+        con.execute(
+            "UPDATE experiments SET artifact_location = ?, creation_time = ?,"
+            " last_update_time = ? WHERE experiment_id = 0",
+            (location, now, now),
+        )
 
 
 def prepare_store(settings: PlatformSettings | None = None) -> None:
