@@ -20,13 +20,22 @@ Prefect server is started (or reused) and MLflow logs to SQLite under
 As quiet as the command line: Prefect's and MLflow's log lines go to the log
 file under `<MLOPS_HOME>/logs/`; pass `verbose=True` to see them in a notebook.
 
+A study's stages in one process share its point workers: the first `sweep`
+or `next_stage` starts them and later stages reuse them (a new set costs a
+fork server's imports and each worker opening the tracking store again,
+about 10 s a stage on two cores); they end with the process. A stage called
+while another runs in a second thread gets workers of its own, as before.
+
 An entry point like the command lines: it may import the process management
 (`deployments.runtime`); flow and task modules may not.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import atexit
+import contextlib
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -72,7 +81,6 @@ def sweep(
     `confirm` (the exact commands of the next stage and of its confirmation).
     """
     from deployments.runtime import local_prefect
-    from flows.sweep import point_workers
     from flows.sweep_config import SweepConfig, load_sweep_config, plan_sweep
     from flows.sweep_flow import run_sweep
 
@@ -84,7 +92,7 @@ def sweep(
     with (
         api_logging("sweep", verbose),
         local_prefect() as settings,
-        point_workers(plan, settings) as executor,
+        _point_workers(plan, settings) as executor,
     ):
         return run_sweep(config, plan, executor)
 
@@ -109,7 +117,6 @@ def next_stage(
     `python -m flows.sweep --fold-over/--augment/--next/--path/--next --model gp`.
     """
     from deployments.runtime import local_prefect
-    from flows.sweep import point_workers
     from flows.sweep_config import plan_sweep
     from flows.sweep_flow import run_sweep
     from flows.sweep_stages import ARGUMENT, lineage_ids
@@ -140,9 +147,65 @@ def next_stage(
     with (
         api_logging("sweep", verbose),
         local_prefect() as settings,
-        point_workers(plan, settings) as executor,
+        _point_workers(plan, settings) as executor,
     ):
         return run_sweep(config, plan, executor)
+
+
+# The point workers this process's stages share (see the module docstring): one set,
+# lent to one stage at a time; a stage that finds them lent out starts its own.
+_KEPT: dict[str, Any] = {}
+_KEPT_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _point_workers(plan: Any, settings: Any) -> Iterator[Any]:
+    """The sweep's worker processes (None: threads), kept for the process's next stage."""
+    from flows.sweep import point_workers
+    from tasks.tracking import prepare_store
+
+    if not plan.worker_processes:
+        yield None
+        return
+    with _KEPT_LOCK:
+        pool = _KEPT.get("pool")
+        lent = pool is not None and _KEPT.get("lent", False)
+        stale = pool is not None and not lent and pool.workers != plan.worker_processes
+        if not lent:
+            _KEPT["lent"] = True
+    if lent:  # another stage of this process holds them: workers of its own, as before
+        with point_workers(plan, settings) as own:
+            yield own
+        return
+    try:
+        if stale:
+            _close_workers()
+            pool = None
+        if pool is None:
+            # Started as `python -m flows.sweep` starts them (the store created first, so
+            # forked workers inherit it open), then kept open until the process ends.
+            stack = contextlib.ExitStack()
+            pool = stack.enter_context(point_workers(plan, settings))
+            with _KEPT_LOCK:
+                _KEPT["pool"], _KEPT["stack"] = pool, stack
+                if not _KEPT.get("at_exit"):
+                    atexit.register(_close_workers)
+                    _KEPT["at_exit"] = True
+        else:
+            prepare_store(settings)  # this stage's store (another home: created here)
+        yield pool
+    finally:
+        with _KEPT_LOCK:
+            _KEPT["lent"] = False
+
+
+def _close_workers() -> None:
+    """End the kept point workers (at exit; they would die with the process anyway)."""
+    with _KEPT_LOCK:
+        _KEPT.pop("pool", None)
+        stack = _KEPT.pop("stack", None)
+    if stack is not None:
+        stack.close()
 
 
 def confirm(

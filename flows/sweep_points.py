@@ -26,6 +26,7 @@ from flows.train_flow import training_flow
 from libs.settings import PlatformSettings
 from tasks import sweep as st
 from tasks import tracking
+from tasks.caching import clear_shared
 from tasks.tracking import OWNER_PID_ENV
 
 
@@ -159,6 +160,11 @@ def train_in_process(request: PointRequest) -> PointTrained:
         from prefect.states import Pending
 
         _enter_worker_context(request.prefect_settings)
+        if _WORKER.get("sweep") != request.parent_run_id:
+            # A worker kept for a study's next stage (flows.api) reads that stage's data
+            # afresh, as a new worker would: the shared inputs last one sweep.
+            clear_shared()
+            _WORKER["sweep"] = request.parent_run_id
         job = request.job
         training = training_flow(job.config.model.framework)
         parameters = _parameters(job, request.parent_run_id, request.lean)
