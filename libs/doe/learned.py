@@ -180,13 +180,16 @@ def _changed(result: DoeAnalysis, previous: DoeAnalysis, said: Namer) -> list[st
         if not previous.aliases.empty and "chain (names)" in previous.aliases
         else pd.Series(dtype=str)
     )
-    out = []
+
+    def members(term: str) -> list[str]:
+        return [m.lstrip("-") for m in str(chains[term]).split(" = ")] if term in chains else []
+
+    effect_now = result.effect_series()
+    effect_before = previous.effect_series()
+    out, told = [], set()
     for g in gone:
-        hidden = [
-            n
-            for n in new
-            if g in chains.index and n in [m.lstrip("-") for m in str(chains[g]).split(" = ")]
-        ]
+        hidden = [n for n in new if n in members(g)]
+        told |= set(hidden)
         if hidden:
             out.append(
                 f"The previous stage credited {said.term(g)}; with this stage's runs the effect "
@@ -198,8 +201,20 @@ def _changed(result: DoeAnalysis, previous: DoeAnalysis, said: Namer) -> list[st
                 f"The previous stage credited {said.term(g)}; with this stage's runs its effect "
                 "is no longer clear."
             )
-    shown = {h for s in out for h in new if said.term(h) in s}
-    rest = [n for n in new if n not in shown]
+    for n in new:  # split off a term that stays: its earlier estimate held both
+        if n in told:
+            continue
+        held = [g for g in sorted(before & now) if n in members(g)]
+        if held and held[0] in effect_before and held[0] in effect_now and n in effect_now:
+            g = held[0]
+            told.add(n)
+            out.append(
+                f"The previous stage's {_num(float(effect_before[g]))} for {said.term(g)} "
+                f"included {said.term(n)}, aliased with it there; separated, {said.term(g)} "
+                f"is {_num(float(effect_now[g]))} and {said.term(n)} "
+                f"{_num(float(effect_now[n]))}."
+            )
+    rest = [n for n in new if n not in told]
     if rest:
         out.append(f"New with this stage: {_list([said.term(n) for n in rest])}.")
     return out

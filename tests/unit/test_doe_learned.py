@@ -96,3 +96,22 @@ def test_surface_says_where_the_peak_is() -> None:
     # then
     peak = next(s for s in text if "peaks inside the region" in s)
     assert "learning_rate=" in peak and "n_estimators=" in peak and "model.params" not in peak
+
+
+def test_a_later_stage_says_what_an_earlier_estimate_held() -> None:
+    # given: in the half fraction (I = -ABC) learning_rate's estimate is its effect minus
+    # that of n_estimators x max_depth; the full factorial separates them
+    half = full().iloc[[0, 3, 5, 6, 8, 11, 13, 14]].reset_index(drop=True)
+    x = full()
+
+    def y(f: pd.DataFrame, noise: np.ndarray) -> pd.Series:
+        return 0.4 + 0.04 * f[LR] - 0.03 * f[N] * f[DEPTH] + noise
+
+    before = analyse(half, y(half, NOISE16[:8]), SPACE)
+    now = analyse(x, y(x, NOISE16), SPACE)
+    # when
+    text = learned(now, "r2", SPACE, previous=before)
+    # then: 0.137 then was about 0.08 of learning_rate and -0.06 of the interaction
+    split = next(s for s in text if s.startswith("The previous stage's 0.137"))
+    assert "for learning_rate included n_estimators x max_depth" in split
+    assert "separated, learning_rate is 0.0795 and n_estimators x max_depth -0.0585" in split
