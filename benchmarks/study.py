@@ -241,10 +241,13 @@ def main(argv: list[str] | None = None) -> int:
             problem = load_problem(name, sweep)
             maximize[name] = problem.maximize
             print(f"[{name}] study ...", flush=True)
-            _isolated_home(work, name)
+            home = _isolated_home(work, name)
             load_before = os.getloadavg()[0]
             study, details = run_study(config_path, args.gp_runs, args.gp_stages, args.confirm_runs)
             details["load"] = f"{load_before:.1f}-{os.getloadavg()[0]:.1f}"
+            from deployments.runtime import stop
+
+            stop(home)  # its Prefect server: not left running beside Optuna and the next study
             judge(problem, study, TEST_SEED, RESPLIT_SEEDS)
             peers = []
             uri = f"sqlite:///{work / f'{name}-optuna.db'}"
