@@ -35,6 +35,7 @@ from deployments.runtime.links import (
     servers_file,
 )
 from deployments.runtime.local_only import own_origins
+from deployments.runtime.mlflow_db import seed_mlflow_server_store
 from deployments.runtime.procs import alive, end, locked, recorded_pid, server_env, spawn
 
 # The database chosen by the last `serve start --db ...`: later starts keep it.
@@ -308,6 +309,7 @@ def _begin_locked(
         destination, store_args = mlflow_store_args(home, on_postgres=database is not None)
         argv = [str(BIN / "mlflow"), "server", "--host", "127.0.0.1", "--port", port]
         argv += ["--workers", "1", *store_args]
+        seed_mlflow_server_store(store_args)  # a new home's store, without its migrations
         spawn("mlflow", argv, _mlflow_env(destination, database), folder)
         began.append("mlflow")
     served = Served(prefect_api, mlflow_url, home, tuple(began), db)

@@ -31,3 +31,25 @@ def test_databases_that_are_not_new_sqlite_files_are_not_seeded(tmp_path: Path) 
     assert not seed_prefect_database("sqlite+aiosqlite:///relative.db")
     assert not seed_prefect_database("sqlite+aiosqlite:///:memory:")
     assert not (Path.cwd() / "relative.db").exists()
+
+
+def test_a_new_mlflow_server_store_is_seeded_where_the_server_puts_artifacts(
+    tmp_path: Path,
+) -> None:
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    from deployments.runtime.mlflow_db import seed_mlflow_server_store
+
+    root = (tmp_path / "mlartifacts").as_uri()
+    db = tmp_path / "home" / "mlflow.db"
+    args = ["--backend-store-uri", f"sqlite:///{db}", "--default-artifact-root", root]
+    assert seed_mlflow_server_store(args)
+    store = SqlAlchemyStore(f"sqlite:///{db}", root)
+    assert store.get_experiment("0").artifact_location == f"{root}/0"
+    assert not seed_mlflow_server_store(args)  # never over an existing store
+    proxied = tmp_path / "proxied" / "mlflow.db"
+    args = ["--backend-store-uri", f"sqlite:///{proxied}", "--artifacts-destination", "s3://b/p"]
+    assert seed_mlflow_server_store(args)
+    store = SqlAlchemyStore(f"sqlite:///{proxied}", "mlflow-artifacts:/")
+    assert store.get_experiment("0").artifact_location == "mlflow-artifacts:/0"
+    assert not seed_mlflow_server_store(["--backend-store-uri", "postgresql://u@h/db"])
