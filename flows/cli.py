@@ -83,6 +83,25 @@ class _LazyFileHandler(logging.FileHandler):
         if not self.unwritable:
             super().emit(record)
 
+    def handleError(self, record: logging.LogRecord) -> None:
+        """A write that fails (the disk full) stops the file's lines, once and quietly.
+
+        logging would print `--- Logging error ---` and a traceback for every later
+        line (thousands in a run); the command's own outcome is what the terminal shows.
+        """
+        if isinstance(sys.exc_info()[1], OSError):
+            self.unwritable = True
+            return
+        super().handleError(record)
+
+    def close(self) -> None:
+        """Closed even when its last lines cannot be flushed (the disk full): the
+        command's outcome, not this, is what it ends with."""
+        try:
+            super().close()
+        except OSError:
+            self.unwritable = True
+
 
 def _is_console(handler: logging.Handler) -> bool:
     """A handler writing to the terminal (stderr or stdout), which would write over a bar."""
@@ -342,6 +361,38 @@ def _interrupts() -> Iterator[threading.Event]:
         signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
 
 
+def _disk_full_line(exc: BaseException, what: str) -> str | None:
+    """The one line for a disk that filled up during the work: the folder and its free space.
+
+    Found anywhere in the exception's chain (MLflow and Prefect wrap the OSError,
+    SQLite says "database or disk is full").
+    """
+    import errno
+    import shutil
+
+    seen: BaseException | None = exc
+    for _ in range(10):  # a chain, not a cycle
+        if seen is None:
+            break
+        if (isinstance(seen, OSError) and seen.errno == errno.ENOSPC) or (
+            "database or disk is full" in str(seen)
+        ):
+            where = getattr(seen, "filename", None)
+            folder = Path(where).parent if where else (_home() or Path.cwd())
+            while not folder.exists() and folder != folder.parent:
+                folder = folder.parent
+            try:
+                free = f"{shutil.disk_usage(folder).free / 1024 / 1024:.1f} MB free"
+            except OSError:
+                free = "free space unknown"
+            return (
+                f"error: {what} failed: the disk is full under {folder} "
+                f"({free}): free some space and run again"
+            )
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def run_command(
     body: Callable[[], T],
     on_success: Callable[[T], None],
@@ -369,7 +420,10 @@ def run_command(
     except BrokenPipeError:
         return closed_pipe()
     except Exception as exc:
-        line = f"error: {what} failed: {type(exc).__name__}: {exc}".splitlines()[0]
+        line = (
+            _disk_full_line(exc, what)
+            or (f"error: {what} failed: {type(exc).__name__}: {exc}".splitlines()[0])
+        )
         if log is not None and log.exists() and not verbose:
             line += f" (log: {_shown(log)})"
         print(line, file=sys.stderr)

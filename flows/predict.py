@@ -124,7 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = config_from_args(args)
         from deployments.runtime import local_prefect, platform_settings
 
-        preflight(config, platform_settings(served=True))  # team mode: the served store
+        # Team mode: the served store; and room on the home's disk for the run.
+        preflight(config, platform_settings(served=True, for_run=True))
         from flows.predict_flow import batch_predict
 
         with local_prefect(leave_warm_worker=True) as settings:

@@ -119,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         # A bad MLOPS_HOME or tracking URI, or a reproduction refused, fails before a
         # server starts; a reproduction reads the served store in team mode.
-        settings = platform_settings(served=bool(args.reproduce))
+        settings = platform_settings(served=bool(args.reproduce), for_run=True)
         if args.reproduce:
             from flows.lineage import plan_reproduction
 

@@ -49,7 +49,7 @@ def local_prefect(
     Yields the settings to use: given ones or this process's, with the MLflow
     server of `make serve` as tracking URI when it runs and nothing else is set.
     """
-    settings = settings or platform_settings()
+    settings = settings or platform_settings(for_run=True)  # room for a run on its disk
 
     from prefect.settings import (
         PREFECT_API_URL,
@@ -220,8 +220,8 @@ def starting_local_prefect() -> Iterator[bool]:
 def _begin_local_server() -> tuple[Served, list[Path]] | None:
     """What this call started and the folders it created, when it started a server."""
     try:
-        settings = platform_settings()
-    except InputError:  # reported by local_prefect, with the field named
+        settings = platform_settings(for_run=True)
+    except InputError:  # reported by local_prefect, with the field named (or the disk full)
         return None
     if settings.prefect_server != "auto" or _api_url_configured():
         return None

@@ -12,7 +12,7 @@ if TYPE_CHECKING:  # imported when first needed: the warm worker's client stays 
 _cached: tuple[tuple[object, ...], PlatformSettings] | None = None
 
 
-def platform_settings(*, served: bool = False) -> PlatformSettings:
+def platform_settings(*, served: bool = False, for_run: bool = False) -> PlatformSettings:
     """This process's settings, built once and checked (`libs.settings.check_environment`).
 
     Built again only when what they are read from changed (`MLOPS_*`
@@ -24,8 +24,13 @@ def platform_settings(*, served: bool = False) -> PlatformSettings:
     `local_prefect` gives a flow run: commands that read the registry before or
     without a flow run (scoring's checks, lineage, `--reproduce`) then read the
     same store the runs write to.
+
+    `for_run`: the command is about to run a flow: its home's disk must have room for
+    one (`check_free_space`), said before any server starts.
     """
     settings = _checked()
+    if for_run:
+        check_free_space(settings)
     return _with_served_tracking(settings) if served else settings
 
 
@@ -57,6 +62,41 @@ def _checked() -> PlatformSettings:
     return settings
 
 
+# Free space a run needs under MLOPS_HOME: Prefect's and MLflow's databases, a data
+# snapshot, a model and its report. Below it a run would fail part-way (a temporary
+# Prefect server that never answers, log lines that cannot be written).
+MIN_FREE_BYTES = 64 * 1024 * 1024
+
+
+def check_free_space(settings: PlatformSettings, needed: int = MIN_FREE_BYTES) -> None:
+    """One InputError line naming the folder and its free space when a run would not fit.
+
+    Checked on the nearest existing folder of `MLOPS_HOME` (the home may not exist
+    yet), before any server starts or anything is written.
+    """
+    import shutil
+
+    from libs.errors import InputError
+
+    folder = settings.home_dir
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return  # not ours to judge: the run reports what it meets
+    if free < needed:
+        raise InputError(
+            f"MLOPS_HOME: {settings.home_dir} has {_size(free)} free on its disk, a run needs "
+            f"at least {_size(needed)}: free some space or set MLOPS_HOME to a folder on "
+            "another disk"
+        )
+
+
+def _size(count: int) -> str:
+    return f"{count / 1024 / 1024:.1f} MB" if count < 1024**3 else f"{count / 1024**3:.1f} GB"
+
+
 def _stamp(path: Path) -> tuple[int, int]:
     try:
         info = path.stat()
@@ -65,4 +105,4 @@ def _stamp(path: Path) -> tuple[int, int]:
     return (info.st_mtime_ns, info.st_size)
 
 
-__all__ = ["platform_settings"]
+__all__ = ["MIN_FREE_BYTES", "check_free_space", "platform_settings"]
