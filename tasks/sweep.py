@@ -142,7 +142,7 @@ def objective_name(results: list[PointResult]) -> str:
     names = [k for k, v in done[0].metrics.items() if v == done[0].objective]
     for name in sorted(names, key=len):
         if all(r.metrics.get(name) == r.objective for r in done):
-            return name
+            return name.removeprefix("cv.")  # the cross-validated r2 reads as r2
     return "the response"
 
 

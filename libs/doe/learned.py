@@ -129,6 +129,23 @@ def _interaction_sentences(
     return out
 
 
+def _largest(result: DoeAnalysis, said: Namer) -> str:
+    """` The largest, x (-0.069), is within the noise margin (0.222) of these runs; more
+    runs (a fold-over or replicates) would tell.` when a margin exists, else ""."""
+    effects = result.effect_series()
+    if effects.empty:
+        return ""
+    top = str(effects.abs().idxmax())
+    term = str(result.effects.loc[result.effects["name"] == top, "term"].iloc[0])
+    half = _half_width(result, term)
+    if half is None:
+        return ""
+    return (
+        f" The largest, {said.term(top)} ({_num(float(effects[top]))}), is within the noise "
+        f"margin ({_num(half)}) of these runs; more runs (a fold-over or replicates) would tell."
+    )
+
+
 def _aliased_sentences(result: DoeAnalysis, said: Namer, sig: pd.DataFrame) -> list[str]:
     if result.aliases.empty or sig.empty or "chain (names)" not in result.aliases:
         return []
@@ -242,7 +259,7 @@ def learned(
         out.append(
             "No setting changed "
             f"{metric} clearly beyond the noise within these ranges: widen the ranges or "
-            "choose on cost."
+            "choose on cost." + _largest(result, said)
         )
     out += _aliased_sentences(result, said, sig)
     out += _surface_sentence(result, said, metric)

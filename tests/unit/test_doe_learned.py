@@ -115,3 +115,14 @@ def test_a_later_stage_says_what_an_earlier_estimate_held() -> None:
     split = next(s for s in text if s.startswith("The previous stage's 0.137"))
     assert "for learning_rate included n_estimators x max_depth" in split
     assert "separated, learning_rate is 0.0795 and n_estimators x max_depth -0.0585" in split
+
+
+def test_nothing_significant_names_the_largest_effect_and_the_margin() -> None:
+    # given: an unreplicated 2^3 whose effects are all of a size (Lenth finds none active)
+    x = full(replicates=1)
+    y = 0.4 + 0.01 * x[LR] + 0.012 * x[N] - 0.011 * x[DEPTH] + NOISE * 3
+    # when
+    text = learned(analyse(x, y, SPACE), "r2", SPACE)
+    # then
+    none = next(s for s in text if s.startswith("No setting changed r2"))
+    assert "The largest, " in none and "is within the noise margin (" in none
