@@ -64,7 +64,7 @@ th, td { text-align: left; padding: 0.3rem 0.9rem 0.3rem 0; border-bottom: 1px s
 td { overflow-wrap: anywhere; }
 th { font-weight: 600; color: #52606d; }
 td.value { font-variant-numeric: tabular-nums; text-align: right; white-space: nowrap; }
-th { overflow-wrap: anywhere; }
+tr:has(> td.value) > th { overflow-wrap: anywhere; }
 table.data { font-size: 0.9rem; }
 table.data th { cursor: pointer; user-select: none; vertical-align: bottom; }
 table.data td { white-space: nowrap; overflow-wrap: normal; }
