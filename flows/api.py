@@ -162,15 +162,15 @@ _KEPT_LOCK = threading.Lock()
 def _point_workers(plan: Any, settings: Any) -> Iterator[Any]:
     """The sweep's worker processes (None: threads), kept for the process's next stage."""
     from flows.sweep import point_workers
-    from tasks.tracking import prepare_store
 
     if not plan.worker_processes:
         yield None
         return
+    key = _workers_key(plan, settings)
     with _KEPT_LOCK:
         pool = _KEPT.get("pool")
         lent = pool is not None and _KEPT.get("lent", False)
-        stale = pool is not None and not lent and pool.workers != plan.worker_processes
+        stale = pool is not None and not lent and _KEPT.get("key") != key
         if not lent:
             _KEPT["lent"] = True
     if lent:  # another stage of this process holds them: workers of its own, as before
@@ -187,16 +187,25 @@ def _point_workers(plan: Any, settings: Any) -> Iterator[Any]:
             stack = contextlib.ExitStack()
             pool = stack.enter_context(point_workers(plan, settings))
             with _KEPT_LOCK:
-                _KEPT["pool"], _KEPT["stack"] = pool, stack
+                _KEPT["pool"], _KEPT["stack"], _KEPT["key"] = pool, stack, key
                 if not _KEPT.get("at_exit"):
                     atexit.register(_close_workers)
                     _KEPT["at_exit"] = True
-        else:
-            prepare_store(settings)  # this stage's store (another home: created here)
         yield pool
     finally:
         with _KEPT_LOCK:
             _KEPT["lent"] = False
+
+
+def _workers_key(plan: Any, settings: Any) -> tuple[int, str, str]:
+    """What kept workers must share with a stage: their number, the Prefect server and the
+    tracking store (a worker keeps its Prefect client and MLflow store once opened)."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import get_current_settings
+
+    url = get_current_settings().api.url  # None: the temporary server this process started
+    url = url or str(get_client(sync_client=True).api_url)
+    return plan.worker_processes, str(url).rstrip("/"), settings.resolved_tracking_uri
 
 
 def _close_workers() -> None:
