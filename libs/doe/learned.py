@@ -232,7 +232,13 @@ def _changed(result: DoeAnalysis, previous: DoeAnalysis, said: Namer) -> list[st
                 f"{_num(float(effect_now[n]))}."
             )
     rest = [n for n in new if n not in told]
-    if rest:
+    rest.sort(key=lambda n: -abs(float(effect_now.get(n, 0.0))))  # largest first
+    if rest and not before:
+        out.append(
+            "The previous stage's runs showed nothing beyond the noise; with this stage's runs "
+            f"{_list([said.term(n) for n in rest])} stand{'s' if len(rest) == 1 else ''} out."
+        )
+    elif rest:
         out.append(f"New with this stage: {_list([said.term(n) for n in rest])}.")
     return out
 

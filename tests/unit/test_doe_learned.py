@@ -126,3 +126,17 @@ def test_nothing_significant_names_the_largest_effect_and_the_margin() -> None:
     # then
     none = next(s for s in text if s.startswith("No setting changed r2"))
     assert "The largest, " in none and "is within the noise margin (" in none
+
+
+def test_a_later_stage_after_a_stage_that_found_nothing() -> None:
+    # given: a first stage of pure noise, then one with a clear effect
+    x = full()
+    before = analyse(x, 0.4 + NOISE16, SPACE)
+    now = analyse(x, 0.4 + 0.05 * x[LR] + NOISE16, SPACE)
+    # when
+    text = learned(now, "r2", SPACE, previous=before)
+    # then
+    assert (
+        "The previous stage's runs showed nothing beyond the noise; with this stage's runs "
+        "learning_rate stands out."
+    ) in text
