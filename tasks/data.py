@@ -26,6 +26,7 @@ from libs.datasets import (
     split_frame,
     subsample,
 )
+from libs.datasets.checks import check_columns
 from libs.features import FeatureSpec, FeatureSpecError, resolve_columns
 from libs.io.schema import check_table
 from tasks._common import io_task
@@ -74,6 +75,18 @@ def ingest(
     frame = load_bundled(source) if spec.is_bundled else storage_io.read_table(source, options)
     frame = subsample(frame, spec.max_rows, seed)
     target = spec.target_column
+    if len(frame.columns) and len(frame):  # an empty table is said so by check_table
+        # a missing target or declared column: its config field and the closest name
+        check_columns(
+            frame,
+            target,
+            {
+                "numeric": features.numeric.columns,
+                "categorical": features.categorical.columns,
+                "datetime": features.datetime.columns,
+            },
+            source,
+        )
     check_table(
         frame,
         target=target,
