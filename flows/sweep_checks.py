@@ -5,6 +5,7 @@ Each fails in one InputError line naming the field, before any run starts.
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 from flows.train_config import TrainConfig, check_train_config
@@ -25,9 +26,12 @@ def check_model(config: TrainConfig, task: str) -> None:
 
 
 def check_metric(name: str, field: str, task: str | None, source: str) -> None:
+    """Refuse a metric the task does not compute, with the closest name for a typo."""
     if task is not None and name not in METRIC_NAMES[task]:
+        close = difflib.get_close_matches(name, METRIC_NAMES[task], n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
         raise InputError(
-            f"{source}: {field}: '{name}' is not computed for {task} "
+            f"{source}: {field}: '{name}' is not computed for {task}{hint} "
             f"(choose from {', '.join(METRIC_NAMES[task])})"
         )
 

@@ -65,3 +65,18 @@ def test_an_unknown_metric_names_the_closest_known_one() -> None:
 
 def test_a_metric_of_the_task_fits() -> None:
     check_metric_fits("rmse", "regression", "gate.metric")
+
+
+def test_a_mistyped_sweep_metric_gets_the_closest_name_of_its_task() -> None:
+    from flows.sweep_checks import check_metric
+
+    expected = (
+        r"^s\.yaml: objective\.metric: 'acuracy' is not computed for classification; "
+        r"did you mean 'accuracy'\? \(choose from accuracy"
+    )
+    with pytest.raises(InputError, match=expected):
+        check_metric("acuracy", "objective.metric", "classification", "s.yaml")
+    with pytest.raises(InputError) as far:
+        check_metric("r2", "objective.metric", "classification", "s.yaml")
+    assert "did you mean" not in str(far.value)  # nothing close: only the choices
+    check_metric("accuracy", "objective.metric", "classification", "s.yaml")
