@@ -42,7 +42,7 @@ def cluster() -> Iterator[tuple[Path, str]]:
     os.chmod(base, 0o755)
     home = base / "home"
     try:
-        database = postgres.ensure_local(home, free_port(5432))
+        database = postgres.ensure_local(home, free_port(0))
         yield home, database.base
     finally:
         postgres.stop_local(home)

@@ -69,11 +69,11 @@ def answers(home: Path) -> bool:
 def test_the_cluster_starts_again_after_the_warm_worker_closed_serve(team_base: Path) -> None:
     # given: a cluster made and stopped, then `serve/` made 0700 as the warm worker makes it
     home = team_base / "home"
-    postgres.ensure_local(home, free_port(5432))
+    postgres.ensure_local(home, free_port(0))
     postgres.stop_local(home)
     os.chmod(home / "serve", 0o700)
     # when
-    postgres.ensure_local(home, free_port(5432))
+    postgres.ensure_local(home, free_port(0))
     # then: it runs and answers (as root, as `postgres`, through serve/)
     assert answers(home)
     assert (home / "serve").stat().st_mode & 0o077 in (0o001, 0o000)  # nothing listable
@@ -90,7 +90,7 @@ def test_a_start_killed_during_initdb_starts_afresh(team_base: Path) -> None:
         "postgres.ensure_local(Path(sys.argv[1]), int(sys.argv[2]))"
     )
     starter = subprocess.Popen(
-        [sys.executable, "-c", code, str(home), str(free_port(5432))],
+        [sys.executable, "-c", code, str(home), str(free_port(0))],
         cwd=REPO,
         start_new_session=True,
         stdout=subprocess.DEVNULL,
@@ -104,7 +104,7 @@ def test_a_start_killed_during_initdb_starts_afresh(team_base: Path) -> None:
     assert (data / "PG_VERSION").exists()
     assert not (postgres.folder_of(home) / postgres.PASSWORD_FILE).exists()  # the bad state
     # when
-    postgres.ensure_local(home, free_port(5432))
+    postgres.ensure_local(home, free_port(0))
     # then: made again, with a password kept, and it answers
     assert answers(home)
     assert not list(postgres.folder_of(home).glob(".password.*"))
@@ -145,7 +145,7 @@ def test_command_lines_in_team_mode_read_the_served_store(team_base: Path) -> No
     # given: team mode's servers on PostgreSQL, a champion registered there only (its run's
     # recorded config invalid, so that --reproduce stops with a line only that store gives)
     home = team_base / "home"
-    served = start(home, free_port(4200), free_port(5000), db="postgres", timeout=240)
+    served = start(home, free_port(0), free_port(0), db="postgres", timeout=240)
     assert served.mlflow_url
     register(served.mlflow_url, home, "team-model", '{"model": {"name": "no-such-model"}}')
     batch = team_base / "batch.csv"
