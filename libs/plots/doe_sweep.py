@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from libs.doe.designs import Design
+from libs.doe.learned import significant
 from libs.doe.names import Namer
 from libs.doe.result import DoeAnalysis
 from libs.doe.space import ContinuousFactor, FactorSpace
@@ -233,7 +234,11 @@ def study_figures(
     out: list[tuple[str, Any]] = []
     coded = design.coded.iloc[[r.index for r in done]].reset_index(drop=True)
     varying = [c for c in coded.columns if coded[c].nunique() > 1]
-    model = profiler_model(coded[varying], y) if varying else None
+    active: list[tuple[str, str]] = []
+    if result is not None:
+        pairs = [str(n).split(":") for n in significant(result)["name"]]
+        active = [(p[0], p[1]) for p in pairs if len(p) == 2]
+    model = profiler_model(coded[varying], y, interactions=active) if varying else None
     if model is not None:
         best = done[int(np.argmax(y) if maximize else np.argmin(y))]
         at = {**best.point, **(start or {})}

@@ -78,21 +78,38 @@ def _terms(k: int, kind: str, levels: Sequence[int]) -> list[tuple[int, ...]]:
 
 
 def profiler_model(
-    coded: pd.DataFrame, y: Sequence[float], level: float = LEVEL
+    coded: pd.DataFrame,
+    y: Sequence[float],
+    level: float = LEVEL,
+    interactions: Sequence[tuple[str, str]] = (),
 ) -> ProfilerModel | None:
-    """The richest model the runs support with a residual degree of freedom (None: none)."""
+    """The richest model the runs support with a residual degree of freedom (None: none):
+    second order, every two-factor interaction, main effects with the `interactions` the
+    analysis found active (a fold-over has no df left for all of them), main effects."""
     x = coded.to_numpy(dtype=float)
     values = np.asarray(y, dtype=float)
     n, k = x.shape
     if n < 3 or k == 0:
         return None
     levels = [len(np.unique(np.round(x[:, j], 6))) for j in range(k)]
-    for kind in ("second order", "interactions", "main effects"):
-        if kind == "second order" and max(levels) < 3:
+    names = list(coded.columns)
+    chosen = [
+        tuple(sorted((names.index(a), names.index(b))))
+        for a, b in interactions
+        if a in names and b in names and a != b
+    ]
+    main = _terms(k, "main effects", levels)
+    candidates = [
+        ("second order", _terms(k, "second order", levels) if max(levels) >= 3 else None),
+        ("interactions", _terms(k, "interactions", levels)),
+        ("main effects and active interactions", main + list(dict.fromkeys(chosen)) or None),
+        ("main effects", main),
+    ]
+    for kind, terms in candidates:
+        if not terms or (kind.endswith("interactions") and kind != "interactions" and not chosen):
             continue
-        terms = _terms(k, kind, levels)
         model = ProfilerModel(
-            list(coded.columns), terms, np.zeros(0), np.zeros((0, 0)), 0.0, x.min(0), x.max(0), kind
+            names, terms, np.zeros(0), np.zeros((0, 0)), 0.0, x.min(0), x.max(0), kind
         )
         m = model.row(x)
         if np.linalg.matrix_rank(m) < m.shape[1] or n - m.shape[1] < 1:
@@ -103,7 +120,7 @@ def profiler_model(
         cov = s2 * np.linalg.inv(m.T @ m)
         t = float(stats.t.ppf(0.5 + level / 2, df))
         return ProfilerModel(
-            list(coded.columns),
+            names,
             terms,
             beta,
             cov,

@@ -99,3 +99,19 @@ def test_study_views_in_names() -> None:
     assert len(parallel.data) == 4
     assert slices.layout.xaxis.title.text == "learning_rate"
     assert slices.layout.xaxis.type == "log"
+
+
+def test_a_fold_over_profiles_main_effects_with_the_active_interactions() -> None:
+    # given: 16 runs in 5 factors (no df for every two-factor interaction)
+    names = ["a", "b", "c", "d", "e"]
+    base = np.array(list(itertools.product([-1.0, 1.0], repeat=4)))
+    x = pd.DataFrame(np.column_stack([base, np.prod(base, axis=1)]), columns=names)
+    noise = np.resize([0.01, -0.02, 0.015, 0.0, -0.01], 16)
+    y = 1 + 0.5 * x["a"] + 0.3 * x["a"] * x["b"] + noise
+    # when
+    model = profiler_model(x, y, interactions=[("a", "b")])
+    plain = profiler_model(x, y)
+    # then
+    assert model is not None and model.kind == "main effects and active interactions"
+    assert (0, 1) in model.terms
+    assert plain is not None and plain.kind == "main effects"
