@@ -79,11 +79,15 @@ def lineage_of(
             f"{_unreadable_artifact(settings, ref.run_id)} is unreadable "
             f"(not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno})"
         ) from None
-    if need_run and ref.run_id and not (record.get("mlflow_run") or {}).get("id"):
-        raise InputError(
-            f"{need_run} {ref.name}/{ref.version}: its MLflow run {ref.run_id} was deleted and "
-            "purged (`mlflow gc`): its config, metrics and artifacts are gone"
-        )
+    if ref.run_id and not (record.get("mlflow_run") or {}).get("id"):
+        if need_run:
+            raise InputError(
+                f"{need_run} {ref.name}/{ref.version}: its MLflow run {ref.run_id} was deleted "
+                "and purged (`mlflow gc`): its config, metrics and artifacts are gone"
+            )
+        # Shown for what it is, not as a run with no id.
+        purged = {"id": ref.run_id, "status": "deleted and purged by mlflow gc", "url": None}
+        record = {**record, "mlflow_run": {**record.get("mlflow_run", {}), **purged}}
     return record
 
 

@@ -258,3 +258,19 @@ def test_a_version_whose_run_was_purged_still_scores_without_drift(
     assert code == 0, out.err[-3000:]
     assert len(pd.read_csv(output)) == 1_500
     assert re.search(r"Input drift: +not measured", out.out), out.out
+
+
+def test_the_lineage_of_a_version_whose_run_was_purged_names_it(
+    scoring_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given: `purged`'s run was deleted and purged
+    for key in list(os.environ):
+        if key.startswith(("MLOPS_", "MLFLOW_TRACKING")):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("MLOPS_HOME", str(scoring_home))
+    # when
+    code = importlib.import_module(LINEAGE).main(["purged"])
+    # then: its lineage, with the run named as purged (before: "MLflow run: None (None, ...")
+    out = capsys.readouterr()
+    assert code == 0, out.err[-3000:]
+    assert re.search(rf"MLflow run: +{RUN_ID} \(deleted and purged by mlflow gc", out.out), out.out
