@@ -219,8 +219,9 @@ def build_sweep_report(
     top: list[tuple[str, KeyValues | Table]] = [("What we learned", first)] if first else []
     factors = Table(factors_table(space), "Short names as used in this report; full config keys.")
     fitted = analysis.best_fitted()
+    others = list(multi.goals) if multi is not None and len(multi.goals) > 1 else []
     figures[:0] = study_figures(
-        design, space, results, analysis, metric, fitted[0] if fitted else None
+        design, space, results, analysis, metric, fitted[0] if fitted else None, others
     )
     if stages:
         figures.insert(0, ("Study stages", Table(stage_table(stages), "One row per stage.")))

@@ -220,10 +220,12 @@ def study_figures(
     analysis: SweepAnalysis,
     metric: str,
     start: Mapping[str, Any] | None = None,
+    responses: Sequence[str] = (),
 ) -> list[tuple[str, Any]]:
     """The views a reader plays with first: the prediction profiler (starting at `start`,
-    the recommended setting), the runs in order with the best so far, effect sizes ranked,
-    parallel coordinates and one slice a factor (`libs.plots.profiler`, `study_views`)."""
+    the recommended setting; one more for each of the other `responses`), the runs in order
+    with the best so far, effect sizes ranked, parallel coordinates and one slice a factor
+    (`libs.plots.profiler`, `study_views`)."""
     done = sorted((r for r in results if r.ok and r.objective is not None), key=lambda r: r.index)
     if len(done) < 2:
         return []
@@ -244,6 +246,15 @@ def study_figures(
         at = {**best.point, **(start or {})}
         figure = profiler_figure(model, space, at, metric)
         out.append((f"Prediction profiler ({model.kind} model, 95% band)", figure))
+        for name in responses:  # a cost response's own profiler, from the same setting
+            runs = [r for r in done if name in r.metrics and np.isfinite(r.metrics[name])]
+            if name in (metric, metric.removeprefix("cv.")) or len(runs) < 3:
+                continue
+            rows = design.coded.iloc[[r.index for r in runs]].reset_index(drop=True)
+            other = profiler_model(rows[varying], [float(r.metrics[name]) for r in runs])
+            if other is not None:
+                figure = profiler_figure(other, space, at, name)
+                out.append((f"Prediction profiler: {name} ({other.kind} model)", figure))
     out.append(("Runs in order, best so far", history_figure(y, metric, maximize)))
     if result is not None and not result.effect_series().empty:
         effects = result.effect_series().to_dict()

@@ -117,3 +117,32 @@ def test_next_step_says_its_cost_and_what_it_answers(stage: tuple) -> None:
     assert "e.g. learning_rate from " in hint and "model.params" not in hint
     learned = html.split("What we learned")[1].split("<h2>")[0]
     assert "next step" in learned and "--fold-over 0123456789ab" in learned
+
+
+def test_each_other_response_gets_its_profiler(stage: tuple) -> None:
+    # given: a second response, the model's size, growing with the number of trees
+    from libs.doe.responses import ResponseGoal
+    from tasks.sweep import analyse_responses
+
+    config, design, results, analysis = stage
+    n = config.space.names[1]
+    sized = [
+        PointResult(
+            r.index,
+            r.point,
+            "completed",
+            {**r.metrics, "model_size_bytes": 1e4 + 5e3 * design.coded.iloc[r.index][n]},
+            r.objective,
+        )
+        for r in results
+    ]
+    goals = {m: ResponseGoal(metric=m) for m in ("r2", "model_size_bytes")}
+    natural = {"r2": "maximize", "model_size_bytes": "minimize"}
+    multi = analyse_responses.fn(design, config.space, sized, goals, natural)
+    # when
+    html = build_sweep_report.fn(
+        "stage 1", design, config.space, sized, analysis, "r2", sized[0], {}, multi
+    )
+    # then: one profiler for r2, one for the size (none twice for r2)
+    assert html.count("<h2>Prediction profiler (") == 1
+    assert "<h2>Prediction profiler: model_size_bytes (" in html
