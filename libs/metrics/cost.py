@@ -2,13 +2,18 @@
 
 Every training run logs these beside its quality metrics, so a sweep can
 trade accuracy against time and size (several responses, desirability).
-They are measurements, not scores: noisy on a busy machine, and lower is
-better for all three.
+They are measurements, not scores, and lower is better for all three. The
+size does not depend on the machine; the prediction latency is the median of
+repeated predictions, which a busy machine moves far less than one timing;
+the training time is one wall-clock timing, noisy on a busy machine.
 """
 
 from __future__ import annotations
 
 import pickle
+import statistics
+import time
+from collections.abc import Callable
 from typing import Any
 
 TRAIN_SECONDS = "train_seconds"
@@ -23,6 +28,30 @@ def serialized_size(model: Any) -> int | None:
         return len(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
     except Exception:  # a framework object without pickle support: no size, no failure
         return None
+
+
+LATENCY_REPEATS = 5
+LATENCY_BUDGET_SECONDS = 0.5
+
+
+def median_seconds(
+    call: Callable[[], Any],
+    first: float,
+    repeats: int = LATENCY_REPEATS,
+    budget: float = LATENCY_BUDGET_SECONDS,
+) -> float:
+    """The median time of `call`, given a `first` timing: repeated up to `repeats` timings
+    in all while the repeats have taken less than `budget` seconds (a slow model is
+    timed fewer times, never for long)."""
+    timings = [first]
+    spent = 0.0
+    while len(timings) < repeats and spent < budget:
+        started = time.perf_counter()
+        call()
+        elapsed = time.perf_counter() - started
+        timings.append(elapsed)
+        spent += elapsed
+    return statistics.median(timings)
 
 
 def cost_metrics(
@@ -45,5 +74,6 @@ __all__ = [
     "PREDICT_MS_PER_ROW",
     "TRAIN_SECONDS",
     "cost_metrics",
+    "median_seconds",
     "serialized_size",
 ]
