@@ -29,6 +29,7 @@ from flows.sweep_config import (
 from libs.config import apply_override, format_validation_error
 from libs.doe import CategoricalFactor, IntegerFactor
 from libs.doe.gp import propose_gp
+from libs.doe.names import short_names
 from libs.doe.path import steepest_ascent_path
 from libs.doe.stages import active_factors, recentred_factors
 from libs.doe.structure import roman
@@ -277,10 +278,26 @@ def _two_level_first(design: dict[str, Any], kind: str, argument: str, sweep: st
         )
 
 
+def _factor_named(argument: str, name: str, config: SweepConfig, plan: SweepPlan) -> str:
+    """The factor a user typed after `argument`: its config key, short name or design letter."""
+    names = list(config.space.names)
+    short = short_names(names)
+    letters = dict(plan.design.letters)
+    for full in names:
+        if name in (full, short[full]) or name.upper() == letters.get(full, "").upper():
+            return full
+    known = ", ".join(f"{short[n]} ({letters[n]})" if n in letters else short[n] for n in names)
+    raise InputError(
+        f"{argument}: {name!r} is not a factor of sweep {plan.digest[:12]} (factors: {known})"
+    )
+
+
 def _fold_over_design(config: SweepConfig, plan: SweepPlan, on: str | None) -> dict[str, Any]:
     design = config.design.model_dump(mode="json")
     sweep = plan.digest[:12]
     _two_level_first(design, config.design.kind, "--fold-over", sweep)
+    if on is not None:
+        on = _factor_named("--on", on, config, plan)
     res, full = plan.design.resolution, plan.design.regular and plan.design.resolution is None
     if full or (res is not None and res >= 5) or (on is None and res == 4):
         what = "a full factorial" if full else f"of resolution {roman(res)}"
@@ -301,7 +318,8 @@ def _augment_design(
     if kind != "fold_over":
         _two_level_first(design, kind, "--augment", sweep)
     if factors:
-        return {"kind": "augment_ccd", "first": design, "factors": list(factors)}, "as given"
+        named = [_factor_named("--factors", f, config, plan) for f in factors]
+        return {"kind": "augment_ccd", "first": design, "factors": named}, "as given"
     if analysis.result is None:
         raise InputError(
             f"--augment: sweep {sweep} has no analysis to choose the active factors from; "

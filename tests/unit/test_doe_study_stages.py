@@ -282,6 +282,22 @@ def test_fold_over_stage_reuses_stage_one_configs_and_links_its_run() -> None:
     assert "stage 2: fold-over" in said[0]
 
 
+def test_on_and_factors_take_a_short_name_a_letter_or_a_key_and_name_the_argument() -> None:
+    # given: the shipped study's first stage; its notes speak short names
+    config = load_sweep_config(STUDY)
+    earlier = _earlier(config)
+    # when / then: the same factor, typed three ways
+    for typed in ("learning_rate", "model.params.learning_rate", "a"):
+        stage2, _ = next_stage(earlier, "fold_over", on=typed)
+        assert stage2.design.factor == "model.params.learning_rate"  # type: ignore[union-attr]
+    # and: a name that is no factor is refused, naming what the user typed
+    with pytest.raises(InputError, match=r"^--on: 'learnin_rate' is not a factor of sweep"):
+        next_stage(earlier, "fold_over", on="learnin_rate")
+    stage2, _ = next_stage(earlier, "fold_over")
+    with pytest.raises(InputError, match=r"^--factors: 'depth' is not a factor .*max_depth"):
+        next_stage(_earlier(stage2), "augment", factors=["learning_rate", "depth"])
+
+
 def test_augment_stage_chooses_the_active_factors_of_the_fold_over() -> None:
     config = load_sweep_config(STUDY)
     stage2, _ = next_stage(_earlier(config), "fold_over")
