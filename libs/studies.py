@@ -18,7 +18,7 @@ import pandas as pd
 from libs.doe.designs import Design
 from libs.doe.recommend import Recommendation, recommend
 from libs.doe.space import CategoricalFactor, FactorSpace
-from libs.doe.summary import SweepSummary, summary_lines
+from libs.doe.summary import SweepSummary, namer, summary_lines
 from libs.doe.sweep import PointResult
 from libs.errors import InputError
 
@@ -310,8 +310,11 @@ def stage_lines(s: SweepSummary) -> list[str]:
 
 
 def stage_markdown(s: SweepSummary) -> str:
+    """The summary as the Prefect UI shows it: in short factor names, as the terminal does."""
+    said = namer(s)
+    lines = [said.text(line) for line in stage_lines(s)]
     rows = "\n".join(
-        f"| {line.split(':', 1)[0]} | {line.split(':', 1)[1].strip()} |" for line in stage_lines(s)
+        f"| {line.split(':', 1)[0]} | {line.split(':', 1)[1].strip()} |" for line in lines
     )
     return f"# DOE sweep {s.sweep_id[:12]}\n\n| | |\n|---|---|\n{rows}\n"
 

@@ -55,6 +55,8 @@ def _fmt(value: Any) -> str:
 def namer(s: SweepSummary) -> Namer:
     """Short names for the summary's factors (the keys of its best point or optimum)."""
     keys = list(s.best_point or s.optimum or {})
+    recommendation = getattr(s, "recommendation", None)  # a study stage's: every factor
+    keys += [k for k in getattr(recommendation, "settings", None) or {} if k not in keys]
     return Namer.of(keys)
 
 

@@ -22,6 +22,7 @@ from libs.studies import (
     explicit_design,
     response_view,
     stage_lines,
+    stage_markdown,
     stage_recommendation,
     with_seeds,
 )
@@ -191,3 +192,7 @@ def test_the_stage_summary_ends_with_every_factor_and_the_confirm_command() -> N
     assert "95% prediction interval [0.75, 0.87]" in text
     assert "model.params.max_iter: not varied" in text
     assert lines[-1].endswith("python -m flows.sweep --confirm 0123456789ab --runs 3")
+    # and: the Prefect UI's summary artifact speaks short names, as the terminal does
+    markdown = stage_markdown(summary)
+    assert "| Recommendation | C=0.3162, max_iter=100 |" in markdown
+    assert "max_iter: not varied" in markdown and "model.params." not in markdown
