@@ -1,6 +1,7 @@
 """`python -m flows.watch_requests`: drift of a served model's logged requests, to MLflow.
 
     python -m flows.watch_requests --model NAME [--days 1] [--experiment request-drift]
+                                   [--health-url http://127.0.0.1:5002]
 
 Reads what `python -m flows.serve_model` sampled (`<storage>/requests/NAME/`)
 over the last `--days` days, measures its drift against the champion's
@@ -8,7 +9,9 @@ training snapshot with the batch-scoring drift check (PSI per feature, KS for
 numbers), and logs one MLflow run: metrics `drift.psi.<feature>`,
 `drift.features_flagged`, the tag `drift.flagged` and the HTML drift report.
 Flagged drift is also the Prefect event `mlops.drift.flagged`, which an
-automation can turn into a notification.
+automation can turn into a notification. With `--health-url`, it first checks
+the scoring server there (`/health`, and `/version` for a refused champion);
+a failed check is the event `mlops.serving.unhealthy`.
 Schedule it as a deployment to watch traffic. Nothing logged yet, or an unknown
 model, is one line and exit code 2.
 """
@@ -28,7 +31,13 @@ from tasks import tracking
 from tasks.lifecycle import finish_tracking
 from tasks.predict import drift_reference, drift_report, load_model, log_batch, start_inference_run
 from tasks.storage import open_storage
-from tasks.watch import announce_drift, read_requests, request_drift
+from tasks.watch import (
+    announce_drift,
+    announce_unhealthy,
+    check_serving,
+    read_requests,
+    request_drift,
+)
 
 
 @flow(name="watch-requests", version="1")
@@ -38,18 +47,27 @@ def watch_requests(
     experiment: str = "request-drift",
     drift: DriftSpec = DriftSpec(),  # noqa: B008 (frozen pydantic model: safe as a default)
     settings: PlatformSettings | None = None,
+    health_url: str | None = None,
 ) -> ScoreResult:
-    """Drift of `model`'s logged requests against its champion's training data."""
+    """Drift of `model`'s logged requests against its champion's training data; with
+    `health_url`, first the health of the scoring server there."""
     settings = check_environment(settings)
 
-    # 1. The champion and its logged requests, read before any run starts
+    # 1. The champion, read before any run starts
     storage = open_storage(settings)
     tracking.use_artifact_credentials(storage.artifact_env())
     loaded = load_model(settings, model, "champion", None)
+
+    # 2. The scoring server's health, announced before the drift (no requests may follow it)
+    if health_url:
+        problem = check_serving(health_url, loaded.ref.version)
+        announce_unhealthy(loaded.ref.name, loaded.ref.version, health_url, problem)
+
+    # 3. The logged requests and the training data they are compared with
     probe = read_requests(loaded, settings.storage_root, storage, days=days)
     reference = drift_reference(loaded, probe, drift, storage)
 
-    # 2. One MLflow run per check, in the watch experiment
+    # 4. One MLflow run per check, in the watch experiment
     run = start_inference_run(
         settings,
         storage,
@@ -60,7 +78,7 @@ def watch_requests(
         tags={"framework": "pyfunc", "kind": "request-drift"},
     )
     with tracking.failing_on_error(run):
-        # 3. Drift, its report and metrics
+        # 5. Drift, its report and metrics
         result = request_drift(probe, reference)
         meta = {
             "run id": run.run_id,
@@ -71,7 +89,7 @@ def watch_requests(
         log_batch(run, result, html)
         finish_tracking(run)
 
-    # 4. Flagged drift as a Prefect event, for an automation to notify on
+    # 6. Flagged drift as a Prefect event, for an automation to notify on
     announce_drift(loaded, result, run.url)
     return result
 
@@ -85,6 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--model", required=True, help="registered model name")
     parser.add_argument("--days", type=int, default=1, help="days of requests to read")
     parser.add_argument("--experiment", default="request-drift", help="MLflow experiment")
+    parser.add_argument(
+        "--health-url", default=None, help="scoring server to health-check (http://host:port)"
+    )
     args = parser.parse_args(argv)
 
     def body() -> ScoreResult:
@@ -92,7 +113,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if args.days < 1:
             raise InputError(f"--days: must be 1 or more, got {args.days}")
-        return watch_requests(args.model, days=args.days, experiment=args.experiment)
+        if args.health_url is not None and not args.health_url.startswith(("http://", "https://")):
+            raise InputError(f"--health-url: not an http(s) URL: {args.health_url!r}")
+        return watch_requests(
+            args.model, days=args.days, experiment=args.experiment, health_url=args.health_url
+        )
 
     def report(result: ScoreResult) -> None:
         flagged = result.drift.flagged if result.drift is not None else None

@@ -16,7 +16,7 @@ from libs.drift import DriftAccumulator, DriftReference
 from libs.errors import InputError
 from libs.io.listing import list_files
 from libs.scoring import ScoreResult
-from libs.serving import request_log_uri
+from libs.serving import request_log_uri, serving_problem
 from libs.serving.request_log import PREDICTION_COLUMN, TIME_COLUMN, VERSION_COLUMN
 from tasks._common import io_task
 from tasks.predict import InputProbe, LoadedModel, options_for
@@ -24,6 +24,9 @@ from tasks.predict import InputProbe, LoadedModel, options_for
 _LOG_COLUMNS = (PREDICTION_COLUMN, TIME_COLUMN, VERSION_COLUMN)
 # The Prefect event a watch emits when it flags drift: what an automation notifies on.
 DRIFT_FLAGGED = "mlops.drift.flagged"
+# The event a watch emits when the scoring server fails its health check.
+SERVING_UNHEALTHY = "mlops.serving.unhealthy"
+HEALTH_TIMEOUT_SECONDS = 10.0
 
 
 @io_task("read-requests", cache_policy=NO_CACHE)
@@ -89,4 +92,60 @@ def announce_drift(loaded: LoadedModel, result: ScoreResult, run_url: str) -> bo
     return True
 
 
-__all__ = ["DRIFT_FLAGGED", "announce_drift", "read_requests", "request_drift"]
+@task(name="check-serving", cache_policy=NO_CACHE)
+def check_serving(url: str, champion: str | None) -> str | None:
+    """What is wrong with the scoring server at `url` (GET /health, then /version), or None.
+
+    Not retried: a server that does not answer is the finding, not a failure of the task.
+    """
+    import httpx
+
+    base = url.rstrip("/")
+    try:
+        with httpx.Client(timeout=HEALTH_TIMEOUT_SECONDS) as client:
+            health = client.get(f"{base}/health")
+            if health.status_code != 200:
+                return serving_problem(champion, status=health.status_code)
+            version = client.get(f"{base}/version")
+    except httpx.HTTPError as exc:
+        return serving_problem(champion, error=f"{type(exc).__name__}: {exc}")
+    if version.status_code != 200:
+        return serving_problem(champion, status=version.status_code)
+    try:
+        body = version.json()
+    except ValueError:
+        return serving_problem(champion, error="/version did not answer JSON")
+    return serving_problem(champion, version_body=body)
+
+
+@task(name="announce-unhealthy", cache_policy=NO_CACHE)
+def announce_unhealthy(model: str, champion: str, url: str, problem: str | None) -> bool:
+    """Emit `mlops.serving.unhealthy` (model, champion, server, problem) when the health
+    check found a problem; an automation on that event notifies. Returns whether it emitted."""
+    if problem is None:
+        return False
+    emit_event(
+        event=SERVING_UNHEALTHY,
+        resource={
+            "prefect.resource.id": f"mlflow.registered-model.{model}",
+            "mlflow.model": model,
+        },
+        payload={
+            "model": model,
+            "version": champion,
+            "url": url,
+            "problem": problem,
+        },
+    )
+    return True
+
+
+__all__ = [
+    "DRIFT_FLAGGED",
+    "SERVING_UNHEALTHY",
+    "announce_drift",
+    "announce_unhealthy",
+    "check_serving",
+    "read_requests",
+    "request_drift",
+]
