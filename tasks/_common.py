@@ -17,14 +17,32 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+def refused(exc: BaseException | None) -> bool:
+    """Whether `exc` (or what it wraps) is a refused connection: nothing listens there.
+
+    The clients behind an I/O task (MLflow's, boto's, Prefect's) have already
+    retried with back-off before the error reaches the task; a server that still
+    refuses is down, and the task's own retries would only wait on it (a killed
+    MLflow server held a sweep for minutes, a few times over each point).
+    """
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, ConnectionRefusedError) or "Connection refused" in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def retry_unless_input_error(task: Any, task_run: Any, state: Any) -> bool:
-    """Retry transient failures only: bad input fails the same way every time."""
+    """Retry transient failures only: bad input fails the same way every time, and a
+    server that refuses connections after its client's own retries is down."""
     try:
         state.result()
     except InputError:
         return False
-    except Exception:
-        return True
+    except Exception as exc:
+        return not refused(exc)
     return True
 
 
@@ -45,4 +63,4 @@ def io_task(name: str, **options: Any) -> Callable[[Callable[P, R]], Task[P, R]]
     return decorator
 
 
-__all__ = ["IO_RETRIES", "IO_RETRY_DELAYS", "io_task", "retry_unless_input_error"]
+__all__ = ["IO_RETRIES", "IO_RETRY_DELAYS", "io_task", "refused", "retry_unless_input_error"]

@@ -69,6 +69,30 @@ def test_bad_input_is_never_retried() -> None:
     assert attempts == [1]
 
 
+def test_a_server_that_refuses_connections_is_not_waited_on() -> None:
+    # given: a client that already retried (as MLflow's does) and still found nothing listening
+    attempts: list[int] = []
+
+    @io_task("dead-tracking-server")
+    def log() -> None:
+        attempts.append(1)
+        try:
+            raise ConnectionRefusedError(111, "Connection refused")
+        except ConnectionRefusedError as refused:
+            raise RuntimeError(
+                "API request to http://127.0.0.1:5000/api/2.0/mlflow/runs/create failed"
+            ) from refused
+
+    @flow
+    def run() -> None:
+        log.with_options(retry_delay_seconds=0)()
+
+    # when / then: one try, the error as the client gave it
+    with pytest.raises(RuntimeError, match="runs/create failed"):
+        run()
+    assert attempts == [1]
+
+
 def test_the_decorator_carries_the_shared_retry_settings_and_extra_options() -> None:
     # when
     from prefect.cache_policies import NO_CACHE
