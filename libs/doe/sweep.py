@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from libs.doe.designs import Design
+from libs.doe.dsd import select_dsd_model
 from libs.doe.result import DoeAnalysis
 from libs.doe.space import FactorSpace
 from libs.doe.study import analyse
@@ -193,6 +194,8 @@ def analyse_points(
     if len(used) < 2 or coded.shape[1] == 0:
         notes.append("too few completed points or varying factors to analyse")
         return SweepAnalysis(design.kind, len(used), failed, notes=tuple(notes))
+    if design.kind == "definitive_screening":
+        notes.append(_dsd_note(coded, y, failed))
     try:
         block = [design.block[i] for i in used] if design.block else None
         result = analyse(coded, y, space, maximize=maximize, block=block)
@@ -200,6 +203,23 @@ def analyse_points(
         notes.append(f"analysis: {exc}")
         return SweepAnalysis(design.kind, len(used), failed, notes=tuple(notes))
     return SweepAnalysis(design.kind, len(used), failed, result, tuple(notes + list(result.notes)))
+
+
+def _dsd_note(coded: pd.DataFrame, y: np.ndarray, failed: int) -> str:
+    """A definitive screening design's effective model, by its own two-stage selection."""
+    head = "definitive screening, two-stage selection (Jones & Nachtsheim 2017)"
+    if failed:
+        return f"{head}: not made, {failed} failed point(s) broke its fold-over pairs"
+    try:
+        chosen = select_dsd_model(coded.to_numpy(dtype=float), y, list(coded.columns))
+    except InputError as exc:
+        return f"{head}: not made ({exc})"
+    second = [term.replace("*", ":") for term in chosen.second_order]
+    return (
+        f"{head}: active main effects {', '.join(chosen.main_effects) or 'none'}; "
+        f"second-order terms {', '.join(second) or 'none'} "
+        f"({chosen.error_df} error df for the main effects)"
+    )
 
 
 __all__ = [

@@ -133,3 +133,27 @@ def test_two_stage_selection_finds_the_active_terms() -> None:
 def test_selection_refuses_runs_that_are_not_fold_over_pairs() -> None:
     with pytest.raises(InputError, match="fold-over"):
         select_dsd_model(np.array([[1.0, 1.0], [1.0, -1.0], [0.0, 0.0]]), np.zeros(3), ["a", "b"])
+
+
+def test_a_dsd_sweep_is_analysed_with_its_two_stage_selection() -> None:
+    """The simulated model above, through the sweep's analysis of completed points: the
+    notes carry the selected terms; a failed point (a broken pair) says why none is made."""
+    from libs.doe.sweep import analyse_points
+
+    # given: the design in random run order, as a sweep runs it
+    s = space(6)
+    design = generate_design(s, DefinitiveScreening(fake_factors=2, seed=3))
+    x = design.coded.to_numpy()
+    rng = np.random.default_rng(0)
+    y = 10 + 3 * x[:, 0] + 2 * x[:, 1] - 2.5 * x[:, 3] + 3 * x[:, 0] ** 2
+    y = y + 2 * x[:, 0] * x[:, 1] + rng.normal(0, 0.5, len(x))
+    # when
+    analysis = analyse_points(design, s, dict(enumerate(y)), maximize=True)
+    # then
+    (note,) = [n for n in analysis.notes if n.startswith("definitive screening")]
+    assert "active main effects x0, x1, x3;" in note
+    second = set(note.split("second-order terms ")[1].split(" (")[0].split(", "))
+    assert {"x0^2", "x0:x1"} <= second  # the true terms (a false positive may join at 5%)
+    # and: one failed point
+    broken = analyse_points(design, s, {**dict(enumerate(y)), 0: float("nan")}, maximize=True)
+    assert any("broke its fold-over pairs" in n for n in broken.notes)
