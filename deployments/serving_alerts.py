@@ -1,9 +1,9 @@
 """`python -m deployments.serving_alerts`: notify when a served model drifts or is unhealthy.
 
-    python -m deployments.serving_alerts --model NAME --block BLOCK
+    python -m deployments.serving_alerts --model NAME [--block BLOCK] [--reload-url URL]
 
-Creates (or replaces) two Prefect automations that send a notification through
-the notification block BLOCK (Slack, email, a custom webhook: any of Prefect's
+With `--block`, creates (or replaces) two Prefect automations that send a
+notification through the notification block BLOCK (Slack, email, a custom webhook: any of Prefect's
 notification blocks, saved beforehand):
 
 - `drift-alert-NAME`, on the event `mlops.drift.flagged` for NAME (emitted by
@@ -12,17 +12,25 @@ notification blocks, saved beforehand):
   by `python -m flows.watch_requests --health-url URL` when the scoring server
   does not answer its health check, or keeps an older version because the
   champion failed to load or its smoke test).
+
+With `--reload-url` (a scoring server, e.g. http://127.0.0.1:5002), it saves a
+webhook block `reload-NAME` that POSTs to URL/reload and creates
+`reload-on-champion-NAME`: on the gate's event `mlops.champion.moved` for
+NAME, call that webhook, so the server switches at once instead of at its
+next poll.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
 from libs.errors import InputError
+from tasks.register import CHAMPION_MOVED
 from tasks.watch import DRIFT_FLAGGED, SERVING_UNHEALTHY
 
 
@@ -99,6 +107,42 @@ def create_health_alert(model: str, block_document_id: UUID) -> UUID:
     return create_alert(HEALTH, model, block_document_id)
 
 
+def reload_names(model: str) -> tuple[str, str]:
+    """The webhook block's and the automation's names for `model` (block names allow
+    lowercase letters, digits and dashes only)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", model.lower()).strip("-") or "model"
+    return f"reload-{slug}", f"reload-on-champion-{model}"
+
+
+def create_reload_trigger(model: str, server_url: str) -> UUID:
+    """On `mlops.champion.moved` for `model`, POST to the scoring server's /reload: the
+    gate's move reaches the server through a Prefect automation, not only its poll.
+    Returns the automation's id; the block and automation of the same names are replaced."""
+    from prefect.blocks.webhook import Webhook
+    from prefect.client.orchestration import get_client
+    from prefect.events.actions import CallWebhook
+    from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
+
+    block_name, automation_name = reload_names(model)
+    webhook = Webhook(method="POST", url=f"{server_url.rstrip('/')}/reload")
+    block_document_id = webhook.save(block_name, overwrite=True)
+    automation = AutomationCore(
+        name=automation_name,
+        description=f"Tell the scoring server of {model} at {server_url} that @champion moved",
+        trigger=EventTrigger(
+            expect={CHAMPION_MOVED},
+            match={"prefect.resource.id": f"mlflow.registered-model.{model}"},
+            posture=Posture.Reactive,
+            threshold=1,
+        ),
+        actions=[CallWebhook(block_document_id=block_document_id, payload="{}")],
+    )
+    with get_client(sync_client=True) as client:
+        for old in client.read_automations_by_name(automation_name):
+            client.delete_automation(old.id)
+        return client.create_automation(automation)
+
+
 def block_id(name: str) -> UUID:
     """The id of the saved notification block `name` (`type/name` or a unique `name`)."""
     from prefect.client.orchestration import get_client
@@ -116,19 +160,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m deployments.serving_alerts", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--model", required=True, help="registered model name")
-    parser.add_argument("--block", required=True, help="saved notification block name")
+    parser.add_argument("--block", help="saved notification block name (the two alerts)")
+    parser.add_argument("--reload-url", help="scoring server to tell when @champion moves")
     args = parser.parse_args(argv)
     try:
-        block = block_id(args.block)
-        created = {alert: create_alert(alert, args.model, block) for alert in ALERTS}
+        if not (args.block or args.reload_url):
+            raise InputError("--block or --reload-url: give at least one")
+        if args.reload_url and not args.reload_url.startswith(("http://", "https://")):
+            raise InputError(f"--reload-url: not an http(s) URL: {args.reload_url!r}")
+        lines = []
+        if args.block:
+            block = block_id(args.block)
+            for alert in ALERTS:
+                created = create_alert(alert, args.model, block)
+                lines.append(
+                    f"automation {alert.name(args.model)} ({created}): "
+                    f"{alert.event} for {args.model} -> {args.block}"
+                )
+        if args.reload_url:
+            created = create_reload_trigger(args.model, args.reload_url)
+            lines.append(
+                f"automation {reload_names(args.model)[1]} ({created}): {CHAMPION_MOVED} "
+                f"for {args.model} -> POST {args.reload_url.rstrip('/')}/reload"
+            )
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    for alert, automation_id in created.items():
-        print(
-            f"automation {alert.name(args.model)} ({automation_id}): "
-            f"{alert.event} for {args.model} -> {args.block}"
-        )
+    print("\n".join(lines))
     return 0
 
 

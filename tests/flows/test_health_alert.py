@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from typing import Any
+from uuid import UUID
 
 import pytest
 from prefect.blocks.notifications import CustomWebhookNotificationBlock
@@ -56,7 +57,9 @@ def test_a_scoring_server_that_does_not_answer_sends_a_notification(
         json_data={"subject": "{{subject}}", "text": "{{body}}"},
         allow_private_urls=True,
     )
-    create_health_alert(model_name, block.save(f"health-{model_name}"[:60], overwrite=True))
+    block_id = block.save(f"health-{model_name}"[:60], overwrite=True)
+    assert isinstance(block_id, UUID)
+    create_health_alert(model_name, block_id)
     time.sleep(2)  # the triggers service loads new automations every few seconds
     # when: the watch checks a scoring server where nothing listens
     down = f"http://127.0.0.1:{free_port(0)}"

@@ -37,7 +37,7 @@ def test_its_parameters_are_the_flows_and_the_documented_commands_name_it() -> N
 
     # given: the flow the entry points at
     entry = _entry()
-    flow = load_flow_from_entrypoint(ENTRYPOINT)
+    flow: Any = load_flow_from_entrypoint(ENTRYPOINT)
     # then: its parameters validate against the flow's signature
     validated = flow.validate_parameters(entry["parameters"])
     assert validated["model"] == "breast-cancer-logistic-regression"
