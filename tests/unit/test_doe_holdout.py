@@ -168,3 +168,21 @@ def test_after_a_gp_stage_a_well_fitting_model_may_still_move_the_pick() -> None
     # then: its predicted maximum (80.21 near time 87, temp 176.5) beats every run (80.3 is
     # one centre run; the centre's mean 79.94 is the best setting's mean)
     assert rec.source == "model" and rec.predicted > 79.94
+
+
+def test_after_a_gp_stage_a_far_corner_the_runs_do_not_support_is_not_the_pick() -> None:
+    # given: runs crowded in one half of the region (as a GP batch leaves them) on a plane,
+    # with noise; a quadratic through them claims much more in the empty far corner
+    rng = np.random.default_rng(5)
+    coded = pd.DataFrame(rng.uniform(-1, 0, (12, 2)), columns=["time", "temp"])
+    for corner in ([1.0, -1.0], [-1.0, 1.0], [0.0, 0.0], [0.0, 0.0]):  # the region's span
+        coded.loc[len(coded)] = corner
+    y = (0.5 + 0.2 * coded["time"] + 0.2 * coded["temp"] + 0.15 * coded["time"] ** 2).to_numpy()
+    y = y + rng.normal(0, 0.01, len(y))
+    free = recommend(coded, y, SPACE)
+    assert free.source == "model" and min(free.coded.values()) > 0.5  # the far corner
+    # when
+    rec = recommend(coded, y, SPACE, at_least_best_run=True)
+    # then: the best observed setting, saying why
+    assert rec.source == "best run"
+    assert "coded units from the nearest run" in rec.reason and "extrapolation" in rec.reason
