@@ -1,6 +1,7 @@
 """A failed health check of the scoring server reaches a person: the watch's check finds
 it, emits `mlops.serving.unhealthy`, and the automation of `deployments.serving_alerts`
-sends a notification through a webhook block to a receiver on loopback."""
+sends a notification through a webhook block to a receiver on loopback; the watch flow
+runs the check before it reads the requests."""
 
 from __future__ import annotations
 
@@ -9,15 +10,22 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import httpx
 import pytest
 from prefect.blocks.notifications import CustomWebhookNotificationBlock
 
 from deployments.runtime.servers import free_port
 from deployments.serving_alerts import create_health_alert
-from tasks.watch import announce_unhealthy, check_serving
+from flows.sklearn_flow import train_sklearn
+from flows.train_config import load_train_config
+from flows.watch_requests import watch_requests
+from libs.errors import InputError
+from libs.settings import PlatformSettings
+from tasks.watch import SERVING_UNHEALTHY, announce_unhealthy, check_serving
 
 pytestmark = pytest.mark.slow
 
@@ -77,3 +85,26 @@ def test_a_scoring_server_that_does_not_answer_sends_a_notification(
     # and a server answering other than 200 is a problem too; none is no event
     assert check_serving.fn(url, "3") == "the scoring server answered 501"
     assert announce_unhealthy.fn(model_name, "3", down, None) is False
+
+
+def test_the_watch_reports_a_server_that_is_down_before_it_reads_requests(
+    flow_home: Path, model_name: str, local_prefect_api: str
+) -> None:
+    # given: a champion, no request logged, and no scoring server at the watched address
+    train_sklearn(load_train_config(None, [f"tracking.model_name={model_name}"]))
+    down = f"http://127.0.0.1:{free_port(0)}"
+    # when: the watch runs with the health check
+    with pytest.raises(InputError, match="nothing logged under"):
+        watch_requests(model_name, settings=PlatformSettings(), health_url=down)
+    # then: the failed check still reached the Prefect server as an event
+    body = {"filter": {"event": {"name": [SERVING_UNHEALTHY]}}, "limit": 50}
+    deadline = time.monotonic() + 30
+    while True:
+        found = httpx.post(f"{local_prefect_api}/events/filter", json=body, timeout=10)
+        mine = [e for e in found.json()["events"] if e["payload"].get("model") == model_name]
+        if mine:
+            break
+        assert time.monotonic() < deadline, "no mlops.serving.unhealthy event arrived"
+        time.sleep(1)
+    assert mine[0]["payload"]["url"] == down
+    assert mine[0]["payload"]["problem"].startswith("the scoring server did not answer")
