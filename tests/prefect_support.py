@@ -65,3 +65,19 @@ def task_runs_of(flow_run_id: UUID, names: Iterable[str], timeout: float = 60) -
             if wanted <= final or time.monotonic() > deadline:
                 return list(runs)
             time.sleep(0.1)
+
+
+def events_for(api: str, name: str, model: str, timeout: float = 30) -> list[dict[str, Any]]:
+    """The events `name` about `model` on the Prefect server at `api`, once one has arrived
+    (events are written asynchronously); fails the test after `timeout` seconds."""
+    import httpx
+
+    body = {"filter": {"event": {"name": [name]}}, "limit": 50}
+    deadline = time.monotonic() + timeout
+    while True:
+        found = httpx.post(f"{api}/events/filter", json=body, timeout=10).json()["events"]
+        mine = [e for e in found if e["payload"].get("model") == model]
+        if mine:
+            return mine
+        assert time.monotonic() < deadline, f"no {name} event for {model} arrived"
+        time.sleep(1)

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import httpx
 import pytest
 from prefect.blocks.notifications import CustomWebhookNotificationBlock
+from prefect_support import events_for
 
 from deployments.runtime.servers import free_port
 from deployments.serving_alerts import create_health_alert
@@ -97,14 +97,6 @@ def test_the_watch_reports_a_server_that_is_down_before_it_reads_requests(
     with pytest.raises(InputError, match="nothing logged under"):
         watch_requests(model_name, settings=PlatformSettings(), health_url=down)
     # then: the failed check still reached the Prefect server as an event
-    body = {"filter": {"event": {"name": [SERVING_UNHEALTHY]}}, "limit": 50}
-    deadline = time.monotonic() + 30
-    while True:
-        found = httpx.post(f"{local_prefect_api}/events/filter", json=body, timeout=10)
-        mine = [e for e in found.json()["events"] if e["payload"].get("model") == model_name]
-        if mine:
-            break
-        assert time.monotonic() < deadline, "no mlops.serving.unhealthy event arrived"
-        time.sleep(1)
+    mine = events_for(local_prefect_api, SERVING_UNHEALTHY, model_name)
     assert mine[0]["payload"]["url"] == down
     assert mine[0]["payload"]["problem"].startswith("the scoring server did not answer")

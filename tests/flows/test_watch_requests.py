@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-import httpx
 import numpy as np
 import pytest
 from mlflow import MlflowClient
+from prefect_support import events_for
 
 from flows.sklearn_flow import train_sklearn
 from flows.train_config import load_train_config
@@ -47,13 +46,5 @@ def test_shifted_traffic_is_flagged_logged_to_mlflow_and_announced(
     assert run.data.metrics["drift.features_flagged"] >= 2
     assert str(rows.columns[0]) in run.data.tags["drift.flagged"]
     # and the flag reaches the Prefect server as an event an automation can act on
-    body = {"filter": {"event": {"name": [DRIFT_FLAGGED]}}, "limit": 50}
-    deadline = time.monotonic() + 30
-    while True:
-        found = httpx.post(f"{local_prefect_api}/events/filter", json=body, timeout=10)
-        mine = [e for e in found.json()["events"] if e["payload"].get("model") == model_name]
-        if mine:
-            break
-        assert time.monotonic() < deadline, "no mlops.drift.flagged event arrived"
-        time.sleep(1)
+    mine = events_for(local_prefect_api, DRIFT_FLAGGED, model_name)
     assert str(rows.columns[0]) in mine[0]["payload"]["flagged"]
