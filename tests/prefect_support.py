@@ -81,3 +81,31 @@ def events_for(api: str, name: str, model: str, timeout: float = 30) -> list[dic
             return mine
         assert time.monotonic() < deadline, f"no {name} event for {model} arrived"
         time.sleep(1)
+
+
+@contextlib.contextmanager
+def webhook_receiver() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A notification receiver on loopback: its URL and the JSON bodies POSTed to it
+    (a GET gets 501)."""
+    import http.server
+    import json
+    import threading
+
+    received: list[dict[str, Any]] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", 0))
+            received.append(json.loads(self.rfile.read(length) or b"{}"))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", received
+    finally:
+        server.shutdown()

@@ -3,9 +3,6 @@ notification through a webhook notification block to a receiver on loopback."""
 
 from __future__ import annotations
 
-import http.server
-import json
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -14,6 +11,7 @@ from uuid import UUID
 import pytest
 from prefect.blocks.notifications import CustomWebhookNotificationBlock
 from prefect.events import emit_event
+from prefect_support import webhook_receiver
 
 from deployments.serving_alerts import create_drift_alert
 from tasks.watch import DRIFT_FLAGGED
@@ -25,25 +23,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def receiver() -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    received: list[dict[str, Any]] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", 0))
-            received.append(json.loads(self.rfile.read(length) or b"{}"))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/notify", received
-    finally:
-        server.shutdown()
+    with webhook_receiver() as (url, received):
+        yield f"{url}/notify", received
 
 
 def _seen(api: str) -> list[str]:

@@ -5,9 +5,6 @@ runs the check before it reads the requests."""
 
 from __future__ import annotations
 
-import http.server
-import json
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +13,7 @@ from uuid import UUID
 
 import pytest
 from prefect.blocks.notifications import CustomWebhookNotificationBlock
-from prefect_support import events_for
+from prefect_support import events_for, webhook_receiver
 
 from deployments.runtime.servers import free_port
 from deployments.serving_alerts import create_health_alert
@@ -32,26 +29,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def receiver() -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """A webhook receiver on loopback; it answers POSTs only (a GET gets 501)."""
-    received: list[dict[str, Any]] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", 0))
-            received.append(json.loads(self.rfile.read(length) or b"{}"))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", received
-    finally:
-        server.shutdown()
+    with webhook_receiver() as (url, received):
+        yield f"{url}", received
 
 
 def test_a_scoring_server_that_does_not_answer_sends_a_notification(

@@ -42,11 +42,15 @@ def prefect_exit_notice(line: str) -> bool:
     return bool(PREFECT_EXIT_LOG.match(line))
 
 
-def register_champion(home: Path, name: str) -> None:
+def register_champion(
+    home: Path, name: str, *, uri: str | None = None, config_json: str | None = None
+) -> str:
     """A logistic regression on two columns as `name`@champion, straight through MLflow.
 
     Training it through a flow would cost a Prefect start; the scoring errors
-    under test only need a registry entry with a signature.
+    under test only need a registry entry with a signature. `uri`: the store
+    (default: the home's SQLite); `config_json` is written as the run's recorded
+    config. Returns the run id.
     """
     import mlflow
     import mlflow.sklearn
@@ -55,24 +59,35 @@ def register_champion(home: Path, name: str) -> None:
     from sklearn.linear_model import LogisticRegression
 
     home.mkdir(parents=True, exist_ok=True)
+    uri = uri or store_uri(home)
     x = pd.DataFrame({"x1": [0.0, 1.0, 2.0, 3.0], "x2": [1.0, 0.0, 1.0, 0.0]})
-    y = [0, 0, 1, 1]
-    model = LogisticRegression().fit(x, y)
-    client = MlflowClient(store_uri(home))
-    experiment = client.create_experiment(
-        "training", artifact_location=(home / "mlartifacts").resolve().as_uri()
+    model = LogisticRegression().fit(x, [0, 0, 1, 1])
+    client = MlflowClient(uri)
+    found = client.get_experiment_by_name("training")
+    experiment = (
+        found.experiment_id
+        if found
+        else client.create_experiment(
+            "training", artifact_location=(home / "mlartifacts").resolve().as_uri()
+        )
     )
     run = client.create_run(experiment)
-    mlflow.set_tracking_uri(store_uri(home))
-    with mlflow.start_run(run_id=run.info.run_id):
-        info = mlflow.sklearn.log_model(
-            model,
-            name="model",
-            signature=infer_signature(x, model.predict(x)),
-            registered_model_name=name,
-            pip_requirements=["scikit-learn"],
-        )
+    mlflow.set_tracking_uri(uri)
+    try:
+        with mlflow.start_run(run_id=run.info.run_id):
+            info = mlflow.sklearn.log_model(
+                model,
+                name="model",
+                signature=infer_signature(x, model.predict(x)),
+                registered_model_name=name,
+                pip_requirements=["scikit-learn"],
+            )
+            if config_json is not None:
+                mlflow.log_text(config_json, "config/config.json")
+    finally:
+        mlflow.set_tracking_uri(None)
     client.set_registered_model_alias(name, "champion", str(info.registered_model_version))
+    return run.info.run_id
 
 
 def store_uri(home: Path) -> str:

@@ -27,46 +27,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from mlflow import MlflowClient
-from reliability_support import files_under, running_runs, store_uri, temp_files
+from reliability_support import (
+    files_under,
+    register_champion,
+    running_runs,
+    store_uri,
+    temp_files,
+)
 
 TRAIN, SWEEP, PREDICT, LINEAGE = "flows.train", "flows.sweep", "flows.predict", "flows.lineage"
 BIN = Path(sys.executable).parent
-
-
-def register(home: Path, name: str, *, config_json: str | None = None) -> str:
-    """`name` version 1 @champion (a logistic regression on x1, x2), straight through MLflow;
-    `config_json` is written as its run's recorded config. Returns the run id."""
-    import mlflow
-    import mlflow.sklearn
-    from mlflow.models import infer_signature
-    from sklearn.linear_model import LogisticRegression
-
-    home.mkdir(parents=True, exist_ok=True)
-    x = pd.DataFrame({"x1": [0.0, 1.0, 2.0, 3.0], "x2": [1.0, 0.0, 1.0, 0.0]})
-    model = LogisticRegression().fit(x, [0, 0, 1, 1])
-    client = MlflowClient(store_uri(home))
-    found = client.get_experiment_by_name("training")
-    experiment = (
-        found.experiment_id
-        if found
-        else client.create_experiment(
-            "training", artifact_location=(home / "mlartifacts").resolve().as_uri()
-        )
-    )
-    run = client.create_run(experiment)
-    mlflow.set_tracking_uri(store_uri(home))
-    with mlflow.start_run(run_id=run.info.run_id):
-        info = mlflow.sklearn.log_model(
-            model,
-            name="model",
-            signature=infer_signature(x, model.predict(x)),
-            registered_model_name=name,
-            pip_requirements=["scikit-learn"],
-        )
-        if config_json is not None:
-            mlflow.log_text(config_json, "config/config.json")
-    client.set_registered_model_alias(name, "champion", str(info.registered_model_version))
-    return run.info.run_id
 
 
 def purge(home: Path, run_id: str) -> None:
@@ -111,9 +81,9 @@ def scoring_home(inputs: Path) -> Path:
     """`late` (a plain champion), `garbled` (its config artifact is not JSON), `purged`
     (its run deleted and purged by `mlflow gc`)."""
     home = inputs.parent / "home"
-    register(home, "late")
-    register(home, "garbled", config_json='{"data": {"source": "iris"')
-    purge(home, register(home, "purged", config_json="{}"))
+    register_champion(home, "late")
+    register_champion(home, "garbled", config_json='{"data": {"source": "iris"')
+    purge(home, register_champion(home, "purged", config_json="{}"))
     return home
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from cli_support import run_cli
-from mlflow import MlflowClient
+from reliability_support import register_champion
 
 from deployments.runtime import postgres
 from deployments.runtime.servers import free_port, start, stop
@@ -110,36 +110,6 @@ def test_a_start_killed_during_initdb_starts_afresh(team_base: Path) -> None:
     assert not list(postgres.folder_of(home).glob(".password.*"))
 
 
-def register(mlflow_url: str, home: Path, name: str, config_json: str) -> None:
-    """`name` version 1 @champion on the served store, with `config_json` as its run's config."""
-    import mlflow
-    import mlflow.sklearn
-    from mlflow.models import infer_signature
-    from sklearn.linear_model import LogisticRegression
-
-    x = pd.DataFrame({"x1": [0.0, 1.0, 2.0, 3.0], "x2": [1.0, 0.0, 1.0, 0.0]})
-    model = LogisticRegression().fit(x, [0, 0, 1, 1])
-    client = MlflowClient(mlflow_url)
-    experiment = client.create_experiment(
-        "training", artifact_location=(home / "mlartifacts").resolve().as_uri()
-    )
-    run = client.create_run(experiment)
-    mlflow.set_tracking_uri(mlflow_url)
-    try:
-        with mlflow.start_run(run_id=run.info.run_id):
-            info = mlflow.sklearn.log_model(
-                model,
-                name="model",
-                signature=infer_signature(x, model.predict(x)),
-                registered_model_name=name,
-                pip_requirements=["scikit-learn"],
-            )
-            mlflow.log_text(config_json, "config/config.json")
-    finally:
-        mlflow.set_tracking_uri(None)
-    client.set_registered_model_alias(name, "champion", str(info.registered_model_version))
-
-
 @pytest.mark.slow
 def test_command_lines_in_team_mode_read_the_served_store(team_base: Path) -> None:
     # given: team mode's servers on PostgreSQL, a champion registered there only (its run's
@@ -147,7 +117,8 @@ def test_command_lines_in_team_mode_read_the_served_store(team_base: Path) -> No
     home = team_base / "home"
     served = start(home, free_port(0), free_port(0), db="postgres", timeout=240)
     assert served.mlflow_url
-    register(served.mlflow_url, home, "team-model", '{"model": {"name": "no-such-model"}}')
+    config_json = '{"model": {"name": "no-such-model"}}'
+    register_champion(home, "team-model", uri=served.mlflow_url, config_json=config_json)
     batch = team_base / "batch.csv"
     pd.DataFrame({"x1": [0.5, 2.5], "x2": [1.0, 0.0]}).to_csv(batch, index=False)
     assert not (home / "mlflow.db").exists()
