@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from doe_textbook import CODED_11_1, SPACE_11_1, Y_11_1
 
 from libs.doe import (
     CategoricalFactor,
@@ -22,18 +23,6 @@ from libs.doe import (
     steepest_ascent_path,
 )
 from libs.errors import InputError
-
-# Montgomery Ex. 11.1: 2^2 with 5 centre points, time 35 +- 5 min, temperature 155 +- 5 F.
-CODED_11_1 = pd.DataFrame(
-    [[-1, -1], [1, -1], [-1, 1], [1, 1], *[[0, 0]] * 5], columns=["time", "temp"], dtype=float
-)
-Y_11_1 = [39.3, 40.9, 40.0, 41.5, 40.3, 40.5, 40.7, 40.2, 40.6]
-SPACE_11_1 = FactorSpace(
-    factors=[
-        ContinuousFactor(name="time", low=30, high=40),
-        ContinuousFactor(name="temp", low=150, high=160),
-    ]
-)
 
 
 def test_path_reproduces_montgomery_example_11_1() -> None:

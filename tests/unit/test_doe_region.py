@@ -11,21 +11,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from doe_textbook import CODED_11_1, SPACE_11_1, Y_11_1
 
-from libs.doe import ContinuousFactor, FactorSpace, analyse, steepest_ascent_path
+from libs.doe import analyse, steepest_ascent_path
 from libs.doe.names import beyond, region_words
 from libs.doe.recommend import recommend
-
-CODED_11_1 = pd.DataFrame(
-    [[-1, -1], [1, -1], [-1, 1], [1, 1], *[[0, 0]] * 5], columns=["time", "temp"], dtype=float
-)
-Y_11_1 = [39.3, 40.9, 40.0, 41.5, 40.3, 40.5, 40.7, 40.2, 40.6]
-SPACE_11_1 = FactorSpace(
-    factors=[
-        ContinuousFactor(name="time", low=30, high=40),
-        ContinuousFactor(name="temp", low=150, high=160),
-    ]
-)
 
 
 def test_distance_beyond_the_ranges_in_coded_units() -> None:
