@@ -29,7 +29,7 @@ from flows.sweep_config import (
 from libs.config import apply_override, format_validation_error
 from libs.doe import CategoricalFactor, IntegerFactor
 from libs.doe.gp import propose_gp
-from libs.doe.names import short_names
+from libs.doe.names import factor_choices, factor_named
 from libs.doe.path import steepest_ascent_path
 from libs.doe.stages import active_factors, recentred_factors
 from libs.doe.structure import roman
@@ -280,16 +280,14 @@ def _two_level_first(design: dict[str, Any], kind: str, argument: str, sweep: st
 
 def _factor_named(argument: str, name: str, config: SweepConfig, plan: SweepPlan) -> str:
     """The factor a user typed after `argument`: its config key, short name or design letter."""
-    names = list(config.space.names)
-    short = short_names(names)
-    letters = dict(plan.design.letters)
-    for full in names:
-        if name in (full, short[full]) or name.upper() == letters.get(full, "").upper():
-            return full
-    known = ", ".join(f"{short[n]} ({letters[n]})" if n in letters else short[n] for n in names)
-    raise InputError(
-        f"{argument}: {name!r} is not a factor of sweep {plan.digest[:12]} (factors: {known})"
-    )
+    names, letters = list(config.space.names), dict(plan.design.letters)
+    found = factor_named(name, names, letters)
+    if found is None:
+        raise InputError(
+            f"{argument}: {name!r} is not a factor of sweep {plan.digest[:12]} "
+            f"(factors: {factor_choices(names, letters)})"
+        )
+    return found
 
 
 def _fold_over_design(config: SweepConfig, plan: SweepPlan, on: str | None) -> dict[str, Any]:

@@ -23,6 +23,7 @@ import pydoe
 
 from libs.doe.aliasing import factor_letters
 from libs.doe.dsd import dsd_matrix, dsd_size
+from libs.doe.names import factor_choices, factor_named
 from libs.doe.optimal import optimal_matrix
 from libs.doe.sequential import augment_to_ccd, fold_over
 from libs.doe.space import CategoricalFactor, FactorSpace, IntegerFactor
@@ -393,16 +394,14 @@ def _single_stage(space: FactorSpace, spec: DesignSpec) -> Design:
 
 
 def _factor_column(space: FactorSpace, design: Design, factor: str) -> str:
-    """A factor named by its config path or its design letter."""
-    if factor in space.names:
-        return factor
-    by_letter = {letter: name for name, letter in design.letters.items()}
-    if factor.upper() in by_letter:
-        return by_letter[factor.upper()]
-    raise InputError(
-        f"design.factor: {factor!r} is neither a factor nor a factor letter "
-        f"({', '.join(f'{v}={k}' for k, v in design.letters.items())})"
-    )
+    """A factor named by its config path, short name or design letter."""
+    found = factor_named(factor, list(space.names), design.letters)
+    if found is None:
+        raise InputError(
+            f"design.factor: {factor!r} is neither a factor nor a factor letter "
+            f"({factor_choices(list(space.names), design.letters)})"
+        )
+    return found
 
 
 def _stage_blocks(first: Design) -> tuple[int, ...]:

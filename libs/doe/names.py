@@ -48,6 +48,23 @@ def short_names(names: Sequence[str]) -> dict[str, str]:
             depth[n] += 1
 
 
+def factor_named(typed: str, names: Sequence[str], letters: Mapping[str, str]) -> str | None:
+    """The factor a person typed: its config key, its short name or its design letter
+    (any case); None when it is none of them."""
+    short = short_names(names)
+    for full in names:
+        letter = letters.get(full, "")
+        if typed in (full, short[full]) or (letter and typed.upper() == letter.upper()):
+            return full
+    return None
+
+
+def factor_choices(names: Sequence[str], letters: Mapping[str, str]) -> str:
+    """The factors as a person may type them: `learning_rate (A), max_depth (B)`."""
+    short = short_names(names)
+    return ", ".join(f"{short[n]} ({letters[n]})" if n in letters else short[n] for n in names)
+
+
 def plain_number(value: Any) -> str:
     """A number without float noise: whole numbers as integers, others to 4 significant
     digits (`0.20000000000000004` -> `0.2`); anything else as `str`."""
