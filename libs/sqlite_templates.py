@@ -21,7 +21,9 @@ import contextlib
 import fcntl
 import os
 import shutil
+import sqlite3
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -96,4 +98,16 @@ def seed(db: Path, key: str, create: Callable[[Path], None]) -> bool:
         work.unlink(missing_ok=True)
 
 
-__all__ = ["CACHE_ENV", "cache_dir", "seed", "template"]
+def point_mlflow_default_experiment(db: Path, location: str) -> None:
+    """In a copied MLflow tracking store, what MLflow writes when it creates one itself:
+    the Default experiment's artifact location and its creation time."""
+    now = int(time.time() * 1000)
+    with contextlib.closing(sqlite3.connect(db)) as con, con:
+        con.execute(
+            "UPDATE experiments SET artifact_location = ?, creation_time = ?,"
+            " last_update_time = ? WHERE experiment_id = 0",
+            (location, now, now),
+        )
+
+
+__all__ = ["CACHE_ENV", "cache_dir", "point_mlflow_default_experiment", "seed", "template"]

@@ -11,15 +11,12 @@ artifact root, or `mlflow-artifacts:/` when the server proxies artifacts.
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
 import subprocess
 import sys
-import time
 from importlib.metadata import version
 from pathlib import Path
 
-from libs.sqlite_templates import seed
+from libs.sqlite_templates import point_mlflow_default_experiment, seed
 
 from .procs import server_env
 
@@ -65,13 +62,7 @@ def seed_mlflow_server_store(server_args: list[str]) -> bool:
         root = "mlflow-artifacts:/"
     if not seed(db, f"mlflow-{version('mlflow')}", _create):
         return False
-    now = int(time.time() * 1000)
-    with contextlib.closing(sqlite3.connect(db)) as con, con:
-        con.execute(
-            "UPDATE experiments SET artifact_location = ?, creation_time = ?,"
-            " last_update_time = ? WHERE experiment_id = 0",
-            (f"{root.rstrip('/')}/0", now, now),
-        )
+    point_mlflow_default_experiment(db, f"{root.rstrip('/')}/0")
     return True
 
 

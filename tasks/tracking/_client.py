@@ -11,8 +11,6 @@ import fcntl
 import logging
 import os
 import re
-import sqlite3
-import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from libs.settings import PlatformSettings
-from libs.sqlite_templates import seed
+from libs.sqlite_templates import point_mlflow_default_experiment, seed
 
 with warnings.catch_warnings():
     # SQLAlchemy 2.1 warns from inside MLflow at import; nothing for us to fix.
@@ -104,14 +102,7 @@ def _seed_store(db: Path) -> None:
     if not seed(db, f"mlflow-{mlflow.__version__}", _create_template):
         return
     root = os.environ.get(_SERVER_ARTIFACT_ROOT_ENV_VAR, DEFAULT_LOCAL_FILE_AND_ARTIFACT_PATH)
-    location = append_to_uri_path(resolve_uri_if_local(root), "0")
-    now = int(time.time() * 1000)
-    with contextlib.closing(sqlite3.connect(db)) as con, con:
-        con.execute(
-            "UPDATE experiments SET artifact_location = ?, creation_time = ?,"
-            " last_update_time = ? WHERE experiment_id = 0",
-            (location, now, now),
-        )
+    point_mlflow_default_experiment(db, append_to_uri_path(resolve_uri_if_local(root), "0"))
 
 
 def prepare_store(settings: PlatformSettings | None = None) -> None:
