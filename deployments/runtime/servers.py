@@ -14,6 +14,7 @@ credentials of the command that started it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -181,10 +182,40 @@ def _port_of(api_url: str) -> str:
     return api_url.rsplit(":", 1)[1].split("/", 1)[0]
 
 
-def _mlflow_env(destination: str, database: postgres.Database | None = None) -> dict[str, str]:
+WEBHOOK_KEY_VARIABLE = "MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY"
+
+
+def webhook_key(home: Path) -> str:
+    """The key the MLflow server encrypts registry webhooks' secrets with, kept in the home.
+
+    Without one, the server draws a new key at each start, and every webhook saved
+    before a restart can no longer sign its deliveries (MLflow logs `InvalidToken`
+    and drops them). The key is made once, readable by its owner only; a key in the
+    environment wins.
+    """
+    given = os.environ.get(WEBHOOK_KEY_VARIABLE)
+    if given:
+        return given
+    path = home / "mlflow-webhook.key"
+    if not path.exists():
+        from cryptography.fernet import Fernet
+
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(Fernet.generate_key().decode())
+        with contextlib.suppress(FileExistsError):  # another start made it first: keep theirs
+            os.link(tmp, path)
+        tmp.unlink()
+    return path.read_text().strip()
+
+
+def _mlflow_env(
+    destination: str, home: Path, database: postgres.Database | None = None
+) -> dict[str, str]:
     # Artifacts proxied to S3 are the one case where the server needs AWS settings.
     remote = destination.startswith("s3://")
-    store = {}
+    store = {WEBHOOK_KEY_VARIABLE: webhook_key(home)}
     if database is not None:
         # In the environment, not the command line: `ps` would show a password.
         store["MLFLOW_BACKEND_STORE_URI"] = database.url("mlflow")
@@ -310,7 +341,7 @@ def _begin_locked(
         argv = [str(BIN / "mlflow"), "server", "--host", "127.0.0.1", "--port", port]
         argv += ["--workers", "1", *store_args]
         seed_mlflow_server_store(store_args)  # a new home's store, without its migrations
-        spawn("mlflow", argv, _mlflow_env(destination, database), folder)
+        spawn("mlflow", argv, _mlflow_env(destination, home, database), folder)
         began.append("mlflow")
     served = Served(prefect_api, mlflow_url, home, tuple(began), db)
     info: dict[str, Any] = {

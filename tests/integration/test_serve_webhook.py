@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
@@ -103,15 +104,32 @@ def test_a_manual_alias_move_arrives_by_webhook(
     base = {k: v for k, v in os.environ.items() if not k.startswith(("MLOPS_", "MLFLOW_"))}
     mlflow_port, serve_port = free_port(0), free_port(0)
     uri = f"http://127.0.0.1:{mlflow_port}"
-    server_env = {**base, **WEBHOOK_ENV, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+    server_env = {
+        **base,
+        **WEBHOOK_ENV,
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+        # Each of the server's workers otherwise draws its own key for webhook secrets, and
+        # a worker that did not store the webhook cannot read its secret to sign a delivery.
+        "MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+    }
     mlflow_server = [
         str(BIN / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(mlflow_port),
         "--backend-store-uri", f"sqlite:///{tmp_path / 'mlflow.db'}",
         "--artifacts-destination", str(tmp_path / "artifacts"),
     ]  # fmt: skip
     with _started(mlflow_server, server_env, f"{uri}/health"):
-        v1, v2 = _register(uri, 1.0), _register(uri, 0.1)
         client = mlflow.MlflowClient(uri)
+        scoring = f"http://127.0.0.1:{serve_port}"
+        # The webhook exists before the first alias event: MLflow caches each event's
+        # webhooks for MLFLOW_WEBHOOK_CACHE_TTL (60 s) and does not drop that cache when
+        # a webhook is created, so one created after an alias event may miss the next.
+        client.create_webhook(
+            name="scoring-server",
+            url=f"{scoring}/webhooks/mlflow",
+            events=[WebhookEvent(WebhookEntity.MODEL_VERSION_ALIAS, WebhookAction.CREATED)],
+            secret=SECRET,
+        )
+        v1, v2 = _register(uri, 1.0), _register(uri, 0.1)
         client.set_registered_model_alias(MODEL, "champion", v1)
         serve_env = {
             **base,
@@ -122,14 +140,7 @@ def test_a_manual_alias_move_arrives_by_webhook(
         }
         serve = [sys.executable, "-m", "flows.serve_model", "--model", MODEL]
         serve += ["--port", str(serve_port), "--poll-seconds", "600", "--log-rate", "0"]
-        scoring = f"http://127.0.0.1:{serve_port}"
         with _started(serve, serve_env, f"{scoring}/ping"):
-            client.create_webhook(
-                name="scoring-server",
-                url=f"{scoring}/webhooks/mlflow",
-                events=[WebhookEvent(WebhookEntity.MODEL_VERSION_ALIAS, WebhookAction.CREATED)],
-                secret=SECRET,
-            )
             assert _get(f"{scoring}/version")["version"] == v1
             # when: a person moves the alias (as in the MLflow UI)
             client.set_registered_model_alias(MODEL, "champion", v2)
