@@ -13,7 +13,8 @@ Every response carries `X-Model-Name` and `X-Model-Version`: the version that
 scored it. A follower thread reads the alias every few seconds (and on
 /reload); a new version is loaded beside the old one, smoke-tested on its input
 example, and only then swapped in (`libs.serving.ModelSlot`); a version that
-fails to load or to pass is tagged `serving.rejected` and never served.
+fails to load or to pass is tagged `serving.rejected`, announced (the Prefect
+event `mlops.serving.rejected`, where a Prefect server is known) and never served.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ class Registry:
     champion_version: Callable[[], str | None]
     load: Callable[[str], ServedModel]
     reject: Callable[[str, str], None]
+    # Told (version refused, version still served, why) after `reject`: the Prefect event.
+    announce: Callable[[str, str, str], None] | None = None
 
 
 @dataclass
@@ -93,6 +96,11 @@ class ChampionFollower:
                     self.registry.reject(wanted, reason)
                 except Exception as tag_exc:
                     log.warning("could not tag v%s as rejected: %s", wanted, tag_exc)
+                if self.registry.announce is not None:
+                    try:
+                        self.registry.announce(wanted, served, reason)
+                    except Exception as event_exc:  # no Prefect server: the tag still says it
+                        log.warning("could not announce v%s's rejection: %s", wanted, event_exc)
                 return self._state(served, False)
             old = self.slot.swap(candidate)
             log.warning("now serving v%s (was v%s)", candidate.version, old.version)

@@ -2,7 +2,7 @@
 
     python -m deployments.serving_alerts --model NAME [--block BLOCK] [--reload-url URL]
 
-With `--block`, creates (or replaces) two Prefect automations that send a
+With `--block`, creates (or replaces) three Prefect automations that send a
 notification through the notification block BLOCK (Slack, email, a custom webhook: any of Prefect's
 notification blocks, saved beforehand):
 
@@ -11,7 +11,10 @@ notification blocks, saved beforehand):
 - `health-alert-NAME`, on the event `mlops.serving.unhealthy` for NAME (emitted
   by `python -m flows.watch_requests --health-url URL` when the scoring server
   does not answer its health check, or keeps an older version because the
-  champion failed to load or its smoke test).
+  champion failed to load or its smoke test);
+- `rejected-alert-NAME`, on the event `mlops.serving.rejected` for NAME (emitted
+  by the scoring server, `python -m flows.serve_model`, the moment a new
+  champion fails to load or its smoke test; the old version keeps serving).
 
 With `--reload-url` (a scoring server, e.g. http://127.0.0.1:5002), it saves a
 webhook block `reload-NAME` that POSTs to URL/reload and creates
@@ -31,7 +34,7 @@ from uuid import UUID
 
 from libs.errors import InputError
 from tasks.register import CHAMPION_MOVED
-from tasks.watch import DRIFT_FLAGGED, SERVING_UNHEALTHY
+from tasks.watch import DRIFT_FLAGGED, SERVING_REJECTED, SERVING_UNHEALTHY
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,17 @@ HEALTH = Alert(
         "v{{ event.payload.version }}): {{ event.payload.problem }}"
     ),
 )
-ALERTS = (DRIFT, HEALTH)
+REJECTED = Alert(
+    prefix="rejected-alert",
+    event=SERVING_REJECTED,
+    what="a new champion fails to load or its smoke test (python -m flows.serve_model)",
+    subject="{{ event.payload.model }} v{{ event.payload.version }} not served",
+    body=(
+        "The scoring server of {{ event.payload.model }} refused v{{ event.payload.version }} "
+        "and still serves v{{ event.payload.served }}: {{ event.payload.reason }}"
+    ),
+)
+ALERTS = (DRIFT, HEALTH, REJECTED)
 
 
 def create_alert(alert: Alert, model: str, block_document_id: UUID) -> UUID:
@@ -160,7 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m deployments.serving_alerts", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--model", required=True, help="registered model name")
-    parser.add_argument("--block", help="saved notification block name (the two alerts)")
+    parser.add_argument("--block", help="saved notification block name (the three alerts)")
     parser.add_argument("--reload-url", help="scoring server to tell when @champion moves")
     args = parser.parse_args(argv)
     try:

@@ -23,7 +23,8 @@ import getpass
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from libs.errors import InputError
 
@@ -85,6 +86,7 @@ def serve(args: argparse.Namespace) -> None:
         champion_version=lambda: tracking.serving.champion_version(settings, name),
         load=lambda version: tracking.serving.load_served_model(settings, name, version),
         reject=lambda version, why: tracking.serving.record_rejection(settings, name, version, why),
+        announce=_announcer(settings.home_dir, name),
     )
     slot = ModelSlot(served)
     follower = ChampionFollower(slot, registry, poll_seconds=args.poll_seconds)
@@ -99,6 +101,29 @@ def serve(args: argparse.Namespace) -> None:
     secret = os.environ.get(WEBHOOK_SECRET_ENV) or None
     app = create_app(slot, follower, request_log, webhook_secret=secret)
     run_server(app, args.host, args.port)
+
+
+def _announcer(home: Path, name: str) -> Callable[[str, str, str], None] | None:
+    """Where a Prefect server is known (`PREFECT_API_URL`, the profile, or `make serve`'s),
+    a refused champion becomes the event `mlops.serving.rejected` there; without one, the
+    registry tag and the log line say it (the scoring server never starts a Prefect server)."""
+    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+
+    from deployments.runtime import discover
+    from tasks.watch import announce_rejection
+
+    api = get_current_settings().api.url
+    if not api:
+        found = discover(home)
+        api = found["prefect_api_url"] if found else None
+    if not api:
+        return None
+
+    def announce(version: str, served: str, reason: str) -> None:
+        with temporary_settings(updates={PREFECT_API_URL: api}):
+            announce_rejection(name, version, served, reason)
+
+    return announce
 
 
 def rollback(args: argparse.Namespace) -> None:

@@ -26,6 +26,8 @@ _LOG_COLUMNS = (PREDICTION_COLUMN, TIME_COLUMN, VERSION_COLUMN)
 DRIFT_FLAGGED = "mlops.drift.flagged"
 # The event a watch emits when the scoring server fails its health check.
 SERVING_UNHEALTHY = "mlops.serving.unhealthy"
+# The event the scoring server emits when a new champion fails to load or its smoke test.
+SERVING_REJECTED = "mlops.serving.rejected"
 HEALTH_TIMEOUT_SECONDS = 10.0
 
 
@@ -149,3 +151,17 @@ __all__ = [
     "read_requests",
     "request_drift",
 ]
+
+
+def announce_rejection(model: str, version: str, served: str, reason: str) -> None:
+    """Emit `mlops.serving.rejected` (model, the refused version, the one still served, why):
+    the scoring server calls it, outside any flow, when a new champion fails to load or its
+    smoke test; an automation on that event notifies (`deployments.serving_alerts`)."""
+    emit_event(
+        event=SERVING_REJECTED,
+        resource={
+            "prefect.resource.id": f"mlflow.registered-model.{model}",
+            "mlflow.model": model,
+        },
+        payload={"model": model, "version": version, "served": served, "reason": reason},
+    )

@@ -22,7 +22,7 @@ from flows.train_config import load_train_config
 from flows.watch_requests import watch_requests
 from libs.errors import InputError
 from libs.settings import PlatformSettings
-from tasks.watch import SERVING_UNHEALTHY, announce_unhealthy, check_serving
+from tasks.watch import SERVING_REJECTED, SERVING_UNHEALTHY, announce_unhealthy, check_serving
 
 pytestmark = pytest.mark.slow
 
@@ -79,3 +79,30 @@ def test_the_watch_reports_a_server_that_is_down_before_it_reads_requests(
     mine = events_for(local_prefect_api, SERVING_UNHEALTHY, model_name)
     assert mine[0]["payload"]["url"] == down
     assert mine[0]["payload"]["problem"].startswith("the scoring server did not answer")
+
+
+def test_a_refused_champion_is_announced_where_a_prefect_server_is_known(
+    tmp_path: Path, model_name: str, local_prefect_api: str
+) -> None:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from flows.serve_model import _announcer
+
+    # given: the scoring server's announcer, with this session's Prefect server known
+    announce = _announcer(tmp_path, model_name)
+    assert announce is not None
+    # when: the follower refuses v2 (its smoke test failed) and keeps v1
+    announce("2", "1", "NotFittedError: this model is not fitted yet")
+    # then: the event reaches the server, naming both versions and why
+    event = events_for(local_prefect_api, SERVING_REJECTED, model_name)[0]
+    assert event["payload"] == {
+        "model": model_name,
+        "version": "2",
+        "served": "1",
+        "reason": "NotFittedError: this model is not fitted yet",
+    }
+    assert event["resource"]["prefect.resource.id"] == f"mlflow.registered-model.{model_name}"
+    # and: with no Prefect server known (no URL, no `make serve` in the home), none is
+    # started: the announcer is off
+    with temporary_settings(updates={PREFECT_API_URL: None}):
+        assert _announcer(tmp_path, model_name) is None

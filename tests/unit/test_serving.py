@@ -159,13 +159,16 @@ def test_a_zero_rate_logs_nothing_and_a_bad_rate_is_refused(tmp_path: Path) -> N
 
 def _follower(models: dict[str, ServedModel], alias: dict[str, str]) -> ChampionFollower:
     rejected: dict[str, str] = {}
+    announced: list[tuple[str, str, str]] = []
     registry = Registry(
         champion_version=lambda: alias.get("champion"),
         load=lambda version: models[version],
         reject=lambda version, why: rejected.__setitem__(version, why),
+        announce=lambda version, served, why: announced.append((version, served, why)),
     )
     follower = ChampionFollower(ModelSlot(models["1"]), registry, poll_seconds=60)
     follower.tagged = rejected  # type: ignore[attr-defined]
+    follower.announced = announced  # type: ignore[attr-defined]
     return follower
 
 
@@ -181,6 +184,10 @@ def test_the_follower_switches_only_to_a_version_that_passes() -> None:
     state = follower.check()
     assert state["version"] == "1" and "NotFittedError" in state["rejected"]["3"]
     assert "NotFittedError" in follower.tagged["3"]  # type: ignore[attr-defined]
+    # and announced once (the event), naming the version still served
+    assert follower.announced == [("3", "1", state["rejected"]["3"])]  # type: ignore[attr-defined]
+    assert follower.check()["switched"] is False  # the alias still on v3: not announced again
+    assert len(follower.announced) == 1  # type: ignore[attr-defined]
     # a move to a good version switches
     alias["champion"] = "2"
     assert follower.check() == {
