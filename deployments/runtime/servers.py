@@ -14,7 +14,6 @@ credentials of the command that started it.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import socket
@@ -36,7 +35,12 @@ from deployments.runtime.links import (
     servers_file,
 )
 from deployments.runtime.local_only import own_origins
-from deployments.runtime.mlflow_db import seed_mlflow_server_store
+from deployments.runtime.mlflow_server import (
+    mlflow_env,
+    mlflow_store,
+    mlflow_store_args,
+    seed_mlflow_server_store,
+)
 from deployments.runtime.procs import alive, end, locked, recorded_pid, server_env, spawn
 
 # The database chosen by the last `serve start --db ...`: later starts keep it.
@@ -73,13 +77,6 @@ def healthy(url: str, timeout: float = 1.0) -> bool:
             return bool(response.status == 200)
     except (OSError, ValueError):
         return False
-
-
-def mlflow_store(home: Path, on_postgres: bool = False, shown_db: str | None = None) -> str:
-    """The tracking store an MLflow server of `home` serves (its identity in servers.json)."""
-    if on_postgres:
-        return f"postgres:{shown_db or ''}"
-    return f"sqlite:///{home.resolve() / 'mlflow.db'}"
 
 
 def _ours(home: Path, info: dict[str, Any]) -> bool:
@@ -182,72 +179,6 @@ def _port_of(api_url: str) -> str:
     return api_url.rsplit(":", 1)[1].split("/", 1)[0]
 
 
-WEBHOOK_KEY_VARIABLE = "MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY"
-
-
-def webhook_key(home: Path) -> str:
-    """The key the MLflow server encrypts registry webhooks' secrets with, kept in the home.
-
-    Without one, the server draws a new key at each start, and every webhook saved
-    before a restart can no longer sign its deliveries (MLflow logs `InvalidToken`
-    and drops them). The key is made once, readable by its owner only; a key in the
-    environment wins.
-    """
-    given = os.environ.get(WEBHOOK_KEY_VARIABLE)
-    if given:
-        return given
-    path = home / "mlflow-webhook.key"
-    if not path.exists():
-        from cryptography.fernet import Fernet
-
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(Fernet.generate_key().decode())
-        with contextlib.suppress(FileExistsError):  # another start made it first: keep theirs
-            os.link(tmp, path)
-        tmp.unlink()
-    return path.read_text().strip()
-
-
-def _mlflow_env(
-    destination: str, home: Path, database: postgres.Database | None = None
-) -> dict[str, str]:
-    # Artifacts proxied to S3 are the one case where the server needs AWS settings.
-    remote = destination.startswith("s3://")
-    store = {WEBHOOK_KEY_VARIABLE: webhook_key(home)}
-    if database is not None:
-        # In the environment, not the command line: `ps` would show a password.
-        store["MLFLOW_BACKEND_STORE_URI"] = database.url("mlflow")
-    env = server_env(
-        extra_prefixes=("AWS_",) if remote else (),
-        drop=("MLFLOW_TRACKING_URI", "MLFLOW_BACKEND_STORE_URI"),
-        MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false",
-    )
-    return {**env, **store}
-
-
-def mlflow_store_args(home: Path, on_postgres: bool = False) -> tuple[str, list[str]]:
-    """The MLflow server's store: the one the command line uses without a server.
-
-    The tracking store `<home>/mlflow.db` and the artifact root `<home>/mlartifacts`
-    (`PlatformSettings`' defaults), so starting and stopping `make serve` changes
-    only the URL: earlier runs, models and links stay. Clients write artifacts to
-    that folder themselves (the server only listens on loopback). With
-    `MLOPS_ARTIFACTS_DESTINATION` the server proxies artifacts to it instead (a
-    bucket). On PostgreSQL (team mode) the backend store is passed in the
-    environment instead (`_mlflow_env`); the artifact root stays the same folder.
-    Returns (where artifacts go, the server's arguments).
-    """
-    home = home.resolve()
-    store = [] if on_postgres else ["--backend-store-uri", f"sqlite:///{home / 'mlflow.db'}"]
-    remote = os.environ.get("MLOPS_ARTIFACTS_DESTINATION")
-    if remote:
-        return remote, [*store, "--artifacts-destination", remote]
-    root = (home / "mlartifacts").as_uri()
-    return root, [*store, "--default-artifact-root", root, "--no-serve-artifacts"]
-
-
 def chosen_db(home: Path) -> str:
     """The database of the servers: the last `serve start --db`'s, else PostgreSQL when
     `MLOPS_DATABASE_URL` is set, else SQLite."""
@@ -341,7 +272,7 @@ def _begin_locked(
         argv = [str(BIN / "mlflow"), "server", "--host", "127.0.0.1", "--port", port]
         argv += ["--workers", "1", *store_args]
         seed_mlflow_server_store(store_args)  # a new home's store, without its migrations
-        spawn("mlflow", argv, _mlflow_env(destination, home, database), folder)
+        spawn("mlflow", argv, mlflow_env(destination, home, database), folder)
         began.append("mlflow")
     served = Served(prefect_api, mlflow_url, home, tuple(began), db)
     info: dict[str, Any] = {

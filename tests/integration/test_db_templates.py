@@ -38,7 +38,7 @@ def test_a_new_mlflow_server_store_is_seeded_where_the_server_puts_artifacts(
 ) -> None:
     from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
-    from deployments.runtime.mlflow_db import seed_mlflow_server_store
+    from deployments.runtime.mlflow_server import seed_mlflow_server_store
 
     root = (tmp_path / "mlartifacts").as_uri()
     db = tmp_path / "home" / "mlflow.db"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from deployments.runtime.servers import WEBHOOK_KEY_VARIABLE, webhook_key
+from deployments.runtime.mlflow_server import WEBHOOK_KEY_VARIABLE, webhook_key
 
 
 def test_a_home_keeps_one_key_readable_by_its_owner_only(
