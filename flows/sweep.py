@@ -32,7 +32,7 @@ from flows.cli import add_config_arguments, run_command, run_module_main
 from libs.errors import InputError
 
 if TYPE_CHECKING:  # imported when used: the warm worker runs the command (see flows.cli)
-    from flows.sweep_config import SweepConfig
+    from flows.config.sweep import SweepConfig
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -140,7 +140,7 @@ ARGS = {
 
 def stage_config(args: argparse.Namespace, step: Any, ref: str) -> tuple[SweepConfig, list[str]]:
     """The next stage's config, planned from the earlier sweep read back from MLflow."""
-    from flows.sweep_stages import lineage_ids, next_stage
+    from flows.config.stages import lineage_ids, next_stage
     from libs.settings import PlatformSettings
     from tasks.sweep import find_sweep
 
@@ -183,7 +183,7 @@ def progress_bar(total: int, enabled: bool = True) -> Iterator[Any]:
 
 def confirm_job(args: argparse.Namespace, ref: str) -> tuple[Any, dict[int, float], int, bool, str]:
     """The earlier stage's config and responses, the confirmation checked before any run."""
-    from flows.sweep_confirm import DEFAULT_RUNS, confirmation_inputs
+    from flows.runs.confirm import DEFAULT_RUNS, confirmation_inputs
     from libs.settings import PlatformSettings
 
     runs = DEFAULT_RUNS if args.runs is None else args.runs
@@ -219,7 +219,7 @@ def point_workers(plan: Any, settings: Any) -> Iterator[Any]:
     # forked workers instead of being opened again in each.
     prepare_store(settings)
 
-    from flows.sweep_points import keep_in_worker
+    from flows.runs.sweep_points import keep_in_worker
 
     with process_pool(
         plan.worker_processes, preload=POINT_MODULES, keep_handler=keep_in_worker
@@ -228,7 +228,7 @@ def point_workers(plan: Any, settings: Any) -> Iterator[Any]:
 
 
 # What a point's worker imports before its first point (forkserver workers).
-POINT_MODULES = ("flows.sweep_points", "flows.sklearn_flow")
+POINT_MODULES = ("flows.runs.sweep_points", "flows.runs.sklearn_flow")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -239,13 +239,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return evaluate_main(raw)
     args = parse_args(argv)
     if args.print_schema:
-        from flows.sweep_config import SweepConfig
+        from flows.config.sweep import SweepConfig
 
         print(json.dumps(SweepConfig.model_json_schema(), indent=2))
         return 0
 
     def body() -> Any:
-        from flows.sweep_config import load_sweep_config, plan_sweep
+        from flows.config.sweep import load_sweep_config, plan_sweep
         from libs.settings import check_environment
 
         request = stage_request(args)  # the arguments first: they need nothing else
@@ -255,7 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if request is not None and request[0] == "confirm":
             with starting_local_prefect():
                 job = confirm_job(args, request[1])
-                from flows.sweep_confirm import confirm
+                from flows.runs.confirm import confirm
             with local_prefect(leave_warm_worker=True):
                 return confirm(*job)
         with starting_local_prefect():  # the server starts while the points are checked
@@ -268,7 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Every point is validated here, before Prefect or MLflow do any work.
             source = ARGS[request[0]] if request else args.config
             plan = plan_sweep(config, source)
-            from flows.sweep_flow import on_point_done, run_sweep
+            from flows.runs.sweep import on_point_done, run_sweep
 
         bar = progress_bar(len(plan.jobs), not args.no_progress)
         with (

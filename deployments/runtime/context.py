@@ -115,7 +115,7 @@ def _exported_tracking_uri(settings: PlatformSettings) -> Iterator[None]:
     """The chosen tracking URI in `MLOPS_TRACKING_URI`, for this block only.
 
     Kept for the one flow module that still builds its own `PlatformSettings()`
-    instead of taking them as a parameter: flows/sweep_flow.py (the training and
+    instead of taking them as a parameter: flows/runs/sweep.py (the training and
     scoring flows take the settings `local_prefect` yields; tasks/register.py's
     own settings only name the lock folder). Restored afterwards, so nothing
     outside the block sees it. Remove once the sweep takes the settings passed down.

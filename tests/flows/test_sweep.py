@@ -12,8 +12,8 @@ import pytest
 from mlflow import MlflowClient
 from prefect.client.orchestration import get_client
 
-from flows.sweep_config import SweepConfig, load_sweep_config
-from flows.sweep_flow import on_point_done, run_sweep
+from flows.config.sweep import SweepConfig, load_sweep_config
+from flows.runs.sweep import on_point_done, run_sweep
 from libs.settings import PlatformSettings
 from tasks.sweep import SweepSummary
 

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from mlflow import MlflowClient
 
-from flows.sweep_config import load_sweep_config
-from flows.sweep_flow import run_sweep
-from flows.sweep_stages import next_stage
+from flows.config.stages import next_stage
+from flows.config.sweep import load_sweep_config
+from flows.runs.sweep import run_sweep
 from libs.settings import PlatformSettings
 from tasks.sweep import find_sweep
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from prefect import flow
 
-from flows.pipeline import run_training_pipeline
-from flows.train_config import TrainConfig
+from flows.config.train import TrainConfig
+from flows.runs.pipeline import run_training_pipeline
 from libs.settings import PlatformSettings
 from tasks.report import RunSummary
 

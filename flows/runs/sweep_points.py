@@ -21,8 +21,8 @@ from uuid import UUID
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from flows.sweep_config import PointJob
-from flows.train_flow import training_flow
+from flows.config.sweep import PointJob
+from flows.runs.train import training_flow
 from libs.settings import PlatformSettings
 from tasks import sweep as st
 from tasks import tracking

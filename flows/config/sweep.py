@@ -29,14 +29,14 @@ from pydantic import (
     model_validator,
 )
 
-from flows.sweep_checks import (
+from flows.config.sweep_checks import (
     MAX_SWEEP_POINTS,
     check_metric,
     check_model,
     check_sweep_before_data,
     check_sweep_data_task,
 )
-from flows.train_config import TrainConfig, known_task
+from flows.config.train import TrainConfig, known_task
 from libs.config import format_validation_error, load_config, read_yaml
 from libs.crossval import cv_name
 from libs.doe import (

@@ -1,7 +1,7 @@
 """The DOE sweep flow: every design point as a training sub-flow run, then the analysis.
 
 `python -m flows.sweep` is the command line around it; this module is the
-flow itself (a deployment entrypoint: `flows/sweep_flow.py:sweep`).
+flow itself (a deployment entrypoint: `flows/runs/sweep.py:sweep`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from typing import Any, Literal
 from prefect import flow, unmapped
 from prefect.futures import as_completed
 
-from flows.sweep_config import (
+from flows.config.stages import ARGUMENT
+from flows.config.stages import next_stage as plan_next_stage
+from flows.config.sweep import (
     PointJob,
     SweepConfig,
     SweepPlan,
@@ -25,10 +27,8 @@ from flows.sweep_config import (
     natural_goal,
     plan_sweep,
 )
-from flows.sweep_points import deployment_request, run_point
-from flows.sweep_stages import ARGUMENT
-from flows.sweep_stages import next_stage as plan_next_stage
-from flows.train_flow import training_flow
+from flows.runs.sweep_points import deployment_request, run_point
+from flows.runs.train import training_flow
 from libs.doe.stages import next_step_hint
 from libs.errors import InputError
 from libs.settings import PlatformSettings

@@ -26,9 +26,9 @@ import numpy as np
 from prefect import flow
 from pydantic import ValidationError
 
-from flows.sweep_config import SweepConfig, SweepPlan, plan_sweep
-from flows.train_config import TrainConfig
-from flows.train_flow import training_flow
+from flows.config.sweep import SweepConfig, SweepPlan, plan_sweep
+from flows.config.train import TrainConfig
+from flows.runs.train import training_flow
 from libs.config import format_validation_error
 from libs.doe import set_dotted
 from libs.doe.holdout import HoldoutPrediction, holdout_interval
@@ -164,7 +164,7 @@ def confirmation_inputs(
 ) -> tuple[SweepConfig, dict[int, float], str]:
     """A finished stage's config and responses, read back from MLflow, with the confirmation
     checked (one InputError line) before any run starts."""
-    from flows.sweep_stages import earlier_config
+    from flows.config.stages import earlier_config
 
     earlier = st.find_sweep(settings, ref, "--confirm")
     config = earlier_config(earlier, "--confirm")

@@ -19,7 +19,7 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import ValidationError
 
-from flows.sweep_config import (
+from flows.config.sweep import (
     Study,
     StudyStage,
     SweepConfig,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from blocks.storage import Storage
-from flows.train_config import TrainConfig, check_train_config
+from flows.config.train import TrainConfig, check_train_config
 from libs.commands import mlflow_ui_command
 from libs.datasets import Split
 from libs.errors import InputError
