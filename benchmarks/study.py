@@ -65,7 +65,7 @@ def run_study(
     # the flows: about 5-9 s on two busy cores, once a process).
     importlib.import_module("flows.runs.sweep")
     importlib.import_module("flows.runs.confirm")
-    importlib.import_module("flows.runs.sklearn_flow")
+    importlib.import_module("flows.runs.frameworks")
     # The local Prefect server starts once per machine (a user's later studies find it
     # running): timed on its own, not as part of the study.
     began = time.perf_counter()

@@ -228,7 +228,7 @@ def point_workers(plan: Any, settings: Any) -> Iterator[Any]:
 
 
 # What a point's worker imports before its first point (forkserver workers).
-POINT_MODULES = ("flows.runs.sweep_points", "flows.runs.sklearn_flow")
+POINT_MODULES = ("flows.runs.sweep_points", "flows.runs.frameworks")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 
 # framework -> (module, flow); a new framework is one line here and its flow module.
 TRAINING_FLOWS: dict[str, tuple[str, str]] = {
-    "sklearn": ("flows.runs.sklearn_flow", "train_sklearn"),
-    "tensorflow": ("flows.runs.tensorflow_flow", "train_tensorflow"),
+    "sklearn": ("flows.runs.frameworks", "train_sklearn"),
+    "tensorflow": ("flows.runs.frameworks", "train_tensorflow"),
 }
 
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from flows.config.train import load_train_config
-from flows.runs.sklearn_flow import train_sklearn
+from flows.runs.frameworks import train_sklearn
 from tasks.register import CHAMPION_MOVED
 
 pytestmark = pytest.mark.slow

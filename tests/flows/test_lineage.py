@@ -19,7 +19,7 @@ from flows import lineage as lineage_cli
 from flows import train as train_cli
 from flows.config.train import TrainConfig, load_train_config
 from flows.lineage import lineage_of, plan_reproduction
-from flows.runs.sklearn_flow import train_sklearn
+from flows.runs.frameworks import train_sklearn
 from libs.datasets import load_bundled
 from libs.metrics.cost import COST_METRICS
 from libs.settings import PlatformSettings

@@ -16,8 +16,8 @@ from mlflow import MlflowClient
 
 from flows.config.predict import PredictConfig
 from flows.config.train import load_train_config
+from flows.runs.frameworks import train_sklearn
 from flows.runs.predict import batch_predict
-from flows.runs.sklearn_flow import train_sklearn
 from libs.datasets import load_bundled
 from libs.io import read_table
 from libs.settings import PlatformSettings

@@ -14,7 +14,7 @@ import pytest
 from mlflow import MlflowClient
 
 from flows.config.train import load_train_config
-from flows.runs.tensorflow_flow import train_tensorflow
+from flows.runs.frameworks import train_tensorflow
 from libs.datasets import load_bundled
 from libs.errors import InputError
 from libs.settings import PlatformSettings

@@ -14,8 +14,8 @@ from prefect.artifacts import Artifact
 
 from flows.config.predict import PredictConfig
 from flows.config.train import load_train_config
+from flows.runs.frameworks import train_sklearn
 from flows.runs.predict import batch_predict
-from flows.runs.sklearn_flow import train_sklearn
 from libs.errors import InputError
 from libs.io import parquet_metadata, read_table
 from libs.settings import PlatformSettings

@@ -23,8 +23,8 @@ from test_s3_storage import (
 
 from flows.config.predict import PredictConfig
 from flows.config.train import load_train_config
+from flows.runs.frameworks import train_sklearn
 from flows.runs.predict import batch_predict
-from flows.runs.sklearn_flow import train_sklearn
 from libs.errors import InputError
 
 

@@ -9,8 +9,7 @@ import pytest
 from mlflow import MlflowClient
 
 from flows.config.train import TrainConfig, load_train_config
-from flows.runs.sklearn_flow import train_sklearn
-from flows.runs.tensorflow_flow import train_tensorflow
+from flows.runs.frameworks import train_sklearn, train_tensorflow
 from libs.datasets import load_bundled
 from libs.errors import InputError
 from libs.metrics.cost import COST_METRICS

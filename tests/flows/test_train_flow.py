@@ -11,7 +11,7 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from flows.config.train import load_train_config
-from flows.runs.sklearn_flow import train_sklearn
+from flows.runs.frameworks import train_sklearn
 from flows.runs.train import run_training
 from libs.datasets import load_bundled
 from libs.settings import PlatformSettings

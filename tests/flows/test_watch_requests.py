@@ -10,7 +10,7 @@ from mlflow import MlflowClient
 from prefect_support import events_for
 
 from flows.config.train import load_train_config
-from flows.runs.sklearn_flow import train_sklearn
+from flows.runs.frameworks import train_sklearn
 from flows.runs.watch_requests import watch_requests
 from libs.datasets import load_bundled
 from libs.errors import InputError

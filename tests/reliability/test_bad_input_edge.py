@@ -41,7 +41,7 @@ from reliability_support import (
 
 from flows.config.predict import PredictConfig
 from flows.config.train import load_train_config
-from flows.runs.sklearn_flow import train_sklearn
+from flows.runs.frameworks import train_sklearn
 from libs.errors import InputError
 
 TRAIN, SWEEP, PREDICT = "flows.train", "flows.sweep", "flows.predict"

@@ -11,7 +11,7 @@ from reliability_support import store_uri
 
 from flows.config.sweep import SweepConfig
 from flows.config.train import load_train_config
-from flows.runs.sklearn_flow import train_sklearn
+from flows.runs.frameworks import train_sklearn
 from flows.runs.sweep import run_sweep
 
 # Regularisation from crippling to none: the eight accuracies differ (mostly).

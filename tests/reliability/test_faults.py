@@ -17,7 +17,7 @@ from mlflow.exceptions import MlflowException
 from reliability_support import MlflowFaultProxy, fail_run_termination, outage
 
 from flows.config.train import TrainConfig, load_train_config
-from flows.runs.sklearn_flow import train_sklearn
+from flows.runs.frameworks import train_sklearn
 from tasks._common import IO_RETRIES
 
 

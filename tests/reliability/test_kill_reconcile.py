@@ -24,8 +24,8 @@ from reliability_support import REPO, cli_env, running_runs, sqlite_rows, store_
 
 from flows.config.predict import PredictConfig
 from flows.config.train import load_train_config
+from flows.runs.frameworks import train_sklearn
 from flows.runs.predict import batch_predict
-from flows.runs.sklearn_flow import train_sklearn
 from libs.datasets import load_bundled
 
 MODEL = "kill-iris"
