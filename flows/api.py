@@ -94,7 +94,7 @@ def sweep(
         local_prefect() as settings,
         _point_workers(plan, settings) as executor,
     ):
-        return run_sweep(config, plan, executor)
+        return run_sweep(config, plan, executor, settings)
 
 
 def next_stage(
@@ -123,15 +123,14 @@ def next_stage(
     from flows.runs.sweep import run_sweep
     from libs.errors import InputError
     from libs.settings import PlatformSettings
-    from tasks.sweep import find_sweep
+    from tasks.sweep_records import find_sweep
 
     if step not in ARGUMENT:
         raise InputError(f"step: one of {', '.join(ARGUMENT)}, got {step!r}")
-    earlier = find_sweep(PlatformSettings(), sweep_id, ARGUMENT[step])
+    read = PlatformSettings()
+    earlier = find_sweep(read, sweep_id, ARGUMENT[step])
     history = (
-        [find_sweep(PlatformSettings(), i, ARGUMENT[step]) for i in lineage_ids(earlier)]
-        if step == "gp"
-        else []
+        [find_sweep(read, i, ARGUMENT[step]) for i in lineage_ids(earlier)] if step == "gp" else []
     )
     config, _ = plan_next_stage(
         earlier,
@@ -149,7 +148,7 @@ def next_stage(
         local_prefect() as settings,
         _point_workers(plan, settings) as executor,
     ):
-        return run_sweep(config, plan, executor)
+        return run_sweep(config, plan, executor, settings)
 
 
 # The point workers this process's stages share (see the module docstring): one set,
@@ -229,8 +228,8 @@ def confirm(
     from libs.settings import PlatformSettings
 
     config, responses, parent = confirmation_inputs(PlatformSettings(), sweep_id, runs)
-    with api_logging("sweep", verbose), local_prefect():
-        return confirm_flow(config, responses, runs, gated, parent)
+    with api_logging("sweep", verbose), local_prefect() as settings:
+        return confirm_flow(config, responses, runs, gated, parent, settings=settings)
 
 
 def predict(

@@ -30,7 +30,6 @@ from pydantic import (
 )
 
 from flows.config.sweep_checks import (
-    MAX_SWEEP_POINTS,
     check_metric,
     check_model,
     check_sweep_before_data,
@@ -495,7 +494,6 @@ def load_sweep_config(path: str | Path | None, overrides: Sequence[str] = ()) ->
 
 
 __all__ = [
-    "MAX_SWEEP_POINTS",
     "Objective",
     "PointJob",
     "StageRuns",
@@ -503,10 +501,7 @@ __all__ = [
     "StudyStage",
     "SweepConfig",
     "SweepPlan",
-    "check_sweep_before_data",
-    "check_sweep_data_task",
     "deep_merge",
-    "known_task",
     "load_sweep_config",
     "natural_goal",
     "plan_sweep",

@@ -171,6 +171,7 @@ def run_training_pipeline(
                 metrics=evaluation.metrics,
                 tags={"config_digest": config.digest(), "data_sha256": snapshot.digest},
                 intervals=evaluation.intervals,
+                settings=settings,
             )
             if config.tracking.register_model
             else None

@@ -23,7 +23,7 @@ from flows.runs.confirm import confirm
 from flows.runs.sweep import run_sweep
 from libs.config import validate
 from libs.settings import PlatformSettings
-from tasks.sweep import find_sweep
+from tasks.sweep_records import find_sweep
 
 pytestmark = pytest.mark.slow
 

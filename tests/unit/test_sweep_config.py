@@ -182,7 +182,7 @@ def test_missing_config_file_is_an_input_error() -> None:
 
 
 def test_deployment_request_carries_config_parent_and_idempotency_key() -> None:
-    from flows.runs.sweep import deployment_request
+    from flows.runs.sweep_points import deployment_request
 
     # given
     plan = plan_sweep(sweep(mode="deployment", deployment_name="train-sklearn/ec2"))
