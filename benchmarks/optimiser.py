@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flows.sweep_config import SweepConfig
-from flows.train_config import TrainConfig
+from flows.config.sweep import SweepConfig
+from flows.config.train import TrainConfig
 from libs.crossval import cross_validate
 from libs.datasets import load_bundled, split_frame, subsample
 from libs.datasets.core import infer_task

@@ -63,9 +63,9 @@ def run_study(
 
     # Imported before the clock starts, as Optuna is before its own (Prefect, MLflow and
     # the flows: about 5-9 s on two busy cores, once a process).
-    importlib.import_module("flows.sweep_flow")
-    importlib.import_module("flows.sweep_confirm")
-    importlib.import_module("flows.sklearn_flow")
+    importlib.import_module("flows.runs.sweep")
+    importlib.import_module("flows.runs.confirm")
+    importlib.import_module("flows.runs.frameworks")
     # The local Prefect server starts once per machine (a user's later studies find it
     # running): timed on its own, not as part of the study.
     began = time.perf_counter()
@@ -235,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from benchmarks.optimiser import judge, load_problem, run_optuna
-    from flows.sweep_config import load_sweep_config
+    from flows.config.sweep import load_sweep_config
 
     rows: list[dict[str, Any]] = []
     maximize: dict[str, bool] = {}

@@ -42,9 +42,9 @@ from typing import TYPE_CHECKING, Any
 from flows.cli import api_logging
 
 if TYPE_CHECKING:
-    from flows.predict_config import PredictConfig
-    from flows.sweep_config import SweepConfig
-    from flows.train_config import TrainConfig
+    from flows.config.predict import PredictConfig
+    from flows.config.sweep import SweepConfig
+    from flows.config.train import TrainConfig
     from libs.studies import ConfirmationResult, StageSummary
     from tasks.predict import BatchSummary
     from tasks.report import RunSummary
@@ -59,8 +59,8 @@ def train(
 ) -> RunSummary:
     """Train, evaluate and register; `config` None means the embedded defaults."""
     from deployments.runtime import local_prefect
-    from flows.train_config import TrainConfig, load_train_config
-    from flows.train_flow import run_training
+    from flows.config.train import TrainConfig, load_train_config
+    from flows.runs.train import run_training
 
     if not isinstance(config, TrainConfig):
         config = load_train_config(None if config is None else str(config), list(overrides))
@@ -81,8 +81,8 @@ def sweep(
     `confirm` (the exact commands of the next stage and of its confirmation).
     """
     from deployments.runtime import local_prefect
-    from flows.sweep_config import SweepConfig, load_sweep_config, plan_sweep
-    from flows.sweep_flow import run_sweep
+    from flows.config.sweep import SweepConfig, load_sweep_config, plan_sweep
+    from flows.runs.sweep import run_sweep
 
     if not isinstance(config, SweepConfig):
         config = load_sweep_config(str(config), list(overrides))
@@ -94,7 +94,7 @@ def sweep(
         local_prefect() as settings,
         _point_workers(plan, settings) as executor,
     ):
-        return run_sweep(config, plan, executor)
+        return run_sweep(config, plan, executor, settings)
 
 
 def next_stage(
@@ -117,21 +117,20 @@ def next_stage(
     `python -m flows.sweep --fold-over/--augment/--next/--path/--next --model gp`.
     """
     from deployments.runtime import local_prefect
-    from flows.sweep_config import plan_sweep
-    from flows.sweep_flow import run_sweep
-    from flows.sweep_stages import ARGUMENT, lineage_ids
-    from flows.sweep_stages import next_stage as plan_next_stage
+    from flows.config.stages import ARGUMENT, lineage_ids
+    from flows.config.stages import next_stage as plan_next_stage
+    from flows.config.sweep import plan_sweep
+    from flows.runs.sweep import run_sweep
     from libs.errors import InputError
     from libs.settings import PlatformSettings
-    from tasks.sweep import find_sweep
+    from tasks.sweep_records import find_sweep
 
     if step not in ARGUMENT:
         raise InputError(f"step: one of {', '.join(ARGUMENT)}, got {step!r}")
-    earlier = find_sweep(PlatformSettings(), sweep_id, ARGUMENT[step])
+    read = PlatformSettings()
+    earlier = find_sweep(read, sweep_id, ARGUMENT[step])
     history = (
-        [find_sweep(PlatformSettings(), i, ARGUMENT[step]) for i in lineage_ids(earlier)]
-        if step == "gp"
-        else []
+        [find_sweep(read, i, ARGUMENT[step]) for i in lineage_ids(earlier)] if step == "gp" else []
     )
     config, _ = plan_next_stage(
         earlier,
@@ -149,7 +148,7 @@ def next_stage(
         local_prefect() as settings,
         _point_workers(plan, settings) as executor,
     ):
-        return run_sweep(config, plan, executor)
+        return run_sweep(config, plan, executor, settings)
 
 
 # The point workers this process's stages share (see the module docstring): one set,
@@ -224,13 +223,13 @@ def confirm(
     check each test score against its 95% prediction interval and send the median run
     through the gate (`python -m flows.sweep --confirm SWEEP --runs N`)."""
     from deployments.runtime import local_prefect
-    from flows.sweep_confirm import confirm as confirm_flow
-    from flows.sweep_confirm import confirmation_inputs
+    from flows.runs.confirm import confirm as confirm_flow
+    from flows.runs.confirm import confirmation_inputs
     from libs.settings import PlatformSettings
 
     config, responses, parent = confirmation_inputs(PlatformSettings(), sweep_id, runs)
-    with api_logging("sweep", verbose), local_prefect():
-        return confirm_flow(config, responses, runs, gated, parent)
+    with api_logging("sweep", verbose), local_prefect() as settings:
+        return confirm_flow(config, responses, runs, gated, parent, settings=settings)
 
 
 def predict(
@@ -238,8 +237,8 @@ def predict(
 ) -> BatchSummary:
     """Score a table: a `PredictConfig`, or its fields (`model=`, `input=`, `output=`, ...)."""
     from deployments.runtime import local_prefect
-    from flows.predict_config import PredictConfig
-    from flows.predict_flow import batch_predict
+    from flows.config.predict import PredictConfig
+    from flows.runs.predict import batch_predict
     from libs.config import validate
 
     if config is None:

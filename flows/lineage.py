@@ -156,7 +156,7 @@ def plan_reproduction(reference: str, settings: Any, *, allow_data_change: bool)
     InputError line names both digests, unless `allow_data_change`. A local
     source given by a relative path is read at the recorded absolute path.
     """
-    from flows.train_config import TrainConfig, check_train_config
+    from flows.config.train import TrainConfig, check_train_config
     from libs import io as storage_io
     from libs.config import validate
 

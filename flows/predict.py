@@ -30,7 +30,7 @@ from flows.cli import (
 from libs.errors import InputError
 
 if TYPE_CHECKING:  # the summary pulls in Prefect and MLflow: a bad argument fails fast
-    from flows.predict_config import PredictConfig
+    from flows.config.predict import PredictConfig
     from libs.settings import PlatformSettings
     from tasks.predict import BatchSummary
 
@@ -67,7 +67,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def config_from_args(args: argparse.Namespace) -> PredictConfig:
-    from flows.predict_config import PredictConfig
+    from flows.config.predict import PredictConfig
     from libs.config import validate
 
     data: dict[str, Any] = {
@@ -126,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         # Team mode: the served store; and room on the home's disk for the run.
         preflight(config, platform_settings(served=True, for_run=True))
-        from flows.predict_flow import batch_predict
+        from flows.runs.predict import batch_predict
 
         with local_prefect(leave_warm_worker=True) as settings:
             return run_in_flow(

@@ -32,7 +32,8 @@ from flows.cli import add_config_arguments, run_command, run_module_main
 from libs.errors import InputError
 
 if TYPE_CHECKING:  # imported when used: the warm worker runs the command (see flows.cli)
-    from flows.sweep_config import SweepConfig
+    from flows.config.sweep import SweepConfig
+    from libs.settings import PlatformSettings
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -138,18 +139,17 @@ ARGS = {
 }
 
 
-def stage_config(args: argparse.Namespace, step: Any, ref: str) -> tuple[SweepConfig, list[str]]:
+def stage_config(
+    args: argparse.Namespace, step: Any, ref: str, settings: PlatformSettings
+) -> tuple[SweepConfig, list[str]]:
     """The next stage's config, planned from the earlier sweep read back from MLflow."""
-    from flows.sweep_stages import lineage_ids, next_stage
-    from libs.settings import PlatformSettings
-    from tasks.sweep import find_sweep
+    from flows.config.stages import lineage_ids, next_stage
+    from tasks.sweep_records import find_sweep
 
-    earlier = find_sweep(PlatformSettings(), ref, ARGS[step])
+    earlier = find_sweep(settings, ref, ARGS[step])
     # a GP stage models every run of the study: the earlier stages are read back too
     history = (
-        [find_sweep(PlatformSettings(), i, ARGS[step]) for i in lineage_ids(earlier)]
-        if step == "gp"
-        else []
+        [find_sweep(settings, i, ARGS[step]) for i in lineage_ids(earlier)] if step == "gp" else []
     )
     factors = [f.strip() for f in (args.factors or "").split(",") if f.strip()]
     return next_stage(
@@ -181,13 +181,14 @@ def progress_bar(total: int, enabled: bool = True) -> Iterator[Any]:
         yield advance
 
 
-def confirm_job(args: argparse.Namespace, ref: str) -> tuple[Any, dict[int, float], int, bool, str]:
+def confirm_job(
+    args: argparse.Namespace, ref: str, settings: PlatformSettings
+) -> tuple[Any, dict[int, float], int, bool, str]:
     """The earlier stage's config and responses, the confirmation checked before any run."""
-    from flows.sweep_confirm import DEFAULT_RUNS, confirmation_inputs
-    from libs.settings import PlatformSettings
+    from flows.runs.confirm import DEFAULT_RUNS, confirmation_inputs
 
     runs = DEFAULT_RUNS if args.runs is None else args.runs
-    config, responses, parent = confirmation_inputs(PlatformSettings(), ref, runs)
+    config, responses, parent = confirmation_inputs(settings, ref, runs)
     return config, responses, runs, True, parent
 
 
@@ -219,7 +220,7 @@ def point_workers(plan: Any, settings: Any) -> Iterator[Any]:
     # forked workers instead of being opened again in each.
     prepare_store(settings)
 
-    from flows.sweep_points import keep_in_worker
+    from flows.runs.sweep_points import keep_in_worker
 
     with process_pool(
         plan.worker_processes, preload=POINT_MODULES, keep_handler=keep_in_worker
@@ -228,7 +229,7 @@ def point_workers(plan: Any, settings: Any) -> Iterator[Any]:
 
 
 # What a point's worker imports before its first point (forkserver workers).
-POINT_MODULES = ("flows.sweep_points", "flows.sklearn_flow")
+POINT_MODULES = ("flows.runs.sweep_points", "flows.runs.frameworks")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -239,36 +240,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         return evaluate_main(raw)
     args = parse_args(argv)
     if args.print_schema:
-        from flows.sweep_config import SweepConfig
+        from flows.config.sweep import SweepConfig
 
         print(json.dumps(SweepConfig.model_json_schema(), indent=2))
         return 0
 
     def body() -> Any:
-        from flows.sweep_config import load_sweep_config, plan_sweep
-        from libs.settings import check_environment
+        from flows.config.sweep import load_sweep_config, plan_sweep
 
         request = stage_request(args)  # the arguments first: they need nothing else
-        check_environment()  # a bad MLOPS_HOME or tracking URI fails before a server starts
-        from deployments.runtime import local_prefect, starting_local_prefect
+        from deployments.runtime import local_prefect, platform_settings, starting_local_prefect
+
+        # This process's settings, read once (local_prefect gets the same ones): a bad
+        # MLOPS_HOME or tracking URI fails before a server starts
+        read = platform_settings()
 
         if request is not None and request[0] == "confirm":
             with starting_local_prefect():
-                job = confirm_job(args, request[1])
-                from flows.sweep_confirm import confirm
-            with local_prefect(leave_warm_worker=True):
-                return confirm(*job)
+                job = confirm_job(args, request[1], read)
+                from flows.runs.confirm import confirm
+            with local_prefect(leave_warm_worker=True) as settings:
+                return confirm(*job, settings=settings)
         with starting_local_prefect():  # the server starts while the points are checked
             if request is None:
                 config = load_sweep_config(args.config, args.overrides)
             else:
-                config, said = stage_config(args, *request)
+                config, said = stage_config(args, *request, read)
                 for line in said:
                     print(line, file=sys.stderr)
             # Every point is validated here, before Prefect or MLflow do any work.
             source = ARGS[request[0]] if request else args.config
             plan = plan_sweep(config, source)
-            from flows.sweep_flow import on_point_done, run_sweep
+            from flows.runs.sweep import on_point_done, run_sweep
 
         bar = progress_bar(len(plan.jobs), not args.no_progress)
         with (
@@ -279,7 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             bar as advance,
             on_point_done(advance),
         ):
-            return run_sweep(config, plan, executor)
+            return run_sweep(config, plan, executor, settings)
 
     return run_command(body, print_summary, what="sweep", verbose=args.verbose)
 

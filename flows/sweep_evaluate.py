@@ -87,7 +87,7 @@ def _label(path: str, taken: set[str]) -> str:
 
 
 def evaluate(args: argparse.Namespace) -> list[str]:
-    from flows.sweep_config import load_sweep_config
+    from flows.config.sweep import load_sweep_config
     from libs.config import apply_override
     from libs.doe import generate_design
     from libs.doe.evaluate import evaluate_design, evaluation_lines

@@ -105,7 +105,7 @@ def summary_rows(summary: RunSummary, flow_run_url: str | None = None) -> list[t
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.print_schema:
-        from flows.train_config import TrainConfig
+        from flows.config.train import TrainConfig
 
         print(json.dumps(TrainConfig.model_json_schema(), indent=2))
         return 0
@@ -130,10 +130,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # A first run: the server starts while the config is checked, the libraries
         # are imported and the (new) tracking store is created.
         with starting_local_prefect() as server_starting:
-            from flows.train_config import load_train_config
+            from flows.config.train import load_train_config
 
             config = plan.config if plan else load_train_config(args.config, args.overrides)
-            from flows.train_flow import training_flow
+            from flows.runs.train import training_flow
 
             flow = training_flow(config.model.framework)
             if server_starting:

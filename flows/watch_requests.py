@@ -21,77 +21,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from prefect import flow
-
-from libs.drift import DriftSpec
-from libs.scoring import ScoreResult
-from libs.settings import PlatformSettings, check_environment
-from tasks import tracking
-from tasks.lifecycle import finish_tracking
-from tasks.predict import drift_reference, drift_report, load_model, log_batch, start_inference_run
-from tasks.storage import open_storage
-from tasks.watch import (
-    announce_drift,
-    announce_unhealthy,
-    check_serving,
-    read_requests,
-    request_drift,
-)
-
-
-@flow(name="watch-requests", version="1")
-def watch_requests(
-    model: str,
-    days: int = 1,
-    experiment: str = "request-drift",
-    drift: DriftSpec = DriftSpec(),  # noqa: B008 (frozen pydantic model: safe as a default)
-    settings: PlatformSettings | None = None,
-    health_url: str | None = None,
-) -> ScoreResult:
-    """Drift of `model`'s logged requests against its champion's training data; with
-    `health_url`, first the health of the scoring server there."""
-    settings = check_environment(settings)
-
-    # 1. The champion, read before any run starts
-    storage = open_storage(settings)
-    tracking.use_artifact_credentials(storage.artifact_env())
-    loaded = load_model(settings, model, "champion", None)
-
-    # 2. The scoring server's health, announced before the drift (no requests may follow it)
-    if health_url:
-        problem = check_serving(health_url, loaded.ref.version)
-        announce_unhealthy(loaded.ref.name, loaded.ref.version, health_url, problem)
-
-    # 3. The logged requests and the training data they are compared with
-    probe = read_requests(loaded, settings.storage_root, storage, days=days)
-    reference = drift_reference(loaded, probe, drift, storage)
-
-    # 4. One MLflow run per check, in the watch experiment
-    run = start_inference_run(
-        settings,
-        storage,
-        experiment=experiment,
-        loaded=loaded,
-        probe=probe,
-        params={"days": str(days), "drift.psi_threshold": str(drift.psi_threshold)},
-        tags={"framework": "pyfunc", "kind": "request-drift"},
-    )
-    with tracking.failing_on_error(run):
-        # 5. Drift, its report and metrics
-        result = request_drift(probe, reference)
-        meta = {
-            "run id": run.run_id,
-            "model": f"{loaded.ref.name} version {loaded.ref.version}",
-            "requests": probe.uri,
-        }
-        html = drift_report(f"{loaded.ref.name}: drift of served requests", result, meta)
-        log_batch(run, result, html)
-        finish_tracking(run)
-
-    # 6. Flagged drift as a Prefect event, for an automation to notify on
-    announce_drift(loaded, result, run.url)
-    return result
+if TYPE_CHECKING:
+    from libs.scoring import ScoreResult
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -109,6 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     def body() -> ScoreResult:
+        from flows.runs.watch_requests import watch_requests
         from libs.errors import InputError
 
         if args.days < 1:

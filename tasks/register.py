@@ -39,6 +39,7 @@ def register_model(
     metrics: dict[str, float],
     tags: dict[str, str],
     intervals: dict[str, tuple[float, float]] | None = None,
+    settings: PlatformSettings | None = None,
 ) -> Registration:
     """Register a version (once per run), apply the gate, tag the outcome on the version.
 
@@ -51,7 +52,7 @@ def register_model(
     """
     metric = gate.metric_for(task_type)
     all_tags = {**tracking.lineage_tags(run, model_uri), **tags}
-    with tracking.registry_lock(PlatformSettings(), name):
+    with tracking.registry_lock(settings or PlatformSettings(), name):
         version = tracking.register_version(run, name, model_uri, all_tags)
         recorded = tracking.version_tags(run, name, version)
         if "gate.promote" in recorded and recorded.get("gate.state") != tracking.GATE_PENDING:

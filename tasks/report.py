@@ -13,7 +13,6 @@ from prefect.cache_policies import NO_CACHE
 from blocks.storage import Storage
 from libs import io as storage_io
 from libs.datasets import Split, class_names
-from libs.gate import GateSpec
 from libs.models import ModelAdapter
 from libs.plots import (
     bounded_permutation_importance,
@@ -22,7 +21,7 @@ from libs.plots import (
     history_figure,
     render_report,
 )
-from libs.plots.card import CardFacts, GateOutcome, data_profile, evaluation_header
+from libs.plots.card import CardFacts, data_profile, evaluation_header
 from libs.plots.report import model_importance_figure
 from libs.shown import number
 from tasks import tracking
@@ -54,28 +53,6 @@ def _named(values: Any, names: dict[Any, str] | None) -> Any:
     return np.asarray([names.get(v, str(v)) for v in np.asarray(values).tolist()], dtype=object)
 
 
-def _gate_outcome(
-    gate: GateSpec, registration: Registration | None, evaluation: Evaluation
-) -> GateOutcome | None:
-    decision = registration.decision if registration else None
-    if decision is None:
-        return None
-    return GateOutcome(
-        metric=decision.metric,
-        candidate=decision.candidate,
-        threshold=decision.threshold,
-        champion=decision.champion,
-        champion_version=decision.champion_version,
-        passed_threshold=decision.passed_threshold,
-        beats_champion=decision.beats_champion,
-        promote=decision.promote,
-        reason=decision.reason,
-        min_improvement=gate.min_improvement,
-        interval=evaluation.intervals.get(decision.metric),
-        beyond_interval=gate.beyond_interval,
-    )
-
-
 def _duration() -> str:
     """Time since the flow run started (the report is built last, so about the whole run)."""
     from prefect.runtime import flow_run
@@ -99,7 +76,6 @@ def build_report(
     seed: int,
     *,
     registration: Registration | None = None,
-    gate: GateSpec | None = None,
     config: dict[str, str] | None = None,
     data_source: str = "",
 ) -> str:
@@ -147,7 +123,7 @@ def build_report(
         version=registration.version if registration else None,
         promoted=bool(registration and registration.promoted),
         gate_reason=registration.reason if registration else "",
-        gate=_gate_outcome(gate or GateSpec(), registration, evaluation),
+        gate=registration.decision if registration else None,
         config=config or {},
     )
     profile = data_profile(

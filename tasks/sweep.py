@@ -24,12 +24,11 @@ from libs.doe.names import Namer
 from libs.doe.recommend import Recommendation
 from libs.doe.responses import MultiResponse, ResponseGoal
 from libs.doe.responses import analyse_responses as combine_responses
-from libs.doe.summary import LEARNED, SweepSummary, summary_lines, summary_markdown
+from libs.doe.summary import LEARNED
 from libs.doe.sweep import (
     PointResult,
     SweepAnalysis,
     analyse_points,
-    best_point,
     design_tables,
     results_table,
 )
@@ -51,7 +50,7 @@ from libs.studies import MODEL_STAGES, recommendation_dict, stage_recommendation
 from tasks import tracking
 from tasks._common import io_task
 from tasks.artifacts import artifact_key, markdown_artifact
-from tasks.sweep_records import find_sweep, record_point, reusable_points, reuse_point
+from tasks.sweep_records import reusable_points
 
 # --- tasks -----------------------------------------------------------------------------
 
@@ -402,16 +401,11 @@ def publish_sweep_summary(markdown: str, key: str) -> None:
 
 
 __all__ = [
-    "PointResult",
-    "SweepAnalysis",
-    "SweepSummary",
     "analyse_responses",
     "analyse_sweep",
-    "best_point",
     "build_sweep_report",
     "child_run",
     "find_reusable_points",
-    "find_sweep",
     "finish_sweep",
     "gate_check",
     "log_analysis",
@@ -423,13 +417,7 @@ __all__ = [
     "log_results",
     "publish_sweep_summary",
     "recommend_setting",
-    "record_point",
-    "results_table",
-    "reusable_points",
-    "reuse_point",
     "start_sweep",
-    "summary_lines",
-    "summary_markdown",
     "tag_point_model",
     "tag_run",
 ]

@@ -95,11 +95,7 @@ def local_prefect(
         # A first start on a new home migrates the database; slow machines need headroom.
         updates[PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS] = 90
     try:
-        with (
-            temporary_settings(updates=updates),
-            _one_line_input_errors(),
-            _exported_tracking_uri(settings),
-        ):
+        with temporary_settings(updates=updates), _one_line_input_errors():
             if PREFECT_API_URL not in updates and not get_current_settings().api.url:
                 # Prefect's temporary server will start on this home's database.
                 seed_current_prefect_database()
@@ -108,30 +104,6 @@ def local_prefect(
         _stop_temporary_server()
         if leave_warm_worker and settings.prefect_server == "auto":
             _leave_warm_worker(settings)
-
-
-@contextlib.contextmanager
-def _exported_tracking_uri(settings: PlatformSettings) -> Iterator[None]:
-    """The chosen tracking URI in `MLOPS_TRACKING_URI`, for this block only.
-
-    Kept for the one flow module that still builds its own `PlatformSettings()`
-    instead of taking them as a parameter: flows/sweep_flow.py (the training and
-    scoring flows take the settings `local_prefect` yields; tasks/register.py's
-    own settings only name the lock folder). Restored afterwards, so nothing
-    outside the block sees it. Remove once the sweep takes the settings passed down.
-    """
-    if not settings.tracking_uri or os.environ.get("MLOPS_TRACKING_URI") == settings.tracking_uri:
-        yield
-        return
-    old = os.environ.get("MLOPS_TRACKING_URI")
-    os.environ["MLOPS_TRACKING_URI"] = settings.tracking_uri
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop("MLOPS_TRACKING_URI", None)
-        else:
-            os.environ["MLOPS_TRACKING_URI"] = old
 
 
 def _leave_warm_worker(settings: PlatformSettings) -> None:

@@ -21,10 +21,10 @@ from mdtext import escape_text
 # (id prefix, where the model may live, what runs it); the first is required, the
 # rest are documented when importable (a flow that has not landed yet is skipped).
 CONFIG_MODELS: tuple[tuple[str, tuple[tuple[str, str], ...], str], ...] = (
-    ("train", (("flows.train_config", "TrainConfig"),), "python -m flows.train --config FILE"),
+    ("train", (("flows.config.train", "TrainConfig"),), "python -m flows.train --config FILE"),
     (
         "sweep",
-        (("flows.sweep_config", "SweepConfig"), ("flows.sweep", "SweepConfig")),
+        (("flows.config.sweep", "SweepConfig"), ("flows.sweep", "SweepConfig")),
         "python -m flows.sweep --config FILE",
     ),
 )

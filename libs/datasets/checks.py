@@ -1,6 +1,6 @@
 """Checks on a table right after it is read, before any snapshot or run exists.
 
-The config pass (`flows.train_config.check_train_config`) knows everything that can
+The config pass (`flows.config.train.check_train_config`) knows everything that can
 be known without data; what only the data can tell is checked here (duplicate
 column names are refused where the table is read, `libs.io.read_table`):
 infinite values, too few rows for the split, and whether the

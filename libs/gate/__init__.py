@@ -45,8 +45,25 @@ class GateSpec(BaseModel):
         return self.metric or ("accuracy" if task == "classification" else "r2")
 
 
+# The decision's fields tagged on the model version (the rules it applied are the config's).
+TAGGED = (
+    "metric",
+    "candidate",
+    "threshold",
+    "champion",
+    "champion_version",
+    "passed_threshold",
+    "beats_champion",
+    "promote",
+    "reason",
+)
+
+
 @dataclass(frozen=True)
 class GateDecision:
+    """The gate's decision for one candidate, with the rules it applied (the evaluation
+    card shows it as a table)."""
+
     metric: str
     candidate: float
     threshold: float | None
@@ -56,10 +73,14 @@ class GateDecision:
     beats_champion: bool
     promote: bool
     reason: str
+    min_improvement: float = 0.0
+    interval: tuple[float, float] | None = None
+    beyond_interval: bool = False
 
     def as_tags(self) -> dict[str, str]:
         """Flat string tags for the model version (MLflow tags are strings)."""
-        return {f"gate.{k}": "" if v is None else str(v) for k, v in asdict(self).items()}
+        values = asdict(self)
+        return {f"gate.{k}": "" if values[k] is None else str(values[k]) for k in TAGGED}
 
 
 def decide(
@@ -124,6 +145,9 @@ def decide(
         beats_champion=beats,
         promote=passed and beats,
         reason=f"{why}; {vs}",
+        min_improvement=spec.min_improvement,
+        interval=candidate_interval,
+        beyond_interval=spec.beyond_interval,
     )
 
 

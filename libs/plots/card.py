@@ -15,25 +15,8 @@ from typing import Any
 
 import pandas as pd
 
+from libs.gate import GateDecision
 from libs.plots.report import KeyValues, ReportHeader, Table, format_number
-
-
-@dataclass(frozen=True)
-class GateOutcome:
-    """The registry gate's decision for this run's version (plain values)."""
-
-    metric: str
-    candidate: float
-    threshold: float | None
-    champion: float | None
-    champion_version: str | None
-    passed_threshold: bool
-    beats_champion: bool
-    promote: bool
-    reason: str
-    min_improvement: float = 0.0
-    interval: tuple[float, float] | None = None
-    beyond_interval: bool = False
 
 
 @dataclass(frozen=True)
@@ -44,7 +27,7 @@ class CardFacts:
     version: str | None = None
     promoted: bool = False
     gate_reason: str = ""
-    gate: GateOutcome | None = None
+    gate: GateDecision | None = None
     config: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -56,7 +39,7 @@ def _number(value: float | None) -> str:
     )
 
 
-def gate_table(gate: GateOutcome) -> Table:
+def gate_table(gate: GateDecision) -> Table:
     """One row per gate rule: what was required, what the candidate had, passed or not."""
     candidate = _number(gate.candidate)
     if gate.interval is not None:
@@ -164,4 +147,4 @@ def evaluation_header(
     )
 
 
-__all__ = ["CardFacts", "GateOutcome", "data_profile", "evaluation_header", "gate_table"]
+__all__ = ["CardFacts", "data_profile", "evaluation_header", "gate_table"]

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from flows.sweep_config import load_sweep_config
+from flows.config.sweep import load_sweep_config
 from libs.doe import CentralComposite, FactorSpace, generate_design
 from libs.doe.sweep import PointResult
 from tasks.sweep import analyse_sweep, build_sweep_report

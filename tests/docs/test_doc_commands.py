@@ -160,7 +160,7 @@ def check_module_args(module: str, args: list[str]) -> str | None:
     if config and not (REPO / config).is_file():
         return f"--config {config}: no such file"
     if module == "flows.train" and not parsed.print_schema:
-        from flows.train_config import load_train_config
+        from flows.config.train import load_train_config
         from libs.errors import InputError
 
         try:

@@ -85,7 +85,7 @@ def test_configuration_reference_lists_every_field_of_every_config_model(site: P
     # given: the config models the build documents (TrainConfig, and SweepConfig once it exists)
     models, _ = docs_tool("confref").load_models()
     page = headings(page_file(site, "/reference/configuration/"))
-    assert models[0][0] == "flows.train_config.TrainConfig"
+    assert models[0][0] == "flows.config.train.TrainConfig"
     for qualname, _command, prefix, model in models:
         schema = model.model_json_schema()
         # when

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from prefect_support import task_runs_of
 
-from flows.sklearn_flow import train_sklearn
-from flows.train_config import load_train_config
+from flows.config.train import load_train_config
+from flows.runs.frameworks import train_sklearn
 from libs.datasets.synthetic import make_customers
 
 

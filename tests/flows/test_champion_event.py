@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from flows.sklearn_flow import train_sklearn
-from flows.train_config import load_train_config
+from flows.config.train import load_train_config
+from flows.runs.frameworks import train_sklearn
 from tasks.register import CHAMPION_MOVED
 
 pytestmark = pytest.mark.slow

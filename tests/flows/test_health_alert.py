@@ -17,9 +17,9 @@ from prefect_support import events_for, webhook_receiver
 
 from deployments.runtime.servers import free_port
 from deployments.serving_alerts import create_health_alert
-from flows.sklearn_flow import train_sklearn
-from flows.train_config import load_train_config
-from flows.watch_requests import watch_requests
+from flows.config.train import load_train_config
+from flows.runs.frameworks import train_sklearn
+from flows.runs.watch_requests import watch_requests
 from libs.errors import InputError
 from libs.settings import PlatformSettings
 from tasks.watch import SERVING_REJECTED, SERVING_UNHEALTHY, announce_unhealthy, check_serving

@@ -17,9 +17,9 @@ from mlflow import MlflowClient
 
 from flows import lineage as lineage_cli
 from flows import train as train_cli
+from flows.config.train import TrainConfig, load_train_config
 from flows.lineage import lineage_of, plan_reproduction
-from flows.sklearn_flow import train_sklearn
-from flows.train_config import TrainConfig, load_train_config
+from flows.runs.frameworks import train_sklearn
 from libs.datasets import load_bundled
 from libs.metrics.cost import COST_METRICS
 from libs.settings import PlatformSettings
@@ -217,8 +217,8 @@ def test_a_sweep_names_its_points_keeps_its_config_and_shows_in_lineage(
     flow_home: Path, model_name: str, tmp_path: Path
 ) -> None:
     # given: a two-point sweep
-    from flows.sweep_config import load_sweep_config
-    from flows.sweep_flow import run_sweep
+    from flows.config.sweep import load_sweep_config
+    from flows.runs.sweep import run_sweep
 
     path = tmp_path / "sweep.yaml"
     path.write_text(

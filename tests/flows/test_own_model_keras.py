@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from mlflow import MlflowClient
 
-from flows.tensorflow_flow import train_tensorflow
-from flows.train_config import load_train_config
+from flows.config.train import load_train_config
+from flows.runs.frameworks import train_tensorflow
 from libs.datasets import load_bundled
 from libs.errors import InputError
 from libs.settings import PlatformSettings

@@ -12,10 +12,10 @@ import pytest
 from mlflow import MlflowClient
 from prefect.artifacts import Artifact
 
-from flows.predict_config import PredictConfig
-from flows.predict_flow import batch_predict
-from flows.sklearn_flow import train_sklearn
-from flows.train_config import load_train_config
+from flows.config.predict import PredictConfig
+from flows.config.train import load_train_config
+from flows.runs.frameworks import train_sklearn
+from flows.runs.predict import batch_predict
 from libs.errors import InputError
 from libs.io import parquet_metadata, read_table
 from libs.settings import PlatformSettings

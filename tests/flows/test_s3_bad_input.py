@@ -21,10 +21,10 @@ from test_s3_storage import (
     task_run_counts,
 )
 
-from flows.predict_config import PredictConfig
-from flows.predict_flow import batch_predict
-from flows.sklearn_flow import train_sklearn
-from flows.train_config import load_train_config
+from flows.config.predict import PredictConfig
+from flows.config.train import load_train_config
+from flows.runs.frameworks import train_sklearn
+from flows.runs.predict import batch_predict
 from libs.errors import InputError
 
 

@@ -15,8 +15,8 @@ from prefect_support import task_runs_of
 from s3_support import FaultProxy, fail_first, reject_key
 
 from blocks.register import StorageBlocksSpec, register_blocks
-from flows.sklearn_flow import train_sklearn
-from flows.train_config import load_train_config
+from flows.config.train import load_train_config
+from flows.runs.frameworks import train_sklearn
 from libs.datasets.synthetic import make_customers
 from libs.errors import InputError
 from libs.settings import PlatformSettings

@@ -17,13 +17,13 @@ import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
-from flows.sweep_config import SweepConfig
-from flows.sweep_confirm import confirm
-from flows.sweep_flow import run_sweep
-from flows.sweep_stages import next_stage
+from flows.config.stages import next_stage
+from flows.config.sweep import SweepConfig
+from flows.runs.confirm import confirm
+from flows.runs.sweep import run_sweep
 from libs.config import validate
 from libs.settings import PlatformSettings
-from tasks.sweep import find_sweep
+from tasks.sweep_records import find_sweep
 
 pytestmark = pytest.mark.slow
 

@@ -12,10 +12,10 @@ import pytest
 from mlflow import MlflowClient
 from prefect.client.orchestration import get_client
 
-from flows.sweep_config import SweepConfig, load_sweep_config
-from flows.sweep_flow import on_point_done, run_sweep
+from flows.config.sweep import SweepConfig, load_sweep_config
+from flows.runs.sweep import on_point_done, run_sweep
+from libs.doe.summary import SweepSummary
 from libs.settings import PlatformSettings
-from tasks.sweep import SweepSummary
 
 # A half fraction of a 2^3 factorial (4 points) on a 120-row sample: small enough
 # to run in seconds, with three factors to estimate effects for.

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from mlflow import MlflowClient
 
-from flows.sweep_config import load_sweep_config
-from flows.sweep_flow import run_sweep
-from flows.sweep_stages import next_stage
+from flows.config.stages import next_stage
+from flows.config.sweep import load_sweep_config
+from flows.runs.sweep import run_sweep
 from libs.settings import PlatformSettings
-from tasks.sweep import find_sweep
+from tasks.sweep_records import find_sweep
 
 STUDY = "configs/sweeps/diabetes_gbr_study.yaml"
 # Lean points on a 250-row sample, no registration: the study, not the gate, is tested.

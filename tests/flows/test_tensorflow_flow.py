@@ -8,9 +8,8 @@ import mlflow
 import pytest
 from mlflow import MlflowClient
 
-from flows.sklearn_flow import train_sklearn
-from flows.tensorflow_flow import train_tensorflow
-from flows.train_config import TrainConfig, load_train_config
+from flows.config.train import TrainConfig, load_train_config
+from flows.runs.frameworks import train_sklearn, train_tensorflow
 from libs.datasets import load_bundled
 from libs.errors import InputError
 from libs.metrics.cost import COST_METRICS

@@ -10,9 +10,9 @@ import pytest
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from flows.sklearn_flow import train_sklearn
-from flows.train_config import load_train_config
-from flows.train_flow import run_training
+from flows.config.train import load_train_config
+from flows.runs.frameworks import train_sklearn
+from flows.runs.train import run_training
 from libs.datasets import load_bundled
 from libs.settings import PlatformSettings
 from tasks import tracking

@@ -9,9 +9,9 @@ import pytest
 from mlflow import MlflowClient
 from prefect_support import events_for
 
-from flows.sklearn_flow import train_sklearn
-from flows.train_config import load_train_config
-from flows.watch_requests import watch_requests
+from flows.config.train import load_train_config
+from flows.runs.frameworks import train_sklearn
+from flows.runs.watch_requests import watch_requests
 from libs.datasets import load_bundled
 from libs.errors import InputError
 from libs.serving import RequestLog, request_log_uri

@@ -49,7 +49,7 @@ import json, sys
 from concurrent.futures import ThreadPoolExecutor
 from flows.api import sweep, train
 
-from flows.sweep_config import SweepConfig
+from flows.config.sweep import SweepConfig
 
 def one(c):
     s = train(overrides=["data.source=breast_cancer", "data.max_rows=200", f"model.params.C={{c}}",

@@ -30,8 +30,8 @@ from reliability_support import (
     temp_files,
 )
 
-from flows.sklearn_flow import train_sklearn
-from flows.train_config import load_train_config
+from flows.config.train import load_train_config
+from flows.runs.frameworks import train_sklearn
 from libs.errors import InputError
 
 TINY_SWEEP = """

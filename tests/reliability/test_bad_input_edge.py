@@ -39,9 +39,9 @@ from reliability_support import (
     temp_files,
 )
 
-from flows.predict_config import PredictConfig
-from flows.sklearn_flow import train_sklearn
-from flows.train_config import load_train_config
+from flows.config.predict import PredictConfig
+from flows.config.train import load_train_config
+from flows.runs.frameworks import train_sklearn
 from libs.errors import InputError
 
 TRAIN, SWEEP, PREDICT = "flows.train", "flows.sweep", "flows.predict"
@@ -526,7 +526,7 @@ def test_bad_scoring_input_fails_the_flow_before_any_run_or_output(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # given
-    from flows.predict_flow import batch_predict
+    from flows.runs.predict import batch_predict
 
     case = CASES[case_id]
     for key in list(os.environ):

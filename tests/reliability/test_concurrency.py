@@ -9,10 +9,10 @@ import pytest
 from mlflow import MlflowClient
 from reliability_support import store_uri
 
-from flows.sklearn_flow import train_sklearn
-from flows.sweep_config import SweepConfig
-from flows.sweep_flow import run_sweep
-from flows.train_config import load_train_config
+from flows.config.sweep import SweepConfig
+from flows.config.train import load_train_config
+from flows.runs.frameworks import train_sklearn
+from flows.runs.sweep import run_sweep
 
 # Regularisation from crippling to none: the eight accuracies differ (mostly).
 C_VALUES = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 0.1, 1.0, 10.0)

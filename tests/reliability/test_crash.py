@@ -14,8 +14,8 @@ import pytest
 from mlflow import MlflowClient
 from reliability_support import REPO, cli_env, sqlite_rows, store_uri
 
-from flows.sklearn_flow import train_sklearn
-from flows.train_config import load_train_config
+from flows.config.train import load_train_config
+from flows.runs.frameworks import train_sklearn
 
 # Ten classes of 8x8 images: the report (per-class plots) and model logging that follow
 # the metrics take seconds, long enough to land a kill between evaluate and register,

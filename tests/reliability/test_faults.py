@@ -16,8 +16,8 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from reliability_support import MlflowFaultProxy, fail_run_termination, outage
 
-from flows.sklearn_flow import train_sklearn
-from flows.train_config import TrainConfig, load_train_config
+from flows.config.train import TrainConfig, load_train_config
+from flows.runs.frameworks import train_sklearn
 from tasks._common import IO_RETRIES
 
 

@@ -22,10 +22,10 @@ import pytest
 from mlflow import MlflowClient
 from reliability_support import REPO, cli_env, running_runs, sqlite_rows, store_uri, temp_files
 
-from flows.predict_config import PredictConfig
-from flows.predict_flow import batch_predict
-from flows.sklearn_flow import train_sklearn
-from flows.train_config import load_train_config
+from flows.config.predict import PredictConfig
+from flows.config.train import load_train_config
+from flows.runs.frameworks import train_sklearn
+from flows.runs.predict import batch_predict
 from libs.datasets import load_bundled
 
 MODEL = "kill-iris"

@@ -23,8 +23,8 @@ from registry_fault_support import (
     reads_fail_after,
 )
 
-from flows.sklearn_flow import train_sklearn
-from flows.train_config import load_train_config
+from flows.config.train import load_train_config
+from flows.runs.frameworks import train_sklearn
 
 GOOD_C = "1.0"  # about 0.97 accuracy on iris
 WORSE_C = "0.0001"  # heavily regularised: clearly worse

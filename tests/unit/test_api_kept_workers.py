@@ -14,7 +14,7 @@ import pytest
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from flows import api
-from flows.sweep_config import SweepConfig, plan_sweep
+from flows.config.sweep import SweepConfig, plan_sweep
 from libs.settings import PlatformSettings
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from flows.cli import print_summary
-from flows.train_flow import TRAINING_FLOWS, training_flow
+from flows.runs.train import TRAINING_FLOWS, training_flow
 from libs.errors import InputError
 from libs.models.spec import SklearnModelSpec, TensorflowModelSpec
 from libs.progress import progress_bar

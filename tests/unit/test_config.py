@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.train_config import TrainConfig, load_train_config
+from flows.config.train import TrainConfig, load_train_config
 from libs.config import apply_override
 from libs.errors import InputError
 

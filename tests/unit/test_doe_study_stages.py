@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from flows.sweep_config import SweepConfig, load_sweep_config, plan_sweep
-from flows.sweep_stages import next_stage
+from flows.config.stages import next_stage
+from flows.config.sweep import SweepConfig, load_sweep_config, plan_sweep
 from libs.doe import (
     AugmentToCCD,
     ContinuousFactor,

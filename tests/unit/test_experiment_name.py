@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from flows.predict_config import PredictConfig
-from flows.train_config import load_train_config
+from flows.config.predict import PredictConfig
+from flows.config.train import load_train_config
 from libs.errors import InputError
 
 

@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from flows.sweep_config import MAX_SWEEP_POINTS, load_sweep_config, plan_sweep
-from flows.train_config import check_train_config, load_train_config
+from flows.config.sweep import load_sweep_config, plan_sweep
+from flows.config.sweep_checks import MAX_SWEEP_POINTS
+from flows.config.train import check_train_config, load_train_config
 from libs.config import read_yaml
 from libs.datasets import MIN_ROWS, DataRules, check_data
 from libs.datasets.checks import check_sizes

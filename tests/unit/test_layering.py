@@ -54,9 +54,9 @@ def test_the_code_keeps_every_contract() -> None:
         ),
         ("libs/errors.py", "import prefect", "libs is not allowed to import prefect"),
         ("libs/errors.py", "import mlflow", "libs is not allowed to import mlflow"),
-        ("tasks/evaluate.py", "import flows.train_config", "tasks is not allowed to import flows"),
+        ("tasks/evaluate.py", "import flows.config.train", "tasks is not allowed to import flows"),
         (
-            "flows/sweep_flow.py",
+            "flows/runs/sweep.py",
             "from deployments.runtime import servers",
             "flows is not allowed to import deployments.runtime",
         ),
@@ -69,6 +69,16 @@ def test_the_code_keeps_every_contract() -> None:
         ("tasks/report.py", "import benchmarks", "tasks is not allowed to import benchmarks"),
         ("tasks/evaluate.py", "import mlflow", "tasks.evaluate is not allowed to import mlflow"),
         ("flows/train.py", "import mlflow", "flows is not allowed to import mlflow"),
+        (
+            "flows/config/train.py",
+            "import prefect",
+            "flows.config is not allowed to import prefect",
+        ),
+        (
+            "flows/config/sweep.py",
+            "import tasks.storage",
+            "flows.config is not allowed to import tasks",
+        ),
     ],
 )
 def test_an_upward_import_breaks_the_contract(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from flows.train_config import TrainConfig, load_train_config
+from flows.config.train import TrainConfig, load_train_config
 from libs.errors import InputError
 from libs.lineage import (
     compare_rows,

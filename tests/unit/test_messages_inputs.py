@@ -68,7 +68,7 @@ def test_a_metric_of_the_task_fits() -> None:
 
 
 def test_a_mistyped_sweep_metric_gets_the_closest_name_of_its_task() -> None:
-    from flows.sweep_checks import check_metric
+    from flows.config.sweep_checks import check_metric
 
     expected = (
         r"^s\.yaml: objective\.metric: 'acuracy' is not computed for classification; "

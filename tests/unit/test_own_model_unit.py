@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from flows.train_config import load_train_config
+from flows.config.train import load_train_config
 from libs.errors import InputError
 from libs.features import FeatureSpec, build_preprocessor
 from libs.metrics import custom_metrics, load_metrics

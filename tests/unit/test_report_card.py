@@ -8,14 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from libs.gate import GateDecision
 from libs.plots import evaluation_figures, render_report
-from libs.plots.card import CardFacts, GateOutcome, data_profile, evaluation_header
+from libs.plots.card import CardFacts, data_profile, evaluation_header
 
 NAMES = {0: "malignant", 1: "benign"}
 
 
-def _gate(promote: bool, champion: float | None = 0.95) -> GateOutcome:
-    return GateOutcome(
+def _gate(promote: bool, champion: float | None = 0.95) -> GateDecision:
+    return GateDecision(
         metric="accuracy",
         candidate=0.97,
         threshold=0.9,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from flows.sweep_config import load_sweep_config, plan_sweep
-from flows.sweep_stages import _study_runs
+from flows.config.stages import _study_runs
+from flows.config.sweep import load_sweep_config, plan_sweep
 from libs.doe.sweep import EarlierSweep
 
 C, G = "model.params.C", "model.params.gamma"

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from flows.sweep_config import load_sweep_config
+from flows.config.sweep import load_sweep_config
 from libs.doe import (
     CentralComposite,
     ContinuousFactor,

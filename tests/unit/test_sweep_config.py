@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from flows.sweep_config import SweepConfig, load_sweep_config, plan_sweep, sweep_digest
+from flows.config.sweep import SweepConfig, load_sweep_config, plan_sweep, sweep_digest
 from libs.config import validate
 from libs.errors import InputError
 
@@ -182,7 +182,7 @@ def test_missing_config_file_is_an_input_error() -> None:
 
 
 def test_deployment_request_carries_config_parent_and_idempotency_key() -> None:
-    from flows.sweep_flow import deployment_request
+    from flows.runs.sweep_points import deployment_request
 
     # given
     plan = plan_sweep(sweep(mode="deployment", deployment_name="train-sklearn/ec2"))
@@ -200,7 +200,7 @@ def test_deployment_request_carries_config_parent_and_idempotency_key() -> None:
         "timeout": 600.0,
     }
     # and: the parameters validate back into the same training config
-    from flows.train_config import TrainConfig
+    from flows.config.train import TrainConfig
 
     assert TrainConfig.model_validate(request["parameters"]["config"]) == job.config
 

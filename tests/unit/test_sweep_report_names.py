@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.sweep_config import load_sweep_config
+from flows.config.sweep import load_sweep_config
 from libs.doe import generate_design
 from libs.doe.stages import next_step_hint
 from libs.doe.summary import LEARNED, SweepSummary, summary_lines

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from sklearn.preprocessing import StandardScaler
 
-from flows.train_config import load_train_config
+from flows.config.train import load_train_config
 from libs.errors import InputError
 from libs.models import SklearnModelSpec, TensorflowModelSpec, create_model
 from libs.models.tensorflow import (
@@ -252,7 +252,7 @@ def test_spec_without_framework_is_scikit_learn_and_bad_specs_fail_at_load() -> 
 def test_importing_the_model_libraries_does_not_import_tensorflow() -> None:
     # given: a fresh interpreter
     code = (
-        "import sys, libs.models, libs.models.tensorflow, flows.tensorflow_flow; "
+        "import sys, libs.models, libs.models.tensorflow, flows.runs.frameworks; "
         "from libs.models import SklearnModelSpec, create_model; "
         "create_model(SklearnModelSpec(), 'classification'); "
         "print('tensorflow' in sys.modules, 'keras' in sys.modules)"

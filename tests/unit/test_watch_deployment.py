@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-ENTRYPOINT = "flows/watch_requests.py:watch_requests"
+ENTRYPOINT = "flows/runs/watch_requests.py:watch_requests"
 # The commands as docs/content/how-to/serve-the-champion.md shows them.
 DOC_LS = ".venv/bin/prefect deployment schedule ls watch-requests/hourly"
 DOC_RESUME = '.venv/bin/prefect deployment schedule resume watch-requests/hourly "$SCHEDULE_ID"'

@@ -26,9 +26,10 @@ import numpy as np
 from prefect import flow
 from pydantic import ValidationError
 
-from flows.sweep_config import SweepConfig, SweepPlan, plan_sweep
-from flows.train_config import TrainConfig
-from flows.train_flow import training_flow
+from flows.config.sweep import SweepConfig, SweepPlan, plan_sweep
+from flows.config.train import TrainConfig
+from flows.runs.sweep_points import error_line
+from flows.runs.train import training_flow
 from libs.config import format_validation_error
 from libs.doe import set_dotted
 from libs.doe.holdout import HoldoutPrediction, holdout_interval
@@ -44,6 +45,7 @@ from libs.studies import (
 )
 from tasks import sweep as st
 from tasks.register import register_model
+from tasks.sweep_records import find_sweep
 
 # Confirmation runs' training seeds start here (base seed + offset + i): distinct from the
 # replicate seeds of the study (base seed + replicate number), so no run is repeated.
@@ -164,9 +166,9 @@ def confirmation_inputs(
 ) -> tuple[SweepConfig, dict[int, float], str]:
     """A finished stage's config and responses, read back from MLflow, with the confirmation
     checked (one InputError line) before any run starts."""
-    from flows.sweep_stages import earlier_config
+    from flows.config.stages import earlier_config
 
-    earlier = st.find_sweep(settings, ref, "--confirm")
+    earlier = find_sweep(settings, ref, "--confirm")
     config = earlier_config(earlier, "--confirm")
     responses = earlier.responses(plan_sweep(config, "--confirm").response(config.objective.metric))
     plan_confirmation(config, responses, runs)
@@ -209,7 +211,7 @@ def _fold_spreads(settings: PlatformSettings, config: SweepConfig) -> dict[int, 
         return {}
     name = f"{plan.response(config.objective.metric)}.std"
     try:
-        return st.find_sweep(settings, plan.digest, "--confirm").responses(name)
+        return find_sweep(settings, plan.digest, "--confirm").responses(name)
     except InputError:
         return {}
 
@@ -222,12 +224,13 @@ def confirm(
     gated: bool = True,
     parent_run_id: str | None = None,
     spreads: dict[int, float] | None = None,
+    settings: PlatformSettings | None = None,
 ) -> ConfirmationResult:
     """Train a stage's recommendation `runs` times (own training seeds, the study's split),
     score each on the test split against the 95% prediction interval for a test-split score
     (`spreads`: each run's `cv.<metric>.std`; read from the stage when not given), gate the
-    median run."""
-    settings = PlatformSettings()
+    median run. `settings` are the caller's, handed to every run (built here when not given)."""
+    settings = settings or PlatformSettings()
 
     # 1. Plan: the recommendation, the interval for a test-split score, one config per run
     if spreads is None:
@@ -242,9 +245,9 @@ def confirm(
     def one_run(train: TrainConfig) -> tuple[ConfirmationRun, Any]:
         seed = train.split.model_seed
         try:
-            summary = training_flow(train.model.framework)(train)
+            summary = training_flow(train.model.framework)(train, settings=settings)
         except Exception as exc:
-            line = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+            line = error_line(exc, 500)
             return ConfirmationRun(seed, None, None, "", line), None
         value = summary.metrics.get(metric)
         within = None if value is None else bool(low <= value <= high)
@@ -307,6 +310,7 @@ def confirm(
                     "sweep.id": planned.sweep_id,
                     "sweep.confirmed": verdict.rsplit(":", 1)[-1].strip().rstrip("."),
                 },
+                settings=settings,
             )
             reason = registration.reason
     return ConfirmationResult(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from flows.train_config import TrainConfig, check_train_config
+from flows.config.train import TrainConfig, check_train_config
 from libs.datasets import infer_task
 from libs.doe import design_size
 from libs.errors import InputError
@@ -16,7 +16,7 @@ from libs.metrics import METRIC_NAMES
 from libs.metrics.sets import task_of
 from libs.models import build_estimator
 
-# `config` below is a flows.sweep_config.SweepConfig, which imports this module.
+# `config` below is a flows.config.sweep.SweepConfig, which imports this module.
 
 
 def check_model(config: TrainConfig, task: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from blocks.storage import Storage
-from flows.train_config import TrainConfig, check_train_config
+from flows.config.train import TrainConfig, check_train_config
 from libs.commands import mlflow_ui_command
 from libs.datasets import Split
 from libs.errors import InputError
@@ -32,7 +32,7 @@ from tasks.lifecycle import (
     testing_dataset,
 )
 from tasks.preprocess import Features, fit_features
-from tasks.register import register_model
+from tasks.register import Registration, register_model
 from tasks.report import RunSummary, build_report, publish_report, publish_summary
 from tasks.storage import open_storage
 from tasks.train import train_model, train_model_cached
@@ -136,17 +136,7 @@ def run_training_pipeline(
     )
     with tracking.failing_on_error(run):
         # 3. Features and model, fitted on the training rows only (epochs stream to the run)
-        # The rows the features are fitted on, in this storage (results live beside it).
-        data_key = f"{storage.root}:{snapshot.digest}:{config.split.rows_key()}"
-        if features is None:
-            features = fit_features.with_options(**cached)(config.features, split, data_key)
-        if framework == "sklearn":  # a seeded fit, cached like the features
-            fitted_on = f"{data_key}:{config.features.model_dump_json()}"
-            model = train_model_cached.with_options(**cached)(
-                config.model, snapshot.task, seed, features, split, fitted_on
-            )
-        else:
-            model = train_model(config.model, snapshot.task, seed, features, split, run)
+        features, model = _fit(config, framework, storage, cached, snapshot, split, run, features)
 
         # 4. Evaluation (the test split; cross-validated on the training rows when asked)
         evaluation = evaluate_model(
@@ -181,28 +171,24 @@ def run_training_pipeline(
                 metrics=evaluation.metrics,
                 tags={"config_digest": config.digest(), "data_sha256": snapshot.digest},
                 intervals=evaluation.intervals,
+                settings=settings,
             )
             if config.tracking.register_model
             else None
         )
 
         # 6. Report: the evaluation card, which names the gate's decision
-        meta = _report_meta(run.run_id, model_name, snapshot)
-        html = build_report(
-            f"{model_name}: evaluation",
+        report_uri = _report(
+            config,
+            run,
+            storage,
             model,
             features,
             split,
+            snapshot,
             evaluation,
-            snapshot.task,
-            meta,
-            seed,
             registration=registration,
-            gate=config.gate,
-            config=config.flat_params(),
-            data_source=config.data.source,
         )
-        report_uri = publish_report(run, html, storage)
         finish_tracking(run)
 
     # 7. Summary in the Prefect UI
@@ -273,13 +259,40 @@ def _log_model(
     return model_uri
 
 
-def _report_meta(run_id: str, model_name: str, snapshot: Snapshot) -> dict[str, str]:
-    return {
-        "run id": run_id,
+def _report(
+    config: TrainConfig,
+    run: tracking.RunHandle,
+    storage: Storage,
+    model: ModelAdapter,
+    features: Features,
+    split: Split,
+    snapshot: Snapshot,
+    evaluation: Any,
+    registration: Registration | None = None,
+) -> str:
+    """Build the evaluation card (naming the gate's decision when there is one) and publish
+    it to the run; returns its URI."""
+    model_name = config.registered_model_name
+    meta = {
+        "run id": run.run_id,
         "model": model_name,
         "data": snapshot.uri,
         "data digest": f"sha256:{snapshot.digest}",
     }
+    html = build_report(
+        f"{model_name}: evaluation",
+        model,
+        features,
+        split,
+        evaluation,
+        snapshot.task,
+        meta,
+        config.split.model_seed,
+        registration=registration,
+        config=config.flat_params(),
+        data_source=config.data.source,
+    )
+    return publish_report(run, html, storage)
 
 
 def _fit(
@@ -290,10 +303,14 @@ def _fit(
     snapshot: Snapshot,
     split: Split,
     run: tracking.RunHandle,
+    features: Features | None = None,
 ) -> tuple[Features, ModelAdapter]:
-    """Features and model on the training rows; the scikit-learn fit comes from the cache."""
+    """Features (unless given) and model on the training rows; the scikit-learn fit is
+    seeded and cached like the features, a Keras fit streams its epochs to the run."""
+    # The rows the features are fitted on, in this storage (results live beside it).
     data_key = f"{storage.root}:{snapshot.digest}:{config.split.rows_key()}"
-    features = fit_features.with_options(**cached)(config.features, split, data_key)
+    if features is None:
+        features = fit_features.with_options(**cached)(config.features, split, data_key)
     if framework == "sklearn":
         fitted_on = f"{data_key}:{config.features.model_dump_json()}"
         model = train_model_cached.with_options(**cached)(
@@ -319,7 +336,6 @@ def _complete_run(
     """Log the report and the model of a finished lean run (a sweep's best point) into it."""
     from tasks.sweep import child_run
 
-    model_name = config.registered_model_name
     seed = config.split.model_seed  # the split has its own seed
     # 2. Tracking: the existing run
     # A failure here leaves the lean run as it was (FINISHED): the caller reports it.
@@ -331,20 +347,7 @@ def _complete_run(
 
     # 4. Evaluation and report
     evaluation = evaluate_model(model, features, split, snapshot.task, seed, config.metrics.custom)
-    meta = _report_meta(run.run_id, model_name, snapshot)
-    html = build_report(
-        f"{model_name}: evaluation",
-        model,
-        features,
-        split,
-        evaluation,
-        snapshot.task,
-        meta,
-        seed,
-        config=config.flat_params(),
-        data_source=config.data.source,
-    )
-    report_uri = publish_report(run, html, storage)
+    report_uri = _report(config, run, storage, model, features, split, snapshot, evaluation)
 
     # 5. Model logging (the caller registers it); a refitted Keras model's metrics
     # replace the lean run's, and either way they become the logged model's

@@ -7,7 +7,7 @@ retraining: the statistics are pure) and writes the next stage's
 are regenerated exactly and reused by their config digests) or, for
 `--next`, the same design re-centred along the path of steepest ascent.
 
-No Prefect and no MLflow here; `tasks.sweep.find_sweep` reads the store.
+No Prefect and no MLflow here; `tasks.sweep_records.find_sweep` reads the store.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import ValidationError
 
-from flows.sweep_config import (
+from flows.config.sweep import (
     Study,
     StudyStage,
     SweepConfig,

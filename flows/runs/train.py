@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from prefect import flow
 
-from flows.train_config import TrainConfig, load_train_config
+from flows.config.train import TrainConfig, load_train_config
 from libs.errors import InputError
 
 if TYPE_CHECKING:
@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 
 # framework -> (module, flow); a new framework is one line here and its flow module.
 TRAINING_FLOWS: dict[str, tuple[str, str]] = {
-    "sklearn": ("flows.sklearn_flow", "train_sklearn"),
-    "tensorflow": ("flows.tensorflow_flow", "train_tensorflow"),
+    "sklearn": ("flows.runs.frameworks", "train_sklearn"),
+    "tensorflow": ("flows.runs.frameworks", "train_tensorflow"),
 }
 
 

@@ -29,14 +29,13 @@ from pydantic import (
     model_validator,
 )
 
-from flows.sweep_checks import (
-    MAX_SWEEP_POINTS,
+from flows.config.sweep_checks import (
     check_metric,
     check_model,
     check_sweep_before_data,
     check_sweep_data_task,
 )
-from flows.train_config import TrainConfig, known_task
+from flows.config.train import TrainConfig, known_task
 from libs.config import format_validation_error, load_config, read_yaml
 from libs.crossval import cv_name
 from libs.doe import (
@@ -495,7 +494,6 @@ def load_sweep_config(path: str | Path | None, overrides: Sequence[str] = ()) ->
 
 
 __all__ = [
-    "MAX_SWEEP_POINTS",
     "Objective",
     "PointJob",
     "StageRuns",
@@ -503,10 +501,7 @@ __all__ = [
     "StudyStage",
     "SweepConfig",
     "SweepPlan",
-    "check_sweep_before_data",
-    "check_sweep_data_task",
     "deep_merge",
-    "known_task",
     "load_sweep_config",
     "natural_goal",
     "plan_sweep",

@@ -21,12 +21,13 @@ from uuid import UUID
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from flows.sweep_config import PointJob
-from flows.train_flow import training_flow
+from flows.config.sweep import PointJob
+from flows.runs.train import training_flow
+from libs.doe.sweep import PointResult
 from libs.settings import PlatformSettings
-from tasks import sweep as st
 from tasks import tracking
 from tasks.caching import clear_shared
+from tasks.sweep_records import record_point, reuse_point
 from tasks.tracking import OWNER_PID_ENV
 
 
@@ -37,6 +38,7 @@ class PointRequest:
     job: PointJob
     parent_run_id: str
     lean: bool
+    settings: PlatformSettings  # the sweep's: the worker builds none of its own
     parent_task_run_id: str | None
     tags: tuple[str, ...]
     env: dict[str, str]
@@ -61,23 +63,35 @@ def keep_in_worker(handler: Any) -> bool:
     return isinstance(handler, APILogHandler)
 
 
-def error_line(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}".splitlines()[0][:2000]
+def error_line(exc: BaseException, limit: int = 2000) -> str:
+    """A failed point's (or run's) error as one line: the exception's type and first line."""
+    return f"{type(exc).__name__}: {exc}".splitlines()[0][:limit]
 
 
-def _parameters(job: PointJob, parent_run_id: str, lean: bool) -> dict[str, Any]:
-    """The training flow's parameters for a point."""
-    return {"config": job.config, "parent_run_id": parent_run_id, "lean": lean}
+def _parameters(
+    job: PointJob, parent_run_id: str, lean: bool, settings: PlatformSettings
+) -> dict[str, Any]:
+    """The training flow's parameters for a point (the sweep's settings, not rebuilt)."""
+    return {
+        "config": job.config,
+        "parent_run_id": parent_run_id,
+        "lean": lean,
+        "settings": settings,
+    }
 
 
-def train_in_thread(job: PointJob, parent_run_id: str, lean: bool) -> PointTrained:
+def train_in_thread(
+    job: PointJob, parent_run_id: str, lean: bool, settings: PlatformSettings
+) -> PointTrained:
     """The point's training sub-flow, called in this thread (inside its task)."""
     training = training_flow(job.config.model.framework)
-    summary = training(**_parameters(job, parent_run_id, lean))
+    summary = training(**_parameters(job, parent_run_id, lean, settings))
     return PointTrained(summary.model_uri, summary.run_id)
 
 
-def point_request(job: PointJob, parent_run_id: str, lean: bool) -> PointRequest:
+def point_request(
+    job: PointJob, parent_run_id: str, lean: bool, settings: PlatformSettings
+) -> PointRequest:
     """The request for a worker process, made inside the point's `run-point` task.
 
     As Prefect does for a sub-flow called in a task, a task run that stands
@@ -114,22 +128,23 @@ def point_request(job: PointJob, parent_run_id: str, lean: bool) -> PointRequest
             else {},
         )
         stand_in_id = str(created.id)
-    settings = get_current_settings()
-    if not settings.api.url:  # a temporary server Prefect started: its address is the client's
+    prefect_settings = get_current_settings()
+    if not prefect_settings.api.url:  # a temporary server Prefect started: the client's address
         from prefect.settings import PREFECT_API_URL
 
         api_url = str(get_client(sync_client=True).api_url).rstrip("/")
-        settings = settings.copy_with_update(updates={PREFECT_API_URL: api_url})
+        prefect_settings = prefect_settings.copy_with_update(updates={PREFECT_API_URL: api_url})
     return PointRequest(
         job=job,
         parent_run_id=parent_run_id,
         lean=lean,
+        settings=settings,
         parent_task_run_id=stand_in_id,
         tags=tuple(sorted(TagsContext.get().current_tags)),
         # The sweep's process owns the point's run (a killed sweep's points are reconciled)
         env={**os.environ, OWNER_PID_ENV: str(os.getpid())},
         cwd=os.getcwd(),
-        prefect_settings=settings,
+        prefect_settings=prefect_settings,
     )
 
 
@@ -167,7 +182,7 @@ def train_in_process(request: PointRequest) -> PointTrained:
             _WORKER["sweep"] = request.parent_run_id
         job = request.job
         training = training_flow(job.config.model.framework)
-        parameters = _parameters(job, request.parent_run_id, request.lean)
+        parameters = _parameters(job, request.parent_run_id, request.lean, request.settings)
         flow_run = get_client(sync_client=True).create_flow_run(
             flow=training,
             parameters=training.serialize_parameters(parameters),
@@ -184,14 +199,18 @@ def train_in_process(request: PointRequest) -> PointTrained:
 
 
 def train_point(
-    job: PointJob, parent_run_id: str, lean: bool, executor: Executor | None
+    job: PointJob,
+    parent_run_id: str,
+    lean: bool,
+    executor: Executor | None,
+    settings: PlatformSettings,
 ) -> PointTrained:
     """Train one point in a worker process when the sweep has an executor, else here."""
     if executor is None:
-        return train_in_thread(job, parent_run_id, lean)
+        return train_in_thread(job, parent_run_id, lean, settings)
     from concurrent.futures.process import BrokenProcessPool
 
-    future = executor.submit(train_in_process, point_request(job, parent_run_id, lean))
+    future = executor.submit(train_in_process, point_request(job, parent_run_id, lean, settings))
     try:
         result: PointTrained = future.result()
     except BrokenProcessPool:
@@ -240,7 +259,7 @@ def run_point(
     timeout: float | None,
     lean: bool = True,
     executor: Executor | None = None,
-) -> st.PointResult:
+) -> PointResult:
     """Train one point as a sub-flow run (or a deployment run); a failure is recorded.
 
     `prior` is a run of the same point config that an earlier run of this
@@ -251,7 +270,7 @@ def run_point(
     because it calls a flow.
     """
     lean = lean and mode == "local"
-    reused = st.reuse_point(
+    reused = reuse_point(
         prior, index=job.index, point=job.point, metric=metric, need_model=not lean
     )
     if reused is not None:
@@ -275,11 +294,11 @@ def run_point(
             if state is None or not state.is_completed():
                 error = f"flow run {flow_run.name} ended {state.name if state else 'unknown'}"
         else:
-            trained = train_point(job, parent_run_id, lean, executor)
+            trained = train_point(job, parent_run_id, lean, executor, settings)
             model_uri, run_id, error = trained.model_uri, trained.run_id, trained.error
     except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}".splitlines()[0][:2000]
-    return st.record_point(
+        error = error_line(exc)
+    return record_point(
         settings,
         parent_run_id=parent_run_id,
         sweep_id=sweep_id,

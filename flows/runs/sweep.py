@@ -1,7 +1,7 @@
 """The DOE sweep flow: every design point as a training sub-flow run, then the analysis.
 
 `python -m flows.sweep` is the command line around it; this module is the
-flow itself (a deployment entrypoint: `flows/sweep_flow.py:sweep`).
+flow itself (a deployment entrypoint: `flows/runs/sweep.py:sweep`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from typing import Any, Literal
 from prefect import flow, unmapped
 from prefect.futures import as_completed
 
-from flows.sweep_config import (
+from flows.config.stages import ARGUMENT
+from flows.config.stages import next_stage as plan_next_stage
+from flows.config.sweep import (
     PointJob,
     SweepConfig,
     SweepPlan,
@@ -25,13 +27,13 @@ from flows.sweep_config import (
     natural_goal,
     plan_sweep,
 )
-from flows.sweep_points import deployment_request, run_point
-from flows.sweep_stages import ARGUMENT
-from flows.sweep_stages import next_stage as plan_next_stage
-from flows.train_flow import training_flow
+from flows.runs.sweep_points import error_line, run_point
+from flows.runs.train import training_flow
 from libs.doe.stages import next_step_hint
+from libs.doe.sweep import PointResult
+from libs.doe.sweep import results_table as point_table
 from libs.errors import InputError
-from libs.settings import PlatformSettings
+from libs.settings import PlatformSettings, check_environment
 from libs.studies import (
     StageSummary,
     best_setting,
@@ -47,6 +49,7 @@ from tasks.caching import clear_shared
 from tasks.register import register_model
 from tasks.report import publish_report
 from tasks.storage import open_storage
+from tasks.sweep_records import find_sweep
 
 ProgressCallback = Callable[[Any], None]
 _listeners: list[ProgressCallback] = []
@@ -127,7 +130,7 @@ def batches(plan: SweepPlan) -> list[list[PointJob]]:
     return chunks
 
 
-def path_stops(before: list[st.PointResult], batch: list[st.PointResult], maximize: bool) -> str:
+def path_stops(before: list[PointResult], batch: list[PointResult], maximize: bool) -> str:
     """Why a path stops after `batch` ("" to go on): no run of it beats the best before it."""
     sign = 1.0 if maximize else -1.0
     prior = [sign * float(r.objective) for r in before if r.ok and r.objective is not None]
@@ -141,11 +144,11 @@ def path_stops(before: list[st.PointResult], batch: list[st.PointResult], maximi
     return ""
 
 
-def skipped(plan: SweepPlan, results: list[st.PointResult], why: str) -> list[st.PointResult]:
+def skipped(plan: SweepPlan, results: list[PointResult], why: str) -> list[PointResult]:
     """The path's runs left untrained, recorded as skipped (not failed)."""
     ran = {r.index for r in results}
     return [
-        st.PointResult(j.index, j.point, SKIPPED, error=f"not run: {why}")
+        PointResult(j.index, j.point, SKIPPED, error=f"not run: {why}")
         for j in plan.jobs
         if j.index not in ran
     ]
@@ -182,9 +185,9 @@ def response_words(plan: SweepPlan, metric: str) -> str:
     return f"{metric} on the test split (cross-validation off)"
 
 
-def results_table(plan: SweepPlan, results: list[st.PointResult]) -> Any:
+def results_table(plan: SweepPlan, results: list[PointResult]) -> Any:
     """The results table, ranked on the response, with each run's split and training seed."""
-    table = st.results_table(plan.design, results, plan.response(plan.config.objective.metric))
+    table = point_table(plan.design, results, plan.response(plan.config.objective.metric))
     seeds = {j.index: (j.config.split.seed, j.config.split.model_seed) for j in plan.jobs}
     return with_seeds(table, seeds)
 
@@ -218,7 +221,7 @@ def study_stages(plan: SweepPlan, parent_run_id: str) -> list[dict[str, str]]:
 
 def collect(
     futures: list[Any], jobs: list[PointJob], on_result: ProgressCallback | None = None
-) -> list[st.PointResult]:
+) -> list[PointResult]:
     """Results in design order, telling listeners (and `on_result`) as each point finishes."""
     job_of = {id(f): j for f, j in zip(futures, jobs, strict=True)}
     results = []
@@ -227,7 +230,7 @@ def collect(
         try:
             result = future.result()
         except Exception as exc:  # the point's bookkeeping failed, not only its training
-            result = st.PointResult(job.index, job.point, "failed", error=repr(exc)[:2000])
+            result = PointResult(job.index, job.point, "failed", error=error_line(exc))
         results.append(result)
         with _listeners_lock:
             listeners = list(_listeners)
@@ -237,8 +240,8 @@ def collect(
 
 
 def complete_best(
-    plan: SweepPlan, parent_run_id: str, best: st.PointResult | None
-) -> tuple[st.PointResult | None, str]:
+    plan: SweepPlan, parent_run_id: str, best: PointResult | None, settings: PlatformSettings
+) -> tuple[PointResult | None, str]:
     """Log the report and model of the best point into its run, if it has none yet.
 
     A training sub-flow run of the best point's config, completing its lean
@@ -250,32 +253,47 @@ def complete_best(
     job = plan.jobs[best.index]
     try:
         training = training_flow(job.config.model.framework)
-        done = training(job.config, parent_run_id=parent_run_id, complete_run_id=best.run_id)
-        st.tag_point_model(PlatformSettings(), best.run_id, done.model_uri)
+        done = training(
+            job.config,
+            parent_run_id=parent_run_id,
+            complete_run_id=best.run_id,
+            settings=settings,
+        )
+        st.tag_point_model(settings, best.run_id, done.model_uri)
     except Exception as exc:
-        return best, f"the best point's model was not logged: {type(exc).__name__}: {exc}"[:500]
+        return best, f"the best point's model was not logged: {error_line(exc, 460)}"
     return dataclasses.replace(best, model_uri=done.model_uri), ""
 
 
-# The worker processes of the sweep that `run_sweep` runs in this context, if any.
+# The worker processes of the sweep that `run_sweep` runs in this context, if any, and
+# the plan it was given: neither is a flow parameter (they are no data for the UI).
 _executor: contextvars.ContextVar[Executor | None] = contextvars.ContextVar(
     "sweep_executor", default=None
 )
+_plan: contextvars.ContextVar[SweepPlan | None] = contextvars.ContextVar("sweep_plan", default=None)
+
+
+def _plan_of(config: SweepConfig) -> SweepPlan:
+    """The plan `run_sweep` was handed for this config; planned here only when the flow
+    runs on its own (a direct call, or a flow run started from the UI)."""
+    given = _plan.get()
+    return given if given is not None and given.config == config else plan_sweep(config)
 
 
 @flow(name="doe-sweep", version="1")
-def sweep(config: SweepConfig) -> StageSummary:
+def sweep(config: SweepConfig, settings: PlatformSettings | None = None) -> StageSummary:
     """Run every point of a designed experiment, analyse the results, register the best.
 
     The points train in worker processes when `run_sweep` was given an
-    executor, else each in its task's thread.
+    executor, else each in its task's thread. `settings` are the caller's,
+    handed to every point (built here when not given).
     """
     executor = _executor.get()
-    settings = PlatformSettings()
+    settings = settings or PlatformSettings()
     objective = config.objective
 
-    # 1. Plan: the design and one validated training config per point
-    plan = plan_sweep(config)
+    # 1. Plan: the design and one validated training config per point (the caller's)
+    plan = _plan_of(config)
     base = plan.base
     storage = open_storage(settings)
 
@@ -304,7 +322,7 @@ def sweep(config: SweepConfig) -> StageSummary:
         # The value each point is ranked on: the cross-validated mean (cv.<metric>)
         response = plan.response(objective.metric)
         board = SweepBoard(plan.run_name, plan.design, response)  # live in the UI
-        results: list[st.PointResult] = []
+        results: list[PointResult] = []
         # A path trains in batches of `concurrency` runs and stops at the first batch
         # that does not improve on the best so far; any other design in one batch.
         for batch in batches(plan):
@@ -353,7 +371,7 @@ def sweep(config: SweepConfig) -> StageSummary:
         ranked = best_setting(results, objective.maximize)
         best = ranked.run if ranked else None
         # The best point's report and model, logged into its lean run (cached fit)
-        best, completion_error = complete_best(plan, parent.run_id, best)
+        best, completion_error = complete_best(plan, parent.run_id, best, settings)
         if ranked is not None:
             counts[f"best.{response}"] = ranked.mean
         st.log_analysis(parent, analysis, counts)
@@ -414,6 +432,7 @@ def sweep(config: SweepConfig) -> StageSummary:
                     "sweep.id": plan.digest,
                     "sweep.parent_run_id": parent.run_id,
                 },
+                settings=settings,
             )
         st.finish_sweep(
             parent,
@@ -485,23 +504,30 @@ def sweep(config: SweepConfig) -> StageSummary:
 
 
 def run_sweep(
-    config: SweepConfig, plan: SweepPlan | None = None, executor: Executor | None = None
+    config: SweepConfig,
+    plan: SweepPlan | None = None,
+    executor: Executor | None = None,
+    settings: PlatformSettings | None = None,
 ) -> StageSummary:
     """Run the sweep flow, `plan.concurrency` points at once (default: the cores).
 
-    Each point's task waits in one of `concurrency` threads; its training runs
-    in that thread, or in a worker process of `executor` when one is given
+    `plan` is the caller's `plan_sweep(config)` (planned here when not given):
+    the flow runs it as it is, without planning again. Each point's task waits
+    in one of `concurrency` threads; its training runs in that thread, or in a
+    worker process of `executor` when one is given
     (`deployments.runtime.pool.process_pool`, as `python -m flows.sweep` does).
+    `settings` are the command's, handed down to every point.
     """
     from prefect.task_runners import ThreadPoolTaskRunner
 
     plan = plan or plan_sweep(config)
     runner: Any = ThreadPoolTaskRunner(max_workers=plan.concurrency)
-    token = _executor.set(executor)  # not a flow parameter: it is no data
+    executor_token, plan_token = _executor.set(executor), _plan.set(plan)
     try:
-        return sweep.with_options(task_runner=runner)(config)
+        return sweep.with_options(task_runner=runner)(config, settings=settings)
     finally:
-        _executor.reset(token)
+        _executor.reset(executor_token)
+        _plan.reset(plan_token)
         clear_shared()  # the points' shared data and features: a next sweep reads afresh
 
 
@@ -527,11 +553,12 @@ def sweep_file(
     --steps and --runs). The command
     line (`python -m flows.sweep`) runs `run_sweep` directly.
     """
+    settings = check_environment()  # this flow run's process: its settings, read once
     if next_stage is None:
-        return run_sweep(load_sweep_config(config_file, overrides or []))
+        return run_sweep(load_sweep_config(config_file, overrides or []), settings=settings)
     if not earlier:
         raise InputError(f"earlier: {ARGUMENT[next_stage]} needs the earlier sweep's id")
-    found = st.find_sweep(PlatformSettings(), earlier, "earlier")
+    found = find_sweep(settings, earlier, "earlier")
     config, _ = plan_next_stage(
         found,
         next_stage,
@@ -541,14 +568,12 @@ def sweep_file(
         steps=steps,
         runs=runs,
     )
-    return run_sweep(config)
+    return run_sweep(config, settings=settings)
 
 
 __all__ = [
     "complete_best",
-    "deployment_request",
     "on_point_done",
-    "run_point",
     "run_sweep",
     "study_stages",
     "sweep",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefect import flow
 
-from flows.predict_config import PredictConfig
+from flows.config.predict import PredictConfig
 from libs.commands import mlflow_ui_command
 from libs.scoring import BatchSummary
 from libs.settings import PlatformSettings, check_environment
