@@ -30,6 +30,22 @@ with se the recommendation's standard deviation for one new run's response
 (Satterthwaite 1946; the pooled fold variance has runs * (k - 1) df). For
 t = 0.2 and k = 5 the two holdout terms add up to s_fold^2 exactly.
 
+A best run (no model fits) is a setting the study measured: its own runs'
+fold scores are the evidence, so se is its replicates' spread (the training
+seed's noise) when they measured one, and 0 when they agreed exactly or the
+setting was run once (the folds' spread carries that noise too). The spread
+of a fit across the whole region, or of all runs, is not used: it measures
+how settings differ, not how this one scores on new rows (the wine study's
+best run got [-0.36, 0.49] from it around runs of 0.13). With fold size equal
+to the test size (k = 4 folds, 20 % test) this is the textbook prediction
+interval for one future observation from the k fold scores, mean +-
+t(k - 1) * s * sqrt(1 + 1/k) (Montgomery & Runger, Applied Statistics and
+Probability for Engineers, section 8-7). CV folds share most of their
+training rows, so their scores are correlated and their spread understates
+the variance of their mean (Bengio & Grandvalet 2004, JMLR 5): the interval is
+approximate. Clipped to the metric's bounds (`metric_bounds`: a log loss is
+never below 0, r2 never above 1, an accuracy in [0, 1]).
+
 The winner's curse: a best run is the best of M settings' noisy means, so
 its mean is biased toward "better" (the expected maximum of M noisy
 estimates exceeds the maximum of their true values; Thaler 1988 for the
@@ -110,6 +126,42 @@ def close_competitors(means: Sequence[float], best: float, sd_cv: float) -> int:
     return max(1, sum(abs(float(m) - best) <= reach for m in means))
 
 
+# The range a metric's value can take (a custom or unknown metric: unbounded).
+_UNIT = (0.0, 1.0)
+METRIC_BOUNDS: dict[str, tuple[float, float]] = {
+    "accuracy": _UNIT,
+    "balanced_accuracy": _UNIT,
+    "precision_macro": _UNIT,
+    "recall_macro": _UNIT,
+    "f1_macro": _UNIT,
+    "precision_weighted": _UNIT,
+    "recall_weighted": _UNIT,
+    "f1_weighted": _UNIT,
+    "roc_auc": _UNIT,
+    "mcc": (-1.0, 1.0),
+    "log_loss": (0.0, math.inf),
+    "rmse": (0.0, math.inf),
+    "mae": (0.0, math.inf),
+    "mape": (0.0, math.inf),
+    "r2": (-math.inf, 1.0),
+}
+
+
+def metric_bounds(metric: str) -> tuple[float, float]:
+    """The values metric `metric` can take: (0, inf) for a loss or error, (-inf, 1) for r2,
+    (0, 1) for an accuracy-like score; (-inf, inf) for a metric this table does not know."""
+    return METRIC_BOUNDS.get(metric, (-math.inf, math.inf))
+
+
+def _own_spread(recommendation: Recommendation) -> tuple[float, float, str]:
+    """(se, df, words) of one new run's cross-validated response about `predicted`, as the
+    test-split interval uses it: a best run keeps only its replicates' spread (module doc)."""
+    se = recommendation.se if math.isfinite(recommendation.se) else 0.0
+    if recommendation.source != "best run" or recommendation.spread == "replicates":
+        return se, (recommendation.df if se > 0 else 0.0), "one new run's cross-validated response"
+    return 0.0, 0.0, "the best run's replicates measured no spread of their own"
+
+
 def holdout_interval(
     recommendation: Recommendation,
     fold_sds: Sequence[float],
@@ -117,21 +169,22 @@ def holdout_interval(
     folds: int,
     test_fraction: float,
     means: Sequence[float] = (),
+    bounds: tuple[float, float] = (-math.inf, math.inf),
 ) -> HoldoutPrediction:
     """The prediction interval for one confirmation run's TEST-split score (module doc).
 
     `fold_sds`: `cv.<metric>.std` of the runs the holdout noise is pooled from
     (the recommended setting's own runs where it was run, else every run);
     `means`: each distinct setting's mean response (for the winner's curse of
-    a best-run recommendation; ignored for a model's point).
+    a best-run recommendation; ignored for a model's point); `bounds`: the
+    metric's possible values (`metric_bounds`), the interval is clipped to them.
     """
     level = recommendation.level
     var_test = holdout_variance(fold_sds, folds, test_fraction)
     pooled = var_test * folds * test_fraction / (1 - test_fraction)  # s_fold^2
     var_h = var_test + pooled / folds  # the test split's and the CV mean's holdout errors
     df_h = float(len(fold_sds) * (folds - 1))
-    se = recommendation.se if math.isfinite(recommendation.se) else 0.0
-    df_p = recommendation.df if se > 0 else 0.0
+    se, df_p, own = _own_spread(recommendation)
     var = se**2 + var_h
     if not var > 0:
         raise InputError(
@@ -154,6 +207,9 @@ def holdout_interval(
         low -= optimism
     else:
         high += optimism
+    floor, ceiling = bounds
+    clipped = low < floor or high > ceiling
+    low, high = max(low, floor), min(high, ceiling)
     curse = (
         f"; widened by {optimism:.3g} on the worse side for picking the best of {m} settings "
         "within noise of each other (the winner's curse)"
@@ -162,11 +218,12 @@ def holdout_interval(
     )
     reason = (
         f"{100 * level:.0f}% prediction interval for a test-split score: predicted "
-        f"{recommendation.predicted:.4g} +- t({df:.0f} df) * sqrt({se:.3g}^2 [one new run's "
-        f"cross-validated response] + {math.sqrt(var_h):.3g}^2 [holdout noise of the test "
+        f"{recommendation.predicted:.4g} +- t({df:.0f} df) * sqrt({se:.3g}^2 [{own}] + "
+        f"{math.sqrt(var_h):.3g}^2 [holdout noise of the test "
         f"split and of the cross-validated mean, from the folds' spread scaled by fold "
         f"size / test size = {(1 - test_fraction) / (folds * test_fraction):.3g} and by "
         f"1/{folds}]){curse}"
+        + (f"; clipped to the metric's range [{floor:g}, {ceiling:g}]" if clipped else "")
     )
     return HoldoutPrediction(
         predicted=recommendation.predicted,
@@ -186,4 +243,5 @@ __all__ = [
     "expected_max_normal",
     "holdout_interval",
     "holdout_variance",
+    "metric_bounds",
 ]

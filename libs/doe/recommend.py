@@ -74,6 +74,10 @@ class Recommendation:
     se: float = math.nan
     df: float = 0.0
     settings_compared: int = 1  # distinct settings a best run was picked from
+    # Where `se` comes from: "model" (the fit's prediction error), "replicates" (the best
+    # setting's replicate spread, pure error), "residual" or "all runs" (a best run whose
+    # replicates could not measure it: a spread across settings, not of this setting), "".
+    spread: str = ""
 
 
 def _region_clause(coded: Mapping[str, float], space: FactorSpace, observed: bool = False) -> str:
@@ -518,6 +522,7 @@ def _from_model(
         runs=1,
         se=se,
         df=float(fit.df_resid),
+        spread="model",
     )
 
 
@@ -546,13 +551,20 @@ def _best_run(
     # Replicates that agree exactly (a deterministic estimator) say nothing about the spread
     # of a new run: the next source is used, never a zero-width interval.
     if pure_error_estimable(pe_ss, pe_df, values):
-        s, df, spread = math.sqrt(pe_ss / pe_df), pe_df, "the replicates' spread"
+        s, df, spread, source = (
+            math.sqrt(pe_ss / pe_df),
+            pe_df,
+            "the replicates' spread",
+            "replicates",
+        )
     elif fit is not None and int(fit.df_resid) > 0 and float(fit.ssr) > 0:
         s, df, spread = math.sqrt(float(fit.ssr) / fit.df_resid), int(fit.df_resid), "the residual"
+        source = "residual"
     elif len(values) > 1 and float(np.std(values)) > 0:
         s, df, spread = float(np.std(values, ddof=1)), len(values) - 1, "the spread of all runs"
+        source = "all runs"
     else:
-        s, df, spread = math.nan, 0, "nothing (no spread)"
+        s, df, spread, source = math.nan, 0, "nothing (no spread)", ""
     if pe_df > 0 and spread != "the replicates' spread":
         spread += " (replicated runs scored exactly the same: pure error is not estimable)"
     predicted = float(means[key])
@@ -587,6 +599,7 @@ def _best_run(
         se=se,
         df=float(df),
         settings_compared=len(means),
+        spread=source,
     )
 
 

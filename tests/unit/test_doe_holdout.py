@@ -18,6 +18,7 @@ from libs.doe.holdout import (
     expected_max_normal,
     holdout_interval,
     holdout_variance,
+    metric_bounds,
 )
 from libs.errors import InputError
 
@@ -61,6 +62,7 @@ def test_a_best_run_of_identical_replicates_never_has_a_zero_width_interval() ->
     low, high = rec.interval
     assert math.isfinite(low) and high - low > 0.5
     assert "pure error is not estimable" in rec.reason
+    assert rec.spread == "residual"  # a spread across settings: the test-split interval drops it
 
 
 def test_holdout_variance_scales_by_fold_size_over_test_size() -> None:
@@ -186,3 +188,75 @@ def test_after_a_gp_stage_a_far_corner_the_runs_do_not_support_is_not_the_pick()
     # then: the best observed setting, saying why
     assert rec.source == "best run"
     assert "coded units from the nearest run" in rec.reason and "extrapolation" in rec.reason
+
+
+def _best(spread: str, se: float, df: float, predicted: float) -> Recommendation:
+    return Recommendation(
+        settings={"time": 85.0, "temp": 175.0},
+        predicted=predicted,
+        interval=(predicted - 2 * se, predicted + 2 * se),
+        source="best run",
+        reason="",
+        maximize=False,
+        se=se,
+        df=df,
+        spread=spread,
+    )
+
+
+def test_a_best_run_interval_is_the_textbook_one_from_its_own_folds() -> None:
+    """Montgomery & Runger, section 8-7: one future observation from n = 4 scores is
+    mean +- t(0.025, 3) * s * sqrt(1 + 1/4). With 4 folds and 20 % test, a fold is as
+    large as the test split, so the holdout interval of a best run is exactly that."""
+    # given: a deterministic best run (replicates agreed, so its spread came from the
+    # model's residual over the whole region: 0.2, as in the wine study) and its four folds
+    folds = [0.10, 0.14, 0.12, 0.08]  # mean 0.11, s = sqrt(0.002 / 3) = 0.02582
+    s = float(np.std(folds, ddof=1))
+    rec = _best("residual", se=0.2, df=6, predicted=0.11)
+    # when
+    out = holdout_interval(rec, [s], folds=4, test_fraction=0.2)
+    # then: 0.11 +- 3.182 * 0.02582 * 1.118 = 0.11 +- 0.0919; the residual is not used
+    half = 3.1824 * 0.025820 * math.sqrt(1.25)
+    assert out.interval == pytest.approx((0.11 - half, 0.11 + half), abs=1e-4)
+    assert out.interval == pytest.approx((0.0181, 0.2019), abs=1e-4)
+    assert out.df == 3
+    assert "measured no spread of their own" in out.reason
+
+
+def test_a_best_run_with_replicates_adds_their_spread() -> None:
+    # given: the best setting's replicates measured a training-seed spread (se 0.03, 4 df)
+    rec = _best("replicates", se=0.03, df=4, predicted=0.11)
+    # when
+    out = holdout_interval(rec, [0.04, 0.04], folds=4, test_fraction=0.2)
+    # then: var = 0.03^2 + 0.04^2 * (1 + 1/4), df by Satterthwaite (4 and 2 * 3 df)
+    var_h = 0.04**2 * 1.25
+    var = 0.03**2 + var_h
+    df = var**2 / (0.03**4 / 4 + var_h**2 / 6)
+    half = stats.t.ppf(0.975, df) * math.sqrt(var)
+    assert out.interval == pytest.approx((0.11 - half, 0.11 + half))
+
+
+def test_the_interval_stays_inside_the_metric_range() -> None:
+    # given: a log loss best run near 0 (folds 0.02, 0.06, 0.04, 0.00: s = 0.02582)
+    rec = _best("", se=math.nan, df=0, predicted=0.03)
+    # when
+    out = holdout_interval(
+        rec, [0.025820], folds=4, test_fraction=0.2, bounds=metric_bounds("log_loss")
+    )
+    # then: the lower end 0.03 - 0.0919 is clipped to 0, the upper one is kept
+    assert out.interval == pytest.approx((0.0, 0.03 + 0.0919), abs=1e-4)
+    assert "clipped to the metric's range [0, inf]" in out.reason
+    assert metric_bounds("r2") == (-math.inf, 1.0)
+    assert metric_bounds("accuracy") == (0.0, 1.0)
+    assert metric_bounds("my_profit") == (-math.inf, math.inf)
+
+
+def test_a_models_interval_keeps_its_own_prediction_error() -> None:
+    # given: a model's point (se from statsmodels' obs_ci, Montgomery DAE section 10.6)
+    rec = _rec(0.02, 10)
+    # when: four folds of one size as the test split
+    out = holdout_interval(rec, [0.05], folds=4, test_fraction=0.2)
+    # then: its se enters beside the holdout noise
+    assert out.holdout_sd == pytest.approx(0.05 * math.sqrt(1.25))
+    var = 0.02**2 + 0.05**2 * 1.25
+    assert out.interval[1] - 0.10 > stats.t.ppf(0.975, 1000) * math.sqrt(var) - 1e-9
