@@ -32,7 +32,7 @@ from flows.runs.sweep_points import error_line
 from flows.runs.train import training_flow
 from libs.config import format_validation_error
 from libs.doe import set_dotted
-from libs.doe.holdout import HoldoutPrediction, holdout_interval
+from libs.doe.holdout import HoldoutPrediction, holdout_interval, metric_bounds
 from libs.doe.recommend import Recommendation, confirmation_verdict
 from libs.errors import InputError
 from libs.metrics.sets import task_of
@@ -118,6 +118,7 @@ def test_prediction(
             folds=plan.folds,
             test_fraction=test_fraction,
             means=means,
+            bounds=metric_bounds(plan.config.objective.metric),
         )
     except InputError:
         return None
