@@ -337,15 +337,16 @@ def link_rows(run_url: str, ui_command: str, flow_run_url: str | None) -> list[t
 
 
 @contextlib.contextmanager
-def _interrupts() -> Iterator[threading.Event]:
-    """Ctrl-C raises KeyboardInterrupt as usual, and is also remembered.
+def _interrupts(seen: threading.Event) -> Iterator[threading.Event]:
+    """Ctrl-C raises KeyboardInterrupt as usual, and is also remembered in `seen`.
 
     Prefect runs some calls inside its own `except BaseException` (a call it
     runs for another thread keeps the exception for that thread), so an
-    interrupt that lands there never reaches the command. Remembered, it still
-    ends the command as interrupted (exit 130) once the run returns.
+    interrupt that lands there never reaches the command, or comes back as
+    another error (one landing while a task run starts ends as "ValueError:
+    Task run is not set"). Remembered, it still ends the command as
+    interrupted (exit 130).
     """
-    seen = threading.Event()
     if threading.current_thread() is not threading.main_thread():
         yield seen
         return
@@ -405,8 +406,9 @@ def run_command(
     A failure's line names the log file, where Prefect's and MLflow's lines went.
     """
     log: Path | None = None
+    interrupted = threading.Event()
     try:
-        with _interrupts() as interrupted, terminal_logging(what, verbose) as log:
+        with _interrupts(interrupted), terminal_logging(what, verbose) as log:
             result = body()
             if interrupted.is_set():  # Ctrl-C came, but a library swallowed it
                 raise KeyboardInterrupt
@@ -420,6 +422,9 @@ def run_command(
     except BrokenPipeError:
         return closed_pipe()
     except Exception as exc:
+        if interrupted.is_set():  # what a library made of the Ctrl-C: still the interrupt
+            print("error: interrupted", file=sys.stderr)
+            return 130
         line = (
             _disk_full_line(exc, what)
             or (f"error: {what} failed: {type(exc).__name__}: {exc}".splitlines()[0])

@@ -138,3 +138,30 @@ def test_bad_input_leaves_no_log_file_and_no_home(
     assert code == 2
     assert capsys.readouterr().err.strip() == "error: config: model.nmae: unknown key"
     assert not home.exists()
+
+
+def test_an_interrupt_a_library_turned_into_another_error_is_still_the_interrupt(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given: a body in which Ctrl-C lands where a library catches it and raises its own
+    # error instead (Prefect, when it lands while a task run starts: "Task run is not set")
+    import os
+    import signal
+    import time
+
+    from flows.cli import run_command
+
+    monkeypatch.setenv("MLOPS_HOME", str(tmp_path / "state"))
+
+    def body() -> None:
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)  # the signal arrives at once; this only bounds a broken case
+        except KeyboardInterrupt:
+            raise ValueError("Task run is not set") from None
+
+    # when
+    code = run_command(body, lambda _: None, what="training")
+    # then: the command ends as interrupted, as Ctrl-C anywhere else would end it
+    assert code == 130
+    assert capsys.readouterr().err.strip().splitlines()[-1] == "error: interrupted"
