@@ -54,6 +54,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
 
     def report(result: ScoreResult) -> None:
+        if result.rows == 0:
+            print(
+                f"{args.model}: no requests logged under {result.output_uri} in the last "
+                f"{args.days} day(s); drift not measured"
+            )
+            return
         flagged = result.drift.flagged if result.drift is not None else None
         line = (
             "not measured (no training snapshot)"

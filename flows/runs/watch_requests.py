@@ -8,13 +8,15 @@ the tag `drift.flagged` and the HTML drift report. Flagged drift is also the
 Prefect event `mlops.drift.flagged`, which an automation can turn into a
 notification. With `health_url`, it first checks the scoring server there
 (`/health`, and `/version` for a refused champion); a failed check is the event
-`mlops.serving.unhealthy`. Its command line is `python -m flows.watch_requests`;
-the `watch/hourly` deployment schedules it.
+`mlops.serving.unhealthy`. A window with no logged request ends the run
+Completed, with 0 rows and no MLflow run (a quiet hour is not a failure). Its
+command line is `python -m flows.watch_requests`; the `watch/hourly` deployment
+schedules it.
 """
 
 from __future__ import annotations
 
-from prefect import flow
+from prefect import flow, get_run_logger
 
 from libs.drift import DriftSpec
 from libs.scoring import ScoreResult
@@ -57,6 +59,13 @@ def watch_requests(
 
     # 3. The logged requests and the training data they are compared with
     probe = read_requests(loaded, settings.storage_root, storage, days=days)
+    if probe.rows == 0:  # a quiet hour: nothing to measure, no MLflow run, not a failure
+        get_run_logger().warning(
+            "no requests logged under %s in the last %d day(s): drift not measured",
+            probe.uri,
+            days,
+        )
+        return ScoreResult(rows=0, seconds=0.0, output_uri=probe.uri, drift=None)
     reference = drift_reference(loaded, probe, drift, storage)
 
     # 4. One MLflow run per check, in the watch experiment

@@ -13,7 +13,6 @@ from flows.config.train import load_train_config
 from flows.runs.frameworks import train_sklearn
 from flows.runs.watch_requests import watch_requests
 from libs.datasets import load_bundled
-from libs.errors import InputError
 from libs.serving import RequestLog, request_log_uri
 from libs.settings import PlatformSettings
 from tasks.watch import DRIFT_FLAGGED
@@ -27,8 +26,12 @@ def test_shifted_traffic_is_flagged_logged_to_mlflow_and_announced(
     # given: a champion, and no request logged yet
     train_sklearn(load_train_config(None, [f"tracking.model_name={model_name}"]))
     settings = PlatformSettings()
-    with pytest.raises(InputError, match="nothing logged under"):
-        watch_requests(model_name, settings=settings)
+    quiet = watch_requests(model_name, settings=settings)
+    assert (quiet.rows, quiet.drift) == (0, None)  # a quiet window completes, measuring nothing
+    assert quiet.output_uri == request_log_uri(settings.storage_root, model_name)
+    assert (
+        MlflowClient(settings.resolved_tracking_uri).get_experiment_by_name("request-drift") is None
+    )
     # when: served traffic arrives with two features shifted far from training
     rows = load_bundled("breast_cancer").drop(columns=["target"]).head(300)
     shifted = rows.assign(**{rows.columns[0]: rows.iloc[:, 0] * 3, rows.columns[1]: 0.0})
