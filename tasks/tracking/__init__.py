@@ -6,8 +6,9 @@ private module per job: `_client` (the client, store and HTTP settings),
 `_links` (the link and process tags), `_runs` (start, resume, tags, end),
 `_reconcile` (what dead processes left), `_inputs` (datasets), `_models`
 (logged models), `_registry` (keyed versions, the champion, the gate's tags),
-`_lineage` (the config and environment a run records, a version read back whole)
-and `_queries` (read-only searches).
+`_lineage` (the config and environment a run records, a version read back whole),
+`_queries` (read-only searches) and `_health` (whether the tracking server answers, and a
+sweep's memory of finding it dead).
 """
 
 from __future__ import annotations
@@ -19,6 +20,13 @@ from tasks.tracking._client import (
     prepare_store,
     run_handle,
     use_artifact_credentials,
+)
+from tasks.tracking._health import (
+    TrackingServerDown,
+    check_tracking,
+    take_tracking_down,
+    tracking_answers,
+    tracking_down,
 )
 from tasks.tracking._inputs import DatasetRef, log_dataset, log_datasets, log_input_source
 from tasks.tracking._lineage import (
@@ -103,10 +111,12 @@ __all__ = [
     "DatasetRef",
     "ModelVersionRef",
     "RunHandle",
+    "TrackingServerDown",
     "TrainingData",
     "abandon_pending_versions",
     "champion",
     "champion_history",
+    "check_tracking",
     "clean_up_dead_processes",
     "client_for",
     "describe_version",
@@ -155,6 +165,9 @@ __all__ = [
     "start_sweep_run",
     "sweep_point_runs",
     "tag_version",
+    "take_tracking_down",
+    "tracking_answers",
+    "tracking_down",
     "training_data",
     "use_artifact_credentials",
     "version_lineage",
