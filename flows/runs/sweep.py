@@ -29,6 +29,7 @@ from flows.config.sweep import (
 )
 from flows.runs.sweep_points import error_line, run_point
 from flows.runs.train import training_flow
+from libs.doe.names import factor_params
 from libs.doe.stages import next_step_hint
 from libs.doe.sweep import PointResult
 from libs.doe.sweep import results_table as point_table
@@ -81,8 +82,8 @@ def sweep_params(plan: SweepPlan) -> dict[str, str]:
         "mode": config.mode,
         "base.source": config.base or "(embedded defaults)",
     }
-    for factor in config.factors:
-        params[f"factor.{factor.name}"] = factor.model_dump_json(exclude={"name"})
+    # `factor.<short name>`, as the MLflow UI shows it; each value keeps the full config key
+    params.update(factor_params(config.factors))
     params.update({f"base.{k}": v for k, v in plan.base.flat_params().items()})
     return params
 
