@@ -220,7 +220,14 @@ def build_sweep_report(
     fitted = analysis.best_fitted()
     others = list(multi.goals) if multi is not None and len(multi.goals) > 1 else []
     figures[:0] = study_figures(
-        design, space, results, analysis, metric, fitted[0] if fitted else None, others
+        design,
+        space,
+        results,
+        analysis,
+        metric,
+        fitted[0] if fitted else None,
+        others,
+        multi.goals if multi is not None and others else None,  # the profiler's D row
     )
     if stages:
         figures.insert(0, ("Study stages", Table(stage_table(stages), "One row per stage.")))
