@@ -238,9 +238,9 @@ def build_sweep_report(
     table = named(results_table(design, results, metric), said)
     figures.append(("Results", Table(table, "One row per point; click a column to sort.")))
     figures.append(("Factors", factors))
-    return render_report(
-        title, analysis.metrics(), figures, header, header=ReportHeader(sections=top)
-    )
+    # effects and p values to 4 significant digits, as the rest of the report
+    shown = {k: float(f"{v:.4g}") for k, v in analysis.metrics().items()}
+    return render_report(title, shown, figures, header, header=ReportHeader(sections=top))
 
 
 def _response_figures(multi: MultiResponse) -> list[tuple[str, Any]]:

@@ -447,6 +447,7 @@ def sweep(config: SweepConfig, settings: PlatformSettings | None = None) -> Stag
     # 6. Summary in the Prefect UI
     fitted = analysis.best_fitted()
     summary = StageSummary(
+        space=config.space,  # values in the summary rounded by each factor's range
         parent_run_id=parent.run_id,
         run_url=parent.url,
         experiment=base.tracking.experiment,

@@ -47,7 +47,12 @@ MAX_PARTIAL_ROWS = 60
 
 def named(frame: pd.DataFrame, said: Namer) -> pd.DataFrame:
     """A table in short factor names: its columns, its text cells and its term index
-    (`model.params.a:model.params.b` -> `a x b`), numbers without float noise."""
+    (`model.params.a:model.params.b` -> `a x b`), numbers without float noise; a factor's
+    own column (a setting) rounded to the digits its range warrants."""
+    frame = frame.copy()
+    for col in frame.columns:
+        if col in said.factors and pd.api.types.is_numeric_dtype(frame[col]):
+            frame[col] = [said.rounded(col, v) for v in frame[col]]
     out = frame.rename(columns=lambda c: said.text(str(c)) if isinstance(c, str) else c)
     out.index = [said.text(i) if isinstance(i, str) else i for i in out.index]
     for col in out.columns:
