@@ -234,7 +234,7 @@ def build_sweep_report(
     if multi is not None and len(multi.goals) > 1:
         figures += _response_figures(multi)
         for i, line in enumerate(multi.lines(), 1):
-            header[f"desirability {i}"] = line
+            header[f"desirability {i}"] = said.text(line)  # values rounded by range
     table = named(results_table(design, results, metric), said)
     figures.append(("Results", Table(table, "One row per point; click a column to sort.")))
     figures.append(("Factors", factors))
