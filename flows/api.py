@@ -7,6 +7,7 @@
 
     stage = sweep("configs/sweeps/diabetes_gbr_study.yaml")
     stage.best_params, stage.recommendation, stage.effects, stage.next_command
+    print(stage)  # the summary as the terminal shows it (a notebook shows it as a table)
     stage = next_stage(stage.sweep_id, step="fold_over")
     confirmed = confirm(stage.sweep_id, runs=3)
 

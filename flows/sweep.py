@@ -194,17 +194,13 @@ def confirm_job(
 
 def print_summary(summary: Any) -> None:
     from flows.cli import print_summary as print_block
-    from libs.doe.names import Namer
-    from libs.doe.summary import namer
-    from libs.studies import ConfirmationResult, confirmation_lines, stage_lines
+    from libs.studies import ConfirmationResult
 
-    if isinstance(summary, ConfirmationResult):
-        said = Namer.of(list(summary.settings))
-        print_block("Confirmation complete.", [said.text(x) for x in confirmation_lines(summary)])
-        return
-    # every line in short factor names, without float noise (the recommendation's too)
-    said = namer(summary)
-    print_block("Sweep complete.", [said.text(x) for x in stage_lines(summary)])
+    # every line in short factor names, values rounded by each factor's range (`__str__`)
+    title = (
+        "Confirmation complete." if isinstance(summary, ConfirmationResult) else "Sweep complete."
+    )
+    print_block(title, str(summary).splitlines())
 
 
 @contextlib.contextmanager

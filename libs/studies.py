@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from libs.doe.designs import Design
+from libs.doe.names import Namer
 from libs.doe.recommend import Recommendation, recommend
 from libs.doe.space import CategoricalFactor, FactorSpace
 from libs.doe.summary import SweepSummary, namer, summary_lines
@@ -289,6 +290,14 @@ class StageSummary(SweepSummary):
         """The next stage's command alone (without the words in brackets after it)."""
         return self.next_step.split(" (", 1)[0]
 
+    def __str__(self) -> str:
+        """The summary as the terminal prints it: short names, values rounded by range."""
+        said = namer(self)
+        return "\n".join(said.text(line) for line in stage_lines(self))
+
+    def _repr_markdown_(self) -> str:  # a notebook shows it as the Prefect UI does
+        return stage_markdown(self)
+
 
 def stage_lines(s: SweepSummary) -> list[str]:
     """The sweep's summary lines, then (a study stage) its recommendation and the exact
@@ -353,11 +362,18 @@ class ConfirmationResult:
     # the cross-validated response the study ranked on
     cv_interval: tuple[float, float] | None = None
     interval_reason: str = ""
+    # the study's FactorSpace: settings are shown with the digits each range warrants
+    space: Any = field(default=None, repr=False, compare=False)
 
     @property
     def mean(self) -> float | None:
         values = [r.value for r in self.runs if r.value is not None]
         return sum(values) / len(values) if values else None
+
+    def __str__(self) -> str:
+        """The confirmation as the terminal prints it: short names, values rounded by range."""
+        said = Namer.of(list(self.settings), self.space)
+        return "\n".join(said.text(line) for line in confirmation_lines(self))
 
 
 def confirmation_lines(c: ConfirmationResult) -> list[str]:

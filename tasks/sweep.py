@@ -220,20 +220,27 @@ def build_sweep_report(
     fitted = analysis.best_fitted()
     others = list(multi.goals) if multi is not None and len(multi.goals) > 1 else []
     figures[:0] = study_figures(
-        design, space, results, analysis, metric, fitted[0] if fitted else None, others
+        design,
+        space,
+        results,
+        analysis,
+        metric,
+        fitted[0] if fitted else None,
+        others,
+        multi.goals if multi is not None and others else None,  # the profiler's D row
     )
     if stages:
         figures.insert(0, ("Study stages", Table(stage_table(stages), "One row per stage.")))
     if multi is not None and len(multi.goals) > 1:
         figures += _response_figures(multi)
         for i, line in enumerate(multi.lines(), 1):
-            header[f"desirability {i}"] = line
+            header[f"desirability {i}"] = said.text(line)  # values rounded by range
     table = named(results_table(design, results, metric), said)
     figures.append(("Results", Table(table, "One row per point; click a column to sort.")))
     figures.append(("Factors", factors))
-    return render_report(
-        title, analysis.metrics(), figures, header, header=ReportHeader(sections=top)
-    )
+    # effects and p values to 4 significant digits, as the rest of the report
+    shown = {k: float(f"{v:.4g}") for k, v in analysis.metrics().items()}
+    return render_report(title, shown, figures, header, header=ReportHeader(sections=top))
 
 
 def _response_figures(multi: MultiResponse) -> list[tuple[str, Any]]:

@@ -33,6 +33,7 @@ from flows.runs.train import training_flow
 from libs.config import format_validation_error
 from libs.doe import set_dotted
 from libs.doe.holdout import HoldoutPrediction, holdout_interval, metric_bounds
+from libs.doe.names import Namer
 from libs.doe.recommend import Recommendation, confirmation_verdict
 from libs.errors import InputError
 from libs.metrics.sets import task_of
@@ -255,7 +256,12 @@ def confirm(
         st.tag_run(
             settings,
             summary.run_id,
-            {"sweep.confirms": planned.sweep_id, "confirm.inside": str(within)},
+            {
+                "sweep.confirms": planned.sweep_id,
+                "confirm.inside": str(within),
+                # the setting as the MLflow UI's runs table shows a sweep point's
+                "sweep.setting": Namer.of(config.space).point(rec.settings)[:5000],
+            },
         )
         return ConfirmationRun(seed, value, within, summary.run_id), summary
 
@@ -331,6 +337,7 @@ def confirm(
         gate_reason=reason,
         run_id=chosen[0].run_id if chosen else None,
         notes=[f"{k}: {why}" for k, why in rec.held.items()],
+        space=config.space,
     )
 
 

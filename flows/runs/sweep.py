@@ -29,6 +29,7 @@ from flows.config.sweep import (
 )
 from flows.runs.sweep_points import error_line, run_point
 from flows.runs.train import training_flow
+from libs.doe.names import factor_params
 from libs.doe.stages import next_step_hint
 from libs.doe.sweep import PointResult
 from libs.doe.sweep import results_table as point_table
@@ -81,8 +82,8 @@ def sweep_params(plan: SweepPlan) -> dict[str, str]:
         "mode": config.mode,
         "base.source": config.base or "(embedded defaults)",
     }
-    for factor in config.factors:
-        params[f"factor.{factor.name}"] = factor.model_dump_json(exclude={"name"})
+    # `factor.<short name>`, as the MLflow UI shows it; each value keeps the full config key
+    params.update(factor_params(config.factors))
     params.update({f"base.{k}": v for k, v in plan.base.flat_params().items()})
     return params
 
@@ -452,6 +453,7 @@ def sweep(config: SweepConfig, settings: PlatformSettings | None = None) -> Stag
     # 6. Summary in the Prefect UI
     fitted = analysis.best_fitted()
     summary = StageSummary(
+        space=config.space,  # values in the summary rounded by each factor's range
         parent_run_id=parent.run_id,
         run_url=parent.url,
         experiment=base.tracking.experiment,

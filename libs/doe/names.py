@@ -11,13 +11,23 @@ hundredth of its range, a log-scale factor to three significant figures.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from libs.doe.space import CategoricalFactor, ContinuousFactor, FactorSpace, IntegerFactor
+from pydantic import TypeAdapter, ValidationError
+
+from libs.doe.space import (
+    CategoricalFactor,
+    ContinuousFactor,
+    Factor,
+    FactorSpace,
+    IntegerFactor,
+)
+from libs.errors import InputError
 
 SIGNIFICANT = 4  # digits of a value whose factor is not known
 LOG_SIGNIFICANT = 3  # digits of a log-scale factor's value
@@ -224,19 +234,67 @@ def region_words(coded: Mapping[str, float], said: Namer | None = None) -> str:
     return f"outside the factor ranges by {distance:.2g} coded units ({which})"
 
 
+FACTOR_PARAM = "factor."  # a sweep's parent run: one MLflow param a factor
+
+
+def factor_params(factors: Sequence[Any]) -> dict[str, str]:
+    """A sweep's factors as MLflow params: `factor.<short name>` -> the factor's JSON, whose
+    `name` keeps the full config key (the one place a reader finds it)."""
+    said = Namer.of([f.name for f in factors])
+    return {f"{FACTOR_PARAM}{said.name(f.name)}": f.model_dump_json() for f in factors}
+
+
+def logged_factors(params: Mapping[str, str]) -> tuple[list[str], FactorSpace | None]:
+    """The factors a sweep's parent run logged (`factor_params`), as full config keys sorted,
+    and their space (None where a spec does not parse). A run logged before the short
+    names keyed each factor by its full key, its JSON without `name`: read the same."""
+    specs: dict[str, dict[str, Any]] = {}
+    for key, value in params.items():
+        if not key.startswith(FACTOR_PARAM):
+            continue
+        try:
+            spec = json.loads(value)
+        except ValueError:
+            spec = {}
+        spec = spec if isinstance(spec, dict) else {}
+        full = str(spec.get("name") or key.removeprefix(FACTOR_PARAM))
+        specs[full] = {**spec, "name": full}
+    names = sorted(specs)
+    try:
+        adapter: TypeAdapter[Any] = TypeAdapter(Factor)
+        space = FactorSpace(factors=[adapter.validate_python(specs[n]) for n in names])
+    except (ValidationError, InputError, ValueError):
+        space = None
+    return names, space
+
+
+def typed(text: str) -> Any:
+    """A logged param's value as the number it was (`"70"` -> 70), else the text."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
 def plain_text(text: str, names: Sequence[str] = (), space: FactorSpace | None = None) -> str:
     """`Namer.of(names, space).text(text)`: one line in names, without float noise."""
     return Namer.of(list(names), space).text(text)
 
 
 __all__ = [
+    "FACTOR_PARAM",
     "Namer",
     "beyond",
     "decimals",
+    "factor_params",
+    "logged_factors",
     "plain_number",
     "plain_text",
     "region_words",
     "round_value",
     "short_names",
     "show_value",
+    "typed",
 ]

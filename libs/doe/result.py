@@ -225,6 +225,9 @@ class DoeAnalysis:
         out["doe.factor_names"] = ", ".join(f"{said.name(f)}={f}" for f in self.factors)[:5000]
         if self.defining_relation:
             out["doe.defining_relation"] = self.defining_relation[:500]
+            # the key to the letters of the relation (and of `design.generators`), in names
+            out["doe.letters"] = ", ".join(f"{v}={said.name(k)}" for k, v in self.letters.items())
+            out["doe.letters"] = out["doe.letters"][:5000]
             out["doe.resolution"] = str(self.resolution)
         if self.canonical is not None:
             out["doe.surface"] = self.canonical.nature

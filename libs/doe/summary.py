@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from libs.doe.names import Namer
+from libs.doe.space import FactorSpace
 
 # Notes that say what a stage learned carry this mark; the summary shows them first.
 LEARNED = "learned: "
@@ -46,6 +47,13 @@ class SweepSummary:
     study: list[str] = field(default_factory=list)  # the study's stages, in words
     desirability: list[str] = field(default_factory=list)  # goals, then the optimum
     next_step: str = ""  # the next stage's command, when the analysis proposes one
+    # the study's FactorSpace: each value is shown with the digits its factor's range warrants
+    space: Any = field(default=None, repr=False, compare=False)
+
+    def __str__(self) -> str:
+        """The summary as the terminal prints it: short names, values rounded by range."""
+        said = namer(self)
+        return "\n".join(said.text(line) for line in summary_lines(self))
 
 
 def _fmt(value: Any) -> str:
@@ -57,7 +65,10 @@ def namer(s: SweepSummary) -> Namer:
     keys = list(s.best_point or s.optimum or {})
     recommendation = getattr(s, "recommendation", None)  # a study stage's: every factor
     keys += [k for k in getattr(recommendation, "settings", None) or {} if k not in keys]
-    return Namer.of(keys)
+    space = s.space if isinstance(s.space, FactorSpace) else None
+    if space is not None:  # every factor of the study, each rounded by its range
+        keys += [k for k in space.names if k not in keys]
+    return Namer.of(keys, space)
 
 
 def summary_lines(s: SweepSummary) -> list[str]:

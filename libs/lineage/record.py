@@ -8,11 +8,14 @@ import platform
 import re
 import sys
 from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from libs.errors import InputError
+
+if TYPE_CHECKING:  # the DOE package loads statsmodels: only a sweep point needs it
+    from libs.doe.space import FactorSpace
 
 # Artifact paths inside a run, one place for the writer and the readers.
 CONFIG_YAML = "config/config.yaml"
@@ -103,17 +106,21 @@ def decision_line(promote: bool, reason: str) -> str:
     return f"{'Champion' if promote else 'Not promoted'}: {' '.join(reason.split())}"
 
 
-def point_name(factors: list[str], params: dict[str, str]) -> str | None:
+def point_name(
+    factors: list[str], params: dict[str, str], space: FactorSpace | None = None
+) -> str | None:
     """A sweep point's run name from its factor values, `C=0.1,gamma=0.01`.
 
-    Each factor by its last dotted part, unless two share it (then in full);
-    None when a factor has no value among `params`.
+    Each factor by its short name (`libs.doe.names`: the last dotted part, parents
+    added where two share it), each value with the digits its factor's range in
+    `space` warrants (no float noise either way); None when a factor has no value
+    among `params`.
     """
     if not factors or any(f not in params for f in factors):
         return None
-    lasts = [f.rsplit(".", 1)[-1] for f in factors]
-    labels = [last if lasts.count(last) == 1 else f for f, last in zip(factors, lasts, strict=True)]
-    return ",".join(f"{label}={params[f]}" for label, f in zip(labels, factors, strict=True))
+    from libs.doe.names import Namer, typed
+
+    return Namer.of(factors, space).point({f: typed(params[f]) for f in factors}, sep=",")
 
 
 __all__ = [

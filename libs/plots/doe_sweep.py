@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from libs.doe.designs import Design
+from libs.doe.desirability import Desirability
 from libs.doe.learned import significant
 from libs.doe.names import Namer
 from libs.doe.result import DoeAnalysis
@@ -32,6 +33,7 @@ from libs.plots.doe import (
     pareto_figure,
 )
 from libs.plots.profiler import profiler_figure, profiler_model
+from libs.plots.profiler_desirability import overall_of
 from libs.plots.report import KeyValues, Table
 from libs.plots.study_views import (
     history_figure,
@@ -45,7 +47,12 @@ MAX_PARTIAL_ROWS = 60
 
 def named(frame: pd.DataFrame, said: Namer) -> pd.DataFrame:
     """A table in short factor names: its columns, its text cells and its term index
-    (`model.params.a:model.params.b` -> `a x b`), numbers without float noise."""
+    (`model.params.a:model.params.b` -> `a x b`), numbers without float noise; a factor's
+    own column (a setting) rounded to the digits its range warrants."""
+    frame = frame.copy()
+    for col in frame.columns:
+        if col in said.factors and pd.api.types.is_numeric_dtype(frame[col]):
+            frame[col] = [said.rounded(col, v) for v in frame[col]]
     out = frame.rename(columns=lambda c: said.text(str(c)) if isinstance(c, str) else c)
     out.index = [said.text(i) if isinstance(i, str) else i for i in out.index]
     for col in out.columns:
@@ -221,11 +228,13 @@ def study_figures(
     metric: str,
     start: Mapping[str, Any] | None = None,
     responses: Sequence[str] = (),
+    goals: Mapping[str, Desirability] | None = None,
 ) -> list[tuple[str, Any]]:
     """The views a reader plays with first: the prediction profiler (starting at `start`,
-    the recommended setting; one more for each of the other `responses`), the runs in order
-    with the best so far, effect sizes ranked, parallel coordinates and one slice a factor
-    (`libs.plots.profiler`, `study_views`)."""
+    the recommended setting; with the overall desirability D as a row of its own when
+    `goals` weigh several responses; one more profiler for each of the other `responses`),
+    the runs in order with the best so far, effect sizes ranked, parallel coordinates and
+    one slice a factor (`libs.plots.profiler`, `study_views`)."""
     done = sorted((r for r in results if r.ok and r.objective is not None), key=lambda r: r.index)
     if len(done) < 2:
         return []
@@ -244,14 +253,21 @@ def study_figures(
     if model is not None:
         best = done[int(np.argmax(y) if maximize else np.argmin(y))]
         at = {**best.point, **(start or {})}
-        figure = profiler_figure(model, space, at, metric)
-        out.append((f"Prediction profiler ({model.kind} model, 95% band)", figure))
-        for name in responses:  # a cost response's own profiler, from the same setting
+        own = (metric, metric.removeprefix("cv."))
+        others: dict[str, Any] = {}  # each other response's model, over the same factors
+        for name in dict.fromkeys([*responses, *(goals or {})]):
             runs = [r for r in done if name in r.metrics and np.isfinite(r.metrics[name])]
-            if name in (metric, metric.removeprefix("cv.")) or len(runs) < 3:
+            if name in own or len(runs) < 3:
                 continue
             rows = design.coded.iloc[[r.index for r in runs]].reset_index(drop=True)
-            other = profiler_model(rows[varying], [float(r.metrics[name]) for r in runs])
+            others[name] = profiler_model(rows[varying], [float(r.metrics[name]) for r in runs])
+        models = {n: model if n in own else others.get(n) for n in goals or {}}
+        overall = overall_of(models, goals or {}, varying)
+        figure = profiler_figure(model, space, at, metric, overall)
+        with_d = ", and the overall desirability D" if overall is not None else ""
+        out.append((f"Prediction profiler ({model.kind} model, 95% band{with_d})", figure))
+        for name in responses:  # a cost response's own profiler, from the same setting
+            other = others.get(name)
             if other is not None:
                 figure = profiler_figure(other, space, at, name)
                 out.append((f"Prediction profiler: {name} ({other.kind} model)", figure))

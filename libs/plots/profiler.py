@@ -30,6 +30,7 @@ from scipy import stats
 from libs.doe.names import Namer
 from libs.doe.space import CategoricalFactor, ContinuousFactor, FactorSpace, IntegerFactor
 from libs.plots._profiler_js import PROFILER_JS
+from libs.plots.profiler_desirability import OverallDesirability, add_d_panels
 from libs.plots.style import log_ticks
 
 STEPS = 21  # slider positions (and points of each curve) across a factor's region
@@ -144,6 +145,16 @@ def _grid(model: ProfilerModel, j: int, factor: Any) -> np.ndarray:
     return codes
 
 
+def _with_start(grid: np.ndarray, code: float, factor: Any) -> np.ndarray:
+    """A continuous factor's grid with the starting setting itself on it (the panels and the
+    D row then start exactly at the recommendation, not at the grid point nearest it)."""
+    if not isinstance(factor, ContinuousFactor):
+        return grid
+    step = float(grid[-1] - grid[0]) / max(len(grid) - 1, 1)
+    kept = [g for g in grid if abs(g - code) > 1e-6 * step]
+    return np.array(sorted([*kept, code]))
+
+
 def _natural(factor: Any, code: float) -> Any:
     if isinstance(factor, IntegerFactor):
         return factor.decode(code, clip=False)
@@ -155,8 +166,12 @@ def profiler_figure(
     space: FactorSpace,
     start: Mapping[str, Any],
     response: str,
+    overall: OverallDesirability | None = None,
 ) -> go.Figure:
-    """The profiler at `start` (natural units; clipped into the region), see the module."""
+    """The profiler at `start` (natural units; clipped into the region), see the module.
+
+    With `overall` (`profiler_desirability.overall_of`), a row of panels below the
+    response's shows the overall desirability D along each factor, from the same setting."""
     said = Namer.of(space)
     factors = [space.factor(n) for n in model.factors]
     k = len(factors)
@@ -170,20 +185,22 @@ def profiler_figure(
             for j, f in enumerate(factors)
         ]
     )
-    grids = [_grid(model, j, f) for j, f in enumerate(factors)]
+    grids = [_with_start(_grid(model, j, f), x0[j], f) for j, f in enumerate(factors)]
     # the slider starts at the grid position nearest the starting setting
     active = [int(np.argmin(np.abs(g - x0[j]))) for j, g in enumerate(grids)]
     x0 = np.array([grids[j][active[j]] for j in range(k)])
     cols = min(COLUMNS, k)
-    rows = math.ceil(k / cols)
+    rows = math.ceil(k / cols)  # of the response's panels; as many again for D
+    times = 2 if overall is not None else 1
     fig = make_subplots(
-        rows=rows,
+        rows=rows * times,
         cols=cols,
         shared_yaxes=True,
         horizontal_spacing=0.04,
-        vertical_spacing=0.22 / rows + 0.08,
+        vertical_spacing=(0.22 / rows + 0.08) / times,  # the same gaps in px with a D row
     )
     labels: list[list[str]] = []
+    axis_values: list[list[Any]] = []
     for j, f in enumerate(factors):
         r, c = j // cols + 1, j % cols + 1
         xs = np.tile(x0, (len(grids[j]), 1))
@@ -193,6 +210,7 @@ def profiler_figure(
         shown = [said.value(f.name, v) for v in nat]
         labels.append(shown)
         xvals: list[Any] = shown if isinstance(f, CategoricalFactor) else [float(v) for v in nat]
+        axis_values.append(xvals)
         band = "rgba(31,119,180,0.18)"
         fig.add_trace(
             go.Scatter(
@@ -247,10 +265,16 @@ def profiler_figure(
             c,
         )
         log = isinstance(f, ContinuousFactor) and f.scale == "log"
-        fig.update_xaxes(title_text=said.name(f.name), type="log" if log else None, row=r, col=c)
-        if log:
-            vals, texts = log_ticks(min(xvals), max(xvals))
-            fig.update_xaxes(tickvals=vals, ticktext=texts, row=r, col=c)
+        for row in (r, r + rows) if overall is not None else (r,):  # its D panel's axis too
+            fig.update_xaxes(
+                title_text=said.name(f.name), type="log" if log else None, row=row, col=c
+            )
+            if log:
+                vals, texts = log_ticks(min(xvals), max(xvals))
+                fig.update_xaxes(tickvals=vals, ticktext=texts, row=row, col=c)
+    if overall is not None:
+        names = [said.name(f.name) for f in factors]
+        add_d_panels(fig, overall, grids, x0, axis_values, names, rows + 1, cols)
     # one response scale for every panel (JMP's), wide enough for any setting in the region
     rng = np.random.default_rng(0)
     sample = rng.uniform(model.low, model.high, size=(400, k))
@@ -260,10 +284,15 @@ def profiler_figure(
     mean, half = model.predict(np.vstack([sample, x0]))
     lo, hi = float((mean - half).min()), float((mean + half).max())
     pad = 0.05 * (hi - lo or abs(hi) or 1.0)
-    fig.update_yaxes(range=[lo - pad, hi + pad], matches="y")
-    fig.update_yaxes(title_text=response, row=1, col=1)
-    for r in range(2, rows + 1):
+    for r in range(1, rows + 1):
+        fig.update_yaxes(range=[lo - pad, hi + pad], matches="y", row=r)
         fig.update_yaxes(title_text=response, row=r, col=1)
+    if overall is not None:  # D on its own 0-1 scale, shared by its panels
+        d_axis = f"y{rows * cols + 1}"
+        for r in range(rows + 1, 2 * rows + 1):
+            fig.update_yaxes(range=[-0.03, 1.05], matches=d_axis, row=r)
+            fig.update_yaxes(title_text="D (desirability)", row=r, col=1)
+        rows *= 2
     panels_height = rows * PANEL_HEIGHT
     sliders = []
     for j, f in enumerate(factors):
@@ -304,6 +333,7 @@ def profiler_figure(
                 "grids": [[float(g) for g in grid] for grid in grids],
                 "active": active,
                 "traces": 4,
+                **({"desirability": overall.meta(4 * k)} if overall is not None else {}),
             }
         },
     )

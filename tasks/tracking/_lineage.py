@@ -70,17 +70,20 @@ def lineage_tags(run: RunHandle, model_uri: str) -> dict[str, str]:
 def point_run_name(
     settings: PlatformSettings, parent_run_id: str, params: dict[str, str]
 ) -> str | None:
-    """A sweep point's run name from the factors its parent run lists (`factor.NAME` params)."""
-    return point_name(list(_factor_names(settings.resolved_tracking_uri, parent_run_id)), params)
+    """A sweep point's run name from the factors its parent run lists (`factor.*` params):
+    short names, values rounded to what each factor's range warrants."""
+    names, space = _sweep_factors(settings.resolved_tracking_uri, parent_run_id)
+    return point_name(list(names), params, space)
 
 
 @functools.lru_cache(maxsize=64)
-def _factor_names(tracking_uri: str, parent_run_id: str) -> tuple[str, ...]:
+def _sweep_factors(tracking_uri: str, parent_run_id: str) -> tuple[tuple[str, ...], Any]:
     """The factors a sweep's parent run lists (read once per sweep, not per point)."""
+    from libs.doe.names import logged_factors  # the DOE package: only a sweep point needs it
+
     parent = MlflowClient(tracking_uri).get_run(parent_run_id)
-    return tuple(
-        sorted(k.removeprefix("factor.") for k in parent.data.params if k.startswith("factor."))
-    )
+    names, space = logged_factors(parent.data.params)
+    return tuple(names), space
 
 
 def read_artifact(client: MlflowClient, run_id: str, path: str) -> str | None:

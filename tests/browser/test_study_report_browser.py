@@ -17,6 +17,8 @@ import pytest
 
 from flows.config.sweep import load_sweep_config
 from libs.doe import CentralComposite, FactorSpace, generate_design
+from libs.doe.desirability import Desirability, overall_desirability
+from libs.doe.responses import ResponseGoal, analyse_responses
 from libs.doe.sweep import PointResult
 from tasks.sweep import analyse_sweep, build_sweep_report
 
@@ -24,6 +26,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CONFIG = Path(__file__).resolve().parents[2] / "configs" / "sweeps" / "diabetes_gbr_study.yaml"
 WIDTHS = (1400, 390)
+SIZE = "model_size_bytes"
 SCREENSHOTS = "MLOPS_SCREENSHOTS"  # a folder to keep the screenshots in, when set
 
 # The text of a figure (titles, axis titles, annotations, ticks) with its box; only what is
@@ -50,14 +53,23 @@ _TEXTS = """div => {
 }"""
 
 
-def _stage(space: FactorSpace, design: Any, effect: Any) -> str:
+def _stage(space: FactorSpace, design: Any, effect: Any, cost: Any = None) -> str:
+    """The stage's report; with `cost`, a second response (model size) weighed against r2."""
     results = []
     for i, row in design.coded.iterrows():
         y = effect(row) + [0.002, -0.001, 0.003, -0.002][i % 4]
-        results.append(PointResult(i, design.points[i], "completed", {"r2": y}, y))
+        metrics = {"r2": y} | ({"model_size_bytes": cost(row)} if cost else {})
+        results.append(PointResult(i, design.points[i], "completed", metrics, y))
     analysis = analyse_sweep.fn(design, space, results, True)
     best = max(results, key=lambda r: r.objective)
-    return build_sweep_report.fn("Diabetes study", design, space, results, analysis, "r2", best, {})
+    multi = None
+    if cost is not None:
+        goals = {"r2": ResponseGoal(metric="r2", weight=2), **{SIZE: ResponseGoal(metric=SIZE)}}
+        natural = {"r2": "maximize", SIZE: "minimize"}
+        multi = analyse_responses(design, space, results, goals, natural)
+    return build_sweep_report.fn(
+        "Diabetes study", design, space, results, analysis, "r2", best, {}, multi
+    )
 
 
 @pytest.fixture(scope="module")
@@ -75,10 +87,13 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     def surface(r: Any) -> float:
         return 0.5 + 0.03 * r[lr] - 0.02 * r[lr] ** 2 - 0.015 * r[n] ** 2 + 0.01 * r[lr] * r[depth]
 
+    def size(r: Any) -> float:
+        return 6e4 + 2e4 * r[depth] + 8e3 * r[n] + 500 * r[lr] ** 2
+
     out = {}
     for name, html in (
         ("screen", _stage(config.space, screen, screening)),
-        ("surface", _stage(three, ccd, surface)),
+        ("surface", _stage(three, ccd, surface, size)),
     ):
         out[name] = folder / f"{name}.html"
         out[name].write_text(html, encoding="utf-8")
@@ -171,3 +186,17 @@ def test_profiler_slider_redraws_from_the_model(browser, reports: dict[str, Path
     expected = f @ np.array(meta["beta"])
     assert after[6] == pytest.approx(list(expected), abs=1e-9)
     assert after[6] != pytest.approx(before[6], abs=1e-6)
+    # and: the overall desirability's row (r2 against model size) moved the same way: D along
+    # the second factor from each response's model and goal, as libs.doe computes it
+    d = meta["desirability"]
+    predicted = {}
+    for name, model in zip(("r2", SIZE), d["models"], strict=True):
+        cols = [tuple(t) for t in model["terms"]]
+        g = np.column_stack(
+            [np.prod(rows[:, list(t)], axis=1) if t else np.ones(len(rows)) for t in cols]
+        )
+        predicted[name] = g @ np.array(model["beta"])
+    goals = {n: Desirability(**g) for n, g in zip(("r2", SIZE), d["goals"], strict=True)}
+    curve = d["first"] + d["traces"] * 1
+    assert after[curve] == pytest.approx(list(overall_desirability(predicted, goals)), abs=1e-9)
+    assert after[curve] != pytest.approx(before[curve], abs=1e-6)

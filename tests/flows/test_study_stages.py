@@ -10,6 +10,7 @@ as the command line does.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -187,6 +188,11 @@ def test_confirmation_trains_the_recommendation_with_new_seeds_on_the_same_split
         first.recommendation.settings["model.params.C"]
     )
     assert run.data.tags["sweep.confirms"] == first.sweep_id
+    # and: in short names, rounded by each factor's range (issue 33), in MLflow and printed
+    assert run.data.tags["sweep.setting"].startswith("C=")
+    assert ", tol=" in run.data.tags["sweep.setting"]
+    assert "model.params." not in str(confirmed) and "C=" in str(confirmed)
+    assert not re.search(r"\d\.\d{7,}", str(confirmed)), str(confirmed)
     # and: the stage's run records the confirmation and its picture
     stage = client().get_run(first.parent_run_id)
     assert stage.data.tags["confirm.verdict"] == confirmed.verdict

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -138,6 +139,14 @@ def test_sweep_logs_design_results_and_analysis(flow_home: Path, first_sweep: An
     assert list(aliases["chain"]) == ["A = BC", "B = AC", "C = AB"]
     assert run.data.tags["doe.defining_relation"] == "I = ABC"
     assert run.data.tags["doe.significance"] == "none"  # 3 effects: too few for Lenth
+    # and: MLflow's params, tags and run names in short names (issue 33), the full key kept once
+    shorts = [n.rsplit(".", 1)[-1] for n in names]
+    assert {f"factor.{s}" for s in shorts} <= set(run.data.params)
+    assert not any(k.startswith("factor.model.") for k in run.data.params)
+    assert json.loads(run.data.params[f"factor.{shorts[0]}"])["name"] == names[0]
+    assert run.data.tags["doe.letters"].startswith(f"A={shorts[0]}, ")
+    for child in children(summary.parent_run_id):
+        assert child.data.tags["mlflow.runName"].startswith(f"{sorted(shorts)[0]}=")
     assert summary.top_effects and summary.top_effects[0][0] in names
 
 

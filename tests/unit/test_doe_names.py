@@ -8,7 +8,15 @@ import pandas as pd
 import pytest
 
 from libs.doe import analyse
-from libs.doe.names import Namer, plain_number, round_value, short_names, show_value
+from libs.doe.names import (
+    Namer,
+    factor_params,
+    logged_factors,
+    plain_number,
+    round_value,
+    short_names,
+    show_value,
+)
 from libs.doe.space import FactorSpace
 
 SPACE = FactorSpace(
@@ -137,6 +145,15 @@ def test_mlflow_tags_carry_short_names() -> None:
     assert result.tags()["doe.factor_names"] == (
         "learning_rate=model.params.learning_rate, max_depth=model.params.max_depth"
     )
+    # and: a fraction's letters (its defining relation, generators) come with their key
+    half = pd.DataFrame(
+        [[-1, -1, 1], [1, -1, -1], [-1, 1, -1], [1, 1, 1]],
+        columns=[*point, "model.params.subsample"],
+        dtype=float,
+    )
+    tags = analyse(half, [1.0, 2.0, 1.5, 2.6]).tags()
+    assert tags["doe.defining_relation"] == "I = ABC"
+    assert tags["doe.letters"] == "A=learning_rate, B=max_depth, C=subsample"
 
 
 def test_wall_clock_cost_responses_are_flagged_as_noisy() -> None:
@@ -164,3 +181,34 @@ def test_wall_clock_cost_responses_are_flagged_as_noisy() -> None:
     assert not any(n.startswith("model_size_bytes is") for n in multi.notes)
     assert any(line.startswith("train_seconds (noisy: wall-clock") for line in multi.lines())
     assert "max_depth=" in multi.lines()[-2] and "model.params" not in multi.lines()[-2]
+
+
+def test_mlflow_factor_params_are_short_and_read_back_with_their_full_keys() -> None:
+    # given: the factors as a sweep's parent run logs them
+    params = factor_params(SPACE.factors)
+    # then: short keys, each value keeping the full config key
+    assert "factor.learning_rate" in params and "factor.loss" in params
+    assert not any(k.startswith("factor.model.") for k in params)
+    # when: read back (a point's run name, a later stage)
+    names, space = logged_factors({**params, "design.kind": "lhs"})
+    # then: the full keys and a space that rounds by range
+    assert names == sorted(SPACE.names)
+    assert space is not None and space.factor("model.params.alpha").scale == "log"
+
+
+def test_factor_params_logged_before_short_names_still_read() -> None:
+    # given: a study logged with full keys and specs without a name
+    old = {
+        "factor.model.params.learning_rate": '{"type":"continuous","low":0.02,"high":0.2}',
+        "factor.model.params.max_depth": '{"type":"integer","low":2,"high":4}',
+    }
+    # when
+    names, space = logged_factors(old)
+    # then
+    assert names == ["model.params.learning_rate", "model.params.max_depth"]
+    assert space is not None
+    assert Namer.of(names, space).value("model.params.learning_rate", 0.020000000000000004) == (
+        "0.02"
+    )
+    # an unreadable spec keeps the name, without ranges
+    assert logged_factors({"factor.model.params.C": "not json"}) == (["model.params.C"], None)

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from flows.config.train import TrainConfig, load_train_config
+from libs.doe.space import FactorSpace
 from libs.errors import InputError
 from libs.lineage import (
     compare_rows,
@@ -84,14 +85,31 @@ def test_model_references_parse_and_bad_ones_fail_in_one_line() -> None:
 def test_sweep_points_are_named_by_their_factor_values() -> None:
     params = {"model.params.C": "0.1", "model.params.gamma": "0.01", "split.seed": "1"}
     assert point_name(["model.params.C", "model.params.gamma"], params) == "C=0.1,gamma=0.01"
-    # two factors sharing a last part keep their full names
+    # two factors sharing a last part keep their parent parts (issue 33's short names)
     clash = {"features.numeric.fill_value": "1", "features.categorical.fill_value": "x"}
-    assert (
-        point_name(sorted(clash), clash)
-        == "features.categorical.fill_value=x,features.numeric.fill_value=1"
-    )
+    assert point_name(sorted(clash), clash) == "categorical.fill_value=x,numeric.fill_value=1"
     assert point_name(["model.params.missing"], params) is None
     assert point_name([], params) is None
+
+
+def test_a_point_name_has_no_float_noise() -> None:
+    # given: a log-scale factor's value as the design made it (0.020000000000000004)
+    space = FactorSpace(
+        factors=[
+            {
+                "name": "model.params.learning_rate",
+                "type": "continuous",
+                "low": 0.02,
+                "high": 0.2,
+                "scale": "log",
+            },
+            {"name": "model.params.max_depth", "type": "integer", "low": 2, "high": 4},
+        ]
+    )
+    params = {"model.params.learning_rate": "0.020000000000000004", "model.params.max_depth": "4"}
+    # when / then: rounded by the factor's range, and without a space to 4 digits
+    assert point_name(space.names, params, space) == "learning_rate=0.02,max_depth=4"
+    assert point_name(space.names, params) == "learning_rate=0.02,max_depth=4"
 
 
 def test_the_gate_decision_reads_in_one_line() -> None:

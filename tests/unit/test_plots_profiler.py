@@ -9,9 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from libs.doe.desirability import Desirability, overall_desirability
 from libs.doe.names import Namer
+from libs.doe.recommend import recommend
 from libs.doe.space import FactorSpace
 from libs.plots.profiler import profiler_figure, profiler_model
+from libs.plots.profiler_desirability import overall_of
 from libs.plots.study_views import (
     history_figure,
     parallel_figure,
@@ -77,10 +80,62 @@ def test_figure_starts_at_the_setting_in_names_within_the_region() -> None:
     assert [s.currentvalue.prefix for s in sliders] == ["learning_rate = ", "max_depth = "]
     assert [st.label for st in sliders[1].steps] == ["2", "3", "4", "5", "6"]
     assert sliders[1].active == 4  # held at 6, the edge of the region
-    assert sliders[0].steps[sliders[0].active].label == "0.0632"
+    assert sliders[0].steps[sliders[0].active].label == "0.063"  # the setting itself
     meta = figure.layout.meta["profiler"]
     assert all(-1 - 1e-9 <= g <= 1 + 1e-9 for grid in meta["grids"] for g in grid)
     assert figure.layout.xaxis.title.text == "learning_rate"
+
+
+def test_overall_desirability_row_starts_at_the_recommendations_d() -> None:
+    """Derringer and Suich (1980) as in Myers, Montgomery and Anderson-Cook, RSM 4th ed.,
+    section 6.6: D is the weighted geometric mean of each response's d at its prediction."""
+    # given: r2 peaks inside the region, the model grows with max_depth
+    x = grid3()
+    noise = np.array([0.01, -0.02, 0.0, 0.02, -0.01, 0.01, 0.0, -0.01, 0.02, -0.02])
+    r2 = 0.4 + 0.05 * x[LR] - 0.04 * x[LR] ** 2 - 0.03 * x[DEPTH] ** 2 + noise
+    size = 5e4 + 3e4 * x[DEPTH] + 1e3 * x[LR] + 500 * noise
+    models = {"r2": profiler_model(x, r2), "model_size_bytes": profiler_model(x, size)}
+    goals = {
+        "r2": Desirability(goal="maximize", low=0.3, high=0.45, weight=2),
+        "model_size_bytes": Desirability(goal="minimize", low=2e4, high=8e4),
+    }
+    overall = overall_of(models, goals, SPACE.names)
+    assert overall is not None and models["r2"] is not None
+    start = recommend(x, list(r2), SPACE).settings  # the recommended setting
+    # when
+    figure = profiler_figure(models["r2"], SPACE, start, "r2", overall)
+    # then: a D panel a factor after the response's four traces a factor, on a 0-1 scale
+    meta = figure.layout.meta["profiler"]
+    d_meta = meta["desirability"]
+    assert d_meta["first"] == 8 and len(figure.data) == 8 + 2 * 2
+    assert [g["goal"] for g in d_meta["goals"]] == ["maximize", "minimize"]
+    assert figure.layout.yaxis3.title.text == "D (desirability)"
+    assert list(figure.layout.yaxis3.range) == [-0.03, 1.05]
+    # and: its marker starts at the recommendation, with D computed there from each
+    # response's least-squares fit (numpy's, not the profiler's)
+    coded = np.array([[SPACE.factor(n).encode(start[n]) for n in SPACE.names]])
+
+    def fitted(y: pd.Series) -> float:
+        a, b = x[LR], x[DEPTH]
+        cols = [np.ones(10), a, b, a * b, a**2, b**2]
+        beta = np.linalg.lstsq(np.column_stack(cols), y, rcond=None)[0]
+        u, v = coded[0]
+        return float(np.array([1, u, v, u * v, u**2, v**2]) @ beta)
+
+    expected = overall_desirability(
+        {"r2": [fitted(r2)], "model_size_bytes": [fitted(size)]}, goals
+    )[0]
+    assert 0 < expected < 1
+    for j, name in enumerate(SPACE.names):
+        curve, marker = figure.data[8 + 2 * j], figure.data[9 + 2 * j]
+        assert marker.y[0] == pytest.approx(expected)
+        at = meta["grids"][j][meta["active"][j]]
+        assert at == pytest.approx(coded[0][j])
+        assert curve.y[meta["active"][j]] == pytest.approx(expected)
+        assert figure.layout.sliders[j].active == meta["active"][j]
+        assert marker.x[0] == pytest.approx(float(start[name]))
+    # and: no D row with one response
+    assert overall_of(models, {"r2": goals["r2"]}, SPACE.names) is None
 
 
 def test_study_views_in_names() -> None:

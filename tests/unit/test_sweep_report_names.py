@@ -20,6 +20,7 @@ pytestmark = pytest.mark.slow  # the report embeds plotly.js and draws every fig
 
 CONFIG = Path(__file__).resolve().parents[2] / "configs" / "sweeps" / "diabetes_gbr_study.yaml"
 NOISE = re.compile(r"\d*\.\d*(0{6,}|9{6,})\d")  # 0.20000000000000004, 0.6499999999
+LONG = re.compile(r"\d\.\d{7,}")  # more digits than anyone reads: 0.00873865
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +62,7 @@ def test_report_reads_in_names_with_learned_first(stage: tuple) -> None:
     assert "model.params.learning_rate" in body[factors:]
     visible = re.sub(r"<[^>]+>", " ", re.sub(r"<script.*?</script>", "", body, flags=re.S))
     assert not NOISE.search(visible)
+    assert not LONG.search(visible), LONG.search(visible)  # the metrics table's effects too
 
 
 def test_terminal_summary_leads_with_learned_and_the_next_step(stage: tuple) -> None:
