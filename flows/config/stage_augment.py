@@ -43,6 +43,11 @@ def optimal_augmentation(
     """
     if runs is None:
         raise InputError("--runs: --augment --to optimal needs the number of new runs")
+    if config.design.kind == "augment_optimal":
+        raise InputError(
+            "--augment: the sweep is itself an optimal augmentation; augment the stage before "
+            "it with all the runs you want (--runs), or fit a CCD or GP stage"
+        )
     hold = {k: v for k, v in best.items() if factors and k not in factors}
     design = {
         "kind": "augment_optimal",

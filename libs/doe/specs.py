@@ -272,6 +272,23 @@ class AugmentToCCD(_DesignBase):
         return self
 
 
+# What an optimal augmentation can follow: every design but another optimal augmentation
+# (a non-recursive schema, so the config reference and JSON schema stay finite).
+EarlierSpec = Annotated[
+    FullFactorial
+    | FractionalFactorial
+    | PlackettBurman
+    | BoxBehnken
+    | CentralComposite
+    | LatinHypercube
+    | FoldOver
+    | AugmentToCCD
+    | DefinitiveScreening
+    | Optimal,
+    Field(discriminator="kind"),
+]
+
+
 class AugmentOptimal(_DesignBase):
     """Any earlier design plus D-optimal runs for a model, in a new block (JMP's Augment).
 
@@ -283,7 +300,7 @@ class AugmentOptimal(_DesignBase):
     """
 
     kind: Literal["augment_optimal"] = "augment_optimal"
-    first: DesignSpec = Field(description="The design of the stage(s) already run.")
+    first: EarlierSpec = Field(description="The design of the stage(s) already run.")
     runs: PositiveInt = Field(description="New runs to add (at least what the model lacks).")
     model: Literal["linear", "interactions", "quadratic"] = "quadratic"
     factors: list[str] | None = Field(
@@ -333,7 +350,6 @@ DesignSpec = Annotated[
     | AugmentOptimal,
     Field(discriminator="kind"),
 ]
-AugmentOptimal.model_rebuild()
 
 
 __all__ = [
