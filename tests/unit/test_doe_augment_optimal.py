@@ -139,3 +139,6 @@ def test_augment_stage_to_optimal_reuses_the_screen_and_names_bad_arguments() ->
         next_stage(earlier, "augment", to="optimal", runs=2)
     with pytest.raises(InputError, match=r"^--runs: --augment --to optimal needs"):
         next_stage(earlier, "augment", to="optimal")
+    # and: an optimal augmentation is not itself augmented again (augment its first stage)
+    with pytest.raises(InputError, match=r"^--augment: the sweep is itself an optimal augm"):
+        next_stage(_earlier(stage2), "augment", to="optimal", runs=3)
