@@ -108,13 +108,16 @@ def next_stage(
     runs: int | None = None,
     overrides: Sequence[str] = (),
     verbose: bool = False,
+    to: str = "ccd",
+    model: str | None = None,
 ) -> StageSummary:
     """Run the next stage of a study from a finished stage (sweep id or parent run id).
 
     `step`: "fold_over" (`on`: one factor), "augment" (to a CCD; `factors`: the
     surface), "next" (a design along the path, or around a path's best run),
     "path" (single runs along the path of steepest ascent, at most `steps`) or
-    "gp" (a batch of `runs` by expected improvement). The same stages as
+    "gp" (a batch of `runs` by expected improvement); "augment" with `to="optimal"`
+    adds `runs` D-optimal runs for `model` to any design. The same stages as
     `python -m flows.sweep --fold-over/--augment/--next/--path/--next --model gp`.
     """
     from deployments.runtime import local_prefect
@@ -142,6 +145,8 @@ def next_stage(
         steps=steps,
         runs=runs,
         history=history,
+        to=to,  # type: ignore[arg-type]
+        model=model,
     )
     plan = plan_sweep(config, ARGUMENT[step])
     with (

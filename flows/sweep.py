@@ -3,6 +3,7 @@
     python -m flows.sweep --config FILE [--set dotted.key=value ...] [--print-schema]
     python -m flows.sweep --fold-over SWEEP [--on FACTOR]    # stage 2: separate aliases
     python -m flows.sweep --augment SWEEP --to ccd [--factors A,B]   # a response surface
+    python -m flows.sweep --augment SWEEP --to optimal --runs N [--model quadratic] [--factors A,B]
     python -m flows.sweep --next SWEEP     # a new design along the path of steepest ascent
     python -m flows.sweep --path SWEEP [--steps N]     # single runs along steepest ascent
     python -m flows.sweep --next SWEEP --model gp [--runs N]   # a batch by expected improvement
@@ -55,8 +56,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     stage = parser.add_argument_group("the next stage of a study (reuses the points already run)")
     stage.add_argument("--fold-over", metavar="SWEEP", help="fold a two-level fraction over")
     stage.add_argument("--on", metavar="FACTOR", help="with --fold-over: fold on one factor")
-    stage.add_argument("--augment", metavar="SWEEP", help="augment a two-level design")
-    stage.add_argument("--to", choices=["ccd"], help="with --augment: the design to reach")
+    stage.add_argument(
+        "--augment",
+        metavar="SWEEP",
+        help="augment a design (a two-level one --to ccd, any one --to optimal)",
+    )
+    stage.add_argument(
+        "--to",
+        metavar="ccd|optimal",
+        help="with --augment: a central composite design, or --runs D-optimal runs for --model",
+    )
     stage.add_argument(
         "--factors",
         metavar="A,B",
@@ -65,8 +74,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     stage.add_argument("--next", metavar="SWEEP", help="a design along steepest ascent")
     stage.add_argument(
         "--model",
-        choices=["gp"],
-        help="with --next: a batch proposed by a Gaussian process fitted to every run so far",
+        metavar="gp|linear|interactions|quadratic",
+        help="with --next: gp, a batch proposed by a Gaussian process fitted to every run so "
+        "far; with --augment --to optimal: the model the new runs serve (default quadratic)",
     )
     stage.add_argument(
         "--path", metavar="SWEEP", help="single runs along the path of steepest ascent"
@@ -83,7 +93,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--runs",
         type=int,
         metavar="N",
-        help="with --confirm: confirmation runs (default 3); with --model gp: the batch (4)",
+        help="with --confirm: confirmation runs (default 3); with --model gp: the batch (4); "
+        "with --augment --to optimal: the new runs",
     )
     return parser.parse_args(argv)
 
@@ -95,7 +106,7 @@ def stage_request(args: argparse.Namespace) -> tuple[str, str] | None:
         for step, ref in (
             ("fold_over", args.fold_over),
             ("augment", args.augment),
-            ("next" if args.model is None else "gp", args.next),
+            ("gp" if args.model == "gp" else "next", args.next),
             ("path", args.path),
             ("confirm", args.confirm),
         )
@@ -103,8 +114,8 @@ def stage_request(args: argparse.Namespace) -> tuple[str, str] | None:
     ]
     if len(given) > 1:
         raise InputError("--fold-over, --augment, --next, --path, --confirm: give one of them")
-    if args.model is not None and args.next is None:
-        raise InputError("--model: only with --next")
+    if args.model is not None and args.next is None and args.augment is None:
+        raise InputError("--model: only with --next (gp) or --augment --to optimal")
     if given and args.config:
         raise InputError(
             f"--config: not with {ARGS[given[0][0]]} (the earlier sweep's config is used)"
@@ -114,19 +125,42 @@ def stage_request(args: argparse.Namespace) -> tuple[str, str] | None:
         raise InputError("--on: only with --fold-over")
     if (args.to is not None or args.factors is not None) and step != "augment":
         raise InputError(f"--{'to' if args.to is not None else 'factors'}: only with --augment")
-    if args.runs is not None and step not in ("confirm", "gp"):
-        raise InputError("--runs: only with --confirm or --next --model gp")
+    if step == "augment":
+        check_augment(args)
+    elif args.model not in (None, "gp"):
+        raise InputError(f"--model: {args.model!r} with --next: only gp")
+    if args.runs is not None and step not in ("confirm", "gp", "augment"):
+        raise InputError("--runs: only with --confirm, --next --model gp or --augment --to optimal")
     if args.runs is not None and args.runs < 1:
         raise InputError(f"--runs: at least 1, got {args.runs}")
     if args.steps is not None and step != "path":
         raise InputError("--steps: only with --path")
     if args.steps is not None and args.steps < 1:
         raise InputError(f"--steps: at least 1, got {args.steps}")
-    if step == "augment" and args.to is None:
-        raise InputError("--to: --augment needs the design to reach (--to ccd)")
     if given and not given[0][1].strip():
         raise InputError(f"{ARGS[given[0][0]]}: a sweep id or parent run id is needed")
     return given[0] if given else None
+
+
+AUGMENT_MODELS = ("linear", "interactions", "quadratic")
+
+
+def check_augment(args: argparse.Namespace) -> None:
+    """--to, --model and --runs of an augmentation: one line naming the argument."""
+    if args.to is None:
+        raise InputError("--to: --augment needs the design to reach (--to ccd or --to optimal)")
+    if args.to not in ("ccd", "optimal"):
+        raise InputError(f"--to: {args.to!r} is not a design to reach (ccd, optimal)")
+    if args.to == "ccd" and (args.model is not None or args.runs is not None):
+        raise InputError(
+            f"--{'model' if args.model is not None else 'runs'}: only with --to optimal "
+            "(a central composite design's runs follow from its factors)"
+        )
+    if args.to == "optimal":
+        if args.model is not None and args.model not in AUGMENT_MODELS:
+            raise InputError(f"--model: {args.model!r} is not one of {', '.join(AUGMENT_MODELS)}")
+        if args.runs is None:
+            raise InputError("--runs: --augment --to optimal needs the number of new runs")
 
 
 ARGS = {
@@ -161,6 +195,8 @@ def stage_config(
         steps=args.steps,
         runs=args.runs,
         history=history,
+        to=args.to or "ccd",
+        model=args.model if step == "augment" else None,
     )
 
 

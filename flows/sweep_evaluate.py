@@ -97,6 +97,7 @@ def evaluate(args: argparse.Namespace) -> list[str]:
         raise InputError("--config: --evaluate needs at least one sweep config file")
     evaluations: dict[str, DesignEvaluation] = {}
     kinds: dict[str, str] = {}
+    notes: list[str] = []
     taken: set[str] = set()
     runs = [(path, list(args.overrides), _label(path, taken)) for path in paths]
     for text in args.designs:
@@ -113,7 +114,9 @@ def evaluate(args: argparse.Namespace) -> list[str]:
         except InputError as exc:
             raise InputError(f"{path}: {exc}") from exc
         kinds[label] = design.kind
-    return evaluation_lines(evaluations, kinds)
+        notes += [f"  {label}: {note}" for note in design.notes]
+    lines = evaluation_lines(evaluations, kinds)
+    return lines + (["", "Design notes (pure error, aliasing, stages)", *notes] if notes else [])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -35,6 +35,7 @@ from libs.doe.sweep import (
 from libs.gate import GateDecision, GateSpec, decide
 from libs.metrics import greater_is_better
 from libs.plots import Table, render_report
+from libs.plots.design_evaluation import evaluation_sections
 from libs.plots.doe_sweep import (
     factors_table,
     learned_section,
@@ -208,6 +209,9 @@ def build_sweep_report(
 ) -> str:
     """The sweep's report: run details, analysis metrics, figures and tables, one HTML page.
 
+    At the top, after what was learned: the design's evaluation before any training
+    (`libs.plots.design_evaluation`, the figures of `--evaluate`) and its correlation map.
+
     With several responses it adds the desirability table and optimum and a
     Pareto front of the first two; in a study, a table of all its stages.
     """
@@ -216,6 +220,8 @@ def build_sweep_report(
     said = Namer.of(space)
     first = learned_section(analysis, said.text(meta.get("next stage", "")))
     top: list[tuple[str, KeyValues | Table]] = [("What we learned", first)] if first else []
+    judged, correlation_map = evaluation_sections(design, space)  # as --evaluate prints it
+    top += judged
     factors = Table(factors_table(space), "Short names as used in this report; full config keys.")
     fitted = analysis.best_fitted()
     others = list(multi.goals) if multi is not None and len(multi.goals) > 1 else []
@@ -229,6 +235,7 @@ def build_sweep_report(
         others,
         multi.goals if multi is not None and others else None,  # the profiler's D row
     )
+    figures[:0] = correlation_map
     if stages:
         figures.insert(0, ("Study stages", Table(stage_table(stages), "One row per stage.")))
     if multi is not None and len(multi.goals) > 1:

@@ -19,6 +19,7 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import ValidationError
 
+from flows.config.stage_augment import optimal_augmentation
 from flows.config.sweep import (
     Study,
     StudyStage,
@@ -379,8 +380,12 @@ def next_stage(
     steps: int | None = None,
     runs: int | None = None,
     history: Sequence[EarlierSweep] = (),
+    to: Literal["ccd", "optimal"] = "ccd",
+    model: str | None = None,
 ) -> tuple[SweepConfig, list[str]]:
     """The next stage's config and what was decided, in words (for the CLI and the report).
+
+    `to`: what an augmentation reaches (a CCD, or `runs` D-optimal runs for `model`).
 
     `steps`: the most runs along a path (--path); `runs`: a GP batch's size. `history`:
     the study's earlier stages (`lineage_ids`, read back): a GP stage models every run of
@@ -401,6 +406,11 @@ def next_stage(
     if step == "fold_over":
         data["design"] = _fold_over_design(config, plan, on)
         said.append(f"stage {stage}: fold-over{f' on {on}' if on else ''} of {plan.design.kind}")
+    elif step == "augment" and to == "optimal":
+        named = [_factor_named("--factors", f, config, plan) for f in factors]
+        best = _best_levels(config, plan, values)
+        data["design"], lines = optimal_augmentation(config, named, runs, model, best)
+        said += [f"stage {stage}: {line.split(': ', 1)[-1]}" for line in lines]
     elif step == "augment":
         data["design"], how = _augment_design(config, plan, analysis, factors)
         held = _best_levels(config, plan, values)

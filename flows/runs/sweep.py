@@ -549,6 +549,8 @@ def sweep_file(
     factors: list[str] | None = None,
     steps: int | None = None,
     runs: int | None = None,
+    to: Literal["ccd", "optimal"] = "ccd",
+    model: Literal["linear", "interactions", "quadratic"] | None = None,
 ) -> Any:
     """The deployable sweep (`sweep/<deployment>`): a sweep config file plus overrides.
 
@@ -557,8 +559,8 @@ def sweep_file(
     pool share the sweep. With `next_stage` and `earlier` (a sweep id or parent
     run id) it runs the next stage of that sweep's study instead, as
     `python -m flows.sweep --fold-over/--augment/--next` does (`config_file`
-    is then not read; `on`, `factors`, `steps` and `runs` as --on, --factors,
-    --steps and --runs). The command
+    is then not read; `on`, `factors`, `steps`, `runs`, `to` and `model` as --on,
+    --factors, --steps, --runs, --to and --model of --augment). The command
     line (`python -m flows.sweep`) runs `run_sweep` directly.
     """
     settings = check_environment()  # this flow run's process: its settings, read once
@@ -575,6 +577,8 @@ def sweep_file(
         overrides=overrides or (),
         steps=steps,
         runs=runs,
+        to=to,
+        model=model,
     )
     return run_sweep(config, settings=settings)
 

@@ -32,6 +32,7 @@ from libs.doe.space import (
     IntegerFactor,
 )
 from libs.doe.specs import (
+    AugmentOptimal,
     AugmentToCCD,
     BoxBehnken,
     CentralComposite,
@@ -51,6 +52,7 @@ __all__ = [
     "AliasChain",
     "AliasStructure",
     "AnovaResult",
+    "AugmentOptimal",
     "AugmentToCCD",
     "BoxBehnken",
     "Canonical",

@@ -22,12 +22,14 @@ import pandas as pd
 import pydoe
 
 from libs.doe.aliasing import factor_letters
+from libs.doe.augment import augment_optimal
 from libs.doe.dsd import dsd_matrix, dsd_size
 from libs.doe.names import factor_choices, factor_named
-from libs.doe.optimal import optimal_matrix
+from libs.doe.optimal import optimal_matrix, pure_error_note
 from libs.doe.sequential import augment_to_ccd, fold_over
 from libs.doe.space import CategoricalFactor, FactorSpace, IntegerFactor
 from libs.doe.specs import (
+    AugmentOptimal,
     AugmentToCCD,
     BoxBehnken,
     CentralComposite,
@@ -256,7 +258,14 @@ def _definitive_screening(space: FactorSpace, spec: DefinitiveScreening) -> np.n
 
 def _optimal(space: FactorSpace, spec: Optimal) -> np.ndarray:
     rows, _ = optimal_matrix(
-        space, spec.runs, spec.model, spec.criterion, spec.constraints, spec.levels, spec.seed
+        space,
+        spec.runs,
+        spec.model,
+        spec.criterion,
+        spec.constraints,
+        spec.levels,
+        spec.seed,
+        spec.pure_error,
     )
     return rows
 
@@ -388,9 +397,13 @@ def _single_stage(space: FactorSpace, spec: DesignSpec) -> Design:
                 kept.append(i)
         removed, order = len(raw) - len(kept), kept
     order = _shuffle(order, spec)
-    return _assemble(
+    design = _assemble(
         space, spec, raw[order], order, clip=clip, requested=int(raw.shape[0]), removed=removed
     )
+    if isinstance(spec, Optimal):  # says whether the runs give pure error
+        note = pure_error_note(design.coded, space, spec.model)
+        design = replace(design, notes=(*design.notes, note))
+    return design
 
 
 def _factor_column(space: FactorSpace, design: Design, factor: str) -> str:
@@ -495,11 +508,36 @@ def _augment_stage(space: FactorSpace, spec: AugmentToCCD) -> tuple[Design, pd.D
     return first, added[list(space.names)], description
 
 
-def _next_stage(space: FactorSpace, spec: FoldOver | AugmentToCCD) -> Design:
+def _optimal_stage(space: FactorSpace, spec: AugmentOptimal) -> tuple[Design, pd.DataFrame, str]:
+    """The earlier stage(s) as they ran, and the D-optimal runs that augment them."""
+    first = generate_design(space, spec.first)
+    active = list(space.names)
+    if spec.factors:
+        active = list(dict.fromkeys(_factor_column(space, first, f) for f in spec.factors))
+    stage = augment_optimal(
+        first.coded,
+        space,
+        spec.runs,
+        spec.model,
+        blocks=_stage_blocks(first),
+        factors=active,
+        held=_held_codes(space, active, spec.hold),
+        constraints=spec.all_constraints(),
+        levels=spec.levels,
+        seed=spec.seed,
+    )
+    return first, stage.added, stage.description
+
+
+def _next_stage(space: FactorSpace, spec: FoldOver | AugmentToCCD | AugmentOptimal) -> Design:
     """The earlier stage(s) as they ran, then the runs that complete them, in a new block."""
     if isinstance(spec, FoldOver):
         first, added_frame, description = _fold_over_stage(space, spec)
         clip, active = True, first.active
+    elif isinstance(spec, AugmentOptimal):
+        first, added_frame, description = _optimal_stage(space, spec)
+        named = spec.factors and [_factor_column(space, first, f) for f in spec.factors]
+        clip, active = True, tuple(dict.fromkeys(named or ()))
     else:
         first, added_frame, description = _augment_stage(space, spec)
         clip = False  # axial runs beyond the faces stay there, as in a circumscribed CCD
@@ -534,6 +572,8 @@ def design_size(space: FactorSpace, design: DesignSpec) -> int:
     k = len(space.factors)
     if isinstance(design, FoldOver):
         return 2 * design_size(space, design.first)
+    if isinstance(design, AugmentOptimal):
+        return design_size(space, design.first) + design.runs
     if isinstance(design, AugmentToCCD):
         first = design_size(space, design.first)
         k = len(design.factors) if design.factors else k
@@ -570,7 +610,7 @@ def design_size(space: FactorSpace, design: DesignSpec) -> int:
 
 def generate_design(space: FactorSpace, design: DesignSpec) -> Design:
     """Generate `design` over `space`: real points to run (in run order) and their codes."""
-    if isinstance(design, FoldOver | AugmentToCCD):
+    if isinstance(design, FoldOver | AugmentToCCD | AugmentOptimal):
         return _next_stage(space, design)
     return _single_stage(space, design)
 

@@ -188,6 +188,62 @@ def candidate_set(
     return frame
 
 
+def pure_error_runs(runs: int, parameters: int, asked: int | None = None) -> int:
+    """How many of `runs` replicate a setting (pure error): `asked`, or by default half
+    the runs beyond the model's parameters (at most 4), keeping one lack-of-fit df."""
+    spare = runs - parameters
+    if asked is None:
+        return min(spare // 2, 4) if spare >= 2 else 0
+    if asked and spare - asked < 1:
+        raise InputError(
+            f"design.pure_error: {asked} replicate runs leave {runs - asked} distinct settings "
+            f"for the model's {parameters} parameters; give pure_error <= {max(spare - 1, 0)} "
+            "or more runs"
+        )
+    return asked
+
+
+def _replicate_rows(f: np.ndarray, chosen: list[int], centre: int | None, n: int) -> list[int]:
+    """`n` runs for pure error: centre runs where the centre is a feasible candidate and
+    every factor has one (one centre run alone is no replicate: then a repeat), else
+    repeats of the design's highest-leverage settings."""
+    if centre is not None and (centre in chosen or n > 1):
+        return [centre] * n
+    x = np.column_stack([np.ones(len(f)), f])
+    design = list(chosen)
+    for _ in range(n):
+        rows = x[design]
+        inv = np.linalg.pinv(rows.T @ rows)
+        leverage = np.einsum("ij,jk,ik->i", rows, inv, rows)
+        design.append(design[int(np.argmax(leverage))])
+    return design[len(chosen) :]
+
+
+def _centre_index(space: FactorSpace, candidates: pd.DataFrame) -> int | None:
+    if any(isinstance(f, CategoricalFactor) for f in space.factors):
+        return None
+    worst = candidates.abs().max(axis=1)
+    i = int(worst.to_numpy().argmin())
+    return i if worst.iloc[i] < 0.34 else None
+
+
+def pure_error_note(coded: pd.DataFrame, space: FactorSpace, model: str) -> str:
+    """What an optimal design's runs give for pure error and lack of fit, in words."""
+    inside, _ = model_terms(coded, space, model)
+    p = 1 + sum(len(cols) for cols in inside.values())
+    distinct = len(np.unique(coded.round(9).to_numpy(), axis=0))
+    n = len(coded)
+    if n > distinct:
+        return (
+            f"pure error: {n - distinct} df from replicated runs, lack of fit {distinct - p} df "
+            f"({n} runs, {distinct} distinct settings, {p} parameters)"
+        )
+    return (
+        f"no pure error: {n} runs for the {model} model's {p} parameters leave no replicate "
+        f"run (a budget of {p + 2} or more adds replicates, so lack of fit can be tested)"
+    )
+
+
 def optimal_matrix(
     space: FactorSpace,
     runs: int,
@@ -196,8 +252,14 @@ def optimal_matrix(
     constraints: Sequence[str | Mapping[str, Any]] = (),
     levels: int = 3,
     seed: int = 0,
+    pure_error: int | None = None,
 ) -> tuple[np.ndarray, dict[str, Any]]:
-    """`runs` coded points chosen from the candidates for `model` by the `criterion`."""
+    """`runs` coded points chosen from the candidates for `model` by the `criterion`.
+
+    Of them, `pure_error_runs` are centre runs (or repeats of the highest-leverage
+    settings, with a categorical factor or an infeasible centre) so that the analysis
+    has pure error; the others are distinct settings chosen by pyDOE's exchange.
+    """
     candidates = candidate_set(space, constraints, levels, seed)
     inside, _ = model_terms(candidates, space, model)
     columns = [c for cols in inside.values() for c in cols]
@@ -207,6 +269,8 @@ def optimal_matrix(
             f"design.runs: {runs} runs cannot estimate the {model} model's {p} parameters "
             f"over {', '.join(n.rsplit('.', 1)[-1] for n in space.names)}; give runs >= {p}"
         )
+    replicas = pure_error_runs(runs, p, pure_error)
+    distinct = runs - replicas
     f = np.column_stack(columns)
     if np.linalg.matrix_rank(np.column_stack([np.ones(len(f)), f])) < p:
         raise InputError(
@@ -220,7 +284,7 @@ def optimal_matrix(
     shuffled = f[order]
     for ridge in (0.0, 1e-3):
         chosen, info = pydoe.optimal_design(
-            shuffled, runs, 1, criterion, method="detmax", alpha=ridge
+            shuffled, distinct, 1, criterion, method="detmax", alpha=ridge
         )
         x = np.column_stack([np.ones(len(chosen)), chosen])
         if np.linalg.matrix_rank(x) == p:
@@ -234,11 +298,20 @@ def optimal_matrix(
     for row in chosen:
         hits = np.flatnonzero(np.all(np.isclose(shuffled, row), axis=1))
         index.append(int(order[hits[0]]))
+    index += _replicate_rows(f, index, _centre_index(space, candidates), replicas)
     return candidates.to_numpy()[index], {
         "candidates": len(candidates),
         "parameters": p,
+        "pure_error_runs": replicas,
         "d_efficiency": float(info["D_eff"]),
     }
 
 
-__all__ = ["MAX_CANDIDATES", "candidate_set", "feasibility", "optimal_matrix"]
+__all__ = [
+    "MAX_CANDIDATES",
+    "candidate_set",
+    "feasibility",
+    "optimal_matrix",
+    "pure_error_note",
+    "pure_error_runs",
+]

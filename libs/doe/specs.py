@@ -193,6 +193,13 @@ class Optimal(_DesignBase):
     levels: int = Field(
         default=3, ge=2, le=9, description="Candidate values of each numeric factor."
     )
+    pure_error: NonNegativeInt | None = Field(
+        default=None,
+        description="Runs that repeat a setting (centre runs where every factor has a "
+        "centre, else the highest-leverage settings) so lack of fit can be tested; none: "
+        "half the runs beyond the model's parameters, at most 4 (0 when the budget has "
+        "fewer than 2 runs to spare, and the design's notes say so).",
+    )
 
 
 TwoLevelSpec = Annotated[
@@ -265,7 +272,9 @@ class AugmentToCCD(_DesignBase):
         return self
 
 
-DesignSpec = Annotated[
+# What an optimal augmentation can follow: every design but another optimal augmentation
+# (a non-recursive schema, so the config reference and JSON schema stay finite).
+EarlierSpec = Annotated[
     FullFactorial
     | FractionalFactorial
     | PlackettBurman
@@ -280,7 +289,71 @@ DesignSpec = Annotated[
 ]
 
 
+class AugmentOptimal(_DesignBase):
+    """Any earlier design plus D-optimal runs for a model, in a new block (JMP's Augment).
+
+    The earlier runs stay as they ran (a sweep reuses them); `runs` new ones
+    maximise det(X'X) of the whole design for `model` with a block effect
+    (`libs.doe.augment`). With `factors`, the model is in those alone and the
+    new runs hold the others at `hold` (default their centre). The new runs
+    satisfy `constraints` and those of an earlier optimal design.
+    """
+
+    kind: Literal["augment_optimal"] = "augment_optimal"
+    first: EarlierSpec = Field(description="The design of the stage(s) already run.")
+    runs: PositiveInt = Field(description="New runs to add (at least what the model lacks).")
+    model: Literal["linear", "interactions", "quadratic"] = "quadratic"
+    factors: list[str] | None = Field(
+        default=None, description="The factors of the model (paths or letters); none: every one."
+    )
+    hold: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Values of the other factors in the added runs (default: their centre).",
+    )
+    constraints: list[str | dict[str, Any]] = Field(
+        default_factory=list,
+        description="Linear inequalities in natural units, or disallowed combinations.",
+    )
+    levels: int = Field(
+        default=3, ge=2, le=9, description="Candidate values of each numeric factor."
+    )
+
+    @model_validator(mode="after")
+    def _one_copy(self) -> AugmentOptimal:
+        if self.replicates != 1 or self.drop_duplicates:
+            raise InputError(
+                "augment_optimal: replicates and drop_duplicates belong to the first stage's design"
+            )
+        return self
+
+    def all_constraints(self) -> list[str | dict[str, Any]]:
+        """Its constraints and those of the designs it nests (an optimal first stage's)."""
+        inherited: list[str | dict[str, Any]] = []
+        first: Any = self.first
+        while first is not None:
+            inherited = list(getattr(first, "constraints", [])) + inherited
+            first = getattr(first, "first", None)
+        return [*inherited, *(c for c in self.constraints if c not in inherited)]
+
+
+DesignSpec = Annotated[
+    FullFactorial
+    | FractionalFactorial
+    | PlackettBurman
+    | BoxBehnken
+    | CentralComposite
+    | LatinHypercube
+    | FoldOver
+    | AugmentToCCD
+    | DefinitiveScreening
+    | Optimal
+    | AugmentOptimal,
+    Field(discriminator="kind"),
+]
+
+
 __all__ = [
+    "AugmentOptimal",
     "AugmentToCCD",
     "BoxBehnken",
     "CentralComposite",

@@ -29,7 +29,7 @@ def test_confirming_an_unknown_sweep_exits_2_naming_the_argument(tmp_path: Path)
     [
         (
             ["--fold-over", "x", "--runs", "3"],
-            "error: --runs: only with --confirm or --next --model",
+            "error: --runs: only with --confirm, --next --model gp or --augment --to optimal",
         ),
         (["--confirm", "x", "--runs", "0"], "error: --runs: at least 1, got 0"),
         (["--confirm", "x", "--steps", "3"], "error: --steps: only with --path"),

@@ -30,6 +30,14 @@ def test_an_unknown_sweep_exits_2_naming_the_argument_and_writes_nothing(tmp_pat
     ("args", "message"),
     [
         (["--augment", "0123abcd"], "error: --to: --augment needs the design to reach"),
+        (["--augment", "x", "--to", "bbd"], "error: --to: 'bbd' is not a design to reach"),
+        (["--augment", "x", "--to", "optimal"], "error: --runs: --augment --to optimal needs"),
+        (
+            ["--augment", "x", "--to", "optimal", "--runs", "4", "--model", "cubic"],
+            "error: --model: 'cubic' is not one of linear, interactions, quadratic",
+        ),
+        (["--augment", "x", "--to", "ccd", "--runs", "4"], "error: --runs: only with --to optimal"),
+        (["--next", "x", "--model", "quadratic"], "error: --model: 'quadratic' with --next: only"),
         (["--next", "0123abcd", "--on", "A"], "error: --on: only with --fold-over"),
         (["--fold-over", "0123abcd", "--factors", "A,B"], "error: --factors: only with --augment"),
         (

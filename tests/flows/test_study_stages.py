@@ -205,3 +205,29 @@ def test_confirmation_trains_the_recommendation_with_new_seeds_on_the_same_split
     assert len(stages) == len(set(stages))
     if confirmed.version is None:
         assert confirmed.gate_reason.startswith("not registered:")
+
+
+def test_optimal_augmentation_reuses_the_screen_and_adds_its_own_block(
+    flow_home: Path, study: dict[str, Any]
+) -> None:
+    """Goos & Jones (2011), ch. 3: the 2^2 with two centre runs cannot separate the two
+    quadratic terms; two D-optimal runs in a block of their own complete the quadratic
+    model (7 parameters with the block), every earlier run reused."""
+    # given: the screen, read back as the command line does
+    first = study["first"]
+    earlier = find_sweep(PlatformSettings(), first.sweep_id[:12], "--augment")
+    # when: python -m flows.sweep --augment <sweep> --to optimal --runs 2 --model quadratic
+    config, said = next_stage(earlier, "augment", to="optimal", runs=2, model="quadratic")
+    stage = run_sweep(config)
+    # then
+    assert (stage.design, stage.points, stage.reused, stage.failed) == (
+        "augment_optimal",
+        8,
+        6,
+        0,
+    )
+    assert said[0].startswith("stage 2: 2 D-optimal runs for the quadratic model in C, tol")
+    tags = client().get_run(stage.parent_run_id).data.tags
+    assert (tags["study.step"], tags["design.blocks"]) == ("augment", "2")
+    html = Path(stage.report_uri).read_text()
+    assert "Design evaluation (before any training)" in html

@@ -190,6 +190,8 @@ def test_evaluate_compares_four_designs_for_the_same_five_factors(tmp_path: Path
     assert "plackett_burman: learning_rate ~" in result.stdout
     runs = next(line for line in result.stdout.splitlines() if line.startswith("runs"))
     assert runs.split()[1:] == ["8", "13", "8", "10"]
+    # and: the optimal design's notes say what its spare runs buy (issue 34: pure error)
+    assert "  optimal: pure error: 1 df from replicated runs, lack of fit 3 df" in result.stdout
 
 
 def test_evaluate_with_a_bad_design_exits_2_in_one_line(tmp_path: Path) -> None:

@@ -49,9 +49,10 @@ def numeric(k: int) -> FactorSpace:
 
 def test_d_optimal_8_runs_for_3_factors_is_the_2_to_the_3_factorial() -> None:
     """The D-optimal 8-run design for a first-order model on the cube is the 2^3 factorial
-    (Atkinson, Donev & Tobias, Optimum Experimental Designs, ch. 11): D-efficiency 100%."""
+    (Atkinson, Donev & Tobias, Optimum Experimental Designs, ch. 11): D-efficiency 100%.
+    `pure_error: 0`: every run a distinct setting, as the textbook's exact design."""
     # when
-    design = generate_design(numeric(3), Optimal(runs=8, model="linear"))
+    design = generate_design(numeric(3), Optimal(runs=8, model="linear", pure_error=0))
     # then
     x = design.coded.to_numpy()
     assert sorted(map(tuple, x)) == sorted(
@@ -127,7 +128,50 @@ def test_a_grid_whose_first_candidates_are_singular_still_gives_a_full_rank_desi
     # given: a 3^5 grid in standard order, whose first 10 points vary one factor only
     space = numeric(5)
     # when
-    design = generate_design(space, Optimal(runs=10, model="linear"))
+    design = generate_design(space, Optimal(runs=10, model="linear", pure_error=0))
     # then: every main effect estimable and the design nearly orthogonal
     e = evaluate_design(design.coded, space, "linear")
     assert e.estimable and e.d_efficiency > 90 and e.vif.max() < 1.2
+
+
+# --- pure error: centre runs or replicates where the budget allows ----------------------
+
+
+def test_a_budget_with_runs_to_spare_adds_centre_runs_for_pure_error() -> None:
+    """Montgomery, Design and Analysis of Experiments, 8th ed., 6.8: centre runs added to a
+    two-level design give pure error without touching the main effects' estimates. Ten
+    runs for a first-order model in five factors (6 parameters): 8 distinct settings, an
+    orthogonal 2^(5-2), and 2 centre runs (1 pure-error df, curvature testable)."""
+    # when
+    design = generate_design(numeric(5), Optimal(runs=10, model="linear"))
+    # then
+    centre = design.coded.abs().max(axis=1) < 1e-9
+    assert int(centre.sum()) == 2
+    e = evaluate_design(design.coded, numeric(5), "linear")
+    assert e.vif.max() == pytest.approx(1.0)
+    assert any(n.startswith("pure error: 1 df") for n in design.notes)
+
+
+def test_with_a_categorical_factor_the_highest_leverage_setting_is_repeated() -> None:
+    # given: a three-level categorical factor: no centre run exists
+    spec = Optimal(runs=18, model="interactions", constraints=CONSTRAINTS)
+    # when
+    design = generate_design(MIXED, spec)
+    # then: one setting appears twice (18 runs, 15 parameters: 1 replicate, 2 lack-of-fit df)
+    rows = [tuple(r) for r in design.coded.round(9).to_numpy()]
+    assert len(rows) - len(set(rows)) == 1
+    assert "pure error: 1 df from replicated runs, lack of fit 2 df" in design.notes[-1]
+
+
+def test_a_budget_without_runs_to_spare_says_there_is_no_pure_error() -> None:
+    # given: 5 runs for 4 parameters
+    design = generate_design(numeric(3), Optimal(runs=5, model="linear"))
+    # then
+    assert len({tuple(r) for r in design.coded.to_numpy()}) == 5
+    assert design.notes[-1].startswith("no pure error: 5 runs for the linear model's 4")
+    assert "a budget of 6 or more" in design.notes[-1]
+
+
+def test_asking_for_more_replicates_than_the_budget_allows_is_refused() -> None:
+    with pytest.raises(InputError, match=r"^design.pure_error: 4 replicate runs leave 4 distinct"):
+        generate_design(numeric(3), Optimal(runs=8, model="linear", pure_error=4))
