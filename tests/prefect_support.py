@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-
 # The test process's own Prefect server (one per pytest-xdist worker), started at
 # first use: the in-process flow tests and the command lines that tests start
 # (tests/cli_support.py) share it. A command line on Prefect's temporary server
