@@ -77,7 +77,10 @@ def register_model(
         )
         tracking.record_gate(run, name, version, decision.as_record(), lineage)
         tracking.tag_version(
-            run, name, version, {GATE_TAG: gate_line(decision.promote, decision.reason)}
+            run,
+            name,
+            version,
+            {GATE_TAG: gate_line(decision.promote, decision.reason, metric, decision.candidate)},
         )
         tracking.describe_version(
             run, name, version, decision_line(decision.promote, decision.reason)

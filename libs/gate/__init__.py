@@ -52,9 +52,16 @@ PROMOTED = "promoted"
 NOT_PROMOTED = "not promoted"
 
 
-def gate_line(promote: bool, reason: str) -> str:
-    """The decision as one tag value: `promoted: r2 0.4700 >= 0.45; beats champion v3 (0.4400)`."""
-    return f"{PROMOTED if promote else NOT_PROMOTED}: {' '.join(reason.split())}"
+def gate_line(promote: bool, reason: str, metric: str = "", candidate: float | None = None) -> str:
+    """The decision as one tag value: `promoted: r2 0.4700 >= 0.45; beats champion v3 (0.4400)`.
+
+    With `metric` and `candidate`, a reason that does not start with the value (no
+    threshold) gets it in front: `promoted: r2 0.4700, no threshold; no champion yet`.
+    """
+    text = " ".join(reason.split())
+    if metric and candidate is not None and not text.startswith(f"{metric} "):
+        text = f"{metric} {candidate:.4f}, {text}"
+    return f"{PROMOTED if promote else NOT_PROMOTED}: {text}"
 
 
 def read_gate_line(line: str) -> tuple[bool, str]:

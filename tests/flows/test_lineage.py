@@ -124,7 +124,8 @@ def test_the_version_carries_few_readable_tags_and_its_lineage_in_gate_json(
         "gate", "gate.state", "config_digest", "data.snapshot_sha256", "champion.since",
         "champion.previous",
     }  # fmt: skip
-    assert mv.tags["gate"].startswith("promoted: accuracy ")
+    assert mv.tags["gate"].startswith("promoted: accuracy 0.")
+    assert ", no threshold; beats champion v1 (" in mv.tags["gate"]
     assert mv.tags["gate.state"] == "done"
     for key in ("config_digest", "data.snapshot_sha256"):
         assert mv.tags[key] == run.data.tags[key]
@@ -138,9 +139,9 @@ def test_the_version_carries_few_readable_tags_and_its_lineage_in_gate_json(
     assert lineage["data.source_sha256"] == run.data.tags["data.source_sha256"]
     assert lineage["git.dirty"] in ("true", "false")
     assert lineage["prefect.flow_run_id"] == run.data.tags["prefect.flow_run_id"]
-    assert lineage["model_id"] == mv.model_id
+    assert lineage["model_id"] == mv.source.removeprefix("models:/")
     # and: the logged model is named after the registered model, with params and datasets
-    logged = client().get_logged_model(mv.model_id)
+    logged = client().get_logged_model(lineage["model_id"])
     assert logged.name == NAME
     assert logged.params["model.params.C"] == "1.0"
     linked = {(m.key, m.dataset_name) for m in logged.metrics or []}

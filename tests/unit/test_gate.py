@@ -123,6 +123,10 @@ def test_decision_as_one_tag_and_a_json_record() -> None:
     assert line == "promoted: accuracy 0.7000 >= 0.5; beats champion v1 (0.6000)"
     assert read_gate_line(line) == (True, d.reason)
     assert read_gate_line(gate_line(False, "a\n b")) == (False, "a b")
+    assert gate_line(True, "no threshold; no champion yet", "r2", 0.47) == (
+        "promoted: r2 0.4700, no threshold; no champion yet"
+    )
+    assert gate_line(True, d.reason, "accuracy", 0.7) == line
     assert record["promote"] is True and record["metric"] == "accuracy"
     assert record["candidate"] == pytest.approx(0.7) and record["champion_version"] == "1"
     assert record["interval"] == [0.65, None]
