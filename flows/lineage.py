@@ -65,7 +65,9 @@ def lineage_of(
 
     `need_run` (the command's words, e.g. `--reproduce`): the version's MLflow run must
     still exist; one purged (deleted, then `mlflow gc`) took its config, metrics and
-    artifacts with it, and is named as such.
+    artifacts with it, and is named as such. A run deleted but not purged (in MLflow's
+    trash) is one line for either command, naming the command that restores it: its
+    record would otherwise read as a live run the user meant to throw away.
     """
     from libs.lineage import parse_model_ref
     from tasks import tracking
@@ -81,11 +83,21 @@ def lineage_of(
             f"{_unreadable_artifact(settings, ref.run_id)} is unreadable "
             f"(not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno})"
         ) from None
+    said = f"{need_run + ' ' if need_run else ''}{ref.name}/{ref.version}"
+    if (record.get("mlflow_run") or {}).get("lifecycle") == "deleted":
+        from libs.commands import restore_run_command
+
+        raise InputError(
+            f"{said}: its MLflow run {ref.run_id} was deleted (not purged yet): restore it "
+            f"with {restore_run_command(settings.resolved_tracking_uri, ref.run_id)} "
+            "(`mlflow gc` would purge it for good)"
+        )
     if ref.run_id and not (record.get("mlflow_run") or {}).get("id"):
         if need_run:
             raise InputError(
-                f"{need_run} {ref.name}/{ref.version}: its MLflow run {ref.run_id} was deleted "
-                "and purged (`mlflow gc`): its config, metrics and artifacts are gone"
+                f"{said}: its MLflow run {ref.run_id} was deleted and purged (`mlflow gc`): "
+                "its config, metrics and artifacts are gone; train the model again with "
+                "python -m flows.train"
             )
         # Shown for what it is, not as a run with no id.
         purged = {"id": ref.run_id, "status": "deleted and purged by mlflow gc", "url": None}

@@ -9,7 +9,8 @@ protocol on loopback by default, each response naming the version that made
 it; when `@champion` moves (the gate, a person in the MLflow UI, a rollback)
 the new version is loaded, smoke-tested and swapped in without dropping a
 request. A sample of requests (`--log-rate`, the share kept) goes to
-`<storage>/requests/NAME/` as Parquet. The second moves `@champion` back to the
+`<storage>/requests/NAME/` as Parquet: the local folder, or the bucket of
+`MLOPS_STORAGE_BLOCK` with the block's credentials. The second moves `@champion` back to the
 previous champion, recording who, when and why; a running server follows.
 With `MLOPS_SERVING_WEBHOOK_SECRET` set, the server also takes MLflow registry
 webhooks on `/webhooks/mlflow` (HMAC-verified) and follows an alias move at once.
@@ -25,8 +26,14 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from libs.errors import InputError
+
+if TYPE_CHECKING:  # imported when used: `--help` and a bad argument stay fast
+    from blocks.storage import Storage
+    from libs.serving import RequestLog
+    from libs.settings import PlatformSettings
 
 DEFAULT_PORT = 5002
 # The shared secret of an MLflow registry webhook on this server (`/webhooks/mlflow`):
@@ -73,12 +80,13 @@ def check_args(args: argparse.Namespace) -> None:
 def serve(args: argparse.Namespace) -> None:
     """Load and smoke-test the champion, then serve it until interrupted."""
     from deployments.serving import ChampionFollower, Registry, create_app, run_server
-    from libs.serving import ModelSlot, RequestLog, request_log_uri, smoke_test
+    from libs.serving import ModelSlot, smoke_test
     from libs.settings import check_environment
     from tasks import tracking
 
     settings = check_environment()  # one line naming a bad MLOPS_ variable
     name = args.model
+    storage = open_serving_storage(settings)  # before the model: its artifacts may be there
     ref = tracking.resolve_model_version(settings, name)
     served = tracking.serving.load_served_model(settings, name, ref.version)
     smoke_test(served)
@@ -90,9 +98,10 @@ def serve(args: argparse.Namespace) -> None:
     )
     slot = ModelSlot(served)
     follower = ChampionFollower(slot, registry, poll_seconds=args.poll_seconds)
-    log_uri = request_log_uri(settings.storage_root, name)
-    request_log = RequestLog(log_uri, rate=args.log_rate) if args.log_rate > 0 else None
-    logged = f"{args.log_rate:g} of requests to {log_uri}" if request_log else "no requests"
+    request_log = request_log_for(storage, name, args.log_rate)
+    logged = (
+        f"{args.log_rate:g} of requests to {request_log.root_uri}" if request_log else "no requests"
+    )
     print(
         f"serving {name} v{served.version} on http://{args.host}:{args.port}/invocations "
         f"(follows @champion every {args.poll_seconds:g} s; logging {logged})",
@@ -101,6 +110,37 @@ def serve(args: argparse.Namespace) -> None:
     secret = os.environ.get(WEBHOOK_SECRET_ENV) or None
     app = create_app(slot, follower, request_log, webhook_secret=secret)
     run_server(app, args.host, args.port)
+
+
+def open_serving_storage(settings: PlatformSettings) -> Storage:
+    """The storage runs use: the local folder, or the S3 bucket of `MLOPS_STORAGE_BLOCK`
+    with the block's credentials (read from the Prefect server that holds the block),
+    probed as a run probes it. MLflow's artifact client gets the same credentials, so a
+    champion logged to the bucket loads with nothing in the environment but the block."""
+    from tasks import tracking
+    from tasks.storage import open_storage
+
+    if settings.storage_block:
+        from deployments.runtime import local_prefect
+
+        with local_prefect(settings):  # the block lives in a Prefect server
+            storage = open_storage.fn(settings)
+    else:
+        storage = open_storage.fn(settings)
+    tracking.use_artifact_credentials(storage.artifact_env())
+    return storage
+
+
+def request_log_for(storage: Storage, name: str, rate: float) -> RequestLog | None:
+    """The sampled request log of model `name`: `<storage root>/requests/NAME/`, written
+    with the storage's own options (the block's credentials for S3); None at rate 0."""
+    from libs.serving import RequestLog, request_log_uri
+    from tasks.predict import options_for
+
+    if rate <= 0:
+        return None
+    uri = request_log_uri(storage.root, name)
+    return RequestLog(uri, rate=rate, storage_options=options_for(storage, uri))
 
 
 def _announcer(home: Path, name: str) -> Callable[[str, str, str], None] | None:

@@ -56,4 +56,13 @@ def mlflow_ui_command(settings: Any) -> str:
     )
 
 
-__all__ = ["command_line", "mlflow_executable", "mlflow_ui_command"]
+def restore_run_command(tracking_uri: str, run_id: str) -> str:
+    """The command that restores a deleted (not yet purged) MLflow run on that store, quoted.
+
+    `mlflow runs` reads its store from the environment only, hence the assignment.
+    """
+    store = f"MLFLOW_TRACKING_URI={shlex.quote(tracking_uri)}"
+    return f"{store} {command_line(mlflow_executable(), 'runs', 'restore', '--run-id', run_id)}"
+
+
+__all__ = ["command_line", "mlflow_executable", "mlflow_ui_command", "restore_run_command"]

@@ -31,12 +31,13 @@ HEALTH_TIMEOUT_SECONDS = 10.0
 
 
 @io_task("read-requests", cache_policy=NO_CACHE)
-def read_requests(
-    loaded: LoadedModel, storage_root: str, storage: Storage, *, days: int
-) -> InputProbe:
+def read_requests(loaded: LoadedModel, storage: Storage, *, days: int) -> InputProbe:
     """The model's logged requests of the last `days` days (by their day folders), as the
-    input of a drift check; none logged is a probe of 0 rows (a quiet hour is no error)."""
-    folder = request_log_uri(storage_root, loaded.ref.name)
+    input of a drift check; none logged is a probe of 0 rows (a quiet hour is no error).
+
+    Read from the run's storage with its options: where the scoring server wrote them
+    (the local folder, or the storage block's bucket with its credentials)."""
+    folder = request_log_uri(storage.root, loaded.ref.name)
     options = options_for(storage, folder)
     today = dt.datetime.now(dt.UTC).date()
     wanted = {f"date={today - dt.timedelta(days=n):%Y-%m-%d}" for n in range(days)}

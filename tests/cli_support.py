@@ -14,11 +14,17 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def cli_env(home: Path, *, temporary_server: bool = True, **extra: str) -> dict[str, str]:
+def cli_env(
+    home: Path, *, temporary_server: bool = True, own_server: bool = False, **extra: str
+) -> dict[str, str]:
     """The environment of a command line on `home`; `extra` wins over the defaults.
 
-    `temporary_server` gives the run its own temporary Prefect server (and so no
-    warm worker); without it the platform's default (a local server) applies.
+    `temporary_server` (MLOPS_PREFECT_SERVER=temporary): no local server left
+    running and no warm worker. The run then talks to this test process's Prefect
+    server (`prefect_support.worker_prefect_api`), as a user's run talks to
+    `PREFECT_API_URL`; `own_server` gives it Prefect's temporary server instead,
+    for the tests of that mode (it costs about 20 CPU-s a command). Without
+    `temporary_server` the platform's default (a local server in the home) applies.
     """
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("MLOPS_", "PREFECT_", "MLFLOW_"))
@@ -30,6 +36,12 @@ def cli_env(home: Path, *, temporary_server: bool = True, **extra: str) -> dict[
     env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "300"
     if temporary_server:
         env["MLOPS_PREFECT_SERVER"] = "temporary"
+        served = Path(extra.get("MLOPS_HOME", home)) / "serve" / "servers.json"
+        if not own_server and "PREFECT_API_URL" not in extra and not served.is_file():
+            # (a home under `make serve` keeps its own servers, as a user's does)
+            from prefect_support import worker_prefect_api
+
+            env["PREFECT_API_URL"] = worker_prefect_api()
     env.update(extra)
     return env
 
@@ -40,13 +52,14 @@ def run_cli(
     *args: str,
     timeout: int = 300,
     temporary_server: bool = True,
+    own_server: bool = False,
     **extra: str,
 ) -> subprocess.CompletedProcess[str]:
     """`python -m <module> ARGS` exactly as a user runs it, from the repository root."""
     return subprocess.run(
         [sys.executable, "-m", module, *args],
         cwd=REPO,
-        env=cli_env(home, temporary_server=temporary_server, **extra),
+        env=cli_env(home, temporary_server=temporary_server, own_server=own_server, **extra),
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -51,7 +51,7 @@ def local_prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
 
     results = tmp_path_factory.mktemp("prefect-results")
     with (
-        platform_prefect_server(tmp_path_factory.mktemp("prefect-server")) as url,
+        platform_prefect_server() as url,  # the worker's server, which command lines share
         temporary_settings(updates={PREFECT_LOCAL_STORAGE_PATH: results}),
     ):
         yield url
@@ -59,7 +59,11 @@ def local_prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
 
 @pytest.fixture(scope="session", autouse=True)
 def stop_leftover_servers(tmp_path_factory: pytest.TempPathFactory):
-    """Safety net: stop any background server a test started and did not stop."""
+    """Safety net: stop any background server a test started and did not stop
+    (the worker's shared Prefect server among them: tests/prefect_support.py)."""
+    from prefect_support import STATE_ENV
+
+    os.environ[STATE_ENV] = str(tmp_path_factory.getbasetemp())
     yield
     from deployments.runtime.servers import stop
 

@@ -10,7 +10,11 @@ registrations wait out the client's back-off for seconds.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import os
+import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -18,26 +22,57 @@ from typing import Any
 from uuid import UUID
 
 
+# The test process's own Prefect server (one per pytest-xdist worker), started at
+# first use: the in-process flow tests and the command lines that tests start
+# (tests/cli_support.py) share it. A command line on Prefect's temporary server
+# pays for that server's start (about 20 CPU-s: imports and a database) every time.
+_worker_server: dict[str, str] = {}
+_worker_lock = threading.Lock()
+
+# Set by tests/conftest.py to the session's temporary folder: the server's state
+# lives there, so that the session's safety net stops it at the end.
+STATE_ENV = "TESTS_SESSION_TMP"
+
+
+def worker_prefect_api() -> str:
+    """The URL of this test process's Prefect server, started on the first call."""
+    with _worker_lock:
+        if "url" not in _worker_server:
+            from deployments.runtime.servers import free_port, start, stop
+
+            root = os.environ.get(STATE_ENV) or tempfile.mkdtemp(prefix="tests-prefect-")
+            state = Path(root) / "worker-prefect"
+            served = start(state, prefect_port=free_port(0), mlflow_port=None, timeout=180)
+            atexit.register(stop, state)
+            _worker_server["url"] = served.prefect_api_url
+        return _worker_server["url"]
+
+
 @contextlib.contextmanager
-def platform_prefect_server(state: Path) -> Iterator[str]:
-    """A running local Prefect server for this process's flows; stopped on exit."""
+def platform_prefect_server(state: Path | None = None) -> Iterator[str]:
+    """This process's flows run against a local Prefect server: the worker's shared
+    one, or (with `state`) a server of their own, stopped on exit."""
     import prefect.context
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from deployments.runtime.servers import free_port, start, stop
 
-    served = start(state, prefect_port=free_port(0), mlflow_port=None, timeout=180)
+    if state is None:
+        url = worker_prefect_api()
+    else:
+        url = start(state, prefect_port=free_port(0), mlflow_port=None, timeout=180).prefect_api_url
     try:
         with (
-            temporary_settings(updates={PREFECT_API_URL: served.prefect_api_url}),
+            temporary_settings(updates={PREFECT_API_URL: url}),
             # Threads a test starts (concurrent runs) see it too, as in Prefect's harness
             prefect.context._temporary_global_settings_context(
                 prefect.context.get_settings_context()
             ),
         ):
-            yield served.prefect_api_url
+            yield url
     finally:
-        stop(state)
+        if state is not None:
+            stop(state)
 
 
 def task_runs_of(flow_run_id: UUID, names: Iterable[str], timeout: float = 60) -> list[Any]:

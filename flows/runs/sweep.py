@@ -345,6 +345,12 @@ def sweep(config: SweepConfig, settings: PlatformSettings | None = None) -> Stag
             if stop:
                 results += skipped(plan, results, stop)
                 break
+        if down := tracking.take_tracking_down(parent.run_id):  # nothing more can be logged
+            left = sum(r.status == SKIPPED for r in results) + len(plan.jobs) - len(results)
+            raise tracking.TrackingServerDown(
+                f"{down}: {left} of {len(plan.jobs)} points not run; start it again and "
+                "run the same command (finished points are reused)"
+            )
         st.log_results(parent, results_table(plan, results))
 
         # 4. Analysis and report

@@ -279,8 +279,10 @@ def run_point(
     sweep (or a study's earlier stage) finished: it is reused, not retrained.
     A `lean` point logs params, metrics, tags and datasets, no model or report
     (a deployment run trains in full). With an `executor` (worker processes)
-    the point's sub-flow runs in one of them. This task lives in flows/
-    because it calls a flow.
+    the point's sub-flow runs in one of them. A point that fails while the
+    tracking server no longer answers marks it dead for the sweep: the points
+    after it are not run (`tasks.tracking.check_tracking`). This task lives in
+    flows/ because it calls a flow.
     """
     lean = lean and mode == "local"
     reused = reuse_point(
@@ -288,6 +290,9 @@ def run_point(
     )
     if reused is not None:
         return reused
+    down = tracking.tracking_down(parent_run_id)  # found dead by an earlier point: not run
+    if down is not None:
+        return PointResult(job.index, job.point, "skipped", error=f"not run: {down}")
     started, error, model_uri, run_id = time.monotonic(), "", "", ""
     try:
         if mode == "deployment":
@@ -311,6 +316,9 @@ def run_point(
             model_uri, run_id, error = trained.model_uri, trained.run_id, trained.error
     except Exception as exc:
         error = error_line(exc)
+    if error and tracking.check_tracking(settings.resolved_tracking_uri, parent_run_id):
+        # Recording it would wait out the client's retries on a dead server
+        return PointResult(job.index, job.point, "failed", error=error, run_id=run_id or None)
     return record_point(
         settings,
         parent_run_id=parent_run_id,

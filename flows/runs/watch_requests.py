@@ -58,7 +58,7 @@ def watch_requests(
         announce_unhealthy(loaded.ref.name, loaded.ref.version, health_url, problem)
 
     # 3. The logged requests and the training data they are compared with
-    probe = read_requests(loaded, settings.storage_root, storage, days=days)
+    probe = read_requests(loaded, storage, days=days)
     if probe.rows == 0:  # a quiet hour: nothing to measure, no MLflow run, not a failure
         get_run_logger().warning(
             "no requests logged under %s in the last %d day(s): drift not measured",

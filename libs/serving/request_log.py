@@ -4,7 +4,8 @@ request path.
 The request handler only draws the sample and puts the rows on a queue (no I/O);
 a background thread collects them and writes one Parquet file per batch, when a
 batch is full or a few seconds old, under
-`<storage root>/requests/<model>/date=YYYY-MM-DD/`. A full queue drops the
+`<storage root>/requests/<model>/date=YYYY-MM-DD/` (a local folder, or the S3
+bucket of the storage block, reached with the block's credentials). A full queue drops the
 sample (counted), never slows a request; a failed write is counted and logged.
 """
 
@@ -56,16 +57,19 @@ def request_log_uri(storage_root: str, model: str) -> str:
 class RequestLog:
     """Sampled requests, batched and written by one background thread.
 
-    `rate` is the share of requests kept (1.0 all, 0 none); `write` is swappable
-    for tests but defaults to `libs.io.write_table`.
+    `rate` is the share of requests kept (1.0 all, 0 none); `storage_options` are the
+    fsspec options of the storage block (credentials, endpoint) for an s3:// root, so
+    the log goes where the run's data goes with the same credentials; `write` is
+    swappable for tests but defaults to `libs.io.write_table`.
     """
 
     root_uri: str
     rate: float = 1.0
+    storage_options: dict[str, Any] | None = field(default=None, repr=False)
     batch_rows: int = 1000
     batch_seconds: float = 5.0
     max_queued: int = 10_000
-    write: Callable[[pd.DataFrame, str], Any] = write_table
+    write: Callable[[pd.DataFrame, str, dict[str, Any] | None], Any] = write_table
     seed: int | None = None
     written_files: int = 0
     written_rows: int = 0
@@ -142,7 +146,7 @@ class RequestLog:
         now = dt.datetime.now(dt.UTC)
         key = f"date={now:%Y-%m-%d}/{now:%H%M%S}-{uuid.uuid4().hex[:8]}.parquet"
         try:
-            self.write(batch, join_key(self.root_uri, key))
+            self.write(batch, join_key(self.root_uri, key), self.storage_options)
         except Exception as exc:  # a storage outage must not end the server
             self.failed_writes += 1
             log.warning("request log: could not write %d rows: %s", len(batch), exc)

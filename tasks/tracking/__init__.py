@@ -5,9 +5,11 @@ the names below and nothing else imports mlflow. Behind this face, one
 private module per job: `_client` (the client, store and HTTP settings),
 `_links` (the link and process tags), `_runs` (start, resume, tags, end),
 `_reconcile` (what dead processes left), `_inputs` (datasets), `_models`
-(logged models), `_registry` (keyed versions, the champion, the gate's tags),
-`_lineage` (the config and environment a run records, a version read back whole)
-and `_queries` (read-only searches).
+(logged models), `_registry` (keyed versions, the champion), `_gate_record` (a
+version's few tags and its run's `gate.json`),
+`_lineage` (the config and environment a run records, a version read back whole),
+`_queries` (read-only searches) and `_health` (whether the tracking server answers, and a
+sweep's memory of finding it dead).
 """
 
 from __future__ import annotations
@@ -30,6 +32,13 @@ from tasks.tracking._gate_record import (
     record_gate,
     recorded_decision,
     split_version_tags,
+)
+from tasks.tracking._health import (
+    TrackingServerDown,
+    check_tracking,
+    take_tracking_down,
+    tracking_answers,
+    tracking_down,
 )
 from tasks.tracking._inputs import DatasetRef, log_dataset, log_datasets, log_input_source
 from tasks.tracking._lineage import (
@@ -115,10 +124,12 @@ __all__ = [
     "DatasetRef",
     "ModelVersionRef",
     "RunHandle",
+    "TrackingServerDown",
     "TrainingData",
     "abandon_pending_versions",
     "champion",
     "champion_history",
+    "check_tracking",
     "clean_up_dead_processes",
     "client_for",
     "describe_version",
@@ -173,6 +184,9 @@ __all__ = [
     "start_sweep_run",
     "sweep_point_runs",
     "tag_version",
+    "take_tracking_down",
+    "tracking_answers",
+    "tracking_down",
     "training_data",
     "use_artifact_credentials",
     "version_lineage",

@@ -181,6 +181,8 @@ def version_lineage(
             "experiment_id": run.info.experiment_id if run else None,
             "experiment": experiment,
             "status": run.info.status if run else None,
+            # "deleted": in the trash (`mlflow runs restore` brings it back, `mlflow gc` purges)
+            "lifecycle": run.info.lifecycle_stage if run else None,
             "url": run_url(settings, run.info.experiment_id, run.info.run_id) if run else None,
         },
         "prefect_flow_run": {

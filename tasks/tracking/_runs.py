@@ -25,6 +25,7 @@ from tasks.tracking._client import (
     run_url,
 )
 from tasks.tracking._gate_record import abandon_pending_versions
+from tasks.tracking._health import tracking_answers
 from tasks.tracking._links import link_tags, process_tags, source_tags
 from tasks.tracking._reconcile import clean_up_dead_processes
 
@@ -212,10 +213,16 @@ def run_status(tracking_uri: str, run_id: str) -> str:
 
 @contextlib.contextmanager
 def failing_on_error(run: RunHandle) -> Iterator[None]:
-    """End the MLflow run as FAILED if anything inside raises, then re-raise."""
+    """End the MLflow run as FAILED if anything inside raises, then re-raise.
+
+    Not when the tracking server no longer answers (one probe): each cleanup call
+    would only wait out the client's retries on a dead server first.
+    """
     try:
         yield
     except BaseException as exc:
+        if not tracking_answers(run.tracking_uri):
+            raise
         with contextlib.suppress(Exception):
             set_tags(run, {"error": f"{type(exc).__name__}: {exc}"[:5000]})
             end_run(run, RunStatus.to_string(RunStatus.FAILED))

@@ -137,6 +137,7 @@ class MlflowFaultProxy:
     injected: list[tuple[str, str, int]] = field(default_factory=list)
     passed: int = 0
     url: str = ""
+    killed_at: float | None = None  # time.monotonic() of `kill`
 
     def start(self) -> str:
         proxy = self
@@ -170,6 +171,9 @@ class MlflowFaultProxy:
                     self.wfile.write(payload)
 
             def _handle(self) -> None:
+                if proxy.killed_at is not None:  # dead: the open connection drops, unanswered
+                    self.close_connection = True
+                    return
                 body = self._body()
                 with lock:
                     status = next(
@@ -180,6 +184,9 @@ class MlflowFaultProxy:
                         proxy.injected.append((self.command, self.path, status))
                     else:
                         proxy.passed += 1
+                if proxy.killed_at is not None:  # killed by a rule: this request is lost
+                    self.close_connection = True
+                    return
                 if status is not None:
                     error = {"error_code": "TEMPORARILY_UNAVAILABLE", "message": "injected fault"}
                     self._answer(status, json.dumps(error).encode(), "application/json")
@@ -218,6 +225,16 @@ class MlflowFaultProxy:
         self._server.shutdown()
         self._server.server_close()
 
+    def kill(self) -> None:
+        """Die as a killed server does: open connections drop, new ones are refused.
+
+        Safe to call from a rule (a handler thread): the listener stops in the background.
+        """
+        if self.killed_at is not None:
+            return
+        self.killed_at = time.monotonic()
+        threading.Thread(target=self.stop, daemon=True).start()
+
 
 def outage(seconds: float | None, *, starting_at: str = "") -> Rule:
     """503 for every request for `seconds` (None: for good), from the first one whose path
@@ -231,6 +248,20 @@ def outage(seconds: float | None, *, starting_at: str = "") -> Rule:
             window["start"] = time.monotonic()
         if seconds is None or time.monotonic() - window["start"] < seconds:
             return 503
+        return None
+
+    return rule
+
+
+def kill_at(proxy: MlflowFaultProxy, path: str, nth: int) -> Rule:
+    """Kill `proxy` when the `nth` request whose path contains `path` arrives (it is lost)."""
+    seen = {"n": 0}
+
+    def rule(method: str, request_path: str, body: bytes) -> int | None:
+        if path in request_path:
+            seen["n"] += 1
+            if seen["n"] == nth:
+                proxy.kill()
         return None
 
     return rule
@@ -261,6 +292,7 @@ __all__ = [
     "cli_env",
     "fail_run_termination",
     "files_under",
+    "kill_at",
     "outage",
     "prefect_exit_notice",
     "register_champion",

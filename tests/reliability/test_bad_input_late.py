@@ -7,7 +7,8 @@ the same data; `--output memory://bucket/a/../../o.csv` was accepted (exit 0, th
 predictions went elsewhere); a desirability target outside its limits was accepted;
 a 50 MB config was parsed for minutes; a config artifact that is not JSON said
 "JSONDecodeError"; a purged run made `--reproduce` claim the model was "trained before
-configs were recorded", and scoring with its version failed with "Run ... not found".
+configs were recorded", and scoring with its version failed with "Run ... not found"; a
+run deleted but not purged read as a live run in lineage and was re-run by `--reproduce`.
 
 Each command runs in-process through its `main` (as `python -m` runs it, without the
 interpreter start); the scoring cases that need a flow run use the session's Prefect
@@ -84,6 +85,8 @@ def scoring_home(inputs: Path) -> Path:
     register_champion(home, "late")
     register_champion(home, "garbled", config_json='{"data": {"source": "iris"')
     purge(home, register_champion(home, "purged", config_json="{}"))
+    # Deleted in the MLflow UI, not purged: still in the store's trash
+    MlflowClient(store_uri(home)).delete_run(register_champion(home, "deleted", config_json="{}"))
     return home
 
 
@@ -143,7 +146,21 @@ CASES = {
         TRAIN,
         ("--reproduce", "purged"),
         rf"^error: --reproduce purged/1: its MLflow run {RUN_ID} was deleted and purged "
-        r"\(`mlflow gc`\)",
+        r"\(`mlflow gc`\): its config, metrics and artifacts are gone; train the model again "
+        r"with python -m flows\.train$",
+    ),
+    "reproduce-deleted-run": Case(
+        TRAIN,
+        ("--reproduce", "deleted"),
+        rf"^error: --reproduce deleted/1: its MLflow run ({RUN_ID}) was deleted \(not purged "
+        r"yet\): restore it with MLFLOW_TRACKING_URI=sqlite:///\S+/mlflow\.db \S*mlflow runs "
+        r"restore --run-id \1 \(`mlflow gc` would purge it for good\)$",
+    ),
+    "lineage-deleted-run": Case(
+        LINEAGE,
+        ("deleted",),
+        rf"^error: deleted/1: its MLflow run ({RUN_ID}) was deleted \(not purged yet\): "
+        r"restore it with MLFLOW_TRACKING_URI=\S+ \S*mlflow runs restore --run-id \1 ",
     ),
     "infinite-values-in-batch": Case(
         PREDICT,
@@ -244,3 +261,28 @@ def test_the_lineage_of_a_version_whose_run_was_purged_names_it(
     out = capsys.readouterr()
     assert code == 0, out.err[-3000:]
     assert re.search(rf"MLflow run: +{RUN_ID} \(deleted and purged by mlflow gc", out.out), out.out
+
+
+@pytest.mark.slow
+def test_the_restore_command_a_deleted_run_names_brings_its_lineage_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given: a champion whose run was deleted (not purged), in a store of its own
+    home = tmp_path / "home"
+    run_id = register_champion(home, "binned", config_json="{}")
+    MlflowClient(store_uri(home)).delete_run(run_id)
+    for key in list(os.environ):
+        if key.startswith(("MLOPS_", "MLFLOW_")):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("MLOPS_HOME", str(home))
+    lineage = importlib.import_module(LINEAGE).main
+    assert lineage(["binned"]) == 2
+    line = capsys.readouterr().err.strip()
+    command = re.search(r"restore it with (.+) \(`mlflow gc`", line)
+    assert command is not None, line
+    # when: the command it names is pasted into a shell
+    subprocess.run(["bash", "-c", command.group(1)], check=True, capture_output=True, timeout=120)
+    # then: the run is back, and so is its lineage
+    assert MlflowClient(store_uri(home)).get_run(run_id).info.lifecycle_stage == "active"
+    assert lineage(["binned"]) == 0
+    assert run_id in capsys.readouterr().out

@@ -28,6 +28,7 @@ def test_prefect_api_key_appears_nowhere_after_a_full_run(tmp_path: Path) -> Non
         "data.source=iris",
         "--set",
         "tracking.model_name=secret-scan",
+        own_server=True,  # Prefect's database under the home, scanned below
         PREFECT_API_KEY=API_KEY,
     )
     # then: it ran and registered a model
