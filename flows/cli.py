@@ -49,6 +49,20 @@ def add_config_arguments(
     parser.add_argument(
         "--print-schema", action="store_true", help="print the config's JSON schema and exit"
     )
+    add_output_arguments(parser)
+
+
+def add_output_arguments(parser: argparse.ArgumentParser) -> None:
+    """The output flags every command takes alike: `--no-progress` and `-v/--verbose`.
+
+    A command that draws no bar (training, lineage) takes `--no-progress` too, so one
+    set of flags works everywhere (a script or CI passes the same ones to each).
+    """
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="do not draw a progress bar (for logs and CI; a command without a bar accepts it)",
+    )
     add_verbose_argument(parser)
 
 
@@ -442,6 +456,7 @@ def run_command(
 __all__ = [
     "active_log",
     "add_config_arguments",
+    "add_output_arguments",
     "add_verbose_argument",
     "api_logging",
     "closed_pipe",

@@ -2,6 +2,7 @@
 
     python -m flows.lineage MODEL[@alias|/version] [--json]
     python -m flows.lineage --compare MODEL/a MODEL/b [--json]
+    (every command also takes --no-progress and -v/--verbose)
 
 The first prints one version's lineage on one screen: its gate decision,
 metrics, data (URI, the source file's sha256 and the snapshot's, rows), config
@@ -24,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flows.cli import run_command
+from flows.cli import add_output_arguments, run_command
 from libs.errors import InputError
 
 
@@ -39,6 +40,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--compare", nargs=2, metavar=("A", "B"), help="two versions to compare, e.g. m/1 m/2"
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    add_output_arguments(parser)  # the flags every command takes (lineage draws no bar)
     args = parser.parse_args(argv)
     if bool(args.model) == bool(args.compare):
         parser.error("give one MODEL[@alias|/version], or --compare A B")
@@ -293,7 +295,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return json.dumps(record, indent=2, default=str)
         return with_model_code(render_show(shown_links(record)), record)
 
-    return run_command(body, print_text, what="lineage")
+    return run_command(body, print_text, what="lineage", verbose=args.verbose)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from flows.cli import (
-    add_verbose_argument,
+    add_output_arguments,
     link_rows,
     print_summary,
     run_command,
@@ -61,8 +61,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="flag a feature whose PSI exceeds X (default 0.2)",
     )
     parser.add_argument("--experiment", default="inference", help="MLflow experiment name")
-    parser.add_argument("--no-progress", action="store_true", help="do not draw the progress bar")
-    add_verbose_argument(parser)
+    add_output_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -91,6 +90,7 @@ def summary_rows(summary: BatchSummary, flow_run_url: str | None = None) -> list
             f"{summary.model_name} version {summary.model_version} (run {summary.model_run_id})",
         ),
         ("Input drift", summary.drift_line),
+        *([("Drift report", summary.drift_report)] if summary.drift_report else []),
         ("MLflow run", f"{summary.run_id} (experiment '{summary.experiment}')"),
         *link_rows(summary.run_url, summary.ui_command, flow_run_url),
         ("MLflow UI", summary.ui_command),

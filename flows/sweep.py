@@ -46,7 +46,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         config_help="YAML sweep config (configs/sweeps/)",
         example="train.data.max_rows=200",
     )
-    parser.add_argument("--no-progress", action="store_true", help="do not draw the progress bar")
     parser.add_argument(
         "--evaluate",
         action="store_true",

@@ -2,6 +2,7 @@
 
     python -m flows.train [--config FILE] [--set dotted.key=value ...] [--print-schema]
     python -m flows.train --reproduce MODEL/version [--allow-data-change]
+    (and, as every command, --no-progress and -v/--verbose)
 
 Runs on embedded defaults with nothing configured: MLflow on SQLite, data in a
 local folder, and a local Prefect server that the first run starts in the

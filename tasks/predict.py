@@ -13,7 +13,7 @@ from prefect.cache_policies import NO_CACHE
 
 from blocks.storage import Storage
 from libs import io as storage_io
-from libs.drift import DriftAccumulator, DriftReference, DriftSpec, build_reference
+from libs.drift import DriftAccumulator, DriftReference, DriftSpec, build_reference, model_inputs
 from libs.errors import InputError
 from libs.io import table_format
 from libs.progress import counting_bar
@@ -155,7 +155,8 @@ def _checked_rows(
 def drift_reference(
     loaded: LoadedModel, probe: InputProbe, spec: DriftSpec, storage: Storage
 ) -> DriftReference | None:
-    """Bucket the training snapshot's feature columns; None if the model has no snapshot.
+    """Bucket the training snapshot's columns the model reads (as its recorded feature spec
+    resolves them: not a dropped id; a date column as a date); None if it has no snapshot.
 
     None too when the version's run was deleted and purged (`mlflow gc`): the model
     still loads (a logged model of its own), but the snapshot's address went with the run.
@@ -170,12 +171,16 @@ def drift_reference(
         return None
     frame = storage_io.read_table(source.snapshot_uri, options_for(storage, source.snapshot_uri))
     wanted = [c.name for c in loaded.columns] if loaded.columns else list(probe.sample.columns)
+    inputs = model_inputs(source.features, frame, source.target)
     columns = [
         str(c)
         for c in wanted
-        if c in frame.columns and c in probe.sample.columns and c != source.target
+        if c in frame.columns
+        and c in probe.sample.columns
+        and c != source.target
+        and (inputs is None or c in inputs.columns)
     ]
-    return build_reference(frame, columns, spec)
+    return build_reference(frame, columns, spec, dates=inputs.dates if inputs else ())
 
 
 @io_task("start-inference-run", cache_policy=NO_CACHE)
@@ -278,15 +283,25 @@ def drift_report(title: str, result: ScoreResult, meta: dict[str, str]) -> str:
 
 
 @io_task("log-batch", cache_policy=NO_CACHE)
-def log_batch(run: tracking.RunHandle, result: ScoreResult, html: str) -> None:
-    """Metrics, the drift table and report, and the output's location, on the MLflow run."""
+def log_batch(
+    run: tracking.RunHandle, result: ScoreResult, html: str, storage: Storage | None = None
+) -> str:
+    """Metrics, the drift table and report, and the output's location, on the MLflow run; with
+    `storage`, the report also beside the data (as the training report is). Returns the
+    report's URI ("" without storage)."""
     tracking.log_metrics(run, batch_metrics(result))
     tags = {"output.uri": result.output_uri}
+    uri = ""
+    if storage is not None:
+        uri = storage_io.join_key(storage.root, f"reports/{run.run_id}/drift_report.html")
+        storage_io.write_bytes(html.encode("utf-8"), uri, storage.options)
+        tags["drift.report_uri"] = uri
     if result.drift is not None:
         tags["drift.flagged"] = ",".join(result.drift.flagged) or "none"
         tracking.log_text(run, result.drift.table.to_csv(index=False), "drift/drift.csv")
     tracking.set_tags(run, tags)
     tracking.log_text(run, html, "drift/drift_report.html")
+    return uri
 
 
 @io_task("publish-batch-summary")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
 
-from libs.gate import GateDecision, GateSpec, decide
+from libs.gate import GATE_TAG, GateDecision, GateSpec, decide, gate_line
 from libs.lineage import decision_line
 from libs.metrics import greater_is_better
 from libs.settings import PlatformSettings
@@ -47,22 +47,25 @@ def register_model(
     before it is created, the champion is read (a failing read fails the task,
     never "no champion"), the decision is tagged, and only then does the alias
     move and get read back. `gate.state` turns `done` last, so a retry of an
-    attempt cut short anywhere picks up where it stopped. The version carries its
-    lineage (`tracking.lineage_tags`) and the decision as its one-line description.
+    attempt cut short anywhere picks up where it stopped. The version carries the
+    decision as one readable tag (`gate`) and as its description, and a few lineage
+    tags (`tracking.VERSION_TAGS`); the decision's fields and the rest of its
+    lineage (`tracking.lineage_tags`, `tags`) go to the run's `gate.json`.
     """
     metric = gate.metric_for(task_type)
-    all_tags = {**tracking.lineage_tags(run, model_uri), **tags}
+    kept, lineage = tracking.split_version_tags({**tracking.lineage_tags(run, model_uri), **tags})
     with tracking.registry_lock(settings or PlatformSettings(), name):
-        version = tracking.register_version(run, name, model_uri, all_tags)
+        version = tracking.register_version(run, name, model_uri, kept)
         recorded = tracking.version_tags(run, name, version)
-        if "gate.promote" in recorded and recorded.get("gate.state") != tracking.GATE_PENDING:
+        decided = tracking.recorded_decision(recorded)
+        if decided and recorded.get("gate.state") != tracking.GATE_PENDING:
             # a retry after the gate already ran to the end
-            return _recorded(name, version, recorded)
+            return Registration(name, version, *decided)
         current = tracking.champion(run, name, metric)
-        if current is not None and current.version == version and "gate.promote" in recorded:
+        if current is not None and current.version == version and decided:
             # the alias moved in an attempt that stopped before it could say so
-            tracking.tag_version(run, name, version, {"gate.state": tracking.GATE_DONE})
-            return _recorded(name, version, recorded)
+            tracking.finish_gate(run, name, version)
+            return Registration(name, version, *decided)
         decision: GateDecision = decide(
             gate,
             metric=metric,
@@ -72,14 +75,20 @@ def register_model(
             champion_version=current.version if current and current.version != version else None,
             candidate_interval=(intervals or {}).get(metric),
         )
-        tracking.tag_version(run, name, version, decision.as_tags())
+        tracking.record_gate(run, name, version, decision.as_record(), lineage)
+        tracking.tag_version(
+            run,
+            name,
+            version,
+            {GATE_TAG: gate_line(decision.promote, decision.reason, metric, decision.candidate)},
+        )
         tracking.describe_version(
             run, name, version, decision_line(decision.promote, decision.reason)
         )
         if decision.promote:
             tracking.set_champion(run, name, version)
             announce_champion(name, version, current.version if current else None)
-        tracking.tag_version(run, name, version, {"gate.state": tracking.GATE_DONE})
+        tracking.finish_gate(run, name, version)
     return Registration(name, version, decision.promote, decision.reason, decision)
 
 
@@ -101,10 +110,6 @@ def announce_champion(name: str, version: str, previous: str | None) -> None:
         logging.getLogger(__name__).warning(
             "champion event for %s v%s not sent: %s", name, version, exc
         )
-
-
-def _recorded(name: str, version: str, tags: dict[str, str]) -> Registration:
-    return Registration(name, version, tags["gate.promote"] == "True", tags.get("gate.reason", ""))
 
 
 __all__ = ["CHAMPION_MOVED", "Registration", "announce_champion", "register_model"]

@@ -74,7 +74,7 @@ def batch_predict(
             "output": result.output_uri,
         }
         html = drift_report(f"{loaded.ref.name}: input drift", result, meta)
-        log_batch(run, result, html)
+        report_uri = log_batch(run, result, html, storage)
         finish_tracking(run)
 
     # 5. Summary in the Prefect UI
@@ -90,6 +90,7 @@ def batch_predict(
         seconds=result.seconds,
         flagged=result.drift.flagged if result.drift is not None else None,
         ui_command=mlflow_ui_command(settings),
+        drift_report=report_uri,
     )
     publish_batch_summary(summary)
     return summary

@@ -68,6 +68,15 @@ def error_line(exc: BaseException, limit: int = 2000) -> str:
     return f"{type(exc).__name__}: {exc}".splitlines()[0][:limit]
 
 
+def point_flow_run_name(job: PointJob) -> str:
+    """A point's flow run name in the Prefect UI: `point-3 learning_rate=0.1, max_depth=3`
+    (the point's index, as the sweep's MLflow tags and results count it, and its setting)."""
+    from libs.doe.names import Namer
+
+    setting = Namer.of(list(job.point)).point(job.point)
+    return f"point-{job.index} {setting}".strip()[:200]
+
+
 def _parameters(
     job: PointJob, parent_run_id: str, lean: bool, settings: PlatformSettings
 ) -> dict[str, Any]:
@@ -85,7 +94,9 @@ def train_in_thread(
 ) -> PointTrained:
     """The point's training sub-flow, called in this thread (inside its task)."""
     training = training_flow(job.config.model.framework)
-    summary = training(**_parameters(job, parent_run_id, lean, settings))
+    name = point_flow_run_name(job)
+    named = training.with_options(flow_run_name=lambda: name)  # a callable: no str.format
+    summary = named(**_parameters(job, parent_run_id, lean, settings))
     return PointTrained(summary.model_uri, summary.run_id)
 
 
@@ -185,6 +196,7 @@ def train_in_process(request: PointRequest) -> PointTrained:
         parameters = _parameters(job, request.parent_run_id, request.lean, request.settings)
         flow_run = get_client(sync_client=True).create_flow_run(
             flow=training,
+            name=point_flow_run_name(job),
             parameters=training.serialize_parameters(parameters),
             state=Pending(),
             parent_task_run_id=UUID(request.parent_task_run_id)
@@ -239,6 +251,7 @@ def deployment_request(
             "config": job.config.model_dump(mode="json"),
             "parent_run_id": parent_run_id,
         },
+        "flow_run_name": point_flow_run_name(job),
         "idempotency_key": f"{sweep_id}-{job.index}-{parent_run_id}",
         "as_subflow": True,
         "timeout": timeout,
@@ -327,6 +340,7 @@ __all__ = [
     "PointTrained",
     "deployment_request",
     "keep_in_worker",
+    "point_flow_run_name",
     "point_request",
     "run_point",
     "train_in_process",

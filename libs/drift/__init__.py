@@ -5,6 +5,7 @@ Pure and streaming: `build_reference` buckets the training table once, a
 and `result()` gives one row per feature with its statistics and a flag.
 """
 
+from libs.drift.inputs import ModelInputs, model_inputs
 from libs.drift.profile import (
     MISSING,
     OTHER,
@@ -29,8 +30,10 @@ __all__ = [
     "DriftResult",
     "DriftSpec",
     "FeatureReference",
+    "ModelInputs",
     "build_reference",
     "compare",
     "ks_statistic",
+    "model_inputs",
     "population_stability_index",
 ]

@@ -1,8 +1,9 @@
 """Input drift against a reference table, accumulated chunk by chunk in bounded memory.
 
 The reference (the training data) fixes each feature's buckets once: quantile
-bin edges for a numeric feature, its frequent categories for any other, and a
-`(missing)` bucket for both. The current input is then counted into those same
+bin edges for a numeric feature, the same on its timestamps for a date feature
+(datetime dtype, or text listed as dates), its frequent categories for any
+other, and a `(missing)` bucket for all. The current input is then counted into those same
 buckets chunk by chunk, and a fixed-size reservoir sample per numeric feature
 feeds the KS statistic. Memory is one chunk plus `bins` counts and
 `sample_rows` values per feature, whatever the input's size.
@@ -35,23 +36,50 @@ def _fmt(value: float) -> str:
     return f"{value:.4g}"
 
 
+_DAY_SECONDS = 86_400.0
+
+
+def _date_values(series: pd.Series) -> np.ndarray:
+    """A date column as days since 1970-01-01 (floats; NaN where missing or not a date)."""
+    from libs.features.transformers import parse_datetimes
+
+    parsed = parse_datetimes(series, strict=False)
+    if not pd.api.types.is_datetime64_any_dtype(parsed.dtype):
+        parsed = pd.to_datetime(parsed, errors="coerce", format="mixed")
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    seconds = parsed.astype("datetime64[s]").astype("int64").to_numpy(dtype=float)
+    seconds[parsed.isna().to_numpy()] = np.nan
+    return seconds / _DAY_SECONDS
+
+
+def _fmt_date(days: float) -> str:
+    return str(pd.Timestamp(days * _DAY_SECONDS, unit="s").date())
+
+
 @dataclass(frozen=True)
 class FeatureReference:
     """One feature's buckets (labels, inner numeric edges or kept categories) and counts."""
 
     name: str
-    kind: Literal["numeric", "categorical"]
+    kind: Literal["numeric", "date", "categorical"]
     labels: tuple[str, ...]
     counts: np.ndarray
     edges: np.ndarray | None = None
     categories: tuple[str, ...] = ()
     sample: np.ndarray | None = None
 
+    def values(self, series: pd.Series) -> np.ndarray:
+        """A numeric or date feature's values as floats (a date as days since 1970)."""
+        if self.kind == "date":
+            return _date_values(series)
+        return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
     def bucket_counts(self, series: pd.Series) -> np.ndarray:
         """Counts of `series` in this feature's buckets (the last is `(missing)`)."""
-        if self.kind == "numeric":
+        if self.kind in ("numeric", "date"):
             assert self.edges is not None
-            values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            values = self.values(series)
             finite = np.isfinite(values)
             index = np.searchsorted(self.edges, values[finite], side="right")
             counts = np.bincount(index, minlength=len(self.labels) - 1).astype(float)
@@ -73,8 +101,11 @@ class DriftReference:
     spec: DriftSpec
 
 
-def _numeric_reference(name: str, series: pd.Series, spec: DriftSpec) -> FeatureReference:
-    values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+def _numeric_reference(
+    name: str, series: pd.Series, spec: DriftSpec, kind: Literal["numeric", "date"] = "numeric"
+) -> FeatureReference:
+    fmt = _fmt_date if kind == "date" else _fmt
+    values = FeatureReference(name, kind, (), np.zeros(0)).values(series)
     finite = values[np.isfinite(values)]
     if finite.size:
         quantiles = np.linspace(0.0, 1.0, spec.bins + 1)[1:-1]
@@ -84,18 +115,18 @@ def _numeric_reference(name: str, series: pd.Series, spec: DriftSpec) -> Feature
     if edges.size == 0:
         labels = ["all values"]
     else:
-        labels = [f"< {_fmt(edges[0])}"]
-        labels += [f"[{_fmt(lo)}, {_fmt(hi)})" for lo, hi in itertools.pairwise(edges)]
-        labels.append(f">= {_fmt(edges[-1])}")
+        labels = [f"< {fmt(edges[0])}"]
+        labels += [f"[{fmt(lo)}, {fmt(hi)})" for lo, hi in itertools.pairwise(edges)]
+        labels.append(f">= {fmt(edges[-1])}")
     draft = FeatureReference(
-        name=name, kind="numeric", labels=(*labels, MISSING), counts=np.zeros(0), edges=edges
+        name=name, kind=kind, labels=(*labels, MISSING), counts=np.zeros(0), edges=edges
     )
     rng = np.random.default_rng(spec.seed)
     sample = _Reservoir(spec.sample_rows, rng)
     sample.add(finite)
     return FeatureReference(
         name=name,
-        kind="numeric",
+        kind=kind,
         labels=draft.labels,
         counts=draft.bucket_counts(series),
         edges=edges,
@@ -125,19 +156,27 @@ def _categorical_reference(name: str, series: pd.Series, spec: DriftSpec) -> Fea
 
 
 def build_reference(
-    frame: pd.DataFrame, columns: Sequence[str], spec: DriftSpec | None = None
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    spec: DriftSpec | None = None,
+    dates: Sequence[str] = (),
 ) -> DriftReference:
-    """Bucket each of `columns` of the reference frame: numeric by quantiles, others by category."""
+    """Bucket each of `columns` of the reference frame: numeric by quantiles, dates (datetime
+    dtype, or named in `dates`) by quantiles of their timestamps, others by category."""
     spec = spec or DriftSpec()
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise InputError(f"drift reference: columns not found: {', '.join(map(str, missing))}")
-    features = tuple(
-        _numeric_reference(str(c), frame[c], spec)
-        if _is_numeric(frame[c])
-        else _categorical_reference(str(c), frame[c], spec)
-        for c in columns
-    )
+
+    def reference(column: str) -> FeatureReference:
+        series = frame[column]
+        if column in dates or pd.api.types.is_datetime64_any_dtype(series.dtype):
+            return _numeric_reference(str(column), series, spec, kind="date")
+        if _is_numeric(series):
+            return _numeric_reference(str(column), series, spec)
+        return _categorical_reference(str(column), series, spec)
+
+    features = tuple(reference(c) for c in columns)
     return DriftReference(features=features, rows=len(frame), spec=spec)
 
 
@@ -188,7 +227,7 @@ class DriftAccumulator:
         self._samples = {
             f.name: _Reservoir(reference.spec.sample_rows, rng)
             for f in reference.features
-            if f.kind == "numeric"
+            if f.kind != "categorical"
         }
 
     def update(self, chunk: pd.DataFrame) -> None:
@@ -198,10 +237,8 @@ class DriftAccumulator:
         for feature in self.reference.features:
             series = chunk[feature.name]
             self._counts[feature.name] += feature.bucket_counts(series)
-            if feature.kind == "numeric":
-                values = pd.to_numeric(series, errors="coerce").to_numpy(
-                    dtype=float, na_value=np.nan
-                )
+            if feature.kind != "categorical":
+                values = feature.values(series)
                 self._samples[feature.name].add(values[np.isfinite(values)])
         self.rows += len(chunk)
 
@@ -212,7 +249,7 @@ class DriftAccumulator:
             current = self._counts[feature.name]
             psi = population_stability_index(feature.counts, current)
             ks = float("nan")
-            if feature.kind == "numeric" and feature.sample is not None:
+            if feature.kind != "categorical" and feature.sample is not None:
                 ks = ks_statistic(feature.sample, self._samples[feature.name].values)
             flagged = bool(psi > spec.psi_threshold) or bool(
                 spec.ks_threshold is not None and ks > spec.ks_threshold
@@ -238,10 +275,11 @@ def compare(
     current: pd.DataFrame,
     columns: Sequence[str] | None = None,
     spec: DriftSpec | None = None,
+    dates: Sequence[str] = (),
 ) -> DriftResult:
     """Drift of `current` against `reference` in one call (both frames in memory)."""
     columns = list(columns) if columns is not None else [str(c) for c in current.columns]
-    accumulator = DriftAccumulator(build_reference(reference, columns, spec))
+    accumulator = DriftAccumulator(build_reference(reference, columns, spec, dates))
     accumulator.update(current)
     return accumulator.result()
 

@@ -45,18 +45,29 @@ class GateSpec(BaseModel):
         return self.metric or ("accuracy" if task == "classification" else "r2")
 
 
-# The decision's fields tagged on the model version (the rules it applied are the config's).
-TAGGED = (
-    "metric",
-    "candidate",
-    "threshold",
-    "champion",
-    "champion_version",
-    "passed_threshold",
-    "beats_champion",
-    "promote",
-    "reason",
-)
+# The one readable version tag that carries the decision (the MLflow registry page shows
+# it); the decision's fields go to the run's `gate.json` (`GateDecision.as_record`).
+GATE_TAG = "gate"
+PROMOTED = "promoted"
+NOT_PROMOTED = "not promoted"
+
+
+def gate_line(promote: bool, reason: str, metric: str = "", candidate: float | None = None) -> str:
+    """The decision as one tag value: `promoted: r2 0.4700 >= 0.45; beats champion v3 (0.4400)`.
+
+    With `metric` and `candidate`, a reason that does not start with the value (no
+    threshold) gets it in front: `promoted: r2 0.4700, no threshold; no champion yet`.
+    """
+    text = " ".join(reason.split())
+    if metric and candidate is not None and not text.startswith(f"{metric} "):
+        text = f"{metric} {candidate:.4f}, {text}"
+    return f"{PROMOTED if promote else NOT_PROMOTED}: {text}"
+
+
+def read_gate_line(line: str) -> tuple[bool, str]:
+    """`gate_line` read back: whether the version was promoted, and the reason."""
+    word, _, reason = line.partition(": ")
+    return word == PROMOTED, reason
 
 
 @dataclass(frozen=True)
@@ -77,10 +88,17 @@ class GateDecision:
     interval: tuple[float, float] | None = None
     beyond_interval: bool = False
 
-    def as_tags(self) -> dict[str, str]:
-        """Flat string tags for the model version (MLflow tags are strings)."""
+    def as_record(self) -> dict[str, object]:
+        """The decision's fields as JSON-ready values (the run's `gate.json`)."""
         values = asdict(self)
-        return {f"gate.{k}": "" if values[k] is None else str(values[k]) for k in TAGGED}
+        if self.interval is not None:
+            values["interval"] = [_finite(v) for v in self.interval]
+        return {k: _finite(v) for k, v in values.items()}
+
+
+def _finite(value: object) -> object:
+    """NaN as None: JSON has no NaN."""
+    return None if isinstance(value, float) and math.isnan(value) else value
 
 
 def decide(
@@ -166,4 +184,14 @@ def check_gate_metric(gate: GateSpec, task_type: str) -> str:
     return metric
 
 
-__all__ = ["GateDecision", "GateSpec", "check_gate_metric", "decide"]
+__all__ = [
+    "GATE_TAG",
+    "NOT_PROMOTED",
+    "PROMOTED",
+    "GateDecision",
+    "GateSpec",
+    "check_gate_metric",
+    "decide",
+    "gate_line",
+    "read_gate_line",
+]

@@ -36,6 +36,7 @@ class BatchSummary:
     seconds: float
     flagged: list[str] | None
     ui_command: str
+    drift_report: str = ""  # the drift report's URI (also the run's drift/drift_report.html)
 
     @property
     def drift_line(self) -> str:
@@ -79,7 +80,7 @@ def batch_metrics(result: ScoreResult) -> dict[str, float]:
         for row in result.drift.table.itertuples():
             name = _metric_key(str(row.feature))
             metrics[f"drift.psi.{name}"] = float(row.psi)
-            if row.kind == "numeric":
+            if row.kind != "categorical":
                 metrics[f"drift.ks.{name}"] = float(row.ks)
     return metrics
 
@@ -91,6 +92,7 @@ def _metric_key(text: str) -> str:
 def summary_markdown(summary: BatchSummary) -> str:
     """The batch's outcome as a markdown table with a link to its MLflow run."""
     speed = summary.rows / summary.seconds if summary.seconds > 0 else 0.0
+    report = summary.drift_report or "drift/drift_report.html"
     return (
         f"# Batch scored: {summary.model_name} version {summary.model_version}\n\n"
         f"| | |\n|---|---|\n"
@@ -100,7 +102,8 @@ def summary_markdown(summary: BatchSummary) -> str:
         f"| duration | {summary.seconds:.2f} s ({speed:,.0f} rows/s) |\n"
         f"| input drift | {summary.drift_line} |\n\n"
         f"**MLflow run:** [{summary.run_id}]({summary.run_url}) in experiment "
-        f"`{summary.experiment}`; drift report under `drift/drift_report.html`.\n\n"
+        f"`{summary.experiment}`; drift report: `{report}` (also under the run's artifacts, "
+        "`drift/drift_report.html`).\n\n"
         f"Open the MLflow UI: `{summary.ui_command}`\n"
     )
 

@@ -33,6 +33,7 @@ from tasks.tracking._client import (
     not_found,
     run_url,
 )
+from tasks.tracking._gate_record import GATE_RECORD, gate_fields, parse_gate_record
 from tasks.tracking._registry import CHAMPION, ModelVersionRef
 
 
@@ -117,7 +118,15 @@ def version_lineage(
     """
     client = client_for(settings)
     mv = client.get_model_version(ref.name, ref.version)
-    tags = dict(mv.tags or {})
+    version_tags = dict(mv.tags or {})
+    gate_json = parse_gate_record(
+        read_artifact(client, mv.run_id, GATE_RECORD) if mv.run_id else None,
+        ref.name,
+        str(mv.version),
+    )
+    # The version's lineage: its few tags over what its run's `gate.json` keeps (versions
+    # registered before `gate.json` kept it all as tags).
+    tags = {**((gate_json or {}).get("lineage") or {}), **version_tags}
     registered = client.get_registered_model(ref.name)
     aliases = sorted(a for a, v in (registered.aliases or {}).items() if str(v) == str(mv.version))
     run = _run(client, mv.run_id)
@@ -139,15 +148,7 @@ def version_lineage(
             "model_uri": f"models:/{ref.name}/{mv.version}",
             "source": mv.source,
         },
-        "gate": {
-            "promote": {"True": True, "False": False}.get(tags.get("gate.promote", "")),
-            "reason": tags.get("gate.reason"),
-            "metric": tags.get("gate.metric"),
-            "candidate": _float(tags.get("gate.candidate")),
-            "threshold": _float(tags.get("gate.threshold")),
-            "champion_version": tags.get("gate.champion_version") or None,
-            "state": tags.get("gate.state"),
-        },
+        "gate": gate_fields(gate_json, version_tags),
         "metrics": dict(run.data.metrics) if run else {},
         "data": {
             "source_uri": tags.get("data.source_uri") or run_tags.get("data.source_uri"),
@@ -259,13 +260,6 @@ def _sweep(
         "design": parent.data.tags.get("sweep.design") if parent else None,
         "point": run_tags.get("mlflow.runName"),
     }
-
-
-def _float(text: str | None) -> float | None:
-    try:
-        return float(text) if text not in (None, "") else None
-    except ValueError:
-        return None
 
 
 def _int(text: str | None) -> int | None:

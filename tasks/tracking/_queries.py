@@ -8,6 +8,7 @@ from typing import Any
 
 from libs.settings import PlatformSettings
 from tasks.tracking._client import MlflowClient, client_for
+from tasks.tracking._lineage import recorded_config
 from tasks.tracking._registry import ModelVersionRef
 
 
@@ -28,6 +29,7 @@ class TrainingData:
 
     snapshot_uri: str | None
     target: str
+    features: dict[str, Any] | None = None  # the run's feature spec, as its config recorded it
 
 
 def _child(run: Any) -> ChildRun:
@@ -88,12 +90,18 @@ def find_child_run(
 
 
 def training_data(ref: ModelVersionRef) -> TrainingData:
-    """The training run's data snapshot (tag `data.snapshot_uri`) and target column."""
+    """The training run's data snapshot (tag `data.snapshot_uri`), target column and feature
+    spec (from its recorded config; None for a run that kept none)."""
     if not ref.run_id:
         return TrainingData(snapshot_uri=None, target="target")
-    run = MlflowClient(ref.tracking_uri).get_run(ref.run_id)
+    client = MlflowClient(ref.tracking_uri)
+    run = client.get_run(ref.run_id)
     target = run.data.params.get("data.target") or run.data.tags.get("data.target") or "target"
-    return TrainingData(snapshot_uri=run.data.tags.get("data.snapshot_uri"), target=target)
+    config = recorded_config(client, ref.run_id) or {}
+    features = config.get("features") if isinstance(config.get("features"), dict) else None
+    return TrainingData(
+        snapshot_uri=run.data.tags.get("data.snapshot_uri"), target=target, features=features
+    )
 
 
 def load_pyfunc_model(ref: ModelVersionRef) -> Any:

@@ -13,7 +13,8 @@ import socket
 from libs.io.storage import process_alive
 from libs.settings import PlatformSettings
 from tasks.tracking._client import client_for
-from tasks.tracking._registry import GATE_PENDING, settle
+from tasks.tracking._gate_record import settle
+from tasks.tracking._registry import GATE_PENDING
 
 
 def reconcile_abandoned_runs(settings: PlatformSettings) -> list[dict[str, str]]:

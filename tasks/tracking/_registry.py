@@ -93,7 +93,8 @@ def register_version(run: RunHandle, name: str, model_uri: str, tags: dict[str, 
 
     The run id is the key: looked up first, the version is created by one POST
     that is never retried blindly, then read back by the key. Call it under
-    `registry_lock`. The version starts `gate.state=pending` until the gate is done.
+    `registry_lock`. The version starts `gate.state=pending` until the gate is done;
+    while pending it names its process (`registered_by.*`, for clean-up after a kill).
     """
     client = client_of(run)
     found = _read_versions(client, name, run.run_id)
@@ -106,7 +107,6 @@ def register_version(run: RunHandle, name: str, model_uri: str, tags: dict[str, 
             raise
     all_tags = {
         **tags,
-        "registration.key": run.run_id,
         "registered_by.host": socket.gethostname(),
         "registered_by.pid": str(os.getpid()),
         "gate.state": GATE_PENDING,
@@ -198,35 +198,6 @@ def describe_version(run: RunHandle, name: str, version: str, description: str) 
     client_of(run).update_model_version(name, version, description=description)
 
 
-def settle(client: MlflowClient, mv: Any, reason: str) -> None:
-    """Close the gate of a version whose registration was cut short."""
-    try:
-        current = client.get_model_version_by_alias(mv.name, CHAMPION)
-        is_champion = str(current.version) == str(mv.version)
-    except MlflowException as exc:
-        if not not_found(exc):
-            raise
-        is_champion = False
-    if is_champion:  # the alias moves only after the decision: it passed
-        client.set_model_version_tag(mv.name, str(mv.version), "gate.state", GATE_DONE)
-        return
-    for key, value in (
-        ("gate.promote", "False"),
-        ("gate.reason", f"never passed the gate: {reason}"),
-        ("gate.state", GATE_ABANDONED),
-    ):
-        client.set_model_version_tag(mv.name, str(mv.version), key, value)
-
-
-def abandon_pending_versions(run: RunHandle, reason: str) -> None:
-    """Versions of a failed run that never finished the gate: tagged as not passed."""
-    client = client_of(run)
-    found = client.search_model_versions(f"run_id = '{run.run_id}'")
-    for mv in found:
-        if (mv.tags or {}).get("gate.state") == GATE_PENDING:
-            settle(client, mv, reason)
-
-
 def version_tags(run: RunHandle, name: str, version: str) -> dict[str, str]:
     return dict(client_of(run).get_model_version(name, version).tags)
 
@@ -275,7 +246,6 @@ __all__ = [
     "GATE_PENDING",
     "Champion",
     "ModelVersionRef",
-    "abandon_pending_versions",
     "champion",
     "describe_version",
     "existing_version",
@@ -283,7 +253,6 @@ __all__ = [
     "registry_lock",
     "resolve_model_version",
     "set_champion",
-    "settle",
     "tag_version",
     "version_tags",
 ]

@@ -24,10 +24,10 @@ from tasks.tracking._client import (
     rest_store,
     run_url,
 )
+from tasks.tracking._gate_record import abandon_pending_versions
 from tasks.tracking._health import tracking_answers
 from tasks.tracking._links import link_tags, process_tags, source_tags
 from tasks.tracking._reconcile import clean_up_dead_processes
-from tasks.tracking._registry import abandon_pending_versions
 
 
 def start_run(

@@ -78,6 +78,8 @@ def test_cli_scores_with_the_champion_and_prints_where_to_look(tmp_path: Path) -
     assert f"Output:           {output}" in out
     assert "Model:            iris-random-forest version 1 (run " in out
     assert "Input drift:      none" in out
+    report = out.split("Drift report:     ")[1].split()[0]
+    assert report.endswith("/drift_report.html") and Path(report).is_file()
     assert "MLflow run:" in out and "(experiment 'inference')" in out
     assert f"mlflow ui --backend-store-uri sqlite:///{home.resolve()}/mlflow.db" in out
     scored = pd.read_csv(output)

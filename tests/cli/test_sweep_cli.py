@@ -68,6 +68,10 @@ def test_cli_runs_the_screening_sweep_and_prints_what_it_found(tmp_path: Path) -
     assert {r.data.tags["process.pid"] for r in points} == {sweep_pid}  # the owner
     assert None not in worker_pids and sweep_pid not in worker_pids
     assert 1 <= len(worker_pids) <= 2
+    # and: each point's flow run (created in its worker process) is named by its point
+    names = sorted(r.data.tags["prefect.flow_run_name"] for r in points)
+    assert [n.split(" ")[0] for n in names] == ["point-0", "point-1", "point-2", "point-3"]
+    assert all("n_estimators=" in n and "max_depth=" in n for n in names), names
 
 
 def test_cli_bad_factor_exits_2_with_one_line_and_writes_nothing(tmp_path: Path) -> None:

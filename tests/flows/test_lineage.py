@@ -113,19 +113,35 @@ def test_every_hop_from_champion(trained: dict, flow_home: Path) -> None:
     assert history[1]["until"] is None and history[1]["since"] >= history[0]["since"]
 
 
-def test_the_version_carries_its_lineage_tags(trained: dict, flow_home: Path) -> None:
+def test_the_version_carries_few_readable_tags_and_its_lineage_in_gate_json(
+    trained: dict, flow_home: Path
+) -> None:
     # when
     mv = client().get_model_version(NAME, "2")
     run = client().get_run(mv.run_id)
-    # then: one hop from the version
-    for key in ("config_digest", "data.source_sha256", "data.snapshot_sha256", "git.commit"):
-        assert mv.tags[key] == (
-            run.data.tags["mlflow.source.git.commit"] if key == "git.commit" else run.data.tags[key]
-        )
-    assert mv.tags["git.dirty"] in ("true", "false")
-    assert mv.tags["prefect.flow_run_id"] == run.data.tags["prefect.flow_run_id"]
+    # then: the registry page shows the decision in one line and a few filterable keys
+    assert set(mv.tags) <= {
+        "gate", "gate.state", "config_digest", "data.snapshot_sha256", "champion.since",
+        "champion.previous",
+    }  # fmt: skip
+    assert mv.tags["gate"].startswith("promoted: accuracy 0.")
+    assert ", no threshold; beats champion v1 (" in mv.tags["gate"]
+    assert mv.tags["gate.state"] == "done"
+    for key in ("config_digest", "data.snapshot_sha256"):
+        assert mv.tags[key] == run.data.tags[key]
+    # and: the rest is one hop away, in the run's gate.json
+    local = client().download_artifacts(mv.run_id, "gate.json", str(flow_home))
+    record = json.loads(Path(local).read_text())
+    assert record["model"] == NAME and record["version"] == "2"
+    assert record["decision"]["promote"] is True and record["decision"]["metric"] == "accuracy"
+    lineage = record["lineage"]
+    assert lineage["git.commit"] == run.data.tags["mlflow.source.git.commit"]
+    assert lineage["data.source_sha256"] == run.data.tags["data.source_sha256"]
+    assert lineage["git.dirty"] in ("true", "false")
+    assert lineage["prefect.flow_run_id"] == run.data.tags["prefect.flow_run_id"]
+    assert lineage["model_id"] == mv.source.removeprefix("models:/")
     # and: the logged model is named after the registered model, with params and datasets
-    logged = client().get_logged_model(mv.tags["model_id"])
+    logged = client().get_logged_model(lineage["model_id"])
     assert logged.name == NAME
     assert logged.params["model.params.C"] == "1.0"
     linked = {(m.key, m.dataset_name) for m in logged.metrics or []}

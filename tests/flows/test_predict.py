@@ -120,6 +120,17 @@ def test_scores_like_pyfunc_and_records_model_run_and_drift(
     # and: the unshifted sample is not flagged
     assert summary.flagged == []
     assert run.data.tags["drift.flagged"] == "none"
+    # and: drift covers the model's inputs only (the config drops customer_id), the signup
+    # date as a date; the summary names the report, a file beside the data (issue 35)
+    table = pd.read_csv(
+        mlflow.artifacts.download_artifacts(f"runs:/{summary.run_id}/drift/drift.csv")
+    )
+    kinds = dict(zip(table["feature"], table["kind"], strict=True))
+    assert "customer_id" not in kinds and "churned" not in kinds
+    assert kinds["signup_date"] == "date" and kinds["plan"] == "categorical"
+    assert "drift.ks.signup_date" in run.data.metrics
+    assert Path(summary.drift_report).is_file()
+    assert run.data.tags["drift.report_uri"] == summary.drift_report
     # and: a markdown summary of the batch in Prefect
     artifact = Artifact.get(f"{MODEL}-batch-summary")
     assert artifact is not None and artifact.type == "markdown"

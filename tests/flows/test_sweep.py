@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -95,13 +96,20 @@ def test_sweep_nests_one_finished_child_per_point(flow_home: Path, first_sweep: 
 def test_each_point_is_a_child_flow_run_of_the_sweep(flow_home: Path, first_sweep: Any) -> None:
     # given: the Prefect flow run behind each point's MLflow run
     _, summary, _ = first_sweep
-    ids = [r.data.tags["prefect.flow_run_id"] for r in children(summary.parent_run_id)]
+    runs = children(summary.parent_run_id)
+    ids = [r.data.tags["prefect.flow_run_id"] for r in runs]
     # when
     with get_client(sync_client=True) as prefect:
         flow_runs = [prefect.read_flow_run(i) for i in ids]
     # then: each is a sub-flow run started by a task of the sweep flow
     assert all(fr.parent_task_run_id is not None for fr in flow_runs)
     assert len({fr.id for fr in flow_runs}) == 4
+    # and: named by its point, as the Prefect UI lists it (issue 35)
+    for run, fr in zip(runs, flow_runs, strict=True):
+        point = run.data.tags["sweep.point"]
+        assert re.fullmatch(
+            rf"point-{point} n_estimators=\d+, max_depth=\d, min_samples_leaf=\d+", fr.name
+        ), fr.name
 
 
 def test_sweep_logs_design_results_and_analysis(flow_home: Path, first_sweep: Any) -> None:
@@ -158,7 +166,7 @@ def test_best_point_goes_through_the_registry_gate(flow_home: Path, first_sweep:
     # then: the best point's run registered as version 1, through the gate
     assert summary.version == "1" and summary.champion
     assert mv.run_id == summary.best_run_id
-    assert mv.tags["gate.promote"] == "True"
+    assert mv.tags["gate"].startswith("promoted: ")
     assert mv.tags["sweep.id"] == summary.sweep_id
     best = client().get_run(summary.best_run_id)
     assert best.data.metrics["cv.f1_macro"] == summary.best_value

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
 
-from libs.gate import GateSpec, decide
+from libs.gate import GateSpec, decide, gate_line, read_gate_line
 
 
 def test_first_model_passing_threshold_is_promoted() -> None:
@@ -104,7 +105,8 @@ def test_nan_candidate_never_passes() -> None:
     assert not d.promote
 
 
-def test_decision_as_version_tags() -> None:
+def test_decision_as_one_tag_and_a_json_record() -> None:
+    # given a decision that promotes over champion v1
     d = decide(
         GateSpec(threshold=0.5),
         metric="accuracy",
@@ -112,13 +114,22 @@ def test_decision_as_version_tags() -> None:
         candidate=0.7,
         champion=0.6,
         champion_version="1",
+        candidate_interval=(0.65, math.nan),
     )
-    tags = d.as_tags()
-    assert tags["gate.promote"] == "True"
-    assert tags["gate.metric"] == "accuracy"
-    assert float(tags["gate.candidate"]) == pytest.approx(0.7)
-    assert tags["gate.champion_version"] == "1"
-    assert all(isinstance(v, str) for v in tags.values())
+    # when it is written as the version's one tag and the run's JSON record
+    line = gate_line(d.promote, d.reason)
+    record = json.loads(json.dumps(d.as_record(), allow_nan=False))
+    # then the tag reads as a sentence and reads back, and the record keeps every field
+    assert line == "promoted: accuracy 0.7000 >= 0.5; beats champion v1 (0.6000)"
+    assert read_gate_line(line) == (True, d.reason)
+    assert read_gate_line(gate_line(False, "a\n b")) == (False, "a b")
+    assert gate_line(True, "no threshold; no champion yet", "r2", 0.47) == (
+        "promoted: r2 0.4700, no threshold; no champion yet"
+    )
+    assert gate_line(True, d.reason, "accuracy", 0.7) == line
+    assert record["promote"] is True and record["metric"] == "accuracy"
+    assert record["candidate"] == pytest.approx(0.7) and record["champion_version"] == "1"
+    assert record["interval"] == [0.65, None]
 
 
 def test_default_metric_follows_task() -> None:

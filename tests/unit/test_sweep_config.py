@@ -183,6 +183,7 @@ def test_missing_config_file_is_an_input_error() -> None:
 
 def test_deployment_request_carries_config_parent_and_idempotency_key() -> None:
     from flows.runs.sweep_points import deployment_request
+    from libs.doe.names import Namer
 
     # given
     plan = plan_sweep(sweep(mode="deployment", deployment_name="train-sklearn/ec2"))
@@ -195,6 +196,7 @@ def test_deployment_request_carries_config_parent_and_idempotency_key() -> None:
     assert request == {
         "name": "train-sklearn/ec2",
         "parameters": {"config": job.config.model_dump(mode="json"), "parent_run_id": "p123"},
+        "flow_run_name": f"point-2 {Namer.of(list(job.point)).point(job.point)}",
         "idempotency_key": f"{plan.digest}-2-p123",
         "as_subflow": True,
         "timeout": 600.0,
