@@ -15,9 +15,9 @@ from typing import Any
 
 import pandas as pd
 
-from libs.doe.designs import Design
 from libs.doe.names import Namer
 from libs.doe.recommend import Recommendation, recommend
+from libs.doe.runs import Design
 from libs.doe.space import CategoricalFactor, FactorSpace
 from libs.doe.summary import SweepSummary, namer, summary_lines
 from libs.doe.sweep import PointResult
