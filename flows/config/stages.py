@@ -20,13 +20,8 @@ import pandas as pd
 from pydantic import ValidationError
 
 from flows.config.stage_augment import optimal_augmentation
-from flows.config.sweep import (
-    Study,
-    StudyStage,
-    SweepConfig,
-    SweepPlan,
-    plan_sweep,
-)
+from flows.config.sweep import SweepConfig, SweepPlan, plan_sweep
+from flows.config.sweep_schema import Study, StudyStage
 from libs.config import apply_override, format_validation_error
 from libs.doe import CategoricalFactor, IntegerFactor
 from libs.doe.gp import propose_gp

@@ -24,9 +24,9 @@ from flows.config.sweep import (
     SweepConfig,
     SweepPlan,
     load_sweep_config,
-    natural_goal,
     plan_sweep,
 )
+from flows.config.sweep_schema import natural_goal
 from flows.runs.sweep_points import error_line, run_point
 from flows.runs.train import training_flow
 from libs.doe.names import factor_params
