@@ -31,7 +31,8 @@ from libs.doe.stages import active_factors, recentred_factors
 from libs.doe.structure import roman
 from libs.doe.sweep import EarlierSweep, PointResult, SweepAnalysis, analyse_points
 from libs.errors import InputError
-from libs.studies import MODEL_STAGES, best_setting, fmt_value, stage_recommendation
+from libs.studies import MODEL_STAGES, best_setting, fmt_value
+from libs.study_recommendation import stage_recommendation
 
 Step = Literal["fold_over", "augment", "next", "path", "gp"]
 ARGUMENT = {

@@ -38,12 +38,9 @@ from libs.doe.recommend import Recommendation, confirmation_verdict
 from libs.errors import InputError
 from libs.metrics.sets import task_of
 from libs.settings import PlatformSettings
-from libs.studies import (
-    ConfirmationResult,
-    ConfirmationRun,
-    setting_key,
-    stage_recommendation,
-)
+from libs.studies import setting_key
+from libs.study_recommendation import stage_recommendation
+from libs.study_results import ConfirmationResult, ConfirmationRun
 from tasks import sweep as st
 from tasks.register import register_model
 from tasks.sweep_records import find_sweep

@@ -35,14 +35,8 @@ from libs.doe.sweep import PointResult
 from libs.doe.sweep import results_table as point_table
 from libs.errors import InputError
 from libs.settings import PlatformSettings, check_environment
-from libs.studies import (
-    StageSummary,
-    best_setting,
-    confirm_command,
-    response_view,
-    stage_markdown,
-    with_seeds,
-)
+from libs.studies import best_setting, response_view, with_seeds
+from libs.study_results import StageSummary, confirm_command, stage_markdown
 from tasks import sweep as st
 from tasks import tracking
 from tasks.artifacts import SweepBoard
