@@ -28,9 +28,9 @@ from flows.config.sweep_checks import (
 )
 from flows.config.sweep_schema import SweepConfig
 from flows.config.train import TrainConfig, known_task
-from libs.config import format_validation_error, load_config
+from libs.config import format_validation_error, load_config, set_dotted
 from libs.crossval import cv_name
-from libs.doe import Design, generate_design, set_dotted
+from libs.doe import Design, generate_design
 from libs.errors import InputError
 from libs.metrics.cost import COST_METRICS
 from libs.studies import explicit_design

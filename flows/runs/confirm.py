@@ -30,8 +30,7 @@ from flows.config.sweep import SweepConfig, SweepPlan, plan_sweep
 from flows.config.train import TrainConfig
 from flows.runs.sweep_points import error_line
 from flows.runs.train import training_flow
-from libs.config import format_validation_error
-from libs.doe import set_dotted
+from libs.config import format_validation_error, set_dotted
 from libs.doe.holdout import HoldoutPrediction, holdout_interval, metric_bounds
 from libs.doe.names import Namer
 from libs.doe.recommend import Recommendation, confirmation_verdict

@@ -14,7 +14,7 @@ from libs.doe.aliasing import AliasChain, AliasStructure, alias_structure, facto
 from libs.doe.analysis import anova_table, interaction_effects, main_effects
 from libs.doe.anova import AnovaResult
 from libs.doe.canonical import Canonical
-from libs.doe.config import apply_point, set_dotted
+from libs.doe.config import apply_point
 from libs.doe.designs import generate_design
 from libs.doe.dsd import DsdSelection, select_dsd_model
 from libs.doe.evaluate import DesignEvaluation, evaluate_design
@@ -100,6 +100,5 @@ __all__ = [
     "recommend",
     "response_surface",
     "select_dsd_model",
-    "set_dotted",
     "steepest_ascent_path",
 ]
