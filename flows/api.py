@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from flows.config.predict import PredictConfig
     from flows.config.sweep import SweepConfig
     from flows.config.train import TrainConfig
-    from libs.studies import ConfirmationResult, StageSummary
+    from libs.study_results import ConfirmationResult, StageSummary
     from tasks.predict import BatchSummary
     from tasks.report import RunSummary
 

@@ -229,7 +229,7 @@ def confirm_job(
 
 def print_summary(summary: Any) -> None:
     from flows.cli import print_summary as print_block
-    from libs.studies import ConfirmationResult
+    from libs.study_results import ConfirmationResult
 
     # every line in short factor names, values rounded by each factor's range (`__str__`)
     title = (

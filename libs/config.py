@@ -6,9 +6,10 @@ the user sees one line naming the field and the problem.
 
 from __future__ import annotations
 
+import copy
 import types
 import typing
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -55,6 +56,35 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def set_dotted(
+    config: Mapping[str, Any], path: str, value: Any, *, label: str | None = None
+) -> dict[str, Any]:
+    """Return a copy of `config` with `value` at the dotted `path`.
+
+    The input is deep-copied, never mutated, so one base config can feed every
+    point of a sweep. Missing intermediate keys (or keys left empty in YAML) are
+    created; an intermediate that holds a value that is not a mapping is an error
+    (the path is wrong, and silently replacing a value would hide it). `label`
+    names the path in errors (default: "config path '<path>'").
+    """
+    label = label or f"config path {path!r}"
+    keys = path.split(".")
+    if not path or any(not k for k in keys):
+        raise InputError(f"{label} is empty or has an empty segment")
+    result: dict[str, Any] = copy.deepcopy(dict(config))
+    node = result
+    for depth, key in enumerate(keys[:-1]):
+        child = node.get(key)
+        if child is None:
+            child = node[key] = {}
+        if not isinstance(child, dict):
+            where = ".".join(keys[: depth + 1])
+            raise InputError(f"{label}: {where!r} holds a {type(child).__name__}, not a mapping")
+        node = child
+    node[keys[-1]] = value
+    return result
+
+
 def apply_override(data: dict[str, Any], assignment: str) -> dict[str, Any]:
     """Return a copy of `data` with `a.b.c=value` set; the value is parsed as YAML."""
     key, sep, raw = assignment.partition("=")
@@ -65,19 +95,7 @@ def apply_override(data: dict[str, Any], assignment: str) -> dict[str, Any]:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError:
         value = raw
-    parts = key.split(".")
-    out = dict(data)
-    node = out
-    for i, part in enumerate(parts[:-1]):
-        child = node.get(part, {})
-        if child is None:
-            child = {}
-        if not isinstance(child, dict):
-            raise InputError(f"--set {key}: '{'.'.join(parts[: i + 1])}' is not a mapping")
-        node[part] = dict(child)
-        node = node[part]
-    node[parts[-1]] = value
-    return out
+    return set_dotted(data, key, value, label=f"--set {key}")
 
 
 def _unwrap(annotation: Any) -> Any:
@@ -182,5 +200,6 @@ __all__ = [
     "format_validation_error",
     "load_config",
     "read_yaml",
+    "set_dotted",
     "validate",
 ]

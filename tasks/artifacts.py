@@ -19,7 +19,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import ArtifactCreate, ArtifactUpdate
 from prefect.runtime import flow_run
 
-from libs.doe.designs import Design
+from libs.doe.runs import Design
 from libs.doe.sweep import PointResult, results_table
 
 _log = logging.getLogger(__name__)

@@ -47,7 +47,8 @@ from libs.plots.doe_sweep import (
 from libs.plots.pareto import pareto_figure
 from libs.plots.report import KeyValues, ReportHeader
 from libs.settings import PlatformSettings
-from libs.studies import MODEL_STAGES, recommendation_dict, stage_recommendation
+from libs.studies import MODEL_STAGES
+from libs.study_recommendation import recommendation_dict, stage_recommendation
 from tasks import tracking
 from tasks._common import io_task
 from tasks.artifacts import artifact_key, markdown_artifact
@@ -306,7 +307,7 @@ def tag_point_model(settings: PlatformSettings, run_id: str, model_uri: str) -> 
 def recommend_setting(
     design: Design, space: FactorSpace, results: list[PointResult], maximize: bool
 ) -> tuple[Recommendation | None, str]:
-    """The stage's recommendation with its 95% prediction interval (`libs.studies`)."""
+    """The stage's recommendation with its 95% prediction interval (`libs.study_recommendation`)."""
     responses = {r.index: float(r.objective) for r in results if r.ok and r.objective is not None}
     return stage_recommendation(design, space, responses, maximize)
 

@@ -24,7 +24,7 @@ CONFIG_MODELS: tuple[tuple[str, tuple[tuple[str, str], ...], str], ...] = (
     ("train", (("flows.config.train", "TrainConfig"),), "python -m flows.train --config FILE"),
     (
         "sweep",
-        (("flows.config.sweep", "SweepConfig"), ("flows.sweep", "SweepConfig")),
+        (("flows.config.sweep_schema", "SweepConfig"), ("flows.sweep", "SweepConfig")),
         "python -m flows.sweep --config FILE",
     ),
 )

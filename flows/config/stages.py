@@ -20,13 +20,8 @@ import pandas as pd
 from pydantic import ValidationError
 
 from flows.config.stage_augment import optimal_augmentation
-from flows.config.sweep import (
-    Study,
-    StudyStage,
-    SweepConfig,
-    SweepPlan,
-    plan_sweep,
-)
+from flows.config.sweep import SweepConfig, SweepPlan, plan_sweep
+from flows.config.sweep_schema import Study, StudyStage
 from libs.config import apply_override, format_validation_error
 from libs.doe import CategoricalFactor, IntegerFactor
 from libs.doe.gp import propose_gp
@@ -36,7 +31,8 @@ from libs.doe.stages import active_factors, recentred_factors
 from libs.doe.structure import roman
 from libs.doe.sweep import EarlierSweep, PointResult, SweepAnalysis, analyse_points
 from libs.errors import InputError
-from libs.studies import MODEL_STAGES, best_setting, fmt_value, stage_recommendation
+from libs.studies import MODEL_STAGES, best_setting, fmt_value
+from libs.study_recommendation import stage_recommendation
 
 Step = Literal["fold_over", "augment", "next", "path", "gp"]
 ARGUMENT = {

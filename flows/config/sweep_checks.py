@@ -16,7 +16,8 @@ from libs.metrics import METRIC_NAMES
 from libs.metrics.sets import task_of
 from libs.models import build_estimator
 
-# `config` below is a flows.config.sweep.SweepConfig, which imports this module.
+# `config` below is a flows.config.sweep_schema.SweepConfig (flows.config.sweep, which
+# plans it, imports this module).
 
 
 def check_model(config: TrainConfig, task: str) -> None:

@@ -30,20 +30,16 @@ from flows.config.sweep import SweepConfig, SweepPlan, plan_sweep
 from flows.config.train import TrainConfig
 from flows.runs.sweep_points import error_line
 from flows.runs.train import training_flow
-from libs.config import format_validation_error
-from libs.doe import set_dotted
+from libs.config import format_validation_error, set_dotted
 from libs.doe.holdout import HoldoutPrediction, holdout_interval, metric_bounds
 from libs.doe.names import Namer
 from libs.doe.recommend import Recommendation, confirmation_verdict
 from libs.errors import InputError
 from libs.metrics.sets import task_of
 from libs.settings import PlatformSettings
-from libs.studies import (
-    ConfirmationResult,
-    ConfirmationRun,
-    setting_key,
-    stage_recommendation,
-)
+from libs.studies import setting_key
+from libs.study_recommendation import stage_recommendation
+from libs.study_results import ConfirmationResult, ConfirmationRun
 from tasks import sweep as st
 from tasks.register import register_model
 from tasks.sweep_records import find_sweep

@@ -24,9 +24,9 @@ from flows.config.sweep import (
     SweepConfig,
     SweepPlan,
     load_sweep_config,
-    natural_goal,
     plan_sweep,
 )
+from flows.config.sweep_schema import natural_goal
 from flows.runs.sweep_points import error_line, run_point
 from flows.runs.train import training_flow
 from libs.doe.names import factor_params
@@ -35,14 +35,8 @@ from libs.doe.sweep import PointResult
 from libs.doe.sweep import results_table as point_table
 from libs.errors import InputError
 from libs.settings import PlatformSettings, check_environment
-from libs.studies import (
-    StageSummary,
-    best_setting,
-    confirm_command,
-    response_view,
-    stage_markdown,
-    with_seeds,
-)
+from libs.studies import best_setting, response_view, with_seeds
+from libs.study_results import StageSummary, confirm_command, stage_markdown
 from tasks import sweep as st
 from tasks import tracking
 from tasks.artifacts import SweepBoard

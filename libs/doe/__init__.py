@@ -14,16 +14,18 @@ from libs.doe.aliasing import AliasChain, AliasStructure, alias_structure, facto
 from libs.doe.analysis import anova_table, interaction_effects, main_effects
 from libs.doe.anova import AnovaResult
 from libs.doe.canonical import Canonical
-from libs.doe.config import apply_point, set_dotted
-from libs.doe.designs import Design, coded_matrix, design_size, generate_design
+from libs.doe.config import apply_point
+from libs.doe.designs import generate_design
 from libs.doe.dsd import DsdSelection, select_dsd_model
 from libs.doe.evaluate import DesignEvaluation, evaluate_design
 from libs.doe.gp import GpProposal, propose_gp
 from libs.doe.lenth import Lenth, lenth
 from libs.doe.limits import Limits, hard_limits
+from libs.doe.matrices import coded_matrix, design_size
 from libs.doe.path import SteepestPath, steepest_ascent_path
 from libs.doe.recommend import Recommendation, confirmation_verdict, recommend
 from libs.doe.result import DoeAnalysis
+from libs.doe.runs import Design
 from libs.doe.space import (
     CategoricalFactor,
     ContinuousFactor,
@@ -98,6 +100,5 @@ __all__ = [
     "recommend",
     "response_surface",
     "select_dsd_model",
-    "set_dotted",
     "steepest_ascent_path",
 ]

@@ -88,12 +88,6 @@ class AliasStructure:
         words = [("-" if s < 0 else "") + word(w, self.letters) for w, s in self.defining]
         return "I = " + " = ".join(words)
 
-    def chain_of(self, subset: tuple[int, ...]) -> AliasChain | None:
-        for chain in self.chains:
-            if subset in chain.members:
-                return chain
-        return None
-
 
 def product(x: np.ndarray, subset: tuple[int, ...]) -> np.ndarray:
     """The column of a product of factors (all ones for the empty product)."""

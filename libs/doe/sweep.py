@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from libs.doe.designs import Design
 from libs.doe.dsd import select_dsd_model
 from libs.doe.result import DoeAnalysis
+from libs.doe.runs import Design
 from libs.doe.space import FactorSpace
 from libs.doe.study import analyse
 from libs.errors import InputError

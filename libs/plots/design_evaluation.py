@@ -16,9 +16,9 @@ from collections.abc import Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
-from libs.doe.designs import Design
 from libs.doe.evaluate import DesignEvaluation, comparison_table, evaluate_design
 from libs.doe.names import Namer
+from libs.doe.runs import Design
 from libs.doe.space import FactorSpace
 from libs.errors import InputError
 from libs.plots.report import KeyValues, Table

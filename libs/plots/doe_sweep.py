@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from libs.doe.designs import Design
 from libs.doe.desirability import Desirability
 from libs.doe.learned import significant
 from libs.doe.names import Namer
 from libs.doe.result import DoeAnalysis
+from libs.doe.runs import Design
 from libs.doe.space import ContinuousFactor, FactorSpace
 from libs.doe.summary import LEARNED
 from libs.doe.sweep import PointResult, SweepAnalysis

@@ -128,7 +128,7 @@ def test_replicates_share_the_split_and_differ_in_their_training_seed(
 def test_every_stage_ends_with_its_recommendation_and_the_confirm_command(
     flow_home: Path, study: dict[str, Any]
 ) -> None:
-    from libs.studies import stage_lines
+    from libs.study_results import stage_lines
 
     first = study["first"]
     rec = first.recommendation

@@ -81,7 +81,7 @@ def test_config_is_frozen() -> None:
         (
             "data: {source: iris}\n",
             ["data.source.x=1"],
-            "--set data.source.x: 'data.source' is not a mapping",
+            "--set data.source.x: 'data.source' holds a str, not a mapping",
         ),
     ],
 )
@@ -113,6 +113,16 @@ def test_override_values_are_parsed_as_yaml() -> None:
     data = apply_override(data, "e=text")
     # then
     assert data == {"a": {"b": 1, "c": [1, 2], "d": True}, "e": "text"}
+
+
+def test_override_goes_through_a_key_left_empty_and_leaves_the_input_alone() -> None:
+    # given: `params:` left empty in the YAML (None)
+    data = {"model": {"params": None}}
+    # when
+    new = apply_override(data, "model.params.C=0.5")
+    # then
+    assert new == {"model": {"params": {"C": 0.5}}}
+    assert data == {"model": {"params": None}}
 
 
 def test_flat_params_and_digest_are_stable() -> None:

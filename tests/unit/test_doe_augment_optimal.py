@@ -20,7 +20,7 @@ from flows.config.stages import next_stage
 from flows.config.sweep import load_sweep_config, plan_sweep
 from libs.doe import AugmentOptimal, FactorSpace, FractionalFactorial, generate_design
 from libs.doe.augment import augment_optimal, model_matrix
-from libs.doe.designs import design_size
+from libs.doe.matrices import design_size
 from libs.doe.optimal import candidate_set
 from libs.errors import InputError
 

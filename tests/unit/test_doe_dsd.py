@@ -10,7 +10,7 @@ import pytest
 
 from libs.config import validate
 from libs.doe import DefinitiveScreening, FactorSpace, generate_design, select_dsd_model
-from libs.doe.designs import design_size
+from libs.doe.matrices import design_size
 from libs.errors import InputError
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from libs.config import validate
 from libs.doe import FactorSpace, Optimal, generate_design
-from libs.doe.designs import design_size
 from libs.doe.evaluate import evaluate_design
+from libs.doe.matrices import design_size
 from libs.doe.optimal import candidate_set, feasibility
 from libs.errors import InputError
 

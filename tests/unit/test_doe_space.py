@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
+from libs.config import set_dotted
 from libs.doe import (
     CategoricalFactor,
     ContinuousFactor,
@@ -15,7 +16,6 @@ from libs.doe import (
     FactorSpace,
     IntegerFactor,
     apply_point,
-    set_dotted,
 )
 from libs.errors import InputError
 

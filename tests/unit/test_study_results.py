@@ -16,16 +16,9 @@ from libs.doe.sweep import PointResult
 from libs.errors import InputError
 from libs.features import FeatureSpec
 from libs.models import SklearnModelSpec
-from libs.studies import (
-    StageSummary,
-    best_setting,
-    explicit_design,
-    response_view,
-    stage_lines,
-    stage_markdown,
-    stage_recommendation,
-    with_seeds,
-)
+from libs.studies import best_setting, explicit_design, response_view, with_seeds
+from libs.study_recommendation import stage_recommendation
+from libs.study_results import StageSummary, stage_lines, stage_markdown
 
 SPACE = FactorSpace(
     factors=[

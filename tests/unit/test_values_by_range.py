@@ -12,7 +12,7 @@ from libs.doe.names import Namer
 from libs.doe.recommend import Recommendation
 from libs.doe.space import FactorSpace
 from libs.plots.doe_sweep import named
-from libs.studies import ConfirmationResult, ConfirmationRun, StageSummary
+from libs.study_results import ConfirmationResult, ConfirmationRun, StageSummary
 
 LONG = re.compile(r"\d\.\d{7,}")  # 0.20000000000000004, 0.10763829
 SPACE = FactorSpace(
