@@ -16,7 +16,6 @@ run through them.
 from __future__ import annotations
 
 import json
-import os
 import stat
 import urllib.error
 import urllib.request
@@ -26,7 +25,7 @@ from typing import Any
 
 import pytest
 from cli_support import run_cli
-from postgres_support import require_postgres, team_home
+from postgres_support import require_postgres, restoring_logins, team_home
 
 from deployments.runtime import team_auth
 from deployments.runtime.procs import end
@@ -67,20 +66,12 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
     require_postgres()
-    saved = {k: os.environ.get(k) for k in team_auth.CLIENT_VARIABLES}
-    with team_home("auth") as home:
+    with team_home("auth") as home, restoring_logins():  # `start` logs this process in
         served = start(home, free_port(0), free_port(0), db="postgres", timeout=300)
         choose_db(home, "postgres")
         auth = team_auth.load(home)
         assert auth is not None
-        try:
-            yield Stack(home, served, auth)
-        finally:  # `start` logged this process in: the next module starts clean
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+        yield Stack(home, served, auth)
 
 
 @pytest.fixture(scope="module")
