@@ -226,9 +226,11 @@ def _begin_locked(
         database, began_db = _database(home)
         if began_db:
             began.append("postgres")
-    # Team servers ask for logins (team_auth); servers started otherwise are replaced.
+    # Team servers ask for logins (team_auth); servers started otherwise, or with
+    # logins since lost, are replaced.
+    kept = team_auth.load(home) is not None
     auth = team_auth.ensure(home) if db == "postgres" else None
-    if bool(known.get("auth")) != (auth is not None):
+    if bool(known.get("auth")) != (auth is not None) or (auth is not None and not kept):
         known = {k: v for k, v in known.items() if k not in ("prefect_api_url", "mlflow_url")}
     prefect_api = known.get("prefect_api_url")
     if prefect_api and not _up_or_starting(f"{prefect_api}/health", folder, "prefect"):

@@ -123,7 +123,11 @@ def ensure(home: Path) -> TeamAuth:
     finally:
         tmp.unlink()
     found = load(home)
-    assert found is not None, f"{path} unreadable right after it was written"
+    if found is None:
+        raise RuntimeError(
+            f"team mode's logins in {path} cannot be read: remove the file to make new ones "
+            "(make serve-stop first)"
+        )
     return found
 
 

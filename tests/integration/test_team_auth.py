@@ -166,3 +166,19 @@ def test_a_restarted_mlflow_server_keeps_logins_and_permissions(stack: Stack, tr
         f"{mlflow}/registered-models/alias?name={MODEL}&alias=champion", stack.auth.reader
     )
     assert status == 200 and found["model_version"]["version"] == "1"
+
+
+def test_logins_are_made_once_and_a_damaged_file_is_one_line(tmp_path: Path) -> None:
+    # given: a home without logins
+    home = tmp_path / "home"
+    # when
+    first, second = team_auth.ensure(home), team_auth.ensure(home)
+    # then: made once, kept, owner-only; passwords long enough for MLflow (12+)
+    assert first == second
+    assert stat.S_IMODE(team_auth.auth_file(home).stat().st_mode) == 0o600
+    assert min(len(x.password) for x in (first.prefect, first.platform, first.reader)) >= 12
+    # given: the file damaged
+    team_auth.auth_file(home).write_text("{not json")
+    # when / then: one line naming the file, never a traceback of the JSON parser
+    with pytest.raises(RuntimeError, match=r"team-auth\.json cannot be read"):
+        team_auth.ensure(home)
