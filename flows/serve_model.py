@@ -25,7 +25,6 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from libs.errors import InputError
 
@@ -125,7 +124,7 @@ def _announcer(home: Path, name: str) -> Callable[[str, str, str], None] | None:
     if not api:
         return None
 
-    updates: dict[Any, Any] = {PREFECT_API_URL: api}
+    updates = {PREFECT_API_URL: api}
     login = os.environ.get("PREFECT_API_AUTH_STRING")  # team mode's (discover logged in)
     if login:
         updates[PREFECT_API_AUTH_STRING] = login
