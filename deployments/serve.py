@@ -1,7 +1,7 @@
 """`make serve`: a local Prefect server and MLflow server on loopback, kept lean.
 
-    python -m deployments.serve [start|stop|status] [--prefect-port 4200] [--mlflow-port 5000]
-                                [--db sqlite|postgres]
+    python -m deployments.serve [start|stop|status|logins] [--prefect-port 4200]
+                                [--mlflow-port 5000] [--db sqlite|postgres]
 
 Both run in the background with their state under `<MLOPS_HOME>/serve/`
 (logs, pids, databases); `servers.json` there records their URLs so that
@@ -15,7 +15,8 @@ PostgreSQL: `MLOPS_DATABASE_URL` when set, else a local cluster under
 `<MLOPS_HOME>/serve/postgres/` that `stop` stops too
 (`deployments.runtime.postgres`). The choice is kept for later starts;
 `--db sqlite` goes back. `python -m deployments.migrate` copies an existing
-SQLite history into PostgreSQL.
+SQLite history into PostgreSQL. Team mode's servers ask for a login
+(`deployments.runtime.team_auth`): `logins` prints them.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
-from deployments.runtime import postgres
+from deployments.runtime import postgres, team_auth
 from deployments.runtime.servers import (
     DBS,
     Served,
@@ -45,7 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m deployments.serve", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("action", nargs="?", default="start", choices=["start", "stop", "status"])
+    parser.add_argument(
+        "action", nargs="?", default="start", choices=["start", "stop", "status", "logins"]
+    )
     parser.add_argument("--prefect-port", type=int, default=4200)
     parser.add_argument("--mlflow-port", type=int, default=5000)
     parser.add_argument(
@@ -64,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         stopped = stop(home)
         print(f"stopped: {', '.join(stopped) or 'nothing was running'}")
         return 0
+    if args.action == "logins":
+        return _logins(home)
     if args.action == "status":
         path = servers_file(home)
         info = json.loads(path.read_text()) if path.is_file() else {}
@@ -106,7 +112,39 @@ def main(argv: list[str] | None = None) -> int:
                 f"  MLflow UI:    {served.mlflow_url}",
                 f"  Database:     {_database_line(served)}",
                 f"  State:        {home / 'serve'}",
+                *(
+                    [f"  Logins:       python -m deployments.serve logins (kept in {path})"]
+                    if (path := team_auth.auth_file(home)).is_file() and served.db == "postgres"
+                    else []
+                ),
                 "python -m flows.train, make deploy and make worker now use them.",
+            ]
+        )
+    )
+    return 0
+
+
+def _logins(home: Path) -> int:
+    """Print team mode's logins: the owner of the home gives them to people."""
+    auth = team_auth.load(home)
+    if auth is None:
+        print(
+            f"error: no logins in {team_auth.auth_file(home)}: team mode makes them "
+            "(python -m deployments.serve start --db postgres)",
+            file=sys.stderr,
+        )
+        return 2
+    print(
+        "\n".join(
+            [
+                f"Team mode's logins (kept in {team_auth.auth_file(home)}, readable by you only):",
+                f"  Prefect UI and API:  {auth.prefect.pair}",
+                "      (the UI asks for it; clients: PREFECT_API_AUTH_STRING)",
+                f"  MLflow, platform:    {auth.platform.username} / {auth.platform.password}",
+                "      (the gate's account: trains, registers, moves @champion; MLflow's admin)",
+                f"  MLflow, reader:      {auth.reader.username} / {auth.reader.password}",
+                "      (for people: reads every experiment, run and model, moves no alias;",
+                "       clients: MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD)",
             ]
         )
     )

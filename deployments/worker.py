@@ -20,8 +20,8 @@ from libs.settings import PlatformSettings
 
 def worker_env(settings: PlatformSettings) -> dict[str, str]:
     """The environment a worker and its flow runs need, or an error line."""
-    env = dict(os.environ)
-    servers = discover(settings.home_dir)
+    servers = discover(settings.home_dir)  # first: team servers log this process in
+    env = dict(os.environ)  # so the worker and its flow runs carry the team's logins
     if "PREFECT_API_URL" not in env:
         if servers is None:
             raise SystemExit(

@@ -147,7 +147,12 @@ def _announcer(home: Path, name: str) -> Callable[[str, str, str], None] | None:
     """Where a Prefect server is known (`PREFECT_API_URL`, the profile, or `make serve`'s),
     a refused champion becomes the event `mlops.serving.rejected` there; without one, the
     registry tag and the log line say it (the scoring server never starts a Prefect server)."""
-    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+    from prefect.settings import (
+        PREFECT_API_AUTH_STRING,
+        PREFECT_API_URL,
+        get_current_settings,
+        temporary_settings,
+    )
 
     from deployments.runtime import discover
     from tasks.watch import announce_rejection
@@ -159,8 +164,13 @@ def _announcer(home: Path, name: str) -> Callable[[str, str, str], None] | None:
     if not api:
         return None
 
+    updates = {PREFECT_API_URL: api}
+    login = os.environ.get("PREFECT_API_AUTH_STRING")  # team mode's (discover logged in)
+    if login:
+        updates[PREFECT_API_AUTH_STRING] = login
+
     def announce(version: str, served: str, reason: str) -> None:
-        with temporary_settings(updates={PREFECT_API_URL: api}):
+        with temporary_settings(updates=updates):
             announce_rejection(name, version, served, reason)
 
     return announce

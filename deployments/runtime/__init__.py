@@ -12,6 +12,9 @@ Imported only by command-line entry points (`flows/cli.py` and the CLI mains of
   on its own, so that running it does not load it twice.
 - `procs`: the one spawn / alive / end helper, the start lock and the
   environment allow-list that every background process goes through.
+- `team_auth`: team mode's logins (the Prefect auth string, MLflow's
+  basic-auth accounts), made once and kept 0600 in the home; `discover` logs
+  a process in with them.
 
 Nothing is imported until a name is used: the warm worker's client
 (`deployments.runtime.warm`) runs before anything heavy is imported, and

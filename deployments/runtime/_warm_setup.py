@@ -44,13 +44,17 @@ PREFECT_SETTINGS_FILES = (".env", "prefect.toml", "pyproject.toml")
 CHILD_MARKER = "MLOPS_WARM_CHILD"
 STATS_FILE = "MLOPS_WARM_STATS"
 VOLATILE = {CHILD_MARKER, STATS_FILE}
-# Cloud credentials: read by boto when a client is made, never at import, so a
+# Credentials: cloud ones read by boto when a client is made, never at import, so a
 # worker needs none of its own (each command brings its environment).
 CREDENTIALS = {
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
     "AWS_SECURITY_TOKEN",
+    # Team mode's logins (deployments.runtime.team_auth): each command logs itself in.
+    "MLFLOW_TRACKING_USERNAME",
+    "MLFLOW_TRACKING_PASSWORD",
+    "PREFECT_API_AUTH_STRING",
 }
 # The environment this process started with: commands change theirs (tracking
 # URIs, MLflow retry settings) and a worker must match what the next one starts with.

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import deployments.runtime.team_auth as team_auth
 from deployments.runtime._warm_setup import prefect_profiles
 from deployments.runtime.prefect_db import seed_current_prefect_database
 from deployments.runtime.servers import Served, begin, discover, start, undo
@@ -52,6 +53,7 @@ def local_prefect(
     settings = settings or platform_settings(for_run=True)  # room for a run on its disk
 
     from prefect.settings import (
+        PREFECT_API_AUTH_STRING,
         PREFECT_API_URL,
         PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
         PREFECT_HOME,
@@ -73,6 +75,9 @@ def local_prefect(
             servers = _start_local_server(settings)
         if servers is not None:
             updates[PREFECT_API_URL] = servers["prefect_api_url"]
+            login = team_auth.load(settings.home_dir) if servers.get("auth") else None
+            if login is not None:  # team mode: its Prefect server asks (discover set MLflow's)
+                updates[PREFECT_API_AUTH_STRING] = login.prefect.pair
             _announce(settings.home_dir, servers["prefect_api_url"])
             mlflow_url = servers.get("mlflow_url")
             if mlflow_url and not settings.tracking_uri and "MLFLOW_TRACKING_URI" not in os.environ:
@@ -235,7 +240,7 @@ def _undo_begin(served: Served, created: list[Path]) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def _start_local_server(settings: PlatformSettings) -> dict[str, str] | None:
+def _start_local_server(settings: PlatformSettings) -> dict[str, object] | None:
     """Start the reusable local Prefect server once; later runs find and reuse it.
 
     Prefect's temporary server costs seconds to start and stop on every run;
@@ -253,7 +258,7 @@ def _start_local_server(settings: PlatformSettings) -> dict[str, str] | None:
         return None
     if served.began:
         _began_here.add(settings.home_dir)
-    return {"prefect_api_url": served.prefect_api_url}
+    return {"prefect_api_url": served.prefect_api_url, "auth": served.db == "postgres"}
 
 
 def _announce(home: Path, api_url: str) -> None:

@@ -18,16 +18,22 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
+from deployments.runtime.team_auth import auth_header
+
 SERVERS_FILE = Path("serve") / "servers.json"
 _RUN_MARK = "/#/"
 
 
-def _get_json(url: str, timeout: float = 2.0) -> Any:
-    """The JSON body of GET `url` when it answers 200 with JSON, else None."""
+def _get_json(url: str, timeout: float = 2.0, headers: dict[str, str] | None = None) -> Any:
+    """The JSON body of GET `url` when it answers 200 with JSON, else None.
+
+    `headers`: a login for a team server (`team_auth.auth_header`).
+    """
     import urllib.request
 
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
+        request = urllib.request.Request(url, headers=headers or {})
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             if response.status != 200:
                 return None
             return json.loads(response.read())
@@ -54,17 +60,25 @@ def prefect_answers(api_url: str) -> bool:
     return _get_json(f"{api_url.rstrip('/')}/health", timeout=1.0) is True
 
 
-def mlflow_answers(url: str) -> bool:
-    """An MLflow tracking API answers at `url` (its experiments search), not just a 200."""
+def mlflow_answers(url: str, headers: dict[str, str] | None = None) -> bool:
+    """An MLflow tracking API answers at `url` (its experiments search), not just a 200.
+
+    `headers`: the login to ask with (default: this process's, when it has one).
+    """
     query = "max_results=1"
-    body = _get_json(f"{url.rstrip('/')}/api/2.0/mlflow/experiments/search?{query}", timeout=1.0)
+    headers = auth_header("mlflow") if headers is None else headers
+    api = f"{url.rstrip('/')}/api/2.0/mlflow/experiments/search?{query}"
+    # A login is checked with scrypt: seconds on a busy machine when the server's cache is cold.
+    body = _get_json(api, timeout=10.0 if headers else 1.0, headers=headers)
     return isinstance(body, dict) and set(body) <= {"experiments", "next_page_token"}
 
 
 def mlflow_has_run(base: str, run_id: str) -> bool:
     """Whether the MLflow server at `base` serves the run `run_id` (its API says so)."""
     query = urllib.parse.urlencode({"run_id": run_id})
-    body = _get_json(f"{base.rstrip('/')}/api/2.0/mlflow/runs/get?{query}")
+    body = _get_json(
+        f"{base.rstrip('/')}/api/2.0/mlflow/runs/get?{query}", headers=auth_header("mlflow")
+    )
     try:
         return bool(body["run"]["info"]["run_id"] == run_id)
     except (TypeError, KeyError):
@@ -73,7 +87,8 @@ def mlflow_has_run(base: str, run_id: str) -> bool:
 
 def prefect_has_flow_run(api_url: str, flow_run_id: str) -> bool:
     """Whether the Prefect API at `api_url` knows the flow run `flow_run_id`."""
-    body = _get_json(f"{api_url.rstrip('/')}/flow_runs/{urllib.parse.quote(flow_run_id)}")
+    url = f"{api_url.rstrip('/')}/flow_runs/{urllib.parse.quote(flow_run_id)}"
+    body = _get_json(url, headers=auth_header("prefect"))
     return isinstance(body, dict) and body.get("id") == flow_run_id
 
 

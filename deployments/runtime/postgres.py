@@ -22,6 +22,7 @@ created.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import pwd
@@ -87,6 +88,8 @@ def missing_reason() -> str | None:
         import psycopg2  # noqa: F401
     except ImportError:
         return "psycopg2 is not installed (pip install 'mlops-platform[postgres]')"
+    if importlib.util.find_spec("flask_wtf") is None:  # MLflow's basic-auth app (team_auth)
+        return "Flask-WTF is not installed (pip install 'mlops-platform[postgres]')"
     if os.environ.get("MLOPS_DATABASE_URL"):
         return None
     if binaries() is None:

@@ -13,7 +13,9 @@ backs off 1, 2, 4, 8 s: the 7-17 s stalls of concurrent sweep points (issue
 second writer waits (up to the busy timeout, milliseconds in practice) instead
 of failing. Only Prefect's SQLite configuration is changed, and only in this
 process: a server on PostgreSQL is untouched. The app is also closed to web
-pages and foreign host names (`deployments.runtime.local_only`). Run as
+pages and foreign host names (`deployments.runtime.local_only`); `prefect_env` is
+the environment the platform starts it with (in team mode: its database and its
+login, `deployments.runtime.team_auth`). Run as
 
     python -m deployments.runtime.prefect_server [prefect server start arguments]
 """
@@ -23,9 +25,17 @@ from __future__ import annotations
 import sys
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from deployments.runtime.local_only import own_origins
 from deployments.runtime.prefect_db import seed_current_prefect_database
+from deployments.runtime.procs import server_env
+from deployments.runtime.team_auth import prefect_server_env
+
+if TYPE_CHECKING:
+    from deployments.runtime.postgres import Database
+    from deployments.runtime.team_auth import TeamAuth
 
 
 def immediate_sqlite_writes() -> None:
@@ -75,6 +85,44 @@ def closed_to_web_pages(host: str, port: str) -> None:
 
     create_app._local_only = True  # type: ignore[attr-defined]
     server.create_app = create_app  # type: ignore[assignment]
+
+
+def prefect_env(
+    folder: Path,
+    api_url: str,
+    database: Database | None = None,
+    auth: TeamAuth | None = None,
+) -> dict[str, str]:
+    """The server's environment: allow-listed, lean, closed to web pages; in team mode its
+    database and its login (`team_auth`), never on the command line."""
+    store = prefect_server_env(auth) if auth else {}
+    if database is not None:
+        store["PREFECT_API_DATABASE_CONNECTION_URL"] = database.url("prefect", "asyncpg")
+    env = server_env(
+        drop=(
+            "PREFECT_API_URL",
+            "PREFECT_HOME",
+            "PREFECT_PROFILES_PATH",
+            "PREFECT_UI_API_URL",
+            "PREFECT_API_DATABASE_CONNECTION_URL",
+        ),
+        PREFECT_HOME=str(folder / "prefect"),
+        # The UI asks the server where its API is (`/ui-settings`): the port this
+        # server bound, not Prefect's default 4200 (another checkout's server there).
+        PREFECT_UI_API_URL=api_url,
+        # Lean settings (see the stack notes): no telemetry, block types
+        # registered once rather than on every start.
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION="true",
+        # CORS for the server's own UI only, not `*` (deployments.runtime.local_only)
+        PREFECT_SERVER_API_CORS_ALLOWED_ORIGINS=",".join(own_origins(port_of(api_url))),
+    )
+    return {**env, **store}
+
+
+def port_of(api_url: str) -> str:
+    """`http://127.0.0.1:4242/api` -> `4242`."""
+    return api_url.rsplit(":", 1)[1].split("/", 1)[0]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,7 +31,15 @@ ENV_NAMES = frozenset(
 )
 ENV_PREFIXES = ("LC_", "PYTHON", "PREFECT_", "MLFLOW_", "SQLALCHEMY_")
 # Credentials by name, dropped even where a prefix above would let them through.
-SECRET_MARKERS = ("SECRET", "TOKEN", "PASSWORD", "API_KEY", "ACCESS_KEY", "CREDENTIAL")
+SECRET_MARKERS = (
+    "SECRET",
+    "TOKEN",
+    "PASSWORD",
+    "API_KEY",
+    "ACCESS_KEY",
+    "CREDENTIAL",
+    "AUTH_STRING",
+)
 
 # Children this process started: ended by waiting on them, not by polling.
 _children: dict[int, subprocess.Popen[bytes]] = {}

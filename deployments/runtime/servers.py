@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import deployments.runtime.postgres as postgres
+import deployments.runtime.team_auth as team_auth
 from deployments.runtime.links import (
     SERVERS_FILE,
     live_flow_run_url,
@@ -34,14 +35,15 @@ from deployments.runtime.links import (
     run_page,
     servers_file,
 )
-from deployments.runtime.local_only import own_origins
 from deployments.runtime.mlflow_server import (
     mlflow_env,
     mlflow_store,
     mlflow_store_args,
     seed_mlflow_server_store,
 )
-from deployments.runtime.procs import alive, end, locked, recorded_pid, server_env, spawn
+from deployments.runtime.prefect_server import port_of as _port_of
+from deployments.runtime.prefect_server import prefect_env as _prefect_env
+from deployments.runtime.procs import alive, end, locked, recorded_pid, spawn
 
 # The database chosen by the last `serve start --db ...`: later starts keep it.
 DATABASE_FILE = Path("serve") / "database.json"
@@ -97,17 +99,24 @@ def _ours(home: Path, info: dict[str, Any]) -> bool:
     if not prefect_answers(prefect_api):
         return False
     if mlflow_url:
+        auth = team_auth.load(home) if info.get("auth") else None
+        if info.get("auth") and auth is None:
+            return False  # team servers whose logins are gone: nobody here can call them
         store = info.get("mlflow_store")
         expected = mlflow_store(home, info.get("db") == "postgres", info.get("database"))
         if store is not None and store != expected:
             return False
-        if not mlflow_answers(mlflow_url):
+        if not mlflow_answers(mlflow_url, {"Authorization": auth.platform.header} if auth else {}):
             return False
     return True
 
 
 def discover(home: Path) -> dict[str, Any] | None:
-    """The recorded servers if they answer as ours (`_ours`), else None."""
+    """The recorded servers if they answer as ours (`_ours`), else None.
+
+    Team servers ask for a login: this process (and what it starts) then calls them
+    as the platform's account (`team_auth.log_in`).
+    """
     path = servers_file(home)
     if not path.is_file():
         return None
@@ -117,6 +126,8 @@ def discover(home: Path) -> dict[str, Any] | None:
             return None
     except (ValueError, KeyError, TypeError, AttributeError, IndexError):
         return None
+    if info.get("auth"):
+        team_auth.log_in(home)
     return info
 
 
@@ -144,39 +155,6 @@ def _wait(url: str, name: str, folder: Path, timeout: float) -> None:
         time.sleep(0.2)
     tail = (folder / f"{name}.log").read_text(errors="replace")[-2000:]
     raise RuntimeError(f"{name} did not become healthy at {url} within {timeout:.0f} s:\n{tail}")
-
-
-def _prefect_env(
-    folder: Path, api_url: str, database: postgres.Database | None = None
-) -> dict[str, str]:
-    store = {}
-    if database is not None:
-        store["PREFECT_API_DATABASE_CONNECTION_URL"] = database.url("prefect", "asyncpg")
-    env = server_env(
-        drop=(
-            "PREFECT_API_URL",
-            "PREFECT_HOME",
-            "PREFECT_PROFILES_PATH",
-            "PREFECT_UI_API_URL",
-            "PREFECT_API_DATABASE_CONNECTION_URL",
-        ),
-        PREFECT_HOME=str(folder / "prefect"),
-        # The UI asks the server where its API is (`/ui-settings`): the port this
-        # server bound, not Prefect's default 4200 (another checkout's server there).
-        PREFECT_UI_API_URL=api_url,
-        # Lean settings (see the stack notes): no telemetry, block types
-        # registered once rather than on every start.
-        PREFECT_SERVER_ANALYTICS_ENABLED="false",
-        PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION="true",
-        # CORS for the server's own UI only, not `*` (deployments.runtime.local_only)
-        PREFECT_SERVER_API_CORS_ALLOWED_ORIGINS=",".join(own_origins(_port_of(api_url))),
-    )
-    return {**env, **store}
-
-
-def _port_of(api_url: str) -> str:
-    """`http://127.0.0.1:4242/api` -> `4242`."""
-    return api_url.rsplit(":", 1)[1].split("/", 1)[0]
 
 
 def chosen_db(home: Path) -> str:
@@ -248,6 +226,12 @@ def _begin_locked(
         database, began_db = _database(home)
         if began_db:
             began.append("postgres")
+    # Team servers ask for logins (team_auth); servers started otherwise, or with
+    # logins since lost, are replaced.
+    kept = team_auth.load(home) is not None
+    auth = team_auth.ensure(home) if db == "postgres" else None
+    if bool(known.get("auth")) != (auth is not None) or (auth is not None and not kept):
+        known = {k: v for k, v in known.items() if k not in ("prefect_api_url", "mlflow_url")}
     prefect_api = known.get("prefect_api_url")
     if prefect_api and not _up_or_starting(f"{prefect_api}/health", folder, "prefect"):
         prefect_api = None
@@ -259,7 +243,7 @@ def _begin_locked(
         # `prefect server start` with SQLite writes that wait for the lock (module doc)
         argv = [sys.executable, "-m", "deployments.runtime.prefect_server"]
         argv += ["--host", "127.0.0.1", "--port", port]
-        spawn("prefect", argv, _prefect_env(folder, prefect_api, database), folder)
+        spawn("prefect", argv, _prefect_env(folder, prefect_api, database, auth), folder)
         began.append("prefect")
     mlflow_url = known.get("mlflow_url")
     if mlflow_url and not _up_or_starting(f"{mlflow_url}/health", folder, "mlflow"):
@@ -271,8 +255,12 @@ def _begin_locked(
         destination, store_args = mlflow_store_args(home, on_postgres=database is not None)
         argv = [str(BIN / "mlflow"), "server", "--host", "127.0.0.1", "--port", port]
         argv += ["--workers", "1", *store_args]
+        env = mlflow_env(destination, home, database)
+        if auth is not None:
+            argv += team_auth.MLFLOW_APP_ARGS
+            env.update(team_auth.mlflow_server_env(home, auth))
         seed_mlflow_server_store(store_args)  # a new home's store, without its migrations
-        spawn("mlflow", argv, mlflow_env(destination, home, database), folder)
+        spawn("mlflow", argv, env, folder)
         began.append("mlflow")
     served = Served(prefect_api, mlflow_url, home, tuple(began), db)
     info: dict[str, Any] = {
@@ -280,6 +268,7 @@ def _begin_locked(
         "prefect_port": int(_port_of(served.prefect_api_url)),
         "mlflow_url": served.mlflow_url,
         "db": db,
+        "auth": auth is not None,
     }
     if database is not None:
         info["database"] = database.shown
@@ -317,6 +306,9 @@ def start(
     _wait(f"{served.prefect_api_url}/health", "prefect", folder, timeout)
     if served.mlflow_url:
         _wait(f"{served.mlflow_url}/health", "mlflow", folder, timeout)
+    auth = team_auth.log_in(home) if recorded(home).get("auth") else None
+    if auth is not None and served.mlflow_url:
+        team_auth.ensure_reader(served.mlflow_url, auth)
     return served
 
 

@@ -40,6 +40,22 @@ def team_home(prefix: str) -> Iterator[Path]:
         shutil.rmtree(base, ignore_errors=True)
 
 
+@contextmanager
+def restoring_logins() -> Iterator[None]:
+    """Leave this test process's team logins as they were (a team start logs it in)."""
+    from deployments.runtime import team_auth
+
+    saved = {k: os.environ.get(k) for k in team_auth.CLIENT_VARIABLES}
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def cluster_group(home: Path) -> int:
     """The local cluster's process group (its postmaster's pid)."""
     from deployments.runtime.procs import recorded_pid

@@ -27,8 +27,15 @@ from pathlib import Path
 
 import pytest
 from mlflow import MlflowClient
-from postgres_support import cluster_group, group_members, require_postgres, team_home
+from postgres_support import (
+    cluster_group,
+    group_members,
+    require_postgres,
+    restoring_logins,
+    team_home,
+)
 
+from deployments.runtime import team_auth
 from deployments.runtime.servers import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -149,6 +156,8 @@ def _scenario(home: Path, db: str) -> Outcome:
         timeout=300,
     )
     assert serve.returncode == 0, serve.stdout + serve.stderr
+    auth = team_auth.log_in(home)  # team mode asks for logins: this process calls as the platform
+    logins = team_auth.client_env(auth) if auth else {}
     outcome = Outcome(home, db)
     deploy = _run(home, sys.executable, "-m", "deployments.apply", "--target", "local")
     assert deploy.returncode == 0, deploy.stdout[-2000:] + deploy.stderr[-3000:]
@@ -168,7 +177,8 @@ def _scenario(home: Path, db: str) -> Outcome:
         )
     try:
         began = time.monotonic()
-        api = {"PREFECT_API_URL": outcome.servers["prefect_api_url"]}
+        # PREFECT_API_URL given, as a user would: then the team's login must be given too
+        api = {"PREFECT_API_URL": outcome.servers["prefect_api_url"], **logins}
         distributed = subprocess.Popen(
             [
                 str(BIN / "prefect"),
@@ -209,7 +219,7 @@ def outcome(request: pytest.FixtureRequest) -> Iterator[Outcome]:
     db = request.param
     if db == "postgres":
         require_postgres()
-    with team_home(f"team-{db}") as home:
+    with team_home(f"team-{db}") as home, restoring_logins():
         result = _scenario(home, db)
         print(
             f"\n[team stack on {db}] two sweeps + eight runs: {result.seconds:.1f} s, "

@@ -29,7 +29,7 @@ import pytest
 from cli_support import run_cli
 from reliability_support import register_champion
 
-from deployments.runtime import postgres
+from deployments.runtime import postgres, team_auth
 from deployments.runtime.servers import free_port, start, stop
 
 REPO = Path(__file__).resolve().parents[2]
@@ -43,11 +43,14 @@ def team_base() -> Iterator[Path]:
         pytest.skip(f"team mode on PostgreSQL cannot run here: {reason}")
     base = Path(tempfile.mkdtemp(prefix="mlops-restart-"))
     os.chmod(base, 0o755)
+    logins = {k: os.environ.get(k) for k in team_auth.CLIENT_VARIABLES}  # `start` logs in
     try:
         yield base
     finally:
         stop(base / "home")
         shutil.rmtree(base, ignore_errors=True)
+        for key, value in logins.items():
+            os.environ.pop(key, None) if value is None else os.environ.update({key: value})
 
 
 def answers(home: Path) -> bool:
