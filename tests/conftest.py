@@ -125,6 +125,7 @@ def _hold_preferred_ports() -> None:
 # by its folder, and among those a module with a `slow` test first.
 RUN_FIRST = (
     "tests/integration/test_team_stack_concurrency.py",
+    "tests/integration/test_team_auth.py",
     "tests/cli/test_one_local_platform.py",
     "tests/reliability/test_kill_reconcile.py",
     "tests/integration/test_model_serving.py",
