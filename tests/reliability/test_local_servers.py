@@ -154,6 +154,25 @@ def test_eight_concurrent_first_runs_start_one_server_and_serve_stop_leaves_none
     assert not (home / "serve" / "servers.json").exists()
 
 
+def _started_environ(home: Path, tries: int = 3) -> dict[str, str]:
+    """The environment of the Prefect server `begin` starts for `home`.
+
+    A process that has already ended shows an empty environment: on a busy machine
+    another process can take the free port before the server binds it, and the
+    server exits at once. Such a start is undone and tried again on a new port.
+    """
+    for _ in range(tries):
+        served = begin(home, prefect_port=free_port(0), mlflow_port=None)
+        try:
+            env = _environ(int((home / "serve" / "prefect.pid").read_text()))
+        finally:
+            undo(served)
+        if env:
+            return env
+    log = (home / "serve" / "prefect.log").read_text(errors="replace")[-2000:]
+    raise AssertionError(f"the server ended before it could be read {tries} times: {log}")
+
+
 def test_a_started_server_gets_no_credentials_of_the_caller(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -166,12 +185,7 @@ def test_a_started_server_gets_no_credentials_of_the_caller(
     monkeypatch.setenv("PREFECT_API_URL", "http://elsewhere.invalid/api")
     monkeypatch.setenv("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     # when
-    served = begin(home, prefect_port=free_port(0), mlflow_port=None)
-    try:
-        pid = int((home / "serve" / "prefect.pid").read_text())
-        env = _environ(pid)
-    finally:
-        undo(served)
+    env = _started_environ(home)
     # then: what a server needs, and none of the caller's secrets
     assert SECRET not in json.dumps(env)
     assert "AWS_SECRET_ACCESS_KEY" not in env
