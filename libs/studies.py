@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from libs.doe.runs import Design
+from libs.doe.runs import Design, replicate_numbers
 from libs.doe.space import FactorSpace
 from libs.doe.sweep import PointResult
 from libs.errors import InputError
@@ -108,11 +108,7 @@ def explicit_design(
             raise InputError(f"runs.points[{i}]: {what} (each run names every factor)")
         rows.append({n: point[n] for n in names})
     coded = pd.DataFrame([space.encode(p) for p in rows], columns=names, dtype=float).round(12)
-    replicate, counts = [], {}  # type: ignore[var-annotated]
-    for row in rows:
-        key = setting_key(row)
-        replicate.append(counts.get(key, 0))
-        counts[key] = counts.get(key, 0) + 1
+    replicate = replicate_numbers(setting_key(row) for row in rows)
     if block and len(block) != len(rows):
         raise InputError(f"runs.block: {len(block)} values for {len(rows)} runs")
     return Design(

@@ -13,6 +13,7 @@ takes pure error, curvature and lack of fit from.
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -111,6 +112,16 @@ class Design:
         return tags
 
 
+def replicate_numbers(keys: Iterable[Hashable]) -> list[int]:
+    """Each run's replicate number: how many earlier runs have the same setting (key)."""
+    seen: dict[Hashable, int] = {}
+    numbers = []
+    for key in keys:
+        numbers.append(seen.get(key, 0))
+        seen[key] = numbers[-1] + 1
+    return numbers
+
+
 def _key(point: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
     # The type is part of the key so that level 1 and level True stay distinct.
     return tuple((type(v).__name__, v) for v in point.values())
@@ -154,11 +165,7 @@ def assemble(
     points = [space.decode(dict(zip(names, row, strict=True)), clip) for row in rows]
     # Rounded so that a log-scale round trip reads 1.0, not 0.9999999999999998.
     coded = pd.DataFrame([space.encode(p) for p in points], columns=names, dtype=float).round(12)
-    replicate, counts = [], {}  # type: ignore[var-annotated]
-    for point in points:
-        key = _key(point)
-        replicate.append(counts.get(key, 0))
-        counts[key] = counts.get(key, 0) + 1
+    replicate = replicate_numbers(_key(point) for point in points)
     structure: FractionStructure | None = fraction_structure(coded.to_numpy())
     notes = _axial_notes(space, rows, coded) if not clip else []
     if structure is not None and not structure.regular:
