@@ -16,17 +16,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from test_s3_storage import (
-    AWS_ENV,
     SECRET,
-    blocks_for,
+    champion_on_s3,
     clean_aws_env,  # noqa: F401 - a fixture
     keys,
-    new_bucket,
+    only_the_block,
     s3,
 )
 
-from flows.config.train import load_train_config
-from flows.runs.frameworks import train_sklearn
 from flows.runs.watch_requests import watch_requests
 from flows.serve_model import open_serving_storage, request_log_for
 from libs.datasets import load_bundled
@@ -44,22 +41,9 @@ def test_served_requests_go_to_the_bucket_and_the_watch_reads_them_there(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # given: a champion trained onto S3 through the storage block
-    bucket = new_bucket(s3_server)
-    monkeypatch.setenv("MLOPS_STORAGE_BLOCK", blocks_for(s3_server, bucket))
-    config = load_train_config(
-        None,
-        [
-            "data.source=iris",
-            "data.max_rows=60",
-            f"tracking.model_name={model_name}",
-            f"tracking.experiment=s3-{model_name}",
-        ],
-    )
-    train_sklearn(config)
+    bucket = champion_on_s3(s3_server, model_name, monkeypatch)
     # and: nothing in the environment but the block (as a fresh scoring server starts)
-    for name in AWS_ENV:
-        if name != "MLOPS_STORAGE_BLOCK":
-            monkeypatch.delenv(name, raising=False)
+    only_the_block(monkeypatch)
     settings = check_environment()
     # when: the scoring server opens its storage, loads the champion and logs requests
     storage = open_serving_storage(settings)

@@ -11,12 +11,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from test_s3_storage import (
-    AWS_ENV,
     SECRET,
-    blocks_for,
+    champion_on_s3,
     clean_aws_env,  # noqa: F401 - a fixture
     make_iris_rows,
     new_bucket,
+    only_the_block,
     s3,
     task_run_counts,
 )
@@ -36,25 +36,11 @@ def test_batch_scoring_on_s3_with_only_the_storage_block(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # given: a champion trained onto S3, and input rows in the bucket
-    bucket = new_bucket(s3_server)
-    monkeypatch.setenv("MLOPS_STORAGE_BLOCK", blocks_for(s3_server, bucket))
-    # (experiments of their own: an experiment keeps the artifact root it was created with)
-    config = load_train_config(
-        None,
-        [
-            "data.source=iris",
-            "data.max_rows=60",
-            f"tracking.model_name={model_name}",
-            f"tracking.experiment=s3-{model_name}",
-        ],
-    )
-    train_sklearn(config)
+    bucket = champion_on_s3(s3_server, model_name, monkeypatch)
     body = make_iris_rows().to_csv(index=False).encode()
     s3(s3_server).put_object(Bucket=bucket, Key="team-a/batch.csv", Body=body)
     # and: nothing in the environment but the block (a fresh process, as a user runs it)
-    for name in AWS_ENV:
-        if name != "MLOPS_STORAGE_BLOCK":
-            monkeypatch.delenv(name, raising=False)
+    only_the_block(monkeypatch)
     # when
     summary = batch_predict(
         PredictConfig(

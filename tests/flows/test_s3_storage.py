@@ -96,6 +96,32 @@ def test_block_registration_is_idempotent(s3_server: str) -> None:
     assert changed == {"idem-aws": "unchanged", "idem-data": "updated"}
 
 
+def champion_on_s3(endpoint: str, model_name: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A new bucket reached through the storage block, and a model trained onto it (version
+    1, the champion); returns the bucket. The experiment is the model's own: an experiment
+    keeps the artifact root it was created with."""
+    bucket = new_bucket(endpoint)
+    monkeypatch.setenv("MLOPS_STORAGE_BLOCK", blocks_for(endpoint, bucket))
+    config = load_train_config(
+        None,
+        [
+            "data.source=iris",
+            "data.max_rows=60",
+            f"tracking.model_name={model_name}",
+            f"tracking.experiment=s3-{model_name}",
+        ],
+    )
+    train_sklearn(config)
+    return bucket
+
+
+def only_the_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing in the environment but the block's name, as in a fresh process."""
+    for name in AWS_ENV:
+        if name != "MLOPS_STORAGE_BLOCK":
+            monkeypatch.delenv(name, raising=False)
+
+
 def test_training_run_on_s3_storage(
     flow_home: Path, model_name: str, s3_server: str, clean_aws_env: None, monkeypatch
 ) -> None:
