@@ -302,7 +302,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Every point is validated here, before Prefect or MLflow do any work.
             source = ARGS[request[0]] if request else args.config
             plan = plan_sweep(config, source)
-            from flows.runs.sweep import on_point_done, run_sweep
+            from flows.runs.sweep import run_sweep
+            from flows.runs.sweep_batches import on_point_done
 
         bar = progress_bar(len(plan.jobs), not args.no_progress)
         with (

@@ -15,7 +15,8 @@ from mlflow import MlflowClient
 from prefect.client.orchestration import get_client
 
 from flows.config.sweep import SweepConfig, load_sweep_config
-from flows.runs.sweep import on_point_done, run_sweep
+from flows.runs.sweep import run_sweep
+from flows.runs.sweep_batches import on_point_done
 from libs.doe.summary import SweepSummary
 from libs.settings import PlatformSettings
 

@@ -23,7 +23,7 @@ from prefect.client.schemas.filters import (
 )
 from reliability_support import MlflowFaultProxy, kill_at
 
-from flows.runs.sweep import on_point_done
+from flows.runs.sweep_batches import on_point_done
 from libs.doe.sweep import PointResult
 
 # Six points, two at a time: the server dies while the first two train.

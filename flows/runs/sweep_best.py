@@ -1,0 +1,85 @@
+"""The best point of a sweep: its model and report completed, then through the gate."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from flows.config.sweep import SweepPlan
+from flows.runs.sweep_points import error_line
+from flows.runs.train import training_flow
+from libs.doe.sweep import PointResult
+from libs.settings import PlatformSettings
+from tasks import sweep as st
+from tasks.register import Registration, register_model
+
+
+def complete_best(
+    plan: SweepPlan, parent_run_id: str, best: PointResult | None, settings: PlatformSettings
+) -> tuple[PointResult | None, str]:
+    """Log the report and model of the best point into its run, if it has none yet.
+
+    A training sub-flow run of the best point's config, completing its lean
+    MLflow run: ingest, features and a scikit-learn fit come from the cache.
+    Returns the point with its model URI, and an error line if that failed.
+    """
+    if best is None or not best.run_id or best.model_uri:
+        return best, ""
+    job = plan.jobs[best.index]
+    try:
+        training = training_flow(job.config.model.framework)
+        done = training(
+            job.config,
+            parent_run_id=parent_run_id,
+            complete_run_id=best.run_id,
+            settings=settings,
+        )
+        st.tag_point_model(settings, best.run_id, done.model_uri)
+    except Exception as exc:
+        return best, f"the best point's model was not logged: {error_line(exc, 460)}"
+    return dataclasses.replace(best, model_uri=done.model_uri), ""
+
+
+def register_best(
+    plan: SweepPlan, parent_run_id: str, best: PointResult | None, settings: PlatformSettings
+) -> tuple[Registration | None, str]:
+    """The best point's model through the registry gate, registered only when it would beat
+    the champion (at most one version per stage). Returns the registration, if any, and
+    why there is none when the gate refused it."""
+    base = plan.base
+    registration: Registration | None = None
+    gate_reason = ""
+    gated = plan.config.register_best and best is not None and best.run_id and best.model_uri
+    decision = (
+        st.gate_check(
+            settings,
+            best.run_id,
+            name=base.registered_model_name,
+            gate=base.gate,
+            task_type=best.task_type,
+            metrics=best.metrics,
+        )
+        if gated and best is not None and best.run_id
+        else None
+    )
+    if decision is not None and not decision.promote:
+        gate_reason = f"not registered: {decision.reason}"
+    if gated and (decision is None or decision.promote) and best is not None and best.run_id:
+        registration = register_model(
+            st.child_run(settings, best.run_id),
+            name=base.registered_model_name,
+            model_uri=best.model_uri,
+            gate=base.gate,
+            task_type=best.task_type,
+            metrics=best.metrics,
+            tags={
+                "config_digest": best.run_id and plan.jobs[best.index].config_digest,
+                "data_sha256": best.data_digest,
+                "sweep.id": plan.digest,
+                "sweep.parent_run_id": parent_run_id,
+            },
+            settings=settings,
+        )
+    return registration, gate_reason
+
+
+__all__ = ["complete_best", "register_best"]
