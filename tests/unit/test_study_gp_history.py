@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from flows.config.stages import _study_runs
+from flows.config.stage_runs import study_runs
 from flows.config.sweep import load_sweep_config, plan_sweep
 from libs.doe.sweep import EarlierSweep
 
@@ -35,7 +35,7 @@ def test_a_gp_stage_sees_the_earlier_stages_runs_once_each() -> None:
     earlier_rows = [(last[0][0], last[0][1], 0.1, "a"), (0.5, 0.01, 0.9, "b"), (2.0, 0.1, 0.8, "c")]
     first = _earlier(config.model_dump_json(), earlier_rows)
     # when
-    points, y, blocks = _study_runs(
+    points, y, blocks = study_runs(
         config, plan, values, _earlier(config.model_dump_json(), last), [first]
     )
     # then: 3 + 6 - 1 runs, the earlier stage's as block 1
