@@ -1,7 +1,7 @@
 """What a sweep reads and writes on its points' MLflow runs: earlier sweeps, reuse, records.
 
 Plain functions (no task), called by the sweep's tasks and by the sweep flow's
-`run-point` task; `tasks.sweep` re-exports them.
+`run-point` task.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from libs.doe import CentralComposite, FactorSpace, generate_design
 from libs.doe.desirability import Desirability, overall_desirability
 from libs.doe.responses import ResponseGoal, analyse_responses
 from libs.doe.sweep import PointResult
-from tasks.sweep import analyse_sweep, build_sweep_report
+from tasks.sweep_analysis import analyse_sweep, build_sweep_report
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

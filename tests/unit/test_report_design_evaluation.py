@@ -14,7 +14,7 @@ from libs.doe.evaluate import evaluate_design
 from libs.doe.sweep import PointResult
 from libs.plots.design_evaluation import TITLE, evaluation_sections
 from libs.plots.report import KeyValues, Table
-from tasks.sweep import analyse_sweep, build_sweep_report
+from tasks.sweep_analysis import analyse_sweep, build_sweep_report
 
 FOUR = FactorSpace.model_validate(
     {

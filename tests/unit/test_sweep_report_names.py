@@ -14,7 +14,7 @@ from libs.doe import generate_design
 from libs.doe.stages import next_step_hint
 from libs.doe.summary import LEARNED, SweepSummary, summary_lines
 from libs.doe.sweep import PointResult
-from tasks.sweep import analyse_sweep, build_sweep_report
+from tasks.sweep_analysis import analyse_sweep, build_sweep_report
 
 pytestmark = pytest.mark.slow  # the report embeds plotly.js and draws every figure
 
@@ -124,7 +124,7 @@ def test_next_step_says_its_cost_and_what_it_answers(stage: tuple) -> None:
 def test_each_other_response_gets_its_profiler(stage: tuple) -> None:
     # given: a second response, the model's size, growing with the number of trees
     from libs.doe.responses import ResponseGoal
-    from tasks.sweep import analyse_responses
+    from tasks.sweep_analysis import analyse_responses
 
     config, design, results, analysis = stage
     n = config.space.names[1]
