@@ -11,9 +11,8 @@ users of the machine cannot get in: TCP connections need the superuser's
 password, generated at initdb and kept in `password` there (mode 0600), and
 the socket in that folder admits its owner only.
 
-PostgreSQL refuses to run as root: as root the cluster belongs to the
-`postgres` system user (Debian's package creates it; `MLOPS_POSTGRES_USER`
-names another), which must be able to reach the state folder.
+PostgreSQL refuses to run as root: the cluster's user, initdb and the server
+process are `deployments.runtime.postgres_cluster`'s.
 
 Standard library only at import time: psycopg2 is imported when a database is
 created.
@@ -25,8 +24,6 @@ import contextlib
 import importlib.util
 import json
 import os
-import pwd
-import secrets
 import shutil
 import signal
 import subprocess
@@ -35,12 +32,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from deployments.runtime.procs import alive, recorded_pid, server_env, spawn
+from deployments.runtime.postgres_cluster import (
+    PASSWORD_FILE,
+    SUPERUSER,
+    cluster_owner,
+    complete,
+    initdb,
+    let_in,
+    reachable,
+    start_server,
+)
+from deployments.runtime.procs import alive, recorded_pid
 from libs.errors import InputError
 
 DATABASES = ("prefect", "mlflow")
-SUPERUSER = "mlops"
-PASSWORD_FILE = "password"
 STOP_SECONDS = 30.0
 _BIN_GLOB = "/usr/lib/postgresql/*/bin"
 
@@ -131,38 +136,6 @@ def connect_failure(exc: BaseException, password: str | None) -> str:
     return reason.replace(password, "***") if password else reason
 
 
-def _owner() -> pwd.struct_passwd | None:
-    """The user the local cluster runs as: None for this user (when not root)."""
-    if os.geteuid() != 0:
-        return None
-    name = os.environ.get("MLOPS_POSTGRES_USER", "postgres")
-    try:
-        return pwd.getpwnam(name)
-    except KeyError:
-        raise RuntimeError(
-            f"PostgreSQL refuses to run as root and there is no user {name!r} to run it as: "
-            "install Debian's postgresql package (it creates `postgres`) or set "
-            "MLOPS_POSTGRES_USER"
-        ) from None
-
-
-def _as_owner(owner: pwd.struct_passwd | None) -> dict[str, object]:
-    if owner is None:
-        return {}
-    return {"user": owner.pw_uid, "group": owner.pw_gid, "extra_groups": []}
-
-
-def _reachable(folder: Path, owner: pwd.struct_passwd) -> bool:
-    """Whether `owner` can enter every folder above `folder` (checked as that user)."""
-    probe = subprocess.run(
-        ["test", "-x", str(folder.parent)],
-        **_as_owner(owner),  # type: ignore[call-overload]
-        capture_output=True,
-        check=False,
-    )
-    return probe.returncode == 0
-
-
 def _info(folder: Path) -> dict[str, object]:
     try:
         info = json.loads((folder / "cluster.json").read_text())
@@ -194,83 +167,31 @@ def ensure_local(home: Path, port: int, timeout: float = 60) -> Database:
         raise RuntimeError("no PostgreSQL binaries (initdb, postgres): apt-get install postgresql")
     folder = folder_of(home)
     data = folder / "data"
-    owner = _owner()
+    owner = cluster_owner()
     folder.mkdir(parents=True, exist_ok=True)
     if owner is not None:
         let_in(folder.parent)  # the warm worker keeps serve/ to its owner (0700)
-        if not _reachable(folder, owner):
+        if not reachable(folder, owner):
             raise RuntimeError(
                 f"PostgreSQL runs as user {owner.pw_name!r} here (not as root), and that user "
                 f"cannot reach {folder}: put MLOPS_HOME under a folder other users may enter"
             )
         os.chown(folder, owner.pw_uid, owner.pw_gid)
     if not complete(folder):
-        _initdb(bin_dir, folder, data, owner)
+        initdb(bin_dir, folder, data, owner)
     info = _info(folder)
     known_port = info.get("port")
     pid = recorded_pid(folder, "postgres")
     if isinstance(known_port, int) and pid is not None and alive(pid):
         port = known_port
     else:
-        _start(bin_dir, folder, data, port, owner)
+        start_server(bin_dir, folder, data, port, owner)
     _wait_ready(folder, port, timeout)
     database = local_database(home)
     if database is None:  # complete() saw the password file: removed since
         raise RuntimeError(f"the PostgreSQL cluster in {folder} has no password file")
     create_databases(database)
     return database
-
-
-def let_in(serve_folder: Path) -> None:
-    """Let the cluster's user pass through `serve/` (others' execute bit only: no listing).
-
-    As root the cluster runs as another user, who must reach `serve/postgres`;
-    the warm worker makes `serve/` 0700 (its socket is 0600 and checks its
-    peer's uid, so entering the folder gives nothing else away).
-    """
-    try:
-        info = serve_folder.stat()
-    except OSError:
-        return
-    if info.st_uid == os.geteuid() and not info.st_mode & 0o001:
-        os.chmod(serve_folder, (info.st_mode & 0o7777) | 0o001)
-
-
-def complete(folder: Path) -> bool:
-    """Whether the cluster under `folder` was made whole: initdb finished and its password kept.
-
-    initdb writes PG_VERSION early: a start killed during initdb leaves it, and
-    a cluster whose superuser password nobody knows. The password file is
-    written only once initdb succeeded, so it marks a usable cluster.
-    """
-    data = folder / "data"
-    made = (data / "PG_VERSION").is_file()
-    if made and (folder / PASSWORD_FILE).is_file():
-        return True
-    if made and (folder / "cluster.json").is_file():
-        # It ran once, so it may hold databases: never made again behind the user's back.
-        raise RuntimeError(
-            f"the PostgreSQL cluster in {data} has lost its password file "
-            f"({folder / PASSWORD_FILE}); restore it, or remove {folder} to start afresh"
-        )
-    return False
-
-
-def _end_initdb(data: Path) -> None:
-    """Kill an initdb still running on `data` (its start was killed, it was not)."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if argv and argv[0].endswith(b"initdb") and str(data).encode() in argv:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(int(entry.name), signal.SIGKILL)
-            deadline = time.monotonic() + 5
-            while alive(int(entry.name)) and time.monotonic() < deadline:
-                time.sleep(0.05)
 
 
 def local_database(home: Path) -> Database | None:
@@ -284,79 +205,6 @@ def local_database(home: Path) -> Database | None:
     if not isinstance(port, int):
         return None
     return Database(f"postgresql://{SUPERUSER}:{password}@127.0.0.1:{port}/", local=True)
-
-
-def _initdb(bin_dir: Path, folder: Path, data: Path, owner: pwd.struct_passwd | None) -> None:
-    _end_initdb(data)  # an interrupted start's initdb may still be writing there
-    shutil.rmtree(data, ignore_errors=True)  # a half-made cluster of an interrupted start
-    for stale in folder.glob(f".{PASSWORD_FILE}.*"):  # its password, never used
-        stale.unlink(missing_ok=True)
-    password = secrets.token_urlsafe(24)
-    secret = folder / PASSWORD_FILE
-    tmp = folder / f".{PASSWORD_FILE}.{os.getpid()}"
-    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
-        out.write(password)
-    if owner is not None:  # initdb, run as the cluster's user, reads it
-        os.chown(tmp, owner.pw_uid, owner.pw_gid)
-    log = folder / "initdb.log"
-    with log.open("wb") as out:
-        done = subprocess.run(
-            [
-                str(bin_dir / "initdb"),
-                "-D",
-                str(data),
-                "-U",
-                SUPERUSER,
-                "--auth-host=scram-sha-256",  # TCP: the password
-                "--auth-local=trust",  # the socket: its owner only (see _start)
-                f"--pwfile={tmp}",
-                "--encoding=UTF8",
-                "--no-instructions",
-            ],
-            **_as_owner(owner),  # type: ignore[call-overload]
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=server_env(LC_ALL="C.UTF-8"),
-            cwd=folder,
-            check=False,
-            timeout=120,
-        )
-    if done.returncode != 0:
-        tail = log.read_text(errors="replace")[-1500:]
-        shutil.rmtree(data, ignore_errors=True)
-        tmp.unlink(missing_ok=True)
-        raise RuntimeError(f"initdb failed in {data}:\n{tail}")
-    if owner is not None:
-        os.chown(tmp, os.geteuid(), os.getegid())  # kept by who runs `serve`, not the cluster
-    os.replace(tmp, secret)
-
-
-def _start(
-    bin_dir: Path, folder: Path, data: Path, port: int, owner: pwd.struct_passwd | None
-) -> None:
-    (data / "postmaster.pid").unlink(missing_ok=True)  # left by a killed cluster
-    argv = [
-        str(bin_dir / "postgres"),
-        "-D",
-        str(data),
-        "-p",
-        str(port),
-        "-c",
-        "listen_addresses=127.0.0.1",
-        "-c",
-        f"unix_socket_directories={folder}",
-        "-c",
-        "unix_socket_permissions=0700",
-        "-c",
-        "max_connections=200",  # two servers' pools, workers and their flow runs
-        "-c",
-        "fsync=off" if os.environ.get("MLOPS_POSTGRES_FSYNC") == "off" else "fsync=on",
-    ]
-    spawn("postgres", argv, server_env(LC_ALL="C.UTF-8"), folder, user=owner)
-    tmp = folder / f".cluster.json.{os.getpid()}"
-    tmp.write_text(json.dumps({"port": port}))
-    os.replace(tmp, folder / "cluster.json")
 
 
 def _wait_ready(folder: Path, port: int, timeout: float) -> None:
