@@ -1,8 +1,9 @@
 """The DOE sweep flow: every design point as a training sub-flow run, then the analysis.
 
 `python -m flows.sweep` is the command line around it; this module is the
-flow itself (a deployment entrypoint: `flows/runs/sweep.py:sweep`). The deployable
-sweep from a config file is `flows/runs/sweep_file.py`; how the points train in
+flow itself (`doe-sweep`) and `run_sweep`, which runs it on the caller's plan. The
+deployable sweep from a config file (the deployments' entrypoint) is
+`flows/runs/sweep_file.py:sweep_file`; how the points train in
 batches, how the run is labelled and what becomes of the best point live beside it
 (`sweep_batches`, `sweep_labels`, `sweep_best`).
 """
