@@ -46,8 +46,8 @@ if TYPE_CHECKING:
     from flows.config.predict import PredictConfig
     from flows.config.sweep import SweepConfig
     from flows.config.train import TrainConfig
+    from libs.scoring import BatchSummary
     from libs.study_results import ConfirmationResult, StageSummary
-    from tasks.predict import BatchSummary
     from tasks.report import RunSummary
 
 

@@ -31,8 +31,8 @@ from libs.errors import InputError
 
 if TYPE_CHECKING:  # the summary pulls in Prefect and MLflow: a bad argument fails fast
     from flows.config.predict import PredictConfig
+    from libs.scoring import BatchSummary
     from libs.settings import PlatformSettings
-    from tasks.predict import BatchSummary
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -135,7 +135,7 @@ def request_log_for(storage: Storage, name: str, rate: float) -> RequestLog | No
     """The sampled request log of model `name`: `<storage root>/requests/NAME/`, written
     with the storage's own options (the block's credentials for S3); None at rate 0."""
     from libs.serving import RequestLog, request_log_uri
-    from tasks.predict import options_for
+    from tasks.predict_input import options_for
 
     if rate <= 0:
         return None

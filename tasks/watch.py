@@ -18,7 +18,7 @@ from libs.scoring import ScoreResult
 from libs.serving import request_log_uri, serving_problem
 from libs.serving.request_log import PREDICTION_COLUMN, TIME_COLUMN, VERSION_COLUMN
 from tasks._common import io_task
-from tasks.predict import InputProbe, LoadedModel, options_for
+from tasks.predict_input import InputProbe, LoadedModel, options_for
 
 _LOG_COLUMNS = (PREDICTION_COLUMN, TIME_COLUMN, VERSION_COLUMN)
 # The Prefect event a watch emits when it flags drift: what an automation notifies on.

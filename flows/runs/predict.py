@@ -11,15 +11,14 @@ from libs.settings import PlatformSettings, check_environment
 from tasks import tracking
 from tasks.lifecycle import finish_tracking
 from tasks.predict import (
-    check_input,
     drift_reference,
     drift_report,
-    load_model,
     log_batch,
     publish_batch_summary,
     score,
     start_inference_run,
 )
+from tasks.predict_input import check_input, load_model
 from tasks.storage import open_storage
 
 

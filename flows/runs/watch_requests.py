@@ -23,7 +23,8 @@ from libs.scoring import ScoreResult
 from libs.settings import PlatformSettings, check_environment
 from tasks import tracking
 from tasks.lifecycle import finish_tracking
-from tasks.predict import drift_reference, drift_report, load_model, log_batch, start_inference_run
+from tasks.predict import drift_reference, drift_report, log_batch, start_inference_run
+from tasks.predict_input import load_model
 from tasks.storage import open_storage
 from tasks.watch import (
     announce_drift,

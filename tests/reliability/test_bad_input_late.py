@@ -58,7 +58,7 @@ def purge(home: Path, run_id: str) -> None:
 def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("late") / "inputs"
     folder.mkdir()
-    rows = 1_500  # past the first chunk the input probe reads (tasks.predict.PROBE_ROWS)
+    rows = 1_500  # past the first chunk the input probe reads (tasks.predict_input.PROBE_ROWS)
     batch = pd.DataFrame({"x1": [float(i % 5) for i in range(rows)], "x2": [0.5] * rows})
     batch.to_csv(folder / "batch.csv", index=False)
     batch.loc[rows - 1, "x2"] = float("inf")

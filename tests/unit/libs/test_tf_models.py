@@ -23,7 +23,7 @@ from libs.models.tensorflow import (
     save_artifacts,
 )
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 # TensorFlow's import and fits take seconds each: `make test` runs them, `make test-fast` does not.
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,4 @@
-"""The statistics fixes of issue 31, each against the textbook rule or example it follows.
+"""Textbook rules the DOE analysis follows (issue 31), each against the rule or example it cites.
 
 Montgomery, Design and Analysis of Experiments, 9th ed. (sections cited per test).
 """

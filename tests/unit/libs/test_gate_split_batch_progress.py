@@ -1,4 +1,4 @@
-"""The pure parts that left tasks/: gate metric check, split digests, batch values, progress."""
+"""Small pure helpers: the gate metric check, split digests, batch values, the progress bar."""
 
 from __future__ import annotations
 

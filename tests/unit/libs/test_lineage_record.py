@@ -23,7 +23,7 @@ from libs.lineage import (
     render_show,
 )
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def _record(version: str, *, c: float, accuracy: float, sha: str, commit: str) -> dict:

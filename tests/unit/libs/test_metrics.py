@@ -453,7 +453,7 @@ def test_importing_libs_metrics_loads_neither_prefect_nor_mlflow() -> None:
         capture_output=True,
         text=True,
         check=True,
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=Path(__file__).resolve().parents[3],
     )
     # then
     assert done.stdout.strip() == "[]"

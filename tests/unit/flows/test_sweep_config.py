@@ -12,7 +12,7 @@ from flows.config.sweep import SweepConfig, load_sweep_config, plan_sweep, sweep
 from libs.config import validate
 from libs.errors import InputError
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SHIPPED = sorted((REPO / "configs" / "sweeps").glob("*.yaml"))
 
 BASE: dict[str, Any] = {

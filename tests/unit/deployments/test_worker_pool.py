@@ -56,7 +56,7 @@ def test_two_forked_workers_run_two_tasks_at_once_in_other_processes() -> None:
     # when: a fork pool of two runs two tasks that each wait for the other
     done = subprocess.run(
         [sys.executable, "-c", FORK_IN_A_FRESH_PROCESS, str(Path(__file__).parent)],
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=Path(__file__).resolve().parents[3],
         capture_output=True,
         text=True,
         timeout=300,

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 ENTRYPOINT = "flows/runs/watch_requests.py:watch_requests"
 # The commands as docs/content/how-to/serve-the-champion.md shows them.
 DOC_LS = ".venv/bin/prefect deployment schedule ls watch-requests/hourly"

@@ -10,7 +10,7 @@ import pytest
 from tasks import tracking
 from tasks.tracking import _links
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def test_the_public_face_is_pinned_and_every_name_resolves() -> None:

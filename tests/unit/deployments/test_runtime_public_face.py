@@ -10,7 +10,7 @@ from pathlib import Path
 
 import deployments.runtime as runtime
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def test_the_public_face_is_pinned_and_every_name_resolves() -> None:

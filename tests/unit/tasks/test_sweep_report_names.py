@@ -18,7 +18,7 @@ from tasks.sweep_analysis import analyse_sweep, build_sweep_report
 
 pytestmark = pytest.mark.slow  # the report embeds plotly.js and draws every figure
 
-CONFIG = Path(__file__).resolve().parents[2] / "configs" / "sweeps" / "diabetes_gbr_study.yaml"
+CONFIG = Path(__file__).resolve().parents[3] / "configs" / "sweeps" / "diabetes_gbr_study.yaml"
 NOISE = re.compile(r"\d*\.\d*(0{6,}|9{6,})\d")  # 0.20000000000000004, 0.6499999999
 LONG = re.compile(r"\d\.\d{7,}")  # more digits than anyone reads: 0.00873865
 

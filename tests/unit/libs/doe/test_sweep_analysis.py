@@ -28,7 +28,7 @@ SPACE = FactorSpace(
         ContinuousFactor(name="c", low=0.0, high=1.0),
     ]
 )
-CONFIGS = Path(__file__).resolve().parents[2] / "configs" / "sweeps"
+CONFIGS = Path(__file__).resolve().parents[4] / "configs" / "sweeps"
 
 
 def linear(coded: dict[str, float]) -> float:
