@@ -103,14 +103,20 @@ def preflight(config: PredictConfig, settings: PlatformSettings | None = None) -
     They run again inside the flow; here they make the common mistakes fail in
     a second, and before any local state (Prefect's database) is created.
     """
-    from libs import io as storage_io
-    from libs.io import table_format
     from libs.settings import check_environment
     from tasks import tracking
 
     settings = check_environment(settings)
     name, alias, version = config.model_parts
     tracking.resolve_model_version(settings, name, alias=alias, version=version)
+    check_files(config)
+
+
+def check_files(config: PredictConfig) -> None:
+    """The input and output are tables this platform reads and writes; a local input exists."""
+    from libs import io as storage_io
+    from libs.io import table_format
+
     for uri in (config.input, config.output):
         table_format(uri)
     if "://" not in config.input and not storage_io.exists(config.input):
@@ -119,12 +125,23 @@ def preflight(config: PredictConfig, settings: PlatformSettings | None = None) -
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    checked: list[PredictConfig] = []
+
+    def check() -> None:
+        """The arguments, the settings and the files, before Prefect and MLflow are imported
+        (the model reference is resolved in MLflow: in `body`)."""
+        from deployments.runtime import platform_settings
+
+        config = config_from_args(args)
+        platform_settings(for_run=True)  # room on the home's disk for the run
+        check_files(config)
+        checked.append(config)
 
     def body() -> tuple[BatchSummary, str | None]:
-        config = config_from_args(args)
+        config = checked[0]
         from deployments.runtime import local_prefect, platform_settings
 
-        # Team mode: the served store; and room on the home's disk for the run.
+        # Team mode: the served store.
         preflight(config, platform_settings(served=True, for_run=True))
         from flows.runs.predict import batch_predict
 
@@ -138,10 +155,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         lambda s: print_summary("Batch scored.", summary_rows(*s)),
         what="scoring",
         verbose=args.verbose,
+        check=check,
     )
 
 
-__all__ = ["config_from_args", "main", "preflight", "summary_rows"]
+__all__ = ["check_files", "config_from_args", "main", "preflight", "summary_rows"]
 
 
 if __name__ == "__main__":

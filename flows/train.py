@@ -35,6 +35,7 @@ from flows.cli import (
 )
 
 if TYPE_CHECKING:  # the summary pulls in Prefect: keep `--help` instant
+    from flows.config.train import TrainConfig
     from tasks.report import RunSummary
 
 
@@ -112,14 +113,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
     plan = None
+    checked: TrainConfig | None = None
     logged: dict[str, float] = {}
+
+    def check() -> None:
+        """A bad MLOPS_HOME, tracking URI or config fails here, before Prefect and MLflow
+        are imported (a reproduction's recorded config is read from MLflow, in `body`)."""
+        nonlocal checked
+        from deployments.runtime import platform_settings
+
+        platform_settings(for_run=True)
+        if not args.reproduce:
+            from flows.config.train import load_train_config
+
+            checked = load_train_config(args.config, args.overrides)
 
     def body() -> tuple[RunSummary, str | None]:
         nonlocal plan
         from deployments.runtime import local_prefect, platform_settings, starting_local_prefect
 
-        # A bad MLOPS_HOME or tracking URI, or a reproduction refused, fails before a
-        # server starts; a reproduction reads the served store in team mode.
+        # A reproduction refused fails before a server starts; it reads the served
+        # store in team mode.
         settings = platform_settings(served=bool(args.reproduce), for_run=True)
         if args.reproduce:
             from flows.lineage import plan_reproduction
@@ -128,12 +142,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.reproduce, settings, allow_data_change=args.allow_data_change
             )
 
-        # A first run: the server starts while the config is checked, the libraries
-        # are imported and the (new) tracking store is created.
+        # A first run: the server starts while the libraries are imported and the
+        # (new) tracking store is created.
         with starting_local_prefect() as server_starting:
-            from flows.config.train import load_train_config
-
-            config = plan.config if plan else load_train_config(args.config, args.overrides)
+            config = plan.config if plan else checked
+            assert config is not None  # checked, or recorded
             from flows.runs.train import training_flow
 
             flow = training_flow(config.model.framework)
@@ -165,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             metrics = logged or result[0].metrics
             print(reproduction_rows(plan, metrics, plan.config.digest()), flush=True)
 
-    return run_command(body, report, what="training", verbose=args.verbose)
+    return run_command(body, report, what="training", verbose=args.verbose, check=check)
 
 
 if __name__ == "__main__":

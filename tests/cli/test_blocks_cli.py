@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
+from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
+from cli_support import REPO, cli_env
 
 
 def register(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("MLOPS_", "PREFECT_", "AWS_"))}
-    base.update(
-        MLOPS_HOME=str(home),
-        PREFECT_SERVER_ANALYTICS_ENABLED="false",
-        MLOPS_PREFECT_SERVER="temporary",
-        **env,
-    )
+    """`python -m blocks.register` on the test worker's Prefect server (cli_env): a
+    temporary server of its own would cost each command about 20 CPU-s."""
+    base = {k: v for k, v in cli_env(home, **env).items() if not k.startswith("AWS_")}
     return subprocess.run(
         [sys.executable, "-m", "blocks.register", *args],
         cwd=REPO,
@@ -37,17 +34,33 @@ def test_register_from_yaml_twice_changes_nothing(tmp_path: Path) -> None:
         "aws_access_key_id: minio\naws_secret_access_key: minio-secret\n"
     )
     home = tmp_path / "state"
+    # the worker's server is shared: block names of this test's own
+    own = uuid.uuid4().hex[:8]
+    names = {"bucket": f"data-{own}", "credentials": f"aws-{own}"}
+    blocks = ("--bucket-block", names["bucket"], "--credentials-block", names["credentials"])
     # when
-    first = register(home, "--file", str(spec))
-    second = register(home, "--file", str(spec))
+    first = register(home, "--file", str(spec), *blocks)
+    second = register(home, "--file", str(spec), *blocks)
     # then
     assert first.returncode == 0, first.stderr[-2000:]
-    assert "mlops-aws: created" in first.stdout and "mlops-data: created" in first.stdout
+    assert f"{names['credentials']}: created" in first.stdout
+    assert f"{names['bucket']}: created" in first.stdout
     assert second.returncode == 0, second.stderr[-2000:]
-    assert "mlops-aws: unchanged" in second.stdout and "mlops-data: unchanged" in second.stdout
+    assert f"{names['credentials']}: unchanged" in second.stdout
+    assert f"{names['bucket']}: unchanged" in second.stdout
     assert "minio-secret" not in first.stdout + first.stderr + second.stdout + second.stderr
-    # and: the blocks live in the platform's own Prefect database
-    assert (home / "prefect" / "prefect.db").is_file()
+    # and: the blocks live in the Prefect the command talked to, holding the file's values
+    bucket = load_bucket(cli_env(home)["PREFECT_API_URL"], names["bucket"])
+    assert (bucket.bucket_name, bucket.bucket_folder) == ("team-data", "mlops")
+    assert bucket.credentials.aws_access_key_id == "minio"
+
+
+def load_bucket(api_url: str, name: str) -> Any:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect_aws import S3Bucket
+
+    with temporary_settings(updates={PREFECT_API_URL: api_url}):
+        return S3Bucket.load(name)
 
 
 def test_register_without_bucket_is_a_one_line_error(tmp_path: Path) -> None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from cli_support import REPO, cli_env
 
 # `python -m flows.train ...`, plus a report at interpreter exit of which frameworks loaded.
 WRAPPER = """
@@ -19,15 +18,8 @@ runpy.run_module("flows.train", run_name="__main__", alter_sys=True)
 
 
 def test_scikit_learn_cli_run_does_not_import_tensorflow(tmp_path: Path) -> None:
-    # given: a fresh platform home and a temporary Prefect server that leaves nothing running
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("MLOPS_", "PREFECT_", "MLFLOW_"))
-    }
-    env.update(
-        MLOPS_HOME=str(tmp_path / "state"),
-        MLOPS_PREFECT_SERVER="temporary",
-        PREFECT_SERVER_ANALYTICS_ENABLED="false",
-    )
+    # given: a fresh platform home; the run talks to the test worker's Prefect server
+    env = cli_env(tmp_path / "state")
     # when
     result = subprocess.run(
         [sys.executable, "-c", WRAPPER, "--set", "data.source=iris"],

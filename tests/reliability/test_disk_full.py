@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 from cli_support import run_cli
 
-from flows.cli import _disk_full_line, _LazyFileHandler
+from flows.cli_ending import _disk_full_line
+from flows.cli_logging import _LazyFileHandler
 
 
 @pytest.fixture
