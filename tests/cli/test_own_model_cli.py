@@ -39,7 +39,8 @@ TEAM_CODE = textwrap.dedent(
 def test_bad_own_code_exits_2_with_one_line_before_any_run(
     tmp_path: Path, overrides: list[str], expected: str
 ) -> None:
-    # given: the team's module on PYTHONPATH (other refusals: tests/unit/libs/test_own_model_unit.py)
+    # given: the team's module on PYTHONPATH
+    # (other refusals: tests/unit/libs/test_own_model_unit.py)
     folder = tmp_path / "team"
     folder.mkdir()
     (folder / "cli_team_code.py").write_text(TEAM_CODE)
