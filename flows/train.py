@@ -136,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # store in team mode.
         settings = platform_settings(served=bool(args.reproduce), for_run=True)
         if args.reproduce:
-            from flows.lineage import plan_reproduction
+            from flows.reproduce import plan_reproduction
 
             plan = plan_reproduction(
                 args.reproduce, settings, allow_data_change=args.allow_data_change
@@ -173,7 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     def report(result: tuple[RunSummary, str | None]) -> None:
         print_summary("Training run complete.", summary_rows(*result))
         if plan is not None:
-            from flows.lineage import reproduction_rows
+            from flows.reproduce import reproduction_rows
 
             metrics = logged or result[0].metrics
             print(reproduction_rows(plan, metrics, plan.config.digest()), flush=True)

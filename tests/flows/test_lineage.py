@@ -18,7 +18,8 @@ from mlflow import MlflowClient
 from flows import lineage as lineage_cli
 from flows import train as train_cli
 from flows.config.train import TrainConfig, load_train_config
-from flows.lineage import lineage_of, plan_reproduction
+from flows.lineage import lineage_of
+from flows.reproduce import plan_reproduction, reproduction_rows
 from flows.runs.frameworks import train_sklearn
 from libs.datasets import load_bundled
 from libs.metrics.cost import COST_METRICS
@@ -169,7 +170,7 @@ def test_reproduce_on_unchanged_data_gives_identical_metrics(
     quality = {k: v for k, v in logged.items() if k not in COST_METRICS}
     assert quality == {k: plan.original["metrics"][k] for k in quality}
     assert any(k.endswith("_ci_low") for k in quality)
-    text = lineage_cli.reproduction_rows(plan, logged, plan.config.digest())
+    text = reproduction_rows(plan, logged, plan.config.digest())
     assert text.splitlines()[1].endswith(f"all {len(quality)} metrics identical")
 
 
