@@ -40,6 +40,7 @@ from libs.metrics.sets import task_of
 from libs.settings import PlatformSettings
 from libs.study_results import ConfirmationResult, ConfirmationRun
 from tasks import sweep as st
+from tasks.caching import clear_shared
 from tasks.register import register_model
 from tasks.report import RunSummary, publish_summary
 from tasks.sweep_records import find_sweep
@@ -151,6 +152,7 @@ def confirm(
             pool.submit(contextvars.copy_context().run, one_run, train) for train in planned.configs
         ]
         done: list[tuple[ConfirmationRun, Any]] = [f.result() for f in futures]
+    clear_shared()  # the lean runs' shared data and features: a next confirmation reads afresh
     scores = [r.value for r, _ in done if r.value is not None]
     of = "a test-split score" if planned.test else ""
     inside, _, verdict = confirmation_verdict(rec, scores, of)
