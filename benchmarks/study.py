@@ -33,6 +33,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from benchmarks.study_table import write_results
+
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "results"
 PROBLEMS = {
@@ -166,63 +168,19 @@ def verdicts(rows: list[dict[str, Any]], maximize: dict[str, bool]) -> dict[str,
     }
 
 
-def write_results(rows: list[dict[str, Any]], summary: dict[str, Any], args: Any) -> Path:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "study_vs_optuna.json").write_text(
-        json.dumps({"rows": rows, "summary": summary}, indent=1, default=str)
-    )
-    lines = [
-        "# Study vs optimiser at equal trainings",
-        "",
-        f"- Date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; "
-        f"`python -m benchmarks.study --seeds {args.seeds} --gp-runs {args.gp_runs} "
-        f"--gp-stages {args.gp_stages} --confirm-runs {args.confirm_runs}`",
-        "- Wall times on a shared 2-core machine (load averages per problem in the table: "
-        "other engineers' tests ran beside it), so compare the study with Optuna within a "
-        "problem (same run, minutes apart), not across runs. The study's wall leaves out "
-        "the local Prefect server's start (once per machine; a user's later studies find it "
-        "running) and includes everything else: every stage, its analysis, report, the "
-        "best point's model, registration and the confirmation runs.",
-        "- Every method scores a setting by 5-fold cross-validation on the training split "
-        "(seed 42, 20 % test); the selected setting is then fitted on the training split and "
-        "scored on the test split, and on 10 re-splits (seeds 100-109). Optuna: mean over "
-        "seeds; the study is deterministic (one run).",
-        "",
-        "| problem | metric | trainings | method | best CV | test | re-split mean "
-        "(sd over seeds) | wall (s) |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for row in rows:
-        s = row["study"]
-        metric = row["metric"]
-        lines.append(
-            f"| {row['problem']} | {metric} | {row['trainings']} | study (confirmed) | "
-            f"{s['cv']:.4f} (predicted) | {s['test']:.4f} | {s['resplit_mean']:.4f} | "
-            f"{s['wall_s']:.1f} |"
-        )
-        for method, m in row["methods"].items():
-            lines.append(
-                f"| | | | {method} | {m['cv']:.4f} | {m['test']:.4f} | "
-                f"{m['resplit_mean']:.4f} ({m['resplit_sd_over_seeds']:.4f}) | "
-                f"{m['wall_s']:.1f} |"
-            )
-        d = row["details"]
-        lines.append(
-            f"| | | | study stages | walls {d['stage_walls']} s (screen, GP..., confirm); "
-            f"server start {d.get('server_start_s', float('nan'))} s, not counted | | | "
-            f"load {d.get('load', '')} | |"
-        )
-        lo, hi = d["interval"]
-        lines.append(
-            f"| | | | confirmation | interval [{lo:.4f}, {hi:.4f}] ({d['source']}) | "
-            f"runs {', '.join(f'{v:.4f}' for v in d['confirm_scores'])} | "
-            f"{d['inside']} of {len(d['confirm_scores'])} inside | |"
-        )
-    lines += ["", "## Targets", ""]
-    lines += [f"- {k}: {v}" for k, v in summary.items()]
-    path = RESULTS / "study_vs_optuna.md"
-    path.write_text("\n".join(lines) + "\n")
-    return path
+def _kept_rows(run_now: list[str]) -> list[dict[str, Any]]:
+    """The earlier results' rows for the problems not run now (`--merge`)."""
+    path = RESULTS / "study_vs_optuna.json"
+    if not path.exists():
+        return []
+    rows: list[dict[str, Any]] = json.loads(path.read_text())["rows"]
+    return [r for r in rows if r["problem"] not in run_now]
+
+
+def _ordered(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows in the order of PROBLEMS."""
+    order = list(PROBLEMS)
+    return sorted(rows, key=lambda r: order.index(r["problem"]))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -232,6 +190,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gp-runs", type=int, default=8)
     parser.add_argument("--gp-stages", type=int, default=1)
     parser.add_argument("--confirm-runs", type=int, default=3)
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the rows of study_vs_optuna.json for the problems not run this time "
+        "(each row shows its date and seeds)",
+    )
     args = parser.parse_args(argv)
 
     from benchmarks.optimiser import judge, load_problem, run_optuna
@@ -239,6 +203,11 @@ def main(argv: list[str] | None = None) -> int:
 
     rows: list[dict[str, Any]] = []
     maximize: dict[str, bool] = {}
+    kept = _kept_rows(args.problems.split(",")) if args.merge else []
+    for row in kept:
+        maximize[row["problem"]] = load_problem(
+            row["problem"], load_sweep_config(PROBLEMS[row["problem"]])
+        ).maximize
     with tempfile.TemporaryDirectory(prefix="bench-study-") as tmp:
         work = Path(tmp)
         for name in args.problems.split(","):
@@ -267,11 +236,13 @@ def main(argv: list[str] | None = None) -> int:
                     peers.append(pick)
             row = compare(name, study, details, peers)
             row["metric"] = problem.metric
+            row["date"] = f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {args.seeds} seeds"
             rows.append(row)
             # after each problem, so a long run that is stopped keeps what it measured
-            write_results(rows, verdicts(rows, maximize), args)
-    summary = verdicts(rows, maximize)
-    path = write_results(rows, summary, args)
+            write_results(_ordered(kept + rows), verdicts(_ordered(kept + rows), maximize), args)
+    everything = _ordered(kept + rows)
+    summary = verdicts(everything, maximize)
+    path = write_results(everything, summary, args)
     print(path.read_text())
     return 0
 

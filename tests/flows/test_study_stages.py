@@ -207,6 +207,22 @@ def test_confirmation_trains_the_recommendation_with_new_seeds_on_the_same_split
         assert confirmed.gate_reason.startswith("not registered:")
 
 
+def test_only_the_median_confirmation_run_logs_a_model_and_report(
+    flow_home: Path, study: dict[str, Any]
+) -> None:
+    confirmed = study["confirmed"]
+    runs = [client().get_run(r.run_id) for r in confirmed.runs]
+    # then: every run was scored on the test split and judged against the interval
+    assert len(runs) == 2 and all("log_loss" in r.data.metrics for r in runs)
+    assert [r.data.metrics["log_loss"] for r in runs] == [r.value for r in confirmed.runs]
+    # and: only the median run (the one the gate saw) has a report and a logged model
+    ids = {r.info.run_id for r in runs}
+    reported = {i for i in ids if client().list_artifacts(i, "report")}
+    assert reported == {confirmed.run_id}
+    models = client().search_logged_models(experiment_ids=[runs[0].info.experiment_id])
+    assert {m.source_run_id for m in models} & ids == {confirmed.run_id}
+
+
 def test_optimal_augmentation_reuses_the_screen_and_adds_its_own_block(
     flow_home: Path, study: dict[str, Any]
 ) -> None:

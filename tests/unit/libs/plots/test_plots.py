@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import pytest
 from plotly.offline import get_plotlyjs
 from sklearn.compose import ColumnTransformer
-from sklearn.linear_model import LinearRegression
+from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
@@ -238,6 +238,31 @@ def test_permutation_importance_is_seeded() -> None:
     second = permutation_importance_table(model, X, y, seed=3, max_rows=20)
     # then
     pd.testing.assert_frame_equal(first, second)
+
+
+def test_permutation_importance_drops_are_the_scores_of_the_shuffled_rows() -> None:
+    # given: a classifier whose shuffled copies are predicted in one stacked batch
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame({"a": rng.normal(size=30), "b": rng.normal(size=30)})
+    y = (X["a"] > 0).astype(int).to_numpy()
+    model = LogisticRegression().fit(X, y)
+    # when
+    table = permutation_importance_table(model, X, y, n_repeats=2, seed=5)
+    # then: each drop is the model's own score on that shuffled copy, one copy at a time
+    draws = np.random.default_rng(5)
+    drops = {}
+    for column in ("a", "b"):
+        scores = []
+        for _ in range(2):
+            shuffled = X.copy()
+            shuffled[column] = X[column].to_numpy()[draws.permutation(30)]
+            scores.append(model.score(X, y) - model.score(shuffled, y))
+        drops[column] = (np.mean(scores), np.std(scores))
+    got = table.set_index("feature")
+    for column, (mean, std) in drops.items():
+        assert got.loc[column, "importance_mean"] == pytest.approx(mean)
+        assert got.loc[column, "importance_std"] == pytest.approx(std)
+    assert got.loc["a", "importance_mean"] > got.loc["b", "importance_mean"]
 
 
 def test_permutation_importance_rejects_mismatched_rows() -> None:
