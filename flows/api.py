@@ -229,13 +229,12 @@ def confirm(
     check each test score against its 95% prediction interval and send the median run
     through the gate (`python -m flows.sweep --confirm SWEEP --runs N`)."""
     from deployments.runtime import local_prefect
-    from flows.runs.confirm import confirm as confirm_flow
-    from flows.runs.confirm import confirmation_inputs
+    from flows.runs.confirm import confirmation_inputs, run_confirm
     from libs.settings import PlatformSettings
 
-    config, responses, parent = confirmation_inputs(PlatformSettings(), sweep_id, runs)
+    planned, responses, parent = confirmation_inputs(PlatformSettings(), sweep_id, runs)
     with api_logging("sweep", verbose), local_prefect() as settings:
-        return confirm_flow(config, responses, runs, gated, parent, settings=settings)
+        return run_confirm(planned, responses, gated, parent, settings=settings)
 
 
 def predict(

@@ -117,13 +117,14 @@ def progress_bar(total: int, enabled: bool = True) -> Iterator[Any]:
 
 def confirm_job(
     args: argparse.Namespace, ref: str, settings: PlatformSettings
-) -> tuple[Any, dict[int, float], int, bool, str]:
-    """The earlier stage's config and responses, the confirmation checked before any run."""
+) -> tuple[Any, dict[int, float], bool, str]:
+    """The confirmation planned from the earlier stage before any run: `run_confirm`'s
+    arguments (the plan, the stage's responses, gated, the stage's run id)."""
     from flows.runs.confirm import DEFAULT_RUNS, confirmation_inputs
 
     runs = DEFAULT_RUNS if args.runs is None else args.runs
-    config, responses, parent = confirmation_inputs(settings, ref, runs)
-    return config, responses, runs, True, parent
+    planned, responses, parent = confirmation_inputs(settings, ref, runs)
+    return planned, responses, True, parent
 
 
 def print_summary(summary: Any) -> None:
@@ -202,9 +203,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if request is not None and request[0] == "confirm":
             with starting_local_prefect():
                 job = confirm_job(args, request[1], read)
-                from flows.runs.confirm import confirm
+                from flows.runs.confirm import run_confirm
             with local_prefect(leave_warm_worker=True) as settings:
-                return confirm(*job, settings=settings)
+                return run_confirm(*job, settings=settings)
         with starting_local_prefect():  # the server starts while the flows are imported
             if request is None:
                 assert checked is not None

@@ -106,15 +106,18 @@ def plan_confirmation(
     runs: int,
     argument: str = "--confirm",
     spreads: Mapping[int, float] | None = None,
+    plan: SweepPlan | None = None,
 ) -> ConfirmPlan:
     """The recommendation of a finished stage and the N training configs that confirm it.
+
+    `plan` is the caller's `plan_sweep(config)`, planned here when not given.
 
     Raises InputError (one line) when the stage has no recommendation or the
     setting does not make a valid training config.
     """
     if runs < 1:
         raise InputError(f"--runs: at least 1 confirmation run, got {runs}")
-    plan = plan_sweep(config, argument)
+    plan = plan or plan_sweep(config, argument)
     sweep = plan.digest[:12]
     recommendation, why = stage_recommendation(
         plan.design, config.space, responses, config.objective.maximize

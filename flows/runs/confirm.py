@@ -48,16 +48,42 @@ from tasks.sweep_records import find_sweep
 
 def confirmation_inputs(
     settings: PlatformSettings, ref: str, runs: int
-) -> tuple[SweepConfig, dict[int, float], str]:
-    """A finished stage's config and responses, read back from MLflow, with the confirmation
-    checked (one InputError line) before any run starts."""
+) -> tuple[ConfirmPlan, dict[int, float], str]:
+    """A finished stage read back from MLflow once (config, responses, fold spreads) and its
+    confirmation planned from it (one InputError line) before any run starts: the plan,
+    the responses and the stage's run id, which `run_confirm` runs without planning again."""
     from flows.config.stages import earlier_config
 
     earlier = find_sweep(settings, ref, "--confirm")
     config = earlier_config(earlier, "--confirm")
-    responses = earlier.responses(plan_sweep(config, "--confirm").response(config.objective.metric))
-    plan_confirmation(config, responses, runs)
-    return config, responses, earlier.run_id
+    plan = plan_sweep(config, "--confirm")
+    response = plan.response(config.objective.metric)
+    responses = earlier.responses(response)
+    spreads = earlier.responses(f"{response}.std") if plan.folds else {}
+    planned = plan_confirmation(config, responses, runs, spreads=spreads, plan=plan)
+    return planned, responses, earlier.run_id
+
+
+# The plan `run_confirm` was handed: not a flow parameter (no data for the UI to show).
+_given: contextvars.ContextVar[ConfirmPlan | None] = contextvars.ContextVar(
+    "confirm_plan", default=None
+)
+
+
+def run_confirm(
+    planned: ConfirmPlan,
+    responses: dict[int, float],
+    gated: bool = True,
+    parent_run_id: str | None = None,
+    settings: PlatformSettings | None = None,
+) -> ConfirmationResult:
+    """The confirm flow on the caller's plan (`confirmation_inputs`), not planned again."""
+    token = _given.set(planned)
+    try:
+        config, runs = planned.plan.config, len(planned.configs)
+        return confirm(config, responses, runs, gated, parent_run_id, settings=settings)
+    finally:
+        _given.reset(token)
 
 
 def _median_run(runs: list[tuple[ConfirmationRun, Any]]) -> tuple[ConfirmationRun, Any] | None:
@@ -115,9 +141,13 @@ def confirm(
     settings = settings or PlatformSettings()
 
     # 1. Plan: the recommendation, the interval for a test-split score, one config per run
-    if spreads is None:
-        spreads = _fold_spreads(settings, config)
-    planned = plan_confirmation(config, responses, runs, spreads=spreads)
+    given = _given.get()  # the caller's plan (`run_confirm`); planned here on its own
+    if given is not None and given.plan.config == config and len(given.configs) == runs:
+        planned = given
+    else:
+        if spreads is None:
+            spreads = _fold_spreads(settings, config)
+        planned = plan_confirmation(config, responses, runs, spreads=spreads)
     rec, metric = planned.checked, planned.metric
     low, high = rec.interval
     base = planned.plan.base
@@ -240,4 +270,5 @@ __all__ = [
     "confirmation_inputs",
     "plan_confirmation",
     "recommended_config",
+    "run_confirm",
 ]

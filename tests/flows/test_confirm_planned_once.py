@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+import flows.config.confirm_plan as confirm_plan
 import flows.config.sweep as sweep_config
 import flows.runs.confirm as confirm_flow
 from flows.config.sweep import SweepConfig
@@ -21,12 +22,7 @@ from flows.config.train import TrainConfig
 from flows.runs.sweep import run_sweep
 from libs.settings import PlatformSettings
 
-pytestmark = [
-    pytest.mark.slow,
-    # flows/runs/confirm.py belongs to issue 31 this round: the change that makes this pass
-    # (confirmation_inputs returns its plan, `run_confirm` runs it) is in the issue-30 report
-    pytest.mark.xfail(strict=True, reason="confirm plans its sweep more than once"),
-]
+pytestmark = pytest.mark.slow
 
 # A 2^2 factorial with 2 centre points (6 runs, 2-fold cross-validation) on 200 rows: it
 # has a recommendation to confirm; one confirmation run, nothing registered.
@@ -81,6 +77,7 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
         return validate(cls, *args, **kwargs)
 
     monkeypatch.setattr(confirm_flow, "plan_sweep", counting_plan)
+    monkeypatch.setattr(confirm_plan, "plan_sweep", counting_plan)
     monkeypatch.setattr(TrainConfig, "model_validate", classmethod(counting_validate))
     yield counts
 
@@ -92,16 +89,12 @@ def test_a_confirmation_is_planned_once(flow_home: Path, counted: Counter[str]) 
     assert stage.recommendation is not None, stage
     counted.clear()
     # when: the confirmation is planned from the stage, as the command line does
-    _, responses, parent, planned = confirm_flow.confirmation_inputs(  # type: ignore[misc]
-        settings, stage.sweep_id, 1
-    )
+    planned, responses, parent = confirm_flow.confirmation_inputs(settings, stage.sweep_id, 1)
     planning = Counter(counted)
     # then: its sweep planned once (the base, six points) and one run's config validated
     assert planning["plan_sweep"] == 1
     # when: the flow runs that plan
-    result = confirm_flow.run_confirm(  # type: ignore[attr-defined]
-        planned, responses, False, parent, settings=settings
-    )
+    result = confirm_flow.run_confirm(planned, responses, False, parent, settings=settings)
     # then: the run trained, and nothing was planned or validated again
     assert [r.value is not None for r in result.runs] == [True], result
     assert counted["plan_sweep"] == 1
