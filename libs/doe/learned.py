@@ -21,6 +21,7 @@ from libs.doe.result import DoeAnalysis
 from libs.doe.space import CategoricalFactor, FactorSpace
 
 ALPHA = 0.05
+EXACT = 1e-9  # an exact fit's effects below this (relative to the largest) are rounding
 MOST = 3  # settings named one by one; the rest are counted
 
 
@@ -34,10 +35,18 @@ def _sure(p: float | None) -> str:
     return f"likely real (p={p:.2g})"
 
 
+def _noise_free(result: DoeAnalysis) -> bool:
+    """The model fits the runs exactly (zero residual, replicates identical): F tests are
+    undefined and the effects are exact, as the path of steepest ascent takes them."""
+    return result.lenth is None and result.anova is not None and result.anova.exact_fit
+
+
 def _half_width(result: DoeAnalysis, term: str) -> float | None:
     """The 95% half-width of one effect (ANOVA: t * 2 SE; Lenth: its margin of error)."""
     if result.lenth is not None:
         return float(result.lenth.me)
+    if _noise_free(result):
+        return None
     fit = result.anova
     if fit is None or fit.residual_df < 1 or term not in fit.coefficients.index:
         return None
@@ -50,7 +59,10 @@ def significant(result: DoeAnalysis) -> pd.DataFrame:
     e = result.effects
     if e.empty:
         return e
-    if "p" in e:
+    if _noise_free(result):  # exact effects: every one beyond rounding is a claim
+        size = pd.to_numeric(e["effect"], errors="coerce").abs()
+        keep = e[size > EXACT * max(1.0, float(size.max()))]
+    elif "p" in e:
         keep = e[e["p"] < ALPHA]
     elif "active" in e:
         keep = e[e["active"].astype(bool)]
@@ -91,7 +103,12 @@ def _main_sentences(result: DoeAnalysis, said: Namer, metric: str, sig: pd.DataF
             else ""
         )
         p = float(r["p"]) if "p" in r and pd.notna(r.get("p")) else None
-        out.append(f"{_range(said, key)} {way} {metric} by {_num(abs(effect))}{band}: {_sure(p)}.")
+        sure = (
+            "exact (these runs show no noise to test it against)"
+            if _noise_free(result)
+            else _sure(p)
+        )
+        out.append(f"{_range(said, key)} {way} {metric} by {_num(abs(effect))}{band}: {sure}.")
     if len(mains) > MOST:
         out.append(f"{len(mains) - MOST} more settings matter less (see the effects table).")
     quiet = [said.name(n) for n in result.factors if n not in set(mains["name"])]

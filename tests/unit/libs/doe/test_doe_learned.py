@@ -140,3 +140,20 @@ def test_a_later_stage_after_a_stage_that_found_nothing() -> None:
         "The previous stage's runs showed nothing beyond the noise; with this stage's runs "
         "learning_rate stands out."
     ) in text
+
+
+def test_a_noise_free_response_states_its_exact_effects() -> None:
+    # given: a 2^3 with two identical centre runs and a response that one factor moves
+    # exactly (a deterministic model on a fixed split: replicates score the same)
+    x = pd.concat([full(1), pd.DataFrame(np.zeros((2, 3)), columns=SPACE.names)])
+    y = 0.95 + 0.00625 * x[LR]
+    result = analyse(x.reset_index(drop=True), y.reset_index(drop=True), SPACE)
+    assert result.anova is not None and result.anova.exact_fit
+    # when
+    text = learned(result, "accuracy", SPACE)
+    joined = " ".join(text)
+    # then: the effect is stated as exact, not as "within the noise" of a zero-width margin
+    assert text[0].startswith("Raising learning_rate from 0.02 to 0.2 raises accuracy by 0.0125")
+    assert "exact (these runs show no noise to test it against)" in text[0]
+    assert "No setting changed" not in joined and "noise margin" not in joined
+    assert "No clear difference from n_estimators and max_depth" in joined
