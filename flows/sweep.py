@@ -151,7 +151,7 @@ def point_workers(plan: Any, settings: Any) -> Iterator[Any]:
     # forked workers instead of being opened again in each.
     prepare_store(settings)
 
-    from flows.runs.sweep_points import keep_in_worker
+    from flows.runs.point_training import keep_in_worker
 
     with process_pool(
         plan.worker_processes, preload=POINT_MODULES, keep_handler=keep_in_worker
@@ -160,7 +160,7 @@ def point_workers(plan: Any, settings: Any) -> Iterator[Any]:
 
 
 # What a point's worker imports before its first point (forkserver workers).
-POINT_MODULES = ("flows.runs.sweep_points", "flows.runs.frameworks")
+POINT_MODULES = ("flows.runs.sweep_points", "flows.runs.point_training", "flows.runs.frameworks")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

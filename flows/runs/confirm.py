@@ -31,7 +31,7 @@ from flows.config.confirm_plan import (
 )
 from flows.config.sweep import SweepConfig, plan_sweep
 from flows.config.train import TrainConfig
-from flows.runs.sweep_points import error_line
+from flows.runs.point_training import error_line
 from flows.runs.train import training_flow
 from libs.doe.names import Namer
 from libs.doe.recommend import confirmation_verdict

@@ -11,64 +11,31 @@ from typing import Any
 
 from blocks.storage import Storage
 from flows.config.train import TrainConfig, check_train_config
-from libs.commands import mlflow_ui_command
+from flows.runs.pipeline_steps import (
+    fetch_inputs,
+    fit,
+    inputs_key,
+    inputs_with_features,
+    log_model_and_metrics,
+    publish_evaluation,
+    run_summary,
+)
 from libs.datasets import Split
 from libs.errors import InputError
-from libs.metrics import interval_metrics
-from libs.models import ModelAdapter
 from libs.settings import PlatformSettings, check_environment
-from libs.shown import task_of_metrics
 from tasks import tracking
-from tasks.caching import cache_options, digest_of, shared
+from tasks.caching import shared
 from tasks.crossval import cross_validate_training, log_cross_validation
-from tasks.data import Snapshot, ingest, split_data
+from tasks.data import Snapshot
 from tasks.evaluate import evaluate_model
 from tasks.lifecycle import (
     finish_tracking,
-    log_metrics,
-    log_model,
     record_config,
     start_tracking,
-    testing_dataset,
 )
-from tasks.preprocess import Features, fit_features
-from tasks.register import Registration, register_model
-from tasks.report import RunSummary, build_report, publish_report, publish_summary
-from tasks.storage import open_storage
-from tasks.train import train_model, train_model_cached
-
-
-def _inputs(
-    config: TrainConfig, settings: PlatformSettings, rules: Any, refresh_cache: bool
-) -> tuple[Storage, dict[str, Any], Snapshot, Split]:
-    """Storage, the cached ingest (snapshot and checks) and the split."""
-    storage = open_storage(settings)
-    cached = cache_options(storage, refresh_cache)
-    snapshot = ingest.with_options(**cached)(
-        config.data, config.features, config.split.seed, storage, rules
-    )
-    return storage, cached, snapshot, split_data(snapshot, config.split)
-
-
-def _inputs_with_features(
-    config: TrainConfig, settings: PlatformSettings, rules: Any
-) -> tuple[Storage, dict[str, Any], Snapshot, Split, Features]:
-    """The inputs and the features fitted on their training rows, as a sweep shares them."""
-    storage, cached, snapshot, split = _inputs(config, settings, rules, False)
-    data_key = f"{storage.root}:{snapshot.digest}:{config.split.rows_key()}"
-    features = fit_features.with_options(**cached)(config.features, split, data_key)
-    return storage, cached, snapshot, split, features
-
-
-def _inputs_key(config: TrainConfig, settings: PlatformSettings, rules: Any) -> str:
-    """What the shared inputs depend on: settings, data, features, split and data rules."""
-    return "inputs-" + digest_of(
-        settings.model_dump(mode="json"),
-        config.data,
-        config.features,
-        config.split.rows_key(),
-        rules,
-    )
+from tasks.preprocess import Features
+from tasks.register import register_model
+from tasks.report import RunSummary, publish_summary
 
 
 def run_training_pipeline(
@@ -109,11 +76,11 @@ def run_training_pipeline(
     features: Features | None = None
     if lean and not refresh_cache:
         storage, cached, snapshot, split, features = shared(
-            _inputs_key(config, settings, rules),
-            lambda: _inputs_with_features(config, settings, rules),
+            inputs_key(config, settings, rules),
+            lambda: inputs_with_features(config, settings, rules),
         )
     else:
-        storage, cached, snapshot, split = _inputs(config, settings, rules, refresh_cache)
+        storage, cached, snapshot, split = fetch_inputs(config, settings, rules, refresh_cache)
     if complete_run_id:
         return _complete_run(
             config, framework, complete_run_id, settings, storage, cached, snapshot, split
@@ -136,7 +103,7 @@ def run_training_pipeline(
     )
     with tracking.failing_on_error(run):
         # 3. Features and model, fitted on the training rows only (epochs stream to the run)
-        features, model = _fit(config, framework, storage, cached, snapshot, split, run, features)
+        features, model = fit(config, framework, storage, cached, snapshot, split, run, features)
 
         # 4. Evaluation (the test split; cross-validated on the training rows when asked)
         evaluation = evaluate_model(
@@ -153,12 +120,12 @@ def run_training_pipeline(
             from tasks.sweep import log_point
 
             log_point(run, {**evaluation.metrics, **cv})
-            return _summary(
+            return run_summary(
                 config, run, settings, {**evaluation.metrics, **cv}, "lean run: no model logged"
             )
 
         # 5. Model logging (its metrics tied to the test rows) and registration behind the gate
-        model_uri = _log_model(config, run, model, features, split, snapshot, evaluation)
+        model_uri = log_model_and_metrics(config, run, model, features, split, snapshot, evaluation)
         if cv:
             log_cross_validation(run, cv)
         registration = (
@@ -178,7 +145,7 @@ def run_training_pipeline(
         )
 
         # 6. Report: the evaluation card, which names the gate's decision
-        report_uri = _report(
+        report_uri = publish_evaluation(
             config,
             run,
             storage,
@@ -192,7 +159,7 @@ def run_training_pipeline(
         finish_tracking(run)
 
     # 7. Summary in the Prefect UI
-    summary = _summary(
+    summary = run_summary(
         config,
         run,
         settings,
@@ -205,122 +172,6 @@ def run_training_pipeline(
     )
     publish_summary(summary)
     return summary
-
-
-def _summary(
-    config: TrainConfig,
-    run: tracking.RunHandle,
-    settings: PlatformSettings,
-    metrics: dict[str, float],
-    gate_reason: str,
-    *,
-    version: str | None = None,
-    champion: bool = False,
-    report_uri: str = "",
-    model_uri: str = "",
-) -> RunSummary:
-    """What a training flow returns: the run, the gate's word, the metrics, where to look."""
-    return RunSummary(
-        run_id=run.run_id,
-        run_url=run.url,
-        experiment=config.tracking.experiment,
-        model_name=config.registered_model_name,
-        version=version,
-        champion=champion,
-        gate_reason=gate_reason,
-        metrics=metrics,
-        report_uri=report_uri,
-        ui_command=mlflow_ui_command(settings),
-        model_uri=model_uri,
-        primary_metric=config.gate.metric_for(task_of_metrics(metrics)),
-    )
-
-
-def _log_model(
-    config: TrainConfig,
-    run: tracking.RunHandle,
-    model: ModelAdapter,
-    features: Features,
-    split: Split,
-    snapshot: Snapshot,
-    evaluation: Any,
-) -> str:
-    """The model, named after the registered model, then its metrics (and intervals) tied
-    to it and to the test rows; returns the model's URI."""
-    model_uri = log_model(
-        run, model, features, split, name=config.registered_model_name, params=config.flat_params()
-    )
-    log_metrics(
-        run,
-        {**evaluation.metrics, **interval_metrics(evaluation.intervals)},
-        model_uri,
-        testing_dataset(snapshot, split),
-    )
-    return model_uri
-
-
-def _report(
-    config: TrainConfig,
-    run: tracking.RunHandle,
-    storage: Storage,
-    model: ModelAdapter,
-    features: Features,
-    split: Split,
-    snapshot: Snapshot,
-    evaluation: Any,
-    registration: Registration | None = None,
-) -> str:
-    """Build the evaluation card (naming the gate's decision when there is one) and publish
-    it to the run; returns its URI."""
-    model_name = config.registered_model_name
-    meta = {
-        "run id": run.run_id,
-        "model": model_name,
-        "data": snapshot.uri,
-        "data digest": f"sha256:{snapshot.digest}",
-    }
-    html = build_report(
-        f"{model_name}: evaluation",
-        model,
-        features,
-        split,
-        evaluation,
-        snapshot.task,
-        meta,
-        config.split.model_seed,
-        registration=registration,
-        config=config.flat_params(),
-        data_source=config.data.source,
-    )
-    return publish_report(run, html, storage)
-
-
-def _fit(
-    config: TrainConfig,
-    framework: str,
-    storage: Storage,
-    cached: dict[str, Any],
-    snapshot: Snapshot,
-    split: Split,
-    run: tracking.RunHandle,
-    features: Features | None = None,
-) -> tuple[Features, ModelAdapter]:
-    """Features (unless given) and model on the training rows; the scikit-learn fit is
-    seeded and cached like the features, a Keras fit streams its epochs to the run."""
-    # The rows the features are fitted on, in this storage (results live beside it).
-    data_key = f"{storage.root}:{snapshot.digest}:{config.split.rows_key()}"
-    if features is None:
-        features = fit_features.with_options(**cached)(config.features, split, data_key)
-    if framework == "sklearn":
-        fitted_on = f"{data_key}:{config.features.model_dump_json()}"
-        model = train_model_cached.with_options(**cached)(
-            config.model, snapshot.task, config.split.model_seed, features, split, fitted_on
-        )
-    else:
-        model = train_model(
-            config.model, snapshot.task, config.split.model_seed, features, split, run
-        )
-    return features, model
 
 
 def _complete_run(
@@ -343,16 +194,18 @@ def _complete_run(
     record_config(run, config.model_dump(mode="json"))  # what --reproduce re-runs
 
     # 3. Features and model (cache hits for ingest, features and a scikit-learn fit)
-    features, model = _fit(config, framework, storage, cached, snapshot, split, run)
+    features, model = fit(config, framework, storage, cached, snapshot, split, run)
 
     # 4. Evaluation and report
     evaluation = evaluate_model(model, features, split, snapshot.task, seed, config.metrics.custom)
-    report_uri = _report(config, run, storage, model, features, split, snapshot, evaluation)
+    report_uri = publish_evaluation(
+        config, run, storage, model, features, split, snapshot, evaluation
+    )
 
     # 5. Model logging (the caller registers it); a refitted Keras model's metrics
     # replace the lean run's, and either way they become the logged model's
-    model_uri = _log_model(config, run, model, features, split, snapshot, evaluation)
-    return _summary(
+    model_uri = log_model_and_metrics(config, run, model, features, split, snapshot, evaluation)
+    return run_summary(
         config,
         run,
         settings,

@@ -11,7 +11,7 @@ from typing import Any
 from prefect.futures import as_completed
 
 from flows.config.sweep import PointJob, SweepPlan
-from flows.runs.sweep_points import error_line
+from flows.runs.point_training import error_line
 from libs.doe.sweep import PointResult
 
 ProgressCallback = Callable[[Any], None]

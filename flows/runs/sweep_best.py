@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from flows.config.sweep import SweepPlan
-from flows.runs.sweep_points import error_line
+from flows.runs.point_training import error_line
 from flows.runs.train import training_flow
 from libs.doe.sweep import PointResult
 from libs.settings import PlatformSettings
