@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+# MLOPS_TEST_PROFILE=FILE: wall and CPU per test (benchmarks/suite_profile.py reads it).
+pytest_plugins = ["suite_profile"]
 
 
 @pytest.fixture
