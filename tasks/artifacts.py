@@ -12,15 +12,16 @@ import json
 import logging
 import math
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import ArtifactCreate, ArtifactUpdate
 from prefect.runtime import flow_run
 
-from libs.doe.runs import Design
-from libs.doe.sweep import PointResult, results_table
+if TYPE_CHECKING:  # a training run imports this module and needs no DOE (statsmodels)
+    from libs.doe.runs import Design
+    from libs.doe.sweep import PointResult
 
 _log = logging.getLogger(__name__)
 
@@ -126,6 +127,8 @@ class SweepBoard:
     def _rows(self) -> list[dict[str, Any]]:
         if not self.done:
             return []
+        from libs.doe.sweep import results_table
+
         table = results_table(self.design, self.done, self.metric)
         finished = {r.index for r in self.done}
         return table_rows(table[table["point"].isin(finished)])

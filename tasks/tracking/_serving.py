@@ -12,14 +12,17 @@ import datetime as dt
 import time
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from libs.errors import InputError
-from libs.serving import ServedModel
 from libs.settings import PlatformSettings
 from tasks.tracking._client import MlflowException, RunHandle, client_for, not_found
 from tasks.tracking._lineage import champion_history
 from tasks.tracking._queries import model_input_columns
 from tasks.tracking._registry import CHAMPION, registry_lock, set_champion
+
+if TYPE_CHECKING:  # every run imports tasks.tracking; only a server loads models to serve
+    from libs.serving import ServedModel
 
 REJECTED_TAG = "serving.rejected"
 ROLLED_BACK_TAG = "champion.rolled_back"
@@ -52,6 +55,8 @@ def champion_version(settings: PlatformSettings, name: str) -> str | None:
 def load_served_model(settings: PlatformSettings, name: str, version: str) -> ServedModel:
     """Load one version for serving: the pyfunc model, its column signature and example."""
     import mlflow.pyfunc
+
+    from libs.serving import ServedModel
 
     client = client_for(settings)
     mv = client.get_model_version(name, version)
