@@ -7,9 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[3]
 
 
+@pytest.mark.slow  # a fresh interpreter importing Prefect, MLflow and scikit-learn: seconds
 def test_the_training_flow_imports_no_doe_statistics_and_no_serving() -> None:
     # given: a fresh interpreter, so modules loaded by other tests do not count
     code = (
