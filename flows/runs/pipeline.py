@@ -78,7 +78,12 @@ def run_training_pipeline(
     # 1. Data: storage, snapshot, checks, split (ingest and preprocess are cached);
     # a sweep's lean points take all four, and the features, from the first point
     features: Features | None = None
-    if lean and not refresh_cache:
+    if lean and not refresh_cache and config.split.folds:  # each fold fits its own features
+        storage, cached, snapshot, split = shared(
+            "folds-" + inputs_key(config, settings, rules),
+            lambda: fetch_inputs(config, settings, rules, False),
+        )
+    elif lean and not refresh_cache:
         storage, cached, snapshot, split, features = shared(
             inputs_key(config, settings, rules),
             lambda: inputs_with_features(config, settings, rules),
@@ -109,8 +114,11 @@ def run_training_pipeline(
         if lean and config.split.folds:
             # A cross-validated sweep point fits its folds only, as an optimiser's trial
             # does (the cost metrics from the first fold's model); the test split stays
-            # untouched for the chosen model, which the sweep completes (complete_run_id)
-            cv = cross_validate_training(
+            # untouched for the chosen model, which the sweep completes (complete_run_id).
+            # A plain call, not a task run: the point's flow run is what the UI shows of
+            # it, and a pure, seeded step has no retries to give (a task run cost the
+            # point's process and the Prefect server its events and log lines).
+            cv = cross_validate_training.fn(
                 config.model, config.features, split, snapshot.task, config.split, cost=True
             )
             return _lean_point(config, run, settings, cv, "lean run: cross-validated only")
