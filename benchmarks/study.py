@@ -221,7 +221,9 @@ def main(argv: list[str] | None = None) -> int:
             study, details = run_study(config_path, args.gp_runs, args.gp_stages, args.confirm_runs)
             details["load"] = f"{load_before:.1f}-{os.getloadavg()[0]:.1f}"
             from deployments.runtime import stop
+            from flows import api
 
+            api.close_workers()  # the study's kept point workers: not left beside Optuna
             stop(home)  # its Prefect server: not left running beside Optuna and the next study
             judge(problem, study, TEST_SEED, RESPLIT_SEEDS)
             peers = []

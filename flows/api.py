@@ -24,8 +24,9 @@ file under `<MLOPS_HOME>/logs/`; pass `verbose=True` to see them in a notebook.
 A study's stages in one process share its point workers: the first `sweep`
 or `next_stage` starts them and later stages reuse them (a new set costs a
 fork server's imports and each worker opening the tracking store again,
-about 10 s a stage on two cores); they end with the process. A stage called
-while another runs in a second thread gets workers of its own, as before.
+about 10 s a stage on two cores); they end with the process, or at
+`close_workers()`. A stage called while another runs in a second thread gets
+workers of its own, as before.
 
 An entry point like the command lines: it may import the process management
 (`deployments.runtime`); flow and task modules may not.
@@ -213,6 +214,13 @@ def _workers_key(plan: Any, settings: Any) -> tuple[int, str, str]:
     return plan.worker_processes, str(url).rstrip("/"), settings.resolved_tracking_uri
 
 
+def close_workers() -> None:
+    """End the point workers this process keeps for a study's next stage, now (they end
+    with the process otherwise): a notebook done with its study, or a benchmark that runs
+    something else beside them. A later stage starts new ones."""
+    _close_workers()
+
+
 def _close_workers() -> None:
     """End the kept point workers (at exit; they would die with the process anyway)."""
     with _KEPT_LOCK:
@@ -254,4 +262,4 @@ def predict(
         return batch_predict(config, settings=settings)
 
 
-__all__ = ["confirm", "next_stage", "predict", "sweep", "train"]
+__all__ = ["close_workers", "confirm", "next_stage", "predict", "sweep", "train"]

@@ -10,13 +10,18 @@ so every point of a study is scored on the same folds.
 Folds are not replicates: they share most of their training rows, so their
 spread understates run-to-run variation. The analysis takes their mean as
 one response per run; pure error comes from replicated runs only.
+
+A sweep's point fits nothing but its folds (an optimiser's trial costs the
+same), so what the model costs (`libs.metrics.cost`: training time,
+prediction latency, size) is measured on the first fold's model when asked.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -25,6 +30,7 @@ from sklearn.model_selection import KFold, StratifiedKFold
 from libs.errors import InputError
 from libs.features import FeatureSpec, build_preprocessor
 from libs.metrics import compute_metrics
+from libs.metrics.cost import cost_metrics, median_seconds, serialized_size
 from libs.models import ModelSpec, create_model
 
 PREFIX = "cv."
@@ -32,10 +38,12 @@ PREFIX = "cv."
 
 @dataclass(frozen=True)
 class CrossValidation:
-    """The metric set of each fold, in fold order, and whether the folds were stratified."""
+    """The metric set of each fold, in fold order, whether the folds were stratified, and
+    (when asked) the cost metrics of the first fold's model."""
 
     folds: tuple[dict[str, float], ...]
     stratified: bool
+    cost: dict[str, float] = field(default_factory=dict)
 
     def mean(self, metric: str) -> float:
         return float(np.mean([f[metric] for f in self.folds]))
@@ -46,8 +54,9 @@ class CrossValidation:
         return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
 
     def metrics(self) -> dict[str, float]:
-        """`cv.<metric>` (the mean), `cv.<metric>.std` and `cv.<metric>.fold<i>` (from 1)."""
-        out: dict[str, float] = {}
+        """`cv.<metric>` (the mean), `cv.<metric>.std` and `cv.<metric>.fold<i>` (from 1);
+        the cost metrics under their own names (`train_seconds`, ...)."""
+        out: dict[str, float] = dict(self.cost)
         names = [
             n for n in self.folds[0] if all(math.isfinite(f.get(n, math.nan)) for f in self.folds)
         ]
@@ -97,22 +106,35 @@ def cross_validate(
     split_seed: int,
     train_seed: int,
     stratify: bool = True,
+    cost: bool = False,
 ) -> CrossValidation:
     """Fit features and model on each fold's training part and score its held-out part.
 
     `x`, `y` are the training split's rows; the folds are seeded by `split_seed`
-    (the same for every point of a study), the model by `train_seed`.
+    (the same for every point of a study), the model by `train_seed`. With `cost`,
+    the first fold's model is timed and sized as `tasks.evaluate` does a run's model:
+    its fit, the median latency per held-out row, its pickled size.
     """
     indices, stratified = fold_indices(y, task, folds, split_seed, stratify)
     scores: list[dict[str, float]] = []
+    costs: dict[str, float] = {}
     for train, held in indices:
         x_fit, y_fit = x.iloc[train], y.iloc[train]
         x_held, y_held = x.iloc[held], y.iloc[held]
         pre = build_preprocessor(features, x_fit)
         m_fit = pre.fit_transform(x_fit, y_fit)
         m_held = pre.transform(x_held)
+        started = time.perf_counter()
         fitted = create_model(model, task, seed=train_seed).fit(m_fit, y_fit.to_numpy())
+        fit_seconds = time.perf_counter() - started
+        started = time.perf_counter()
         y_pred = fitted.predict(m_held)
+        if cost and not costs:  # the first fold's model stands for the point's
+            latency = median_seconds(
+                lambda: fitted.predict(m_held),  # noqa: B023 (called before the loop goes on)
+                time.perf_counter() - started,
+            )
+            costs = cost_metrics(fit_seconds, latency, len(y_pred), serialized_size(fitted))
         y_proba = fitted.predict_proba(m_held)
         scores.append(
             _finite(
@@ -125,7 +147,7 @@ def cross_validate(
                 )
             )
         )
-    return CrossValidation(tuple(scores), stratified)
+    return CrossValidation(tuple(scores), stratified, costs)
 
 
 def _finite(metrics: Mapping[str, float]) -> dict[str, float]:

@@ -15,12 +15,19 @@ from tasks._common import io_task
 
 @task(name="cross-validate", cache_policy=NO_CACHE)
 def cross_validate_training(
-    model: ModelSpec, features: FeatureSpec, split: Split, task_type: str, spec: SplitSpec
+    model: ModelSpec,
+    features: FeatureSpec,
+    split: Split,
+    task_type: str,
+    spec: SplitSpec,
+    cost: bool = False,
 ) -> dict[str, float]:
     """`cv.<metric>` means, standard deviations and fold scores on the training rows.
 
     The folds are seeded by the split's seed, so every point of a sweep (and
     every replicate) is scored on the same folds; the model by the training seed.
+    With `cost`, the cost metrics of the first fold's model too (a lean point, which
+    fits nothing else).
     """
     result = cross_validate(
         model,
@@ -32,6 +39,7 @@ def cross_validate_training(
         split_seed=spec.seed,
         train_seed=spec.model_seed,
         stratify=spec.stratify,
+        cost=cost,
     )
     return result.metrics()
 

@@ -7,6 +7,7 @@ same MLflow run layout and the same registry gate; only the model differs.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from blocks.storage import Storage
@@ -22,6 +23,7 @@ from flows.runs.pipeline_steps import (
 )
 from libs.datasets import Split
 from libs.errors import InputError
+from libs.metrics.cost import COST_METRICS
 from libs.settings import PlatformSettings, check_environment
 from tasks import tracking
 from tasks.caching import shared
@@ -56,9 +58,11 @@ def run_training_pipeline(
     command line's), and the data checks run inside ingest, before its
     snapshot is written and before the MLflow run starts. A `lean` run (a
     sweep's point) logs params, metrics, tags and datasets only: no report, no
-    model, no registration. `complete_run_id` names a lean run to complete
-    instead of starting one: its report and model are logged into it (the
-    cached ingest, features and scikit-learn fit are reused).
+    model, no registration; with `split.cv_folds` it fits its folds only and
+    leaves the test split untouched. `complete_run_id` names a lean run to
+    complete instead of starting one: its model fitted on the training split
+    (a cache hit when the point fitted one), its test scores, report and model
+    are logged into it (the cached ingest and features are reused).
     """
     if config.model.framework != framework:
         raise InputError(
@@ -74,7 +78,12 @@ def run_training_pipeline(
     # 1. Data: storage, snapshot, checks, split (ingest and preprocess are cached);
     # a sweep's lean points take all four, and the features, from the first point
     features: Features | None = None
-    if lean and not refresh_cache:
+    if lean and not refresh_cache and config.split.folds:  # each fold fits its own features
+        storage, cached, snapshot, split = shared(
+            "folds-" + inputs_key(config, settings, rules),
+            lambda: fetch_inputs(config, settings, rules, False),
+        )
+    elif lean and not refresh_cache:
         storage, cached, snapshot, split, features = shared(
             inputs_key(config, settings, rules),
             lambda: inputs_with_features(config, settings, rules),
@@ -102,6 +111,18 @@ def run_training_pipeline(
         config=None if lean else config.model_dump(mode="json"),
     )
     with tracking.failing_on_error(run):
+        if lean and config.split.folds:
+            # A cross-validated sweep point fits its folds only, as an optimiser's trial
+            # does (the cost metrics from the first fold's model); the test split stays
+            # untouched for the chosen model, which the sweep completes (complete_run_id).
+            # A plain call, not a task run: the point's flow run is what the UI shows of
+            # it, and a pure, seeded step has no retries to give (a task run cost the
+            # point's process and the Prefect server its events and log lines).
+            cv = cross_validate_training.fn(
+                config.model, config.features, split, snapshot.task, config.split, cost=True
+            )
+            return _lean_point(config, run, settings, cv, "lean run: cross-validated only")
+
         # 3. Features and model, fitted on the training rows only (epochs stream to the run)
         features, model = fit(config, framework, storage, cached, snapshot, split, run, features)
 
@@ -117,12 +138,8 @@ def run_training_pipeline(
             else {}
         )
         if lean:  # a sweep's point: the sweep's report covers it, the best gets the rest
-            from tasks.sweep import log_point
-
-            log_point(run, {**evaluation.metrics, **cv})
-            return run_summary(
-                config, run, settings, {**evaluation.metrics, **cv}, "lean run: no model logged"
-            )
+            metrics = {**evaluation.metrics, **cv}
+            return _lean_point(config, run, settings, metrics, "lean run: no model logged")
 
         # 5. Model logging (its metrics tied to the test rows) and registration behind the gate
         model_uri = log_model_and_metrics(config, run, model, features, split, snapshot, evaluation)
@@ -174,6 +191,20 @@ def run_training_pipeline(
     return summary
 
 
+def _lean_point(
+    config: TrainConfig,
+    run: tracking.RunHandle,
+    settings: PlatformSettings,
+    metrics: dict[str, float],
+    reason: str,
+) -> RunSummary:
+    """A sweep point's last stage: its metrics logged, its run ended (one task run)."""
+    from tasks.sweep import log_point
+
+    log_point(run, metrics)
+    return run_summary(config, run, settings, metrics, reason)
+
+
 def _complete_run(
     config: TrainConfig,
     framework: str,
@@ -193,7 +224,8 @@ def _complete_run(
     run = child_run(settings, run_id)
     record_config(run, config.model_dump(mode="json"))  # what --reproduce re-runs
 
-    # 3. Features and model (cache hits for ingest, features and a scikit-learn fit)
+    # 3. Features and model (cache hits for ingest and features; the model is fitted on
+    # the whole training split here when the point cross-validated only, else a cache hit)
     features, model = fit(config, framework, storage, cached, snapshot, split, run)
 
     # 4. Evaluation and report
@@ -201,6 +233,10 @@ def _complete_run(
     report_uri = publish_evaluation(
         config, run, storage, model, features, split, snapshot, evaluation
     )
+    if config.split.folds:  # the run keeps the cost metrics its folds measured, as every
+        # other point of the study has them (compared on the same footing)
+        kept = {k: v for k, v in evaluation.metrics.items() if k not in COST_METRICS}
+        evaluation = dataclasses.replace(evaluation, metrics=kept)
 
     # 5. Model logging (the caller registers it); a refitted Keras model's metrics
     # replace the lean run's, and either way they become the logged model's

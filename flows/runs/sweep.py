@@ -19,7 +19,7 @@ from prefect import flow, unmapped
 from flows.config.sweep import SweepConfig, SweepPlan, plan_sweep
 from flows.config.sweep_schema import natural_goal
 from flows.runs.sweep_batches import SKIPPED, batches, collect, path_stops, skipped
-from flows.runs.sweep_best import complete_best, register_best
+from flows.runs.sweep_best import complete_best, holdout_note, register_best, with_completed
 from flows.runs.sweep_labels import (
     next_command,
     response_words,
@@ -132,7 +132,6 @@ def sweep(config: SweepConfig, settings: PlatformSettings | None = None) -> Stag
                 f"{down}: {left} of {len(plan.jobs)} points not run; start it again and "
                 "run the same command (finished points are reused)"
             )
-        st.log_results(parent, results_table(plan, results))
 
         # 4. Analysis and report
         analysis = analyse_sweep(plan.design, config.space, results, objective.maximize)
@@ -159,6 +158,8 @@ def sweep(config: SweepConfig, settings: PlatformSettings | None = None) -> Stag
         best = ranked.run if ranked else None
         # The best point's report and model, logged into its lean run (cached fit)
         best, completion_error = complete_best(plan, parent.run_id, best, settings)
+        results = with_completed(results, best)  # its test scores, the only ones (folds)
+        st.log_results(parent, results_table(plan, results))
         if ranked is not None:
             counts[f"best.{response}"] = ranked.mean
         st.log_analysis(parent, analysis, counts)
@@ -180,6 +181,7 @@ def sweep(config: SweepConfig, settings: PlatformSettings | None = None) -> Stag
                 "sweep id": plan.digest,
                 "parent run": parent.run_id,
                 "experiment": base.tracking.experiment,
+                **holdout_note(plan, best),
                 **({"next stage": next_step} if next_step else {}),
             },
             multi,

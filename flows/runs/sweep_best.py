@@ -19,8 +19,11 @@ def complete_best(
     """Log the report and model of the best point into its run, if it has none yet.
 
     A training sub-flow run of the best point's config, completing its lean
-    MLflow run: ingest, features and a scikit-learn fit come from the cache.
-    Returns the point with its model URI, and an error line if that failed.
+    MLflow run: ingest and features come from the cache; a point that only
+    cross-validated is fitted on the whole training split here and scored on
+    the test split (the only point of the stage that is). Returns the point with
+    its model URI and its test scores added to its metrics (the gate reads
+    them), and an error line if that failed.
     """
     if best is None or not best.run_id or best.model_uri:
         return best, ""
@@ -36,7 +39,31 @@ def complete_best(
         st.tag_point_model(settings, best.run_id, done.model_uri)
     except Exception as exc:
         return best, f"the best point's model was not logged: {error_line(exc, 460)}"
-    return dataclasses.replace(best, model_uri=done.model_uri), ""
+    metrics = {**best.metrics, **done.metrics}
+    return dataclasses.replace(best, model_uri=done.model_uri, metrics=metrics), ""
+
+
+def with_completed(results: list[PointResult], best: PointResult | None) -> list[PointResult]:
+    """The results with the best point as `complete_best` returned it (its test scores)."""
+    if best is None:
+        return results
+    return [best if r.index == best.index else r for r in results]
+
+
+def holdout_note(plan: SweepPlan, best: PointResult | None) -> dict[str, str]:
+    """The report's line on the test split when the points cross-validate: only the
+    completed best point is scored on it, the others leave it untouched."""
+    if not plan.folds:
+        return {}
+    metric = plan.config.objective.metric
+    value = best.metrics.get(metric) if best is not None else None
+    others = f"cross-validated only ({plan.folds} folds), the test split untouched"
+    if best is None or value is None:
+        return {"test split": f"no point scored on it: every point {others}"}
+    return {
+        "test split": f"{metric}={value:.4g} for the best point #{best.index} (fitted on the "
+        f"whole training split); every other point {others}"
+    }
 
 
 def register_best(
@@ -82,4 +109,4 @@ def register_best(
     return registration, gate_reason
 
 
-__all__ = ["complete_best", "register_best"]
+__all__ = ["complete_best", "holdout_note", "register_best", "with_completed"]

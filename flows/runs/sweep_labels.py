@@ -10,6 +10,7 @@ from libs.doe.names import factor_params
 from libs.doe.stages import next_step_hint
 from libs.doe.sweep import PointResult
 from libs.doe.sweep import results_table as point_table
+from libs.metrics.cost import COST_METRICS
 from libs.studies import with_seeds
 
 
@@ -91,10 +92,26 @@ def response_words(plan: SweepPlan, metric: str) -> str:
 
 
 def results_table(plan: SweepPlan, results: list[PointResult]) -> Any:
-    """The results table, ranked on the response, with each run's split and training seed."""
+    """The results table, ranked on the response, with each run's split and training seed;
+    when the points cross-validate, a `test split` column says which runs were scored on
+    it (a completed best point: its `metric.<metric>` columns) and which left it untouched."""
     table = point_table(plan.design, results, plan.response(plan.config.objective.metric))
     seeds = {j.index: (j.config.split.seed, j.config.split.model_seed) for j in plan.jobs}
-    return with_seeds(table, seeds)
+    table = with_seeds(table, seeds)
+    if plan.folds:
+        metric = plan.config.objective.metric
+        scored = {
+            r.index
+            for r in results
+            if (r.model_uri if metric in COST_METRICS else metric in r.metrics)
+        }
+        table["test split"] = [
+            "scored (completed best)"
+            if int(p) in scored
+            else ("untouched (cross-validated)" if status in ("completed", "reused") else "")
+            for p, status in zip(table["point"], table["status"], strict=True)
+        ]
+    return table
 
 
 def study_stages(plan: SweepPlan, parent_run_id: str) -> list[dict[str, str]]:

@@ -98,14 +98,16 @@ def study(shared_home: Path) -> dict[str, Any]:
         }
 
 
-def test_points_are_scored_by_cross_validation_with_the_test_score_kept(
+def test_points_are_scored_by_cross_validation_and_only_the_best_on_the_test_split(
     flow_home: Path, study: dict[str, Any], tmp_path: Path
 ) -> None:
     first = study["first"]
-    # then: every point logged its three fold scores, their mean and spread, and the test
-    # score under its own name; the mean is what the stage ranked
+    # then: every point logged its three fold scores, their mean and spread; the completed
+    # best point alone its test score, under its own name; the mean is what the stage ranked
     table = results(first.parent_run_id, tmp_path)
     assert "objective.cv.log_loss" in table
+    assert table["metric.log_loss"].notna().sum() == 1
+    assert table["metric.cv.log_loss"].notna().all()
     run = client().get_run(first.best_run_id)
     metrics = run.data.metrics
     folds = [metrics[f"cv.log_loss.fold{i}"] for i in (1, 2, 3)]

@@ -127,10 +127,14 @@ def test_sweep_logs_design_results_and_analysis(flow_home: Path, first_sweep: An
     assert set(coded[names].abs().to_numpy().ravel()) == {1.0}
     assert set(real["model.params.n_estimators"]) == {5, 30}
     assert set(results["status"]) == {"completed"}
-    # the objective is the 5-fold cross-validated f1_macro; the test score is kept too
+    # the objective is the 5-fold cross-validated f1_macro; the test score is the completed
+    # best point's only (the other points leave the test split untouched)
     assert {"objective.cv.f1_macro", "metric.f1_macro", "metric.accuracy", "run_id", *names} <= set(
         results.columns
     )
+    scored = results[results["test split"] == "scored (completed best)"]
+    assert list(scored["run_id"]) == [summary.best_run_id]
+    assert results["metric.f1_macro"].notna().sum() == 1
     assert set(results["split seed"]) == {42}
     assert set(results["run_id"]) == {r.info.run_id for r in children(summary.parent_run_id)}
     # and: the analysis as metrics, the report as an artifact
@@ -267,6 +271,7 @@ def test_points_are_lean_and_the_best_has_report_and_model(
     assert any(p.startswith("report/") for p in artifact_paths(best.info.run_id))
     assert best.info.run_id in with_model
     assert best.data.tags["sweep.model_uri"]
+    assert "f1_macro" in best.data.metrics  # the completed best alone is scored on test
     mv = client().get_model_version("t-sweep-screening", "1")
     assert mv.run_id == best.info.run_id
     # and: every other point logged params, metrics and datasets only
@@ -277,7 +282,9 @@ def test_points_are_lean_and_the_best_has_report_and_model(
         assert run.info.run_id not in with_model
         assert "sweep.model_uri" not in run.data.tags
         assert run.data.tags["sweep.status"] == "completed"
-        assert "f1_macro" in run.data.metrics and "model.params.max_depth" in run.data.params
+        # cross-validated only: no test score (the test split stays for the chosen model)
+        assert "cv.f1_macro" in run.data.metrics and "f1_macro" not in run.data.metrics
+        assert "model.params.max_depth" in run.data.params
         assert {d.dataset.name for d in run.inputs.dataset_inputs} >= {"iris-train"}
 
 

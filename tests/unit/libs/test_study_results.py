@@ -68,6 +68,31 @@ def test_cross_validation_logs_each_fold_its_mean_and_spread() -> None:
     assert metrics["cv.r2"] == pytest.approx(sum(folds) / 3)
     assert metrics["cv.r2.std"] == pytest.approx(pd.Series(folds).std())
     assert not result.stratified
+    # and: no cost metrics unless asked (a full run measures them on its own model)
+    assert "train_seconds" not in metrics
+
+
+def test_cross_validation_measures_the_cost_on_the_first_folds_model() -> None:
+    # given: what a sweep's lean point fits (nothing but its folds)
+    frame = load_bundled("diabetes").head(150)
+    x, y = frame.drop(columns=["target"]), frame["target"]
+    # when
+    metrics = cross_validate(
+        SklearnModelSpec(name="ridge"),
+        FeatureSpec(),
+        x,
+        y,
+        "regression",
+        folds=3,
+        split_seed=42,
+        train_seed=42,
+        cost=True,
+    ).metrics()
+    # then: the three cost responses under their own names, measured, not zero
+    assert metrics["train_seconds"] > 0
+    assert metrics["predict_ms_per_row"] > 0
+    assert metrics["model_size_bytes"] > 100  # a pickled ridge with 10 coefficients
+    assert "cv.train_seconds" not in metrics
 
 
 def test_split_spec_separates_the_training_seed_from_the_split() -> None:
