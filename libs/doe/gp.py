@@ -74,8 +74,10 @@ _Z95 = float(stats.norm.ppf(0.975))
 
 @dataclass(frozen=True)
 class GpProposal:
-    """One proposed run: every factor in natural units, the GP's prediction there and a
-    95% interval for one run (the noise term included), and its expected improvement."""
+    """One proposed run: every factor in natural units, and what the GP fitted to the runs
+    says of it: its prediction, a 95% interval for one run (the noise term included) and
+    its expected improvement (the batch's later runs were chosen with the earlier ones
+    taken as scored, so their improvement on their own is smaller)."""
 
     settings: dict[str, Any]
     predicted: float
@@ -238,29 +240,35 @@ def propose_gp(
     chosen = np.zeros(len(pool), dtype=bool)
     if not available.any():
         available[:] = True
+    # the noise of one run in natural units, from the fit to the real runs (the lies below
+    # would inflate it)
     noise = _white_noise(kernel) * float(np.mean(getattr(gp, "_y_train_std", 1.0))) ** 2
+    first: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     for _ in range(min(n, len(pool))):
         mu, sd_run = gp.predict(xc, return_std=True)
-        improve = sign * mu - best
         # EI on the latent function, not on one noisy observation (Jones, Schonlau & Welch
         # 1998): the fitted white noise would otherwise make a re-run of the best point look
         # as promising as an untried setting
         sd = np.maximum(np.sqrt(np.maximum(sd_run**2 - noise, 0.0)), 1e-12)
+        improve = sign * mu - best
         z = improve / sd
         ei = improve * stats.norm.cdf(z) + sd * stats.norm.pdf(z)
+        # what a proposal reports is what the GP fitted to the real runs says of it
+        first = first or (mu, sd_run, ei.copy())
         ei[~available] = -np.inf
         i = int(np.argmax(ei))
         chosen[i] = True
         available &= ~chosen & _far(xc, xc[i : i + 1], near)
         if not available.any():  # a small space: only untried settings are left to propose
             available = ~chosen
+        mu0, sd0, ei0 = first
         out.append(
             GpProposal(
                 settings=dict(pool[i]),
-                predicted=float(mu[i]),
+                predicted=float(mu0[i]),
                 # one run's interval: the latent spread and the fitted noise
-                interval=(float(mu[i] - _Z95 * sd_run[i]), float(mu[i] + _Z95 * sd_run[i])),
-                expected_improvement=float(max(ei[i], 0.0)),
+                interval=(float(mu0[i] - _Z95 * sd0[i]), float(mu0[i] + _Z95 * sd0[i])),
+                expected_improvement=float(max(ei0[i], 0.0)),
             )
         )
         # the constant liar, pessimistic (CL-min; Ginsbourger, Le Riche and Carraro 2010): the
