@@ -6,6 +6,7 @@ import dataclasses
 
 from flows.config.sweep import SweepPlan
 from flows.runs.point_training import error_line
+from flows.runs.sweep_labels import points_cross_validate_only
 from flows.runs.train import training_flow
 from libs.doe.sweep import PointResult
 from libs.settings import PlatformSettings
@@ -53,7 +54,7 @@ def with_completed(results: list[PointResult], best: PointResult | None) -> list
 def holdout_note(plan: SweepPlan, best: PointResult | None) -> dict[str, str]:
     """The report's line on the test split when the points cross-validate: only the
     completed best point is scored on it, the others leave it untouched."""
-    if not plan.folds:
+    if not points_cross_validate_only(plan):
         return {}
     metric = plan.config.objective.metric
     value = best.metrics.get(metric) if best is not None else None

@@ -91,6 +91,12 @@ def response_words(plan: SweepPlan, metric: str) -> str:
     return f"{metric} on the test split (cross-validation off)"
 
 
+def points_cross_validate_only(plan: SweepPlan) -> bool:
+    """Whether the points are lean and cross-validated: they fit their folds only, and the
+    stage's completed best point alone is scored on the test split."""
+    return bool(plan.folds) and plan.config.log_models != "all" and plan.config.mode == "local"
+
+
 def results_table(plan: SweepPlan, results: list[PointResult]) -> Any:
     """The results table, ranked on the response, with each run's split and training seed;
     when the points cross-validate, a `test split` column says which runs were scored on
@@ -98,7 +104,7 @@ def results_table(plan: SweepPlan, results: list[PointResult]) -> Any:
     table = point_table(plan.design, results, plan.response(plan.config.objective.metric))
     seeds = {j.index: (j.config.split.seed, j.config.split.model_seed) for j in plan.jobs}
     table = with_seeds(table, seeds)
-    if plan.folds:
+    if points_cross_validate_only(plan):
         metric = plan.config.objective.metric
         scored = {
             r.index
@@ -143,6 +149,7 @@ def study_stages(plan: SweepPlan, parent_run_id: str) -> list[dict[str, str]]:
 
 __all__ = [
     "next_command",
+    "points_cross_validate_only",
     "response_words",
     "results_table",
     "study_stages",
