@@ -8,7 +8,7 @@ import math
 import pandas as pd
 import pytest
 
-from libs.crossval import cross_validate, fold_indices
+from libs.crossval import CrossValidation, cross_validate, fold_indices
 from libs.datasets import SplitSpec, load_bundled
 from libs.doe import FactorSpace
 from libs.doe.recommend import Recommendation
@@ -47,12 +47,11 @@ def test_too_many_folds_for_the_rows_is_one_line_naming_the_field() -> None:
         fold_indices(pd.Series(range(8)), "regression", 5, seed=0)
 
 
-def test_cross_validation_logs_each_fold_its_mean_and_spread() -> None:
-    # given: 150 rows of diabetes, a ridge regression
+def _ridge_folds(cost: bool) -> CrossValidation:
+    """A ridge regression cross-validated on 3 folds of 150 rows of diabetes."""
     frame = load_bundled("diabetes").head(150)
     x, y = frame.drop(columns=["target"]), frame["target"]
-    # when
-    result = cross_validate(
+    return cross_validate(
         SklearnModelSpec(name="ridge"),
         FeatureSpec(),
         x,
@@ -61,7 +60,14 @@ def test_cross_validation_logs_each_fold_its_mean_and_spread() -> None:
         folds=3,
         split_seed=42,
         train_seed=42,
+        cost=cost,
     )
+
+
+def test_cross_validation_logs_each_fold_its_mean_and_spread() -> None:
+    # given: 150 rows of diabetes, a ridge regression
+    # when
+    result = _ridge_folds(cost=False)
     metrics = result.metrics()
     # then
     folds = [metrics[f"cv.r2.fold{i}"] for i in (1, 2, 3)]
@@ -74,20 +80,8 @@ def test_cross_validation_logs_each_fold_its_mean_and_spread() -> None:
 
 def test_cross_validation_measures_the_cost_on_the_first_folds_model() -> None:
     # given: what a sweep's lean point fits (nothing but its folds)
-    frame = load_bundled("diabetes").head(150)
-    x, y = frame.drop(columns=["target"]), frame["target"]
     # when
-    metrics = cross_validate(
-        SklearnModelSpec(name="ridge"),
-        FeatureSpec(),
-        x,
-        y,
-        "regression",
-        folds=3,
-        split_seed=42,
-        train_seed=42,
-        cost=True,
-    ).metrics()
+    metrics = _ridge_folds(cost=True).metrics()
     # then: the three cost responses under their own names, measured, not zero
     assert metrics["train_seconds"] > 0
     assert metrics["predict_ms_per_row"] > 0
