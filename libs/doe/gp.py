@@ -91,10 +91,8 @@ def _features(space: FactorSpace, points: Sequence[Mapping[str, Any]]) -> np.nda
         row: list[float] = []
         for f in space.factors:
             if isinstance(f, CategoricalFactor):
-                code = f.encode(p[f.name])
-                k = len(f.levels)
-                index = round((code + 1) * (k - 1) / 2)
-                row += [1.0 if i == index else 0.0 for i in range(k)]
+                index = f.index(f.encode(p[f.name]))
+                row += [1.0 if i == index else 0.0 for i in range(len(f.levels))]
             else:
                 row.append(float(f.encode(p[f.name])))
         rows.append(row)

@@ -75,7 +75,7 @@ def _local(space: FactorSpace, centres: np.ndarray, m: int, rng: np.random.Gener
         if isinstance(f, CategoricalFactor):
             k = len(f.levels)
             # another level: shift the index by 1..k-1
-            index = np.round((start[rows, j] + 1) * (k - 1) / 2).astype(int)
+            index = np.array([f.index(code) for code in start[rows, j]], dtype=int)
             index = (index + rng.integers(1, k, size=int(rows.sum()))) % k
             out[rows, j] = -1.0 + 2.0 * index / (k - 1)
         else:

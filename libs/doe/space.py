@@ -134,11 +134,14 @@ class CategoricalFactor(_FactorBase):
             raise InputError(f"factor {self.name!r}: levels must be distinct, got {self.levels}")
         return self
 
+    def index(self, coded: float) -> int:
+        """Coded -> the position of the nearest level (0 .. k-1)."""
+        k = len(self.levels)
+        return min(max(round((float(coded) + 1) * (k - 1) / 2), 0), k - 1)
+
     def decode(self, coded: float) -> Level:
         """Coded -> the nearest level."""
-        k = len(self.levels)
-        index = round((float(coded) + 1) * (k - 1) / 2)
-        return self.levels[min(max(index, 0), k - 1)]
+        return self.levels[self.index(coded)]
 
     def encode(self, value: Any) -> float:
         """Level -> its code."""
