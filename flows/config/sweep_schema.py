@@ -236,6 +236,12 @@ class SweepConfig(BaseModel):
     def space(self) -> FactorSpace:
         return FactorSpace(factors=self.factors)
 
+    @property
+    def lean_points(self) -> bool:
+        """Whether the points run lean (params, metrics and tags; the best completed at the
+        end): local mode without `log_models: all` (a deployment run trains in full)."""
+        return self.log_models != "all" and self.mode == "local"
+
     def base_data(self) -> dict[str, Any]:
         """The base training config as a mapping: the YAML, then `train` merged over it."""
         data = read_yaml(self.base) if self.base else {}

@@ -117,7 +117,7 @@ def sweep(config: SweepConfig, settings: PlatformSettings | None = None) -> Stag
                 mode=unmapped(config.mode),
                 deployment_name=unmapped(config.deployment_name),
                 timeout=unmapped(config.point_timeout_s),
-                lean=unmapped(config.log_models != "all"),
+                lean=unmapped(config.lean_points),
                 executor=unmapped(executor),
             )
             done = collect(list(futures), batch, on_result=board.point_done)

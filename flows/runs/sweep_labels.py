@@ -94,7 +94,7 @@ def response_words(plan: SweepPlan, metric: str) -> str:
 def points_cross_validate_only(plan: SweepPlan) -> bool:
     """Whether the points are lean and cross-validated: they fit their folds only, and the
     stage's completed best point alone is scored on the test split."""
-    return bool(plan.folds) and plan.config.log_models != "all" and plan.config.mode == "local"
+    return bool(plan.folds) and plan.config.lean_points
 
 
 def results_table(plan: SweepPlan, results: list[PointResult]) -> Any:

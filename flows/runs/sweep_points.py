@@ -75,7 +75,6 @@ def run_point(
     after it are not run (`tasks.tracking.check_tracking`). This task lives in
     flows/ because it calls a flow.
     """
-    lean = lean and mode == "local"
     reused = reuse_point(
         prior, index=job.index, point=job.point, metric=metric, need_model=not lean
     )
