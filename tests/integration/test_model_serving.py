@@ -19,8 +19,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_support import run_cli
 
-from deployments.runtime.servers import free_port, stop
+from deployments.runtime.servers import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -51,18 +52,10 @@ def _env(home: Path) -> dict[str, str]:
 def served_model(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[str]]]:
     home = tmp_path_factory.mktemp("serving") / "home"
     env = _env(home)
-    try:
-        trained = subprocess.run(
-            [sys.executable, "-m", "flows.train"],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert trained.returncode == 0, trained.stderr[-3000:]
-    finally:
-        stop(home)  # the local Prefect server the run started
+    # The run talks to this test process's Prefect server (a local server's start is
+    # tests/cli's subject, not this module's); its model goes to the test's own store.
+    trained = run_cli(home, "flows.train", MLFLOW_TRACKING_URI=env["MLFLOW_TRACKING_URI"])
+    assert trained.returncode == 0, trained.stderr[-3000:]
     # the model's input columns, from its signature in the store
     columns = subprocess.run(
         [

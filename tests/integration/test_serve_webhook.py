@@ -116,6 +116,7 @@ def test_a_manual_alias_move_arrives_by_webhook(
         str(BIN / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(mlflow_port),
         "--backend-store-uri", f"sqlite:///{tmp_path / 'mlflow.db'}",
         "--artifacts-destination", str(tmp_path / "artifacts"),
+        "--workers", "1",  # as the platform's server runs (MLflow starts 4 by default)
     ]  # fmt: skip
     with _started(mlflow_server, server_env, f"{uri}/health"):
         client = mlflow.MlflowClient(uri)
