@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import signal
@@ -122,3 +123,35 @@ def mlflow_proxy(mlflow_server: str) -> Iterator[MlflowFaultProxy]:
     proxy.start()
     yield proxy
     proxy.stop()
+
+
+@pytest.fixture
+def quick_io_retries(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The platform's I/O tasks retry as many times as ever, without the growing pauses.
+
+    For tests that count tries or check what a retry does, not how long it waits:
+    the pauses (`tasks._common.IO_RETRY_DELAYS`, 1 + 4 + 10 s) are what they sat out.
+    Every I/O task object the flows call is given short pauses for the test; a
+    `with_options` copy made during the run inherits them. Returns the pauses.
+    """
+    from prefect import Task
+
+    from tasks._common import IO_RETRY_DELAYS
+
+    for flow_module in ("flows.runs.frameworks", "flows.runs.sweep", "flows.runs.predict"):
+        importlib.import_module(flow_module)  # their tasks, before a command line imports them
+    quick = [0.1] * len(IO_RETRY_DELAYS)
+    seen: set[int] = set()
+    for name, module in list(sys.modules.items()):
+        if name.split(".")[0] not in ("tasks", "flows") or module is None:
+            continue
+        for value in list(vars(module).values()):
+            if (
+                isinstance(value, Task)
+                and id(value) not in seen
+                and value.retry_delay_seconds == IO_RETRY_DELAYS
+            ):
+                seen.add(id(value))
+                monkeypatch.setattr(value, "retry_delay_seconds", quick)
+    assert seen, f"no I/O task retries after {IO_RETRY_DELAYS} s"
+    return quick

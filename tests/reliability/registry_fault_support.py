@@ -12,10 +12,10 @@ from __future__ import annotations
 import http.client
 import json
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 BEFORE = "before"
 AFTER = "after"
@@ -127,39 +127,49 @@ def after_work(method: str, path_part: str, status: int = 503, times: int | None
 
 
 def reads_fail_after(
-    trigger: tuple[str, str], seconds: float | None, *, path_part: str = "/api/"
+    trigger: tuple[str, str], times: int | None, *, path_part: str = "/api/"
 ) -> Rule:
-    """503 for every GET under `path_part` for `seconds` (None: for good), once a request
-    matching `trigger` (method, path part) has been seen."""
-    window: dict[str, float] = {}
+    """503 for the first `times` GETs under `path_part` (None: all of them) once a request
+    matching `trigger` (method, path part) has been seen.
+
+    Counted, not timed: a test picks how many tries fail (all of one task try's HTTP
+    tries, say), whatever the pauses between tries and the machine's speed."""
+    state: dict[str, Any] = {"armed": False, "left": times}
 
     def rule(m: str, path: str) -> tuple[str, int] | None:
-        if "start" not in window:
+        if not state["armed"]:
             if m == trigger[0] and trigger[1] in path:
-                window["start"] = time.monotonic()
+                state["armed"] = True
             return None
         if m != "GET" or path_part not in path:
             return None
-        if seconds is None or time.monotonic() - window["start"] < seconds:
-            return (BEFORE, 503)
-        return None
+        return _fail_counted(state)
 
     return rule
 
 
-def alias_lookups_fail(seconds: float | None) -> Rule:
-    """503 for every read of a registered model's alias for `seconds` from the first one."""
-    window: dict[str, float] = {}
+def alias_lookups_fail(times: int | None) -> Rule:
+    """503 for the first `times` reads of a registered model's alias (None: all of them)."""
+    state: dict[str, Any] = {"left": times}
 
     def rule(m: str, path: str) -> tuple[str, int] | None:
         if m != "GET" or "/registered-models/alias" not in path:
             return None
-        window.setdefault("start", time.monotonic())
-        if seconds is None or time.monotonic() - window["start"] < seconds:
-            return (BEFORE, 503)
-        return None
+        return _fail_counted(state)
 
     return rule
+
+
+def _fail_counted(state: dict[str, Any]) -> tuple[str, int] | None:
+    """(BEFORE, 503) until `state["left"]` (None: never) is used up, counting it down.
+
+    Rules run under the proxy's lock: concurrent requests count one by one."""
+    if state["left"] is None:
+        return (BEFORE, 503)
+    if state["left"] <= 0:
+        return None
+    state["left"] -= 1
+    return (BEFORE, 503)
 
 
 __all__ = [

@@ -81,11 +81,14 @@ def test_tracking_server_down_for_seconds_then_the_run_succeeds(
 @pytest.mark.flow
 @pytest.mark.slow
 def test_tracking_server_down_for_good_fails_clearly_after_bounded_retries(
-    via_proxy: MlflowFaultProxy, model_name: str, monkeypatch: pytest.MonkeyPatch
+    via_proxy: MlflowFaultProxy,
+    model_name: str,
+    quick_io_retries: list[float],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # given: the tracking server answers 503 to every request, for good; the
-    # platform's retry counts, with no back-off between MLflow's tries (what is counted
-    # is the number of tries, not how long they wait)
+    # platform's retry counts, with no back-off between MLflow's tries and short pauses
+    # between the task's (what is counted is the number of tries, not how long they wait)
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "0")
     via_proxy.rules.append(outage(None))
     started = time.monotonic()
@@ -110,10 +113,12 @@ def test_retried_flow_run_does_not_register_a_second_version(
     via_proxy: MlflowFaultProxy,
     mlflow_server: str,
     model_name: str,
+    quick_io_retries: list[float],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # given: no HTTP-level retries, and the run-termination request (status FINISHED)
-    # failing on every try of the finish task in the first flow-run attempt
+    # failing on every try of the finish task in the first flow-run attempt (tries with
+    # short pauses: what the retried flow run registers is under test, not the pauses)
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     via_proxy.rules.append(fail_run_termination(1 + IO_RETRIES, status="FINISHED"))
     flow = train_sklearn.with_options(retries=1, retry_delay_seconds=0)

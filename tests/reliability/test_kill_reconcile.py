@@ -147,31 +147,32 @@ from libs.settings import PlatformSettings
 from tasks import tracking
 
 settings = PlatformSettings()
-name, promote = sys.argv[1], sys.argv[2] == "promote"
-run = tracking.start_run(
-    settings, experiment="kill-registration", artifact_root=None, run_name="doomed",
-    params={}, tags={}, flow_run_id=None,
-)
-with tracking.registry_lock(settings, name):
-    version = tracking.register_version(run, name, "file:///nowhere/model", {})
-    if promote:
-        tracking.set_champion(run, name, version)
-print(run.run_id, version, flush=True)
+for name, promote in zip(sys.argv[1::2], sys.argv[2::2], strict=True):
+    run = tracking.start_run(
+        settings, experiment="kill-registration", artifact_root=None, run_name="doomed",
+        params={}, tags={}, flow_run_id=None,
+    )
+    with tracking.registry_lock(settings, name):
+        version = tracking.register_version(run, name, "file:///nowhere/model", {})
+        if promote == "promote":
+            tracking.set_champion(run, name, version)
+    print(name, run.run_id, version, flush=True)
 os.kill(os.getpid(), signal.SIGKILL)  # before the gate could say it was done
 """
 
 
-@pytest.mark.parametrize("moved", [False, True], ids=["before-the-alias", "after-the-alias"])
 def test_a_version_whose_process_died_mid_gate_is_settled_by_the_next_run(
-    fresh_home: Path, moved: bool
+    fresh_home: Path,
 ) -> None:
+    """One process dies holding two versions in the gate, one cut off before the alias
+    moved and one after (an interpreter with MLflow costs seconds: one serves both)."""
     from libs.settings import PlatformSettings
     from tasks import tracking
 
-    # given: a process that registered a version and died (SIGKILL) inside the gate
-    name = f"kill-gate-{'moved' if moved else 'pending'}"
+    # given: a process that registered two versions and died (SIGKILL) inside their gates
+    pending, moved = "kill-gate-pending", "kill-gate-moved"
     proc = subprocess.run(
-        [sys.executable, "-c", REGISTER_THEN_DIE, name, "promote" if moved else "keep"],
+        [sys.executable, "-c", REGISTER_THEN_DIE, pending, "keep", moved, "promote"],
         cwd=REPO,
         env=cli_env(fresh_home, PYTHONPATH=str(REPO)),
         capture_output=True,
@@ -179,9 +180,14 @@ def test_a_version_whose_process_died_mid_gate_is_settled_by_the_next_run(
         timeout=120,
     )
     assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
-    run_id, version = proc.stdout.split()
+    registered = {
+        name: (run_id, version)
+        for name, run_id, version in map(str.split, proc.stdout.splitlines())
+    }
+    assert set(registered) == {pending, moved}, proc.stdout
     client = MlflowClient(store_uri(fresh_home))
-    assert client.get_model_version(name, version).tags["gate.state"] == "pending"
+    for name, (_, version) in registered.items():
+        assert client.get_model_version(name, version).tags["gate.state"] == "pending", name
     # when: the next run starts (of any kind)
     settings = PlatformSettings()
     run = tracking.start_run(
@@ -194,15 +200,16 @@ def test_a_version_whose_process_died_mid_gate_is_settled_by_the_next_run(
         flow_run_id=None,
     )
     tracking.end_run(run)
-    # then: the dead run is KILLED
-    assert client.get_run(run_id).info.status == "KILLED"
-    tags = client.get_model_version(name, version).tags
-    if moved:
-        # and: a version the alias had moved to did pass the gate: its state is closed
-        assert tags["gate.state"] == "done"
-        assert str(client.get_model_version_by_alias(name, "champion").version) == version
-    else:
-        # and: a version cut off before the gate says it never passed
-        assert tags["gate.state"] == "abandoned"
-        assert tags["gate"].startswith("not promoted: never passed the gate: process ")
-        assert client.get_registered_model(name).aliases == {}
+    # then: the dead runs are KILLED
+    for name, (run_id, _) in registered.items():
+        assert client.get_run(run_id).info.status == "KILLED", name
+    # and: a version the alias had moved to did pass the gate: its state is closed
+    version = registered[moved][1]
+    tags = client.get_model_version(moved, version).tags
+    assert tags["gate.state"] == "done", "after the alias moved"
+    assert str(client.get_model_version_by_alias(moved, "champion").version) == version
+    # and: a version cut off before the gate says it never passed
+    tags = client.get_model_version(pending, registered[pending][1]).tags
+    assert tags["gate.state"] == "abandoned", "before the alias moved"
+    assert tags["gate"].startswith("not promoted: never passed the gate: process ")
+    assert client.get_registered_model(pending).aliases == {}

@@ -28,6 +28,9 @@ from flows.runs.frameworks import train_sklearn
 
 GOOD_C = "1.0"  # about 0.97 accuracy on iris
 WORSE_C = "0.0001"  # heavily regularised: clearly worse
+# MLflow's HTTP tries for one request under the platform's settings (1 + 3 retries): a
+# fault on this many requests in a row outlasts them, and the task's own retry takes over.
+MLFLOW_TRIES = 1 + 3
 
 
 def train(model_name: str, experiment: str, c: str):  # type: ignore[no-untyped-def]
@@ -131,16 +134,22 @@ def test_run_create_answered_503_after_the_work_leaves_one_run(
 @pytest.mark.flow
 @pytest.mark.slow
 def test_reads_failing_after_the_create_never_register_twice(
-    proxy: AfterWorkProxy, mlflow_server: str, model_name: str
+    proxy: AfterWorkProxy,
+    mlflow_server: str,
+    model_name: str,
+    quick_io_retries: list[float],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # given: the create answered 503 after the work, then every read fails for 12 s,
-    # longer than MLflow's own HTTP retries ride out, so the register task itself retries
-    proxy.rules.append(reads_fail_after(("POST", "/model-versions/create"), 12.0))
+    # given: the create answered 503 after the work, then the reads fail for two task
+    # tries' worth of MLflow's HTTP tries, more than those ride out, so the register task
+    # itself retries (counted tries; no back-off waited out between them)
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "0")
+    proxy.rules.append(reads_fail_after(("POST", "/model-versions/create"), 2 * MLFLOW_TRIES))
     proxy.rules.append(after_work("POST", "/model-versions/create"))
     # when
     summary = train(model_name, "faults-reads-after-create", GOOD_C)
     # then: reads failed, the create was sent once, and one version exists
-    assert [f for f in proxy.injected if f[0] == "GET"]
+    assert len([f for f in proxy.injected if f[0] == "GET"]) == 2 * MLFLOW_TRIES
     assert proxy.count("POST", "/model-versions/create") == 1
     server = MlflowClient(mlflow_server)
     versions = server.search_model_versions(f"name = '{model_name}'")
@@ -153,10 +162,14 @@ def test_reads_failing_after_the_create_never_register_twice(
 @pytest.mark.flow
 @pytest.mark.slow
 def test_failing_champion_lookup_never_lets_a_worse_model_take_the_alias(
-    proxy: AfterWorkProxy, mlflow_server: str, model_name: str, monkeypatch: pytest.MonkeyPatch
+    proxy: AfterWorkProxy,
+    mlflow_server: str,
+    model_name: str,
+    quick_io_retries: list[float],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # No back-off between MLflow's tries: the lookups fail for good, or for longer than
-    # MLflow's own retries last (the task's retries ride that out)
+    # No back-off between MLflow's tries nor the task's: the lookups fail for good, or for
+    # more tries than MLflow's own retries make (the task's retries ride that out)
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "0")
     experiment = "faults-champion-lookup"
     server = MlflowClient(mlflow_server)
@@ -175,10 +188,14 @@ def test_failing_champion_lookup_never_lets_a_worse_model_take_the_alias(
     assert len(failed) == 1
     assert str(server.get_model_version_by_alias(model_name, "champion").version) == "1"
     assert_registry_sound(server, model_name, experiment)
-    # when: another worse candidate, with the lookups failing for a few seconds only
-    proxy.rules[:] = [alias_lookups_fail(4.0)]
+    # when: another worse candidate, with the lookups failing for one task try's worth of
+    # MLflow's HTTP tries and one more
+    proxy.rules[:] = [alias_lookups_fail(MLFLOW_TRIES + 1)]
+    failed_before = len(proxy.injected)
     third = train(model_name, experiment, WORSE_C)
-    # then: it ran to the end, compared with the real champion, and was kept out
+    # then: the lookups did fail; it ran to the end, compared with the real champion, and
+    # was kept out
+    assert len(proxy.injected) - failed_before == MLFLOW_TRIES + 1
     assert not third.champion
     tags = server.get_model_version(model_name, third.version).tags
     assert tags["gate"].startswith("not promoted: ") and "does not beat champion v1" in tags["gate"]

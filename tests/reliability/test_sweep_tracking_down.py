@@ -50,19 +50,24 @@ def test_a_tracking_server_killed_mid_sweep_ends_it_in_one_line(
     mlflow_proxy: MlflowFaultProxy,
     model_name: str,
     tmp_path: Path,
+    quick_io_retries: list[float],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # given: a sweep tracking through the proxy, which dies as the first point's run starts
+    # given: a sweep tracking through the proxy, which dies as the first point's run starts;
+    # the platform's retry counts, without their pauses (MLflow's back-off, the tasks'):
+    # what is under test is that the sweep stops launching points and how it ends, not how
+    # long each request to a dead server waits
     monkeypatch.setenv("MLOPS_TRACKING_URI", mlflow_proxy.url)
     monkeypatch.setenv("MLOPS_WARM_WORKER", "false")
-    for name in (
-        "MLFLOW_HTTP_REQUEST_MAX_RETRIES",
-        "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR",
-        "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER",
-        "MLFLOW_HTTP_REQUEST_TIMEOUT",
-    ):
+    # The session's Prefect server, which this process's Prefect settings name: in auto
+    # mode the command would also start a local server in the home (it looks for
+    # PREFECT_API_URL in the environment only), at the cost of a server start, unused.
+    monkeypatch.setenv("MLOPS_PREFECT_SERVER", "temporary")
+    for name in ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_TIMEOUT"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_BACKOFF_JITTER", "0")
     experiment = f"killed-{model_name}"[:60]
     path = tmp_path / "sweep.yaml"
     path.write_text(SWEEP.format(experiment=experiment, model=model_name))
