@@ -6,10 +6,13 @@ minus platform, Prefect and MLflow settings, on a temporary home.
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -67,4 +70,34 @@ def run_cli(
     )
 
 
-__all__ = ["REPO", "cli_env", "run_cli"]
+def main_in_process(
+    monkeypatch: pytest.MonkeyPatch, home: Path, module: str, *args: str, **extra: str
+) -> int:
+    """`module.main(ARGS)` in this process, in the environment `run_cli` gives a command.
+
+    For tests of what a command checks and prints, where the process itself is not
+    under test: a subprocess costs 4-8 CPU-s of imports before it does anything. The
+    test reads the output with `capsys`. The Prefect server stays unset (the
+    platform's temporary mode without a server): give such tests bad input that is
+    refused before any run, or `PREFECT_API_URL` in `extra`.
+    """
+    for name in list(os.environ):
+        if name.startswith(("MLOPS_", "PREFECT_", "MLFLOW_")) and name != "MLOPS_TEST_PROFILE":
+            monkeypatch.delenv(name)
+    env = {"MLOPS_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    env["MLOPS_PREFECT_SERVER"] = "temporary"
+    env.update(extra)
+    for name, value in env.items():
+        if value == "":
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    # A command that opens a store sets MLflow's tracking URI in the environment too
+    # (mlflow.set_tracking_uri): it goes with the test, as the variables above do.
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "")
+    monkeypatch.delenv("MLFLOW_TRACKING_URI")
+    monkeypatch.chdir(REPO)
+    return int(importlib.import_module(module).main(list(args)))
+
+
+__all__ = ["REPO", "cli_env", "main_in_process", "run_cli"]

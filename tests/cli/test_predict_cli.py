@@ -1,11 +1,18 @@
-"""`python -m flows.predict` run exactly as a user would, in a subprocess."""
+"""`python -m flows.predict` run exactly as a user would, in a subprocess.
+
+The refusals run the command's `main` in this process (`cli_support.main_in_process`):
+what they print does not depend on the process, and a subprocess cost each 5-10 CPU-s
+of imports (that bad input exits 2 from `python -m` before Prefect and MLflow are
+imported is tests/cli/test_bad_input_before_imports.py's).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pandas as pd
-from cli_support import run_cli
+import pytest
+from cli_support import main_in_process, run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -88,28 +95,41 @@ def test_cli_scores_with_the_champion_and_prints_where_to_look(tmp_path: Path) -
     assert "150/150" in result.stderr
 
 
-def test_cli_unknown_model_exits_2_with_one_line_and_writes_nothing(tmp_path: Path) -> None:
+def test_cli_unknown_model_exits_2_with_one_line_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     # given: a fresh home with no tracking store
     home = tmp_path / "state"
     source = tmp_path / "in.csv"
     source.write_text("a\n1\n")
     output = tmp_path / "out.csv"
     # when
-    result = run_cli(
-        home, "flows.predict", "--model", "nope", "--input", str(source), "--output", str(output)
+    code = main_in_process(
+        monkeypatch,
+        home,
+        "flows.predict",
+        "--model",
+        "nope",
+        "--input",
+        str(source),
+        "--output",
+        str(output),
     )
     # then
-    assert result.returncode == 2
+    assert code == 2
     tracking = f"sqlite:///{home.resolve()}/mlflow.db"
-    assert result.stderr.strip() == (
+    assert capsys.readouterr().err.strip() == (
         f"error: model: no registered model 'nope' (no tracking store at {tracking})"
     )
     assert not output.exists()
     assert not home.exists()
 
 
-def test_cli_bad_arguments_exit_2_with_one_line(tmp_path: Path) -> None:
-    result = run_cli(
+def test_cli_bad_arguments_exit_2_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main_in_process(
+        monkeypatch,
         tmp_path / "state",
         "flows.predict",
         "--model",
@@ -119,7 +139,7 @@ def test_cli_bad_arguments_exit_2_with_one_line(tmp_path: Path) -> None:
         "--output",
         "out.csv",
     )
-    assert result.returncode == 2
-    assert result.stderr.strip() == (
+    assert code == 2
+    assert capsys.readouterr().err.strip() == (
         "error: arguments: model: expected NAME, NAME@alias or NAME/version (got 'm@')"
     )

@@ -1,15 +1,25 @@
-"""`python -m flows.train` run exactly as a user would, in a subprocess."""
+"""`python -m flows.train` run exactly as a user would, in a subprocess.
+
+The runs that start or leave servers run in a subprocess; the refusals and the
+schema run the command's `main` in this process (`cli_support.main_in_process`):
+what they print does not depend on the process, and a subprocess cost each 4-5
+CPU-s of imports (that bad input exits 2 from `python -m` before Prefect and MLflow
+are imported is tests/cli/test_bad_input_before_imports.py's).
+"""
 
 from __future__ import annotations
 
 import subprocess
 from pathlib import Path
 
-from cli_support import run_cli
+import pytest
+from cli_support import main_in_process, run_cli
 
 from deployments.runtime.servers import stop
 
 REPO = Path(__file__).resolve().parents[2]
+# train_cli's environment in this process: the default server mode, no warm worker
+DEFAULT_MODE = {"MLOPS_PREFECT_SERVER": "", "MLOPS_WARM_WORKER": "false"}
 
 
 def train_cli(home: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
@@ -65,33 +75,43 @@ def test_cli_with_temporary_prefect_server_leaves_nothing_running(tmp_path: Path
     assert not (home / "serve").exists()
 
 
-def test_cli_bad_config_exits_2_with_one_line_and_writes_nothing(tmp_path: Path) -> None:
+def test_cli_bad_config_exits_2_with_one_line_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     # given
     home = tmp_path / "state"
     bad = tmp_path / "bad.yaml"
     bad.write_text("split:\n  test_size: 1.5\n")
-    # when
-    result = train_cli(home, "--config", str(bad))
+    # when: the platform's default server mode, as train_cli runs it
+    code = main_in_process(monkeypatch, home, "flows.train", "--config", str(bad), **DEFAULT_MODE)
     # then
-    assert result.returncode == 2
-    assert result.stderr.strip() == (
+    assert code == 2
+    assert capsys.readouterr().err.strip() == (
         f"error: {bad}: split.test_size: Input should be less than 1 (got 1.5)"
     )
     assert not home.exists()
 
 
-def test_cli_unknown_override_key_exits_2(tmp_path: Path) -> None:
-    result = train_cli(tmp_path / "state", "--set", "model.nmae=svm")
-    assert result.returncode == 2
-    assert result.stderr.strip() == "error: config: model.nmae: unknown key"
+def test_cli_unknown_override_key_exits_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main_in_process(
+        monkeypatch, tmp_path / "state", "flows.train", "--set", "model.nmae=svm", **DEFAULT_MODE
+    )
+    assert code == 2
+    assert capsys.readouterr().err.strip() == "error: config: model.nmae: unknown key"
 
 
-def test_cli_prints_the_config_schema(tmp_path: Path) -> None:
+def test_cli_prints_the_config_schema(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     import json
 
-    result = train_cli(tmp_path / "state", "--print-schema")
-    assert result.returncode == 0
-    schema = json.loads(result.stdout)
+    code = main_in_process(
+        monkeypatch, tmp_path / "state", "flows.train", "--print-schema", **DEFAULT_MODE
+    )
+    assert code == 0
+    schema = json.loads(capsys.readouterr().out)
     assert set(schema["properties"]) == {
         "data",
         "split",
