@@ -4,7 +4,10 @@ A foreign HTTP server (a tiny `http.server` answering 200 to everything, as
 another program on port 5000 would) is never printed as a link; with `make
 serve`'s real servers on fallback ports, `flows.train`, `flows.lineage`,
 `flows.predict` and `flows.train --reproduce` all print the served port.
-Real servers on loopback ports; nothing mocked.
+Real servers on loopback ports; nothing mocked. `flows.lineage` only reads the
+store, and runs its `main` in this process (`cli_support.main_in_process`): a
+subprocess cost it about 6 CPU-s of imports, and what it prints does not depend
+on the process.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from deployments.runtime.servers import (
     start,
     stop,
 )
-from tests.cli_support import run_cli
+from tests.cli_support import main_in_process, run_cli
 
 CONFIG = "configs/iris_random_forest.yaml"
 
@@ -102,7 +105,10 @@ def test_a_foreign_server_answering_200_is_not_taken_for_ours(
 
 @pytest.mark.slow
 def test_every_entry_point_prints_the_served_port_and_never_the_foreign_one(
-    tmp_path: Path, foreign_server: str
+    tmp_path: Path,
+    foreign_server: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     # given: the configured UI URL is taken by another program, and `make serve`'s
     # servers run on fallback ports
@@ -116,6 +122,20 @@ def test_every_entry_point_prints_the_served_port_and_never_the_foreign_one(
             MLOPS_MLFLOW_UI_URL=foreign_server,
             MLOPS_WARM_WORKER="false",
         )
+
+    def lineage(reference: str, served: bool = True) -> tuple[int, str, str]:
+        """`flows.lineage REFERENCE` in this process, in the environment `cli` gives."""
+        code = main_in_process(
+            monkeypatch,
+            home,
+            "flows.lineage",
+            reference,
+            MLOPS_MLFLOW_UI_URL=foreign_server,
+            MLOPS_WARM_WORKER="false",
+            MLOPS_PREFECT_SERVER="" if served else "temporary",
+        )
+        out, err = capsys.readouterr()
+        return code, out, err
 
     try:
         served = start(home, prefect_port=free_port(0), mlflow_port=free_port(0))
@@ -133,7 +153,7 @@ def test_every_entry_point_prints_the_served_port_and_never_the_foreign_one(
         from libs.datasets import load_bundled
 
         load_bundled("iris").drop(columns=["target"]).head(20).to_csv(rows, index=False)
-        lineage = cli("flows.lineage", f"{name}/1")
+        lineage_code, lineage_out, lineage_err = lineage(f"{name}/1")
         scored = cli(
             "flows.predict",
             "--model",
@@ -146,12 +166,12 @@ def test_every_entry_point_prints_the_served_port_and_never_the_foreign_one(
         again = cli("flows.train", "--reproduce", f"{name}/1")
 
         # then: every run page names the served port, and opens there
-        assert lineage.returncode == 0, lineage.stderr[-3000:]
+        assert lineage_code == 0, lineage_err[-3000:]
         assert scored.returncode == 0, scored.stderr[-3000:]
         assert again.returncode == 0, again.stderr[-3000:]
         pages = [
             _line(trained.stdout, "Run page"),
-            _line(lineage.stdout, "MLflow page"),
+            _line(lineage_out, "MLflow page"),
             _line(scored.stdout, "Run page"),
             _line(again.stdout, "Run page"),
         ]
@@ -167,10 +187,10 @@ def test_every_entry_point_prints_the_served_port_and_never_the_foreign_one(
         stop(home)
 
     # when: nothing serves the store any more
-    after = cli("flows.lineage", f"{name}/1", served=False)
+    after_code, after_out, after_err = lineage(f"{name}/1", served=False)
 
     # then: the page is the command that opens it, not a link to the foreign server
-    assert after.returncode == 0, after.stderr[-3000:]
-    page = _line(after.stdout, "MLflow page")
+    assert after_code == 0, after_err[-3000:]
+    page = _line(after_out, "MLflow page")
     assert page.startswith(".venv/bin/mlflow ui --backend-store-uri"), page
     assert "# no MLflow UI serves this run now" in page

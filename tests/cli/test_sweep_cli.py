@@ -1,11 +1,19 @@
-"""`python -m flows.sweep` run exactly as a user would, in a subprocess."""
+"""`python -m flows.sweep` run exactly as a user would, in a subprocess.
+
+The refusals and the schema run the command's `main` in this process
+(`cli_support.main_in_process`): what they print does not depend on the process,
+and a subprocess cost each 5-6 CPU-s of imports (that bad input exits 2 from
+`python -m` before Prefect and MLflow are imported is
+tests/cli/test_bad_input_before_imports.py's).
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from cli_support import run_cli
+import pytest
+from cli_support import main_in_process, run_cli
 from mlflow import MlflowClient
 
 REPO = Path(__file__).resolve().parents[2]
@@ -74,43 +82,57 @@ def test_cli_runs_the_screening_sweep_and_prints_what_it_found(tmp_path: Path) -
     assert all("n_estimators=" in n and "max_depth=" in n for n in names), names
 
 
-def test_cli_bad_factor_exits_2_with_one_line_and_writes_nothing(tmp_path: Path) -> None:
+def test_cli_bad_factor_exits_2_with_one_line_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     # given: a factor whose path is not a training config field
     home = tmp_path / "state"
     config = tmp_path / "bad.yaml"
     config.write_text(TINY.replace("model.params.fit_intercept", "model.fit_intercept"))
     # when
-    result = run_cli(home, "flows.sweep", "--config", str(config))
+    code = main_in_process(monkeypatch, home, "flows.sweep", "--config", str(config))
     # then
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
+    assert code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith(f"error: {config}: factor 'model.fit_intercept' (point 0")
     assert lines[0].endswith("model.fit_intercept: unknown key")
     assert not home.exists()
 
 
-def test_cli_unknown_metric_override_exits_2(tmp_path: Path) -> None:
+def test_cli_unknown_metric_override_exits_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     # given
     home = tmp_path / "state"
     config = tmp_path / "tiny.yaml"
     config.write_text(TINY)
     # when
-    result = run_cli(
-        home, "flows.sweep", "--config", str(config), "--set", "objective.metric=acuracy"
+    code = main_in_process(
+        monkeypatch,
+        home,
+        "flows.sweep",
+        "--config",
+        str(config),
+        "--set",
+        "objective.metric=acuracy",
     )
     # then
-    assert result.returncode == 2
-    assert result.stderr.strip().startswith(
-        f"error: {config}: objective.metric: unknown metric 'acuracy'; known metrics: "
+    assert code == 2
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .startswith(f"error: {config}: objective.metric: unknown metric 'acuracy'; known metrics: ")
     )
     assert not home.exists()
 
 
-def test_cli_prints_the_sweep_config_schema(tmp_path: Path) -> None:
-    result = run_cli(tmp_path / "state", "flows.sweep", "--print-schema")
-    assert result.returncode == 0
-    schema = json.loads(result.stdout)
+def test_cli_prints_the_sweep_config_schema(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main_in_process(monkeypatch, tmp_path / "state", "flows.sweep", "--print-schema")
+    assert code == 0
+    schema = json.loads(capsys.readouterr().out)
     assert {"base", "train", "factors", "design", "objective", "concurrency", "mode"} <= set(
         schema["properties"]
     )
