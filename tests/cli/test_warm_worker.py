@@ -153,39 +153,11 @@ def test_an_interrupt_reaches_the_run_in_the_worker(warm_home: Path) -> None:
     assert err.strip().splitlines()[-1] == "error: interrupted"
 
 
-def test_the_fingerprint_follows_the_setup_a_worker_depends_on() -> None:
-    base = {"PATH": "/bin", "MLOPS_HOME": "/h"}
-    same = warm.fingerprint(base)
-    assert warm.fingerprint({**base, "PATH": "/usr/bin", "TERM": "x"}) == same
-    assert warm.fingerprint({**base, "MLOPS_WARM_STATS": "/tmp/x"}) == same
-    for key in ("PREFECT_API_URL", "MLFLOW_TRACKING_URI", "OMP_NUM_THREADS", "AWS_PROFILE"):
-        assert warm.fingerprint({**base, key: "1"}) != same, key
-
-
-def test_the_worker_is_off_when_asked_or_with_a_temporary_server(
-    warm_home: Path, tmp_path: Path
-) -> None:
-    # given: a home with a ready worker (the module's: a fresh home would cost a
-    # Prefect server's start of its own)
-    worker_pid = wait_ready(warm_home)["pid"]
-    stats = tmp_path / "stats.json"
-    # when
-    off = train(warm_home, stats=stats, MLOPS_WARM_WORKER="false")
-    # then: done in its own process, neither handed over nor leaving a worker of its own
-    assert off.returncode == 0, off.stderr[-3000:]
-    assert "warm worker" not in off.stderr
-    assert not stats.exists()  # no report from a worker: it ran in process
-    assert wait_ready(warm_home)["pid"] == worker_pid  # the worker was neither used nor replaced
-    assert warm.process_alive(worker_pid)
-    assert not warm.enabled({"MLOPS_PREFECT_SERVER": "temporary"})
-    assert not warm.enabled({"MLOPS_WARM_WORKER": "0"})
-    assert warm.enabled({})
-
-
-# Last in the module: it stops the module's worker, and leaves a new one ready.
-def test_serve_stop_stops_the_worker(warm_home: Path) -> None:
-    # given: the module's home, whose first run left a worker
-    home = warm_home
+def test_serve_stop_stops_the_worker(tmp_path: Path) -> None:
+    # given
+    home = tmp_path / "state"
+    first = train(home)
+    assert first.returncode == 0, first.stderr[-3000:]
     pid = wait_ready(home)["pid"]
     # when
     result = subprocess.run(
@@ -205,4 +177,26 @@ def test_serve_stop_stops_the_worker(warm_home: Path) -> None:
     again = train(home)
     assert again.returncode == 0, again.stderr[-3000:]
     assert "Started a warm worker" in again.stderr
-    wait_ready(home)
+    stop(home)
+
+
+def test_the_worker_is_off_when_asked_or_with_a_temporary_server(tmp_path: Path) -> None:
+    # given / when
+    off = train(tmp_path / "off", MLOPS_WARM_WORKER="false")
+    # then
+    assert off.returncode == 0, off.stderr[-3000:]
+    assert "warm worker" not in off.stderr
+    assert not (tmp_path / "off" / "serve" / "warm.json").exists()
+    stop(tmp_path / "off")
+    assert not warm.enabled({"MLOPS_PREFECT_SERVER": "temporary"})
+    assert not warm.enabled({"MLOPS_WARM_WORKER": "0"})
+    assert warm.enabled({})
+
+
+def test_the_fingerprint_follows_the_setup_a_worker_depends_on() -> None:
+    base = {"PATH": "/bin", "MLOPS_HOME": "/h"}
+    same = warm.fingerprint(base)
+    assert warm.fingerprint({**base, "PATH": "/usr/bin", "TERM": "x"}) == same
+    assert warm.fingerprint({**base, "MLOPS_WARM_STATS": "/tmp/x"}) == same
+    for key in ("PREFECT_API_URL", "MLFLOW_TRACKING_URI", "OMP_NUM_THREADS", "AWS_PROFILE"):
+        assert warm.fingerprint({**base, key: "1"}) != same, key
